@@ -1,0 +1,10 @@
+"""/api/v1/: each app contributes its own routes from <app>/api/urls.py."""
+
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("accounts.api.urls")),
+    path("", include("pools.api.urls")),
+    path("", include("portfolios.api.urls")),
+    path("", include("education.api.urls")),
+]

@@ -1,0 +1,5 @@
+from django.shortcuts import render
+
+
+def explorer(request):
+    return render(request, "pools/explorer.html")

@@ -1,0 +1,12 @@
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+
+
+@login_required
+def dashboard(request):
+    return render(request, "portfolios/dashboard.html")
+
+
+@login_required
+def tax(request):
+    return render(request, "portfolios/tax.html")
