@@ -66,12 +66,10 @@ def check_worker(broker_ok: bool) -> dict:
     except Exception as exc:  # noqa: BLE001
         return {"ok": False, "error": exc.__class__.__name__}
     result = {"ok": bool(replies), "workers": sorted(name for r in replies for name in r)}
-    beat = None
     try:
-        beat = cache.get(HEARTBEAT_KEY)
-    except Exception:  # noqa: BLE001
-        pass
-    result["last_heartbeat"] = beat
+        result["last_heartbeat"] = cache.get(HEARTBEAT_KEY)
+    except Exception as exc:  # noqa: BLE001 - the cache check reports this failure
+        result["last_heartbeat"] = f"unknown ({exc.__class__.__name__})"
     return result
 
 

@@ -24,7 +24,7 @@ env = environ.Env()
 # Real environment variables win over it.
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
-DEV_SECRET_KEY = "django-insecure-dev-only-key-do-not-use-in-production"
+DEV_SECRET_KEY = "django-insecure-dev-only-key-do-not-use-in-production"  # noqa: S105 - refused when DEBUG is false
 
 DEBUG = env.bool("DEBUG", default=True)
 SECRET_KEY = env.str("SECRET_KEY", default=DEV_SECRET_KEY)

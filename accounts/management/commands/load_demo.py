@@ -10,7 +10,7 @@ import importlib
 from django.core.management.base import BaseCommand
 
 DEMO_EMAIL = "demo@yieldledger.local"
-DEMO_PASSWORD = "demo-yieldledger-2026"
+DEMO_PASSWORD = "demo-yieldledger-2026"  # noqa: S105 - public demo account, printed on purpose
 APP_LOADERS = ["pools.demo", "education.demo", "portfolios.demo"]
 
 
