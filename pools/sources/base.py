@@ -1,0 +1,603 @@
+"""Typed records, errors and record validation shared by every pool/price source.
+
+Nothing here imports Django: sources return plain frozen dataclasses and the
+ingestion service maps them onto models.
+
+Numbers
+-------
+Every number is a :class:`~decimal.Decimal` parsed from the JSON *text*
+(``json.loads(..., parse_float=Decimal)``) or, when a float slips through,
+converted with ``Decimal(str(x))``. Floats are never stored. The only integers
+kept as ``int`` are counts (``count``, ``decimals``, ``binned_confidence``).
+
+Validation (one rule set for the live API and the bundled files)
+----------------------------------------------------------------
+A record is **rejected** (kept out of ``PoolBatch.records`` and listed in
+``PoolBatch.rejections`` with a reason code) when:
+
+=====================  ===============================================================
+reason                 condition
+=====================  ===============================================================
+``not_an_object``      the list item is not a JSON object
+``missing_pool_id``    ``pool`` is absent, null or blank
+``duplicate_pool_id``  the same pool id appeared earlier in the same payload
+``missing_field``      ``chain``, ``project``, ``symbol`` or ``tvlUsd`` is absent/null
+``bad_type``           a field has the wrong JSON type (e.g. a list where a number is due)
+``non_finite``         any numeric field is NaN or +/-Infinity
+``tvl_out_of_range``   ``tvlUsd`` < $1,000 or > $50,000,000,000
+``apy_too_high``       ``apy``, ``apyBase``, ``apyReward`` or ``apyMean30d`` > 1,000,000 %
+``bad_timestamp``      a timestamp that cannot be parsed
+=====================  ===============================================================
+
+A negative APY (``apy``, ``apyBase``, ``apyReward``, ``apyMean30d``, ``apyBase7d``)
+is stored as ``0``, as DeFiLlama itself does. Percent *changes* (``apyPct1D`` ...)
+and ``il7d`` keep their sign. Nulls are kept as ``None`` wherever the API allows
+them (everything except ``pool``, ``chain``, ``project``, ``symbol``, ``tvlUsd``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from typing import Any
+
+__all__ = [
+    "APY_FIELDS_CLAMPED",
+    "MAX_APY",
+    "MAX_TVL_USD",
+    "MIN_TVL_USD",
+    "IncompletePayloadError",
+    "InvalidRecord",
+    "MalformedPayloadError",
+    "PoolBatch",
+    "PoolHistoryPoint",
+    "PoolKind",
+    "PoolPredictions",
+    "PoolRecord",
+    "PriceBatch",
+    "PriceQuote",
+    "RejectReason",
+    "Rejection",
+    "SourceClientError",
+    "SourceConnectionError",
+    "SourceError",
+    "SourceHTTPError",
+    "SourcePayloadError",
+    "SourceServerError",
+    "SourceTimeoutError",
+    "loads_json",
+    "parse_history_point",
+    "parse_pool",
+    "parse_timestamp",
+    "to_decimal",
+    "validate_pools",
+]
+
+MIN_TVL_USD = Decimal("1000")
+MAX_TVL_USD = Decimal("50000000000")
+MAX_APY = Decimal("1000000")
+
+#: APY-level fields whose negative values are stored as 0 (as DeFiLlama does).
+APY_FIELDS_CLAMPED = ("apy", "apyBase", "apyReward", "apyMean30d", "apyBase7d")
+#: APY-level fields checked against :data:`MAX_APY`.
+APY_FIELDS_CAPPED = ("apy", "apyBase", "apyReward", "apyMean30d")
+
+
+# --------------------------------------------------------------------------- errors
+class SourceError(Exception):
+    """Base class: the source could not deliver a trustworthy payload.
+
+    The caller should keep serving the last good data when it catches this.
+    """
+
+
+class SourceTimeoutError(SourceError):
+    """The request timed out (after all retries)."""
+
+
+class SourceConnectionError(SourceError):
+    """Network-level failure (DNS, refused connection, reset...) after all retries."""
+
+
+class SourceHTTPError(SourceError):
+    """The server answered with an error status."""
+
+    def __init__(self, message: str, status_code: int, url: str = ""):
+        super().__init__(message)
+        self.status_code = status_code
+        self.url = url
+
+
+class SourceServerError(SourceHTTPError):
+    """HTTP 5xx (after all retries)."""
+
+
+class SourceClientError(SourceHTTPError):
+    """HTTP 4xx (not retried, except 429 which is retried like a 5xx)."""
+
+
+class SourcePayloadError(SourceError):
+    """The body arrived but cannot be trusted as a complete, well-formed answer."""
+
+
+class MalformedPayloadError(SourcePayloadError):
+    """The body is not valid JSON, or has the wrong shape (e.g. ``data`` is not a list)."""
+
+
+class IncompletePayloadError(SourcePayloadError):
+    """The body is cut short or reports failure.
+
+    Raised for: a JSON document that ends early (truncated download, empty body),
+    ``status != "success"``, a missing ``data``/``coins`` key, or fewer valid
+    records than the configured sanity minimum.
+    """
+
+
+# --------------------------------------------------------------------------- records
+class PoolKind(StrEnum):
+    """What kind of position a pool is. See ``pools.sources.classify`` for the mapping."""
+
+    CONCENTRATED = "concentrated"
+    STABLESWAP = "stableswap"
+    AMM = "amm"
+    WEIGHTED = "weighted"
+    LENDING = "lending"
+    STAKING = "staking"
+    LIQUID_STAKING = "liquid_staking"
+    YIELD = "yield"
+    UNKNOWN = "unknown"
+
+
+class RejectReason(StrEnum):
+    NOT_AN_OBJECT = "not_an_object"
+    MISSING_POOL_ID = "missing_pool_id"
+    DUPLICATE_POOL_ID = "duplicate_pool_id"
+    MISSING_FIELD = "missing_field"
+    BAD_TYPE = "bad_type"
+    NON_FINITE = "non_finite"
+    TVL_OUT_OF_RANGE = "tvl_out_of_range"
+    APY_TOO_HIGH = "apy_too_high"
+    BAD_TIMESTAMP = "bad_timestamp"
+
+
+@dataclass(frozen=True, slots=True)
+class PoolPredictions:
+    """DeFiLlama's ML forecast of the APY trend (``predictions`` object)."""
+
+    predicted_class: str | None
+    predicted_probability: Decimal | None
+    binned_confidence: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class PoolRecord:
+    """One pool with its latest metrics, as the ingestion service upserts it.
+
+    ``pool_id`` is DeFiLlama's pool UUID (the ``pool`` field). APYs are in
+    percent (``5`` means 5 %/year). ``derived`` names the fields that were not in
+    the source record but derived by us (see ``pools.sources.classify``), so the
+    UI can mark them as estimates. ``origin`` says where the record came from.
+    """
+
+    pool_id: str
+    chain: str
+    project: str
+    symbol: str
+    tvl_usd: Decimal
+    kind: PoolKind = PoolKind.UNKNOWN
+    pool_meta: str | None = None
+    apy: Decimal | None = None
+    apy_base: Decimal | None = None
+    apy_reward: Decimal | None = None
+    apy_mean_30d: Decimal | None = None
+    apy_base_7d: Decimal | None = None
+    apy_pct_1d: Decimal | None = None
+    apy_pct_7d: Decimal | None = None
+    apy_pct_30d: Decimal | None = None
+    volume_usd_1d: Decimal | None = None
+    volume_usd_7d: Decimal | None = None
+    il_7d: Decimal | None = None
+    underlying_tokens: tuple[str, ...] | None = None
+    reward_tokens: tuple[str, ...] | None = None
+    stablecoin: bool | None = None
+    il_risk: str | None = None  # "yes" / "no"
+    exposure: str | None = None  # "single" / "multi"
+    mu: Decimal | None = None
+    sigma: Decimal | None = None
+    count: int | None = None
+    outlier: bool | None = None
+    predictions: PoolPredictions | None = None
+    updated_at: datetime | None = None  # the record's own timestamp, when the payload has one
+    derived: frozenset[str] = frozenset()
+    origin: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PoolHistoryPoint:
+    """One point of ``/chart/{pool}``: aware UTC timestamp, TVL and APYs (percent)."""
+
+    timestamp: datetime
+    tvl_usd: Decimal | None
+    apy: Decimal | None
+    apy_base: Decimal | None = None
+    apy_reward: Decimal | None = None
+    il_7d: Decimal | None = None
+    apy_base_7d: Decimal | None = None
+
+    @property
+    def day(self) -> date:
+        return self.timestamp.astimezone(UTC).date()
+
+
+@dataclass(frozen=True, slots=True)
+class PriceQuote:
+    """A USD price for one coin id (``ethereum:0x...`` or ``coingecko:ethereum``)."""
+
+    coin_id: str
+    symbol: str | None
+    price_usd: Decimal
+    timestamp: datetime
+    confidence: Decimal | None = None
+    decimals: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """A record left out of a batch. ``reason`` is a :class:`RejectReason` value."""
+
+    pool_id: str | None
+    reason: str
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PoolBatch:
+    """The result of ``fetch_pools()``.
+
+    ``fetched_at`` is when the data was fetched from the API (for the bundled
+    source: the newest record timestamp in the shipped files, i.e. the data's as-of).
+    """
+
+    records: tuple[PoolRecord, ...]
+    rejections: tuple[Rejection, ...]
+    fetched_at: datetime
+    source: str = ""
+
+    @property
+    def rejection_counts(self) -> dict[str, int]:
+        return dict(Counter(r.reason for r in self.rejections))
+
+    def by_id(self) -> dict[str, PoolRecord]:
+        return {r.pool_id: r for r in self.records}
+
+
+@dataclass(frozen=True, slots=True)
+class PriceBatch:
+    """The result of a price query: quotes by coin id, ids with no price, bad entries."""
+
+    quotes: dict[str, PriceQuote]
+    missing: tuple[str, ...]
+    rejections: tuple[Rejection, ...]
+    fetched_at: datetime
+
+
+# --------------------------------------------------------------------------- parsing helpers
+class InvalidRecord(ValueError):
+    """Raised by the parsers; turned into a :class:`Rejection` by the batch validators."""
+
+    def __init__(self, reason: RejectReason, detail: str = "", pool_id: str | None = None):
+        super().__init__(f"{reason}: {detail}" if detail else str(reason))
+        self.reason = reason
+        self.detail = detail
+        self.pool_id = pool_id
+
+    def as_rejection(self) -> Rejection:
+        return Rejection(self.pool_id, str(self.reason), self.detail)
+
+
+def loads_json(text: str | bytes) -> Any:
+    """Parse JSON keeping every non-integer number as ``Decimal``.
+
+    ``NaN``/``Infinity`` tokens (which Python's json accepts) become
+    ``Decimal('NaN')``/``Decimal('Infinity')`` so validation can reject them.
+    """
+    return json.loads(text, parse_float=Decimal, parse_constant=Decimal)
+
+
+def to_decimal(value: Any, name: str) -> Decimal | None:
+    """Convert a JSON/CSV value to ``Decimal``; ``None``/``""`` -> ``None``.
+
+    Raises :class:`InvalidRecord` (``bad_type`` / ``non_finite``).
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool):  # bool is an int subclass: never a number here
+        raise InvalidRecord(RejectReason.BAD_TYPE, f"{name}={value!r}")
+    if isinstance(value, Decimal):
+        result = value
+    elif isinstance(value, int):
+        result = Decimal(value)
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise InvalidRecord(RejectReason.NON_FINITE, f"{name}={value!r}")
+        result = Decimal(str(value))
+    elif isinstance(value, str):
+        text = value.strip()
+        if text == "":
+            return None
+        try:
+            result = Decimal(text)
+        except InvalidOperation:
+            raise InvalidRecord(RejectReason.BAD_TYPE, f"{name}={value!r}") from None
+    else:
+        raise InvalidRecord(RejectReason.BAD_TYPE, f"{name}={type(value).__name__}")
+    if not result.is_finite():
+        raise InvalidRecord(RejectReason.NON_FINITE, f"{name}={value!r}")
+    return result
+
+
+def _to_int(value: Any, name: str) -> int | None:
+    number = to_decimal(value, name)
+    if number is None:
+        return None
+    if number != number.to_integral_value():
+        raise InvalidRecord(RejectReason.BAD_TYPE, f"{name}={value!r} is not an integer")
+    return int(number)
+
+
+def _to_bool(value: Any, name: str) -> bool | None:
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in {"true", "false"}:
+        return value.strip().lower() == "true"
+    raise InvalidRecord(RejectReason.BAD_TYPE, f"{name}={value!r}")
+
+
+def _to_str(value: Any, name: str) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    raise InvalidRecord(RejectReason.BAD_TYPE, f"{name}={type(value).__name__}")
+
+
+def _to_tokens(value: Any, name: str) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    if isinstance(value, list | tuple) and all(isinstance(t, str) for t in value):
+        return tuple(value)
+    raise InvalidRecord(RejectReason.BAD_TYPE, f"{name} is not a list of strings")
+
+
+def _choice(value: Any, name: str, allowed: set[str]) -> str | None:
+    text = _to_str(value, name)
+    if text is None or text.strip() == "":
+        return None
+    text = text.strip().lower()
+    if text not in allowed:
+        raise InvalidRecord(RejectReason.BAD_TYPE, f"{name}={value!r}")
+    return text
+
+
+def parse_timestamp(value: Any, name: str = "timestamp") -> datetime | None:
+    """ISO 8601 string (``...Z`` or offset; naive = UTC) or unix seconds/ms -> aware UTC."""
+    if value is None or value == "":
+        return None
+    try:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.lstrip("-").isdigit():
+                return parse_timestamp(int(text), name)
+            parsed = datetime.fromisoformat(text)
+            if parsed.tzinfo is None:
+                parsed = parsed.replace(tzinfo=UTC)
+            return parsed.astimezone(UTC)
+        if isinstance(value, bool):
+            raise TypeError
+        if isinstance(value, int | float | Decimal):
+            seconds = Decimal(str(value)) if isinstance(value, float) else Decimal(value)
+            if not seconds.is_finite():
+                raise ValueError
+            if abs(seconds) > 10**11:  # milliseconds
+                seconds = seconds / 1000
+            return datetime.fromtimestamp(float(seconds), tz=UTC)
+    except (ValueError, TypeError, OverflowError, OSError):
+        pass
+    raise InvalidRecord(RejectReason.BAD_TIMESTAMP, f"{name}={value!r}")
+
+
+def _apy(raw: Mapping[str, Any], key: str) -> Decimal | None:
+    value = to_decimal(raw.get(key), key)
+    if value is None:
+        return None
+    if key in APY_FIELDS_CAPPED and value > MAX_APY:
+        raise InvalidRecord(RejectReason.APY_TOO_HIGH, f"{key}={value}")
+    if key in APY_FIELDS_CLAMPED and value < 0:
+        return Decimal(0)
+    return value
+
+
+def _predictions(value: Any) -> PoolPredictions | None:
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise InvalidRecord(RejectReason.BAD_TYPE, "predictions is not an object")
+    predicted_class = _to_str(value.get("predictedClass"), "predictions.predictedClass")
+    probability = to_decimal(value.get("predictedProbability"), "predictions.predictedProbability")
+    binned = _to_int(value.get("binnedConfidence"), "predictions.binnedConfidence")
+    if predicted_class is None and probability is None and binned is None:
+        return None
+    return PoolPredictions(predicted_class, probability, binned)
+
+
+def _required_str(raw: Mapping[str, Any], key: str) -> str:
+    value = _to_str(raw.get(key), key)
+    if value is None or value.strip() == "":
+        raise InvalidRecord(RejectReason.MISSING_FIELD, key)
+    return value.strip()
+
+
+def parse_pool(
+    raw: Any,
+    *,
+    origin: str = "",
+    category: str | None = None,
+    derive_missing: bool = True,
+) -> PoolRecord:
+    """Validate one ``/pools`` item and build a :class:`PoolRecord`.
+
+    Raises :class:`InvalidRecord` when the record must be rejected. When
+    ``derive_missing`` is true, ``stablecoin``/``ilRisk``/``exposure`` absent
+    from the payload are derived from the symbol (conservatively, see
+    ``pools.sources.classify``) and listed in ``PoolRecord.derived``.
+    """
+    from pools.sources.classify import derive_exposure, derive_il_risk, derive_stablecoin, infer_kind
+
+    if not isinstance(raw, Mapping):
+        raise InvalidRecord(RejectReason.NOT_AN_OBJECT, type(raw).__name__)
+    pool_value = raw.get("pool")
+    if not isinstance(pool_value, str) or pool_value.strip() == "":
+        if pool_value is not None and not isinstance(pool_value, str):
+            raise InvalidRecord(RejectReason.MISSING_POOL_ID, f"pool={pool_value!r}")
+        raise InvalidRecord(RejectReason.MISSING_POOL_ID)
+    pool_id = pool_value.strip()
+    try:
+        chain = _required_str(raw, "chain")
+        project = _required_str(raw, "project")
+        symbol = _required_str(raw, "symbol")
+        tvl = to_decimal(raw.get("tvlUsd"), "tvlUsd")
+        # every numeric field is parsed before range checks so NaN/Infinity anywhere is caught
+        apys = {key: _apy(raw, key) for key in APY_FIELDS_CLAMPED}
+        numbers = {
+            key: to_decimal(raw.get(key), key)
+            for key in ("apyPct1D", "apyPct7D", "apyPct30D", "volumeUsd1d", "volumeUsd7d", "il7d", "mu", "sigma")
+        }
+        count = _to_int(raw.get("count"), "count")
+        predictions = _predictions(raw.get("predictions"))
+        if tvl is None:
+            raise InvalidRecord(RejectReason.MISSING_FIELD, "tvlUsd")
+        if not (MIN_TVL_USD <= tvl <= MAX_TVL_USD):
+            raise InvalidRecord(RejectReason.TVL_OUT_OF_RANGE, f"tvlUsd={tvl}")
+        stablecoin = _to_bool(raw.get("stablecoin"), "stablecoin")
+        il_risk = _choice(raw.get("ilRisk"), "ilRisk", {"yes", "no"})
+        exposure = _choice(raw.get("exposure"), "exposure", {"single", "multi"})
+        derived: set[str] = set()
+        if derive_missing:
+            if stablecoin is None and "stablecoin" not in raw:
+                stablecoin = derive_stablecoin(symbol)
+                derived.add("stablecoin")
+            if il_risk is None and "ilRisk" not in raw:
+                il_risk = derive_il_risk(symbol)
+                derived.add("il_risk")
+            if exposure is None and "exposure" not in raw:
+                exposure = derive_exposure(symbol)
+                derived.add("exposure")
+        pool_meta = _to_str(raw.get("poolMeta"), "poolMeta")
+        return PoolRecord(
+            pool_id=pool_id,
+            chain=chain,
+            project=project,
+            symbol=symbol,
+            tvl_usd=tvl,
+            kind=infer_kind(project, category),
+            pool_meta=pool_meta if pool_meta and pool_meta.strip() else None,
+            apy=apys["apy"],
+            apy_base=apys["apyBase"],
+            apy_reward=apys["apyReward"],
+            apy_mean_30d=apys["apyMean30d"],
+            apy_base_7d=apys["apyBase7d"],
+            apy_pct_1d=numbers["apyPct1D"],
+            apy_pct_7d=numbers["apyPct7D"],
+            apy_pct_30d=numbers["apyPct30D"],
+            volume_usd_1d=numbers["volumeUsd1d"],
+            volume_usd_7d=numbers["volumeUsd7d"],
+            il_7d=numbers["il7d"],
+            underlying_tokens=_to_tokens(raw.get("underlyingTokens"), "underlyingTokens"),
+            reward_tokens=_to_tokens(raw.get("rewardTokens"), "rewardTokens"),
+            stablecoin=stablecoin,
+            il_risk=il_risk,
+            exposure=exposure,
+            mu=numbers["mu"],
+            sigma=numbers["sigma"],
+            count=count,
+            outlier=_to_bool(raw.get("outlier"), "outlier"),
+            predictions=predictions,
+            updated_at=parse_timestamp(raw.get("timestamp")),
+            derived=frozenset(derived),
+            origin=origin,
+        )
+    except InvalidRecord as exc:
+        exc.pool_id = pool_id
+        raise
+
+
+def validate_pools(
+    items: Iterable[Any],
+    *,
+    origin: str = "",
+    categories: Mapping[str, str] | None = None,
+    derive_missing: bool = True,
+) -> tuple[list[PoolRecord], list[Rejection]]:
+    """Validate a list of raw ``/pools`` items: (accepted records, rejections).
+
+    ``categories`` optionally maps project slug -> DeFiLlama protocol category
+    (from ``api.llama.fi/protocols``) to sharpen :func:`infer_kind`.
+    """
+    records: list[PoolRecord] = []
+    rejections: list[Rejection] = []
+    seen: set[str] = set()
+    for item in items:
+        try:
+            project = item.get("project") if isinstance(item, Mapping) else None
+            category = categories.get(project) if categories and isinstance(project, str) else None
+            record = parse_pool(item, origin=origin, category=category, derive_missing=derive_missing)
+        except InvalidRecord as exc:
+            rejections.append(exc.as_rejection())
+            continue
+        if record.pool_id in seen:
+            rejections.append(Rejection(record.pool_id, str(RejectReason.DUPLICATE_POOL_ID)))
+            continue
+        seen.add(record.pool_id)
+        records.append(record)
+    return records, rejections
+
+
+def parse_history_point(raw: Any) -> PoolHistoryPoint:
+    """Validate one ``/chart/{pool}`` item.
+
+    Same numeric rules as pools, except the $1,000 TVL floor: a pool's early
+    history can legitimately be small, so only negative or > $50bn TVL is rejected.
+    """
+    if not isinstance(raw, Mapping):
+        raise InvalidRecord(RejectReason.NOT_AN_OBJECT, type(raw).__name__)
+    timestamp = parse_timestamp(raw.get("timestamp"))
+    if timestamp is None:
+        raise InvalidRecord(RejectReason.MISSING_FIELD, "timestamp")
+    tvl = to_decimal(raw.get("tvlUsd"), "tvlUsd")
+    apy = _apy(raw, "apy")
+    apy_base = _apy(raw, "apyBase")
+    apy_reward = _apy(raw, "apyReward")
+    apy_base_7d = _apy(raw, "apyBase7d")
+    il_7d = to_decimal(raw.get("il7d"), "il7d")
+    if tvl is not None and not (Decimal(0) <= tvl <= MAX_TVL_USD):
+        raise InvalidRecord(RejectReason.TVL_OUT_OF_RANGE, f"tvlUsd={tvl}")
+    return PoolHistoryPoint(
+        timestamp=timestamp,
+        tvl_usd=tvl,
+        apy=apy,
+        apy_base=apy_base,
+        apy_reward=apy_reward,
+        il_7d=il_7d,
+        apy_base_7d=apy_base_7d,
+    )
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
