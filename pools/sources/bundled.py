@@ -5,14 +5,20 @@ through the same validation as the live source (``pools.sources.base``).
 
 Pools (``fetch_pools``)
     Union of ``pools-2025-08-31-dex-fullfields`` (1,134 pools, every API field)
-    and ``pools-2025-10-06-dex`` (5,872 pools, 12 core fields). Where both list
-    a pool, the full-field record wins (it carries ilRisk / stablecoin /
-    exposure / mu / sigma / count / outlier / predictions); the 10-06 file
-    fills in the rest, with stablecoin / ilRisk / exposure derived from the
-    symbol (``pools.sources.classify``; listed in ``PoolRecord.derived``).
-    ``prefer_fresh_metrics=True`` keeps the full-field record but overlays the
-    newer 10-06 TVL / APYs / token lists / timestamp on it. ``fetched_at`` is the
-    newest record timestamp (the data's as-of time), not the wall clock.
+    and ``pools-2025-10-06-dex`` (5,872 pools, 12 core fields): 6,107 pools.
+    Where both list a pool (899 pools), the full-field record wins -- it carries
+    ilRisk / stablecoin / exposure / poolMeta / mu / sigma / count / outlier.
+    The 10-06 file fills in the rest, with stablecoin / ilRisk / exposure derived
+    from the symbol (``pools.sources.classify``; listed in ``PoolRecord.derived``).
+
+    By default (``prefer_fresh_metrics=True``) the winning full-field record gets
+    the newer 10-06 TVL / APYs / token lists / timestamp overlaid (origin
+    ``bundled:merged``), and the fields that only described the 08-31 moment
+    (apyPct1D/7D/30D, volumeUsd1d/7d, apyBase7d, apyMean30d, predictions) are
+    cleared to ``None`` -- otherwise a pool could show a five-week-old TVL (e.g.
+    ``3603d576-...``: $18.5M on 08-31, $1.84M on 10-06). ``prefer_fresh_metrics=False``
+    keeps the full-field record exactly as it is. ``fetched_at`` is the newest
+    record timestamp (the data's as-of time), not the wall clock.
 
 History (``fetch_history``)
     One point per UTC day, merged from (highest priority first) the per-pool
@@ -79,7 +85,19 @@ PRICE_SOURCE_PRIORITY = {"moneyflow": 0, "assets_risk_metrics": 1, "crypto-price
 KNOWN_BAD_PRICE_ROWS = frozenset({("AAVE", date(2020, 10, 2))})
 SYMBOL_ALIASES = {"WETH": "ETH"}
 
-_METRIC_FIELDS = ("tvl_usd", "apy", "apy_base", "apy_reward", "underlying_tokens", "reward_tokens", "updated_at")
+#: Taken from the newer 10-06 record when both files list a pool (``prefer_fresh_metrics``).
+FRESH_METRIC_FIELDS = ("tvl_usd", "apy", "apy_base", "apy_reward", "underlying_tokens", "reward_tokens", "updated_at")
+#: Point-in-time fields of the 08-31 record that no longer match the overlaid metrics.
+STALE_FIELDS_CLEARED = (
+    "apy_pct_1d",
+    "apy_pct_7d",
+    "apy_pct_30d",
+    "volume_usd_1d",
+    "volume_usd_7d",
+    "apy_base_7d",
+    "apy_mean_30d",
+    "predictions",
+)
 
 
 class DailySnapshot(NamedTuple):
@@ -117,7 +135,7 @@ class BundledSource:
         self,
         data_dir: str | Path | None = None,
         *,
-        prefer_fresh_metrics: bool = False,
+        prefer_fresh_metrics: bool = True,
         categories: Mapping[str, str] | None = None,
     ):
         self.data_dir = Path(data_dir) if data_dir is not None else DEFAULT_DATA_DIR
@@ -171,7 +189,8 @@ class BundledSource:
             if existing is None:
                 merged[record.pool_id] = record
             elif self.prefer_fresh_metrics:
-                fresh = {name: getattr(record, name) for name in _METRIC_FIELDS}
+                fresh: dict[str, Any] = {name: getattr(record, name) for name in FRESH_METRIC_FIELDS}
+                fresh.update(dict.fromkeys(STALE_FIELDS_CLEARED))
                 merged[record.pool_id] = replace(existing, **fresh, origin="bundled:merged")
         records = sorted(merged.values(), key=lambda r: (-r.tvl_usd, r.pool_id))
         stamps = [r.updated_at for r in records if r.updated_at is not None]

@@ -11,6 +11,7 @@ delay before retry *n* (0-based) is ``min(backoff * 2**n, max_backoff)``.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -56,6 +57,25 @@ def make_client(timeout: float | httpx.Timeout) -> httpx.Client:
     )
 
 
+_LITERALS = ("true", "false", "null", "NaN", "Infinity", "-Infinity")
+_PARTIAL_NUMBER = re.compile(r"[-+.eE0-9]{1,40}")
+
+
+def _looks_truncated(text: str, exc: JSONDecodeError) -> bool:
+    """True when the parser failed only because the document stops early.
+
+    That is: it ran off the end, stopped inside an unclosed string, or the only
+    thing left after the error position is the start of a number or literal
+    (``"tvlUsd":97698294.`` / ``"apyReward":nu``).
+    """
+    if exc.msg.startswith("Unterminated string"):
+        return True
+    tail = text[exc.pos :].strip()
+    if not tail:
+        return True
+    return bool(_PARTIAL_NUMBER.fullmatch(tail)) or any(lit.startswith(tail) for lit in _LITERALS)
+
+
 def decode_json(body: bytes, url: str = "") -> Any:
     """Decode a body with :func:`loads_json`; distinguish truncated from malformed."""
     try:
@@ -65,8 +85,7 @@ def decode_json(body: bytes, url: str = "") -> Any:
     try:
         return loads_json(text)
     except JSONDecodeError as exc:
-        # The parser ran off the end of the document: the body was cut short (or empty).
-        if exc.pos >= len(text.rstrip()):
+        if _looks_truncated(text, exc):
             raise IncompletePayloadError(
                 f"{url}: JSON ends early at char {exc.pos} of {len(text)} (truncated body?): {exc.msg}"
             ) from exc

@@ -1,0 +1,251 @@
+"""Record validation on real DeFiLlama records (and altered copies of them)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+from pools.sources.base import (
+    InvalidRecord,
+    PoolBatch,
+    PoolKind,
+    PoolRecord,
+    RejectReason,
+    loads_json,
+    parse_history_point,
+    parse_pool,
+    parse_timestamp,
+    to_decimal,
+    validate_pools,
+)
+from tests.pools.sources._support import fixture_bytes
+
+
+@pytest.fixture(scope="module")
+def full_records() -> list[dict]:
+    return loads_json(fixture_bytes("pools-fullfields-first50.json"))["data"]
+
+
+@pytest.fixture(scope="module")
+def dex_records() -> list[dict]:
+    return loads_json(fixture_bytes("pools-dex-first50.json"))["data"]
+
+
+def _decimal_fields(record: PoolRecord) -> list[str]:
+    return [
+        "tvl_usd", "apy", "apy_base", "apy_reward", "apy_mean_30d", "apy_base_7d", "apy_pct_1d",
+        "apy_pct_7d", "apy_pct_30d", "volume_usd_1d", "volume_usd_7d", "il_7d", "mu", "sigma",
+    ]  # fmt: skip
+
+
+def test_real_full_field_record_is_parsed_completely(full_records):
+    raw = full_records[0]
+    record = parse_pool(raw, origin="test")
+    assert record.pool_id == "bc33d1ea-f566-40eb-b0a8-8d8dcf425f18"
+    assert (record.chain, record.project, record.symbol) == ("Base", "aerodrome-slipstream", "WETH-OETHB")
+    assert record.kind is PoolKind.CONCENTRATED
+    assert record.pool_meta == "CL1 - 0.04%"
+    # exact decimal values from the JSON text, never via float
+    assert record.tvl_usd == Decimal("815672271.0")
+    assert record.apy_base == Decimal("0.00008")  # written "8e-05" in the payload
+    assert record.apy_reward == Decimal("0.07316")
+    assert record.apy == Decimal("0.07324")
+    assert record.mu == Decimal("0.04528") and record.sigma == Decimal("0.00161")
+    assert record.count == 47 and isinstance(record.count, int)
+    assert record.outlier is False and record.stablecoin is False
+    assert record.il_risk == "no" and record.exposure == "multi"
+    assert record.predictions.predicted_class == "Down"
+    assert record.predictions.predicted_probability == Decimal("60")
+    assert record.predictions.binned_confidence == 1
+    assert record.reward_tokens == ("0x940181a94A35A4569E4529A3CDfB74e38FD98631",)
+    assert len(record.underlying_tokens) == 2
+    assert record.volume_usd_1d == Decimal("18340.56899")
+    assert record.il_7d is None and record.apy_pct_7d is None
+    assert record.updated_at == datetime(2025, 8, 31, 14, 7, 28, 874000, tzinfo=UTC)
+    assert record.derived == frozenset()
+
+
+@pytest.mark.parametrize("fixture", ["pools-fullfields-first50.json", "pools-dex-first50.json"])
+def test_every_number_is_decimal(fixture):
+    records, rejections = validate_pools(loads_json(fixture_bytes(fixture))["data"])
+    assert len(records) == 50 and rejections == []
+    for record in records:
+        for name in _decimal_fields(record):
+            value = getattr(record, name)
+            assert value is None or isinstance(value, Decimal), (name, value)
+        assert not any(isinstance(getattr(record, n), float) for n in record.__slots__)
+
+
+def test_core_field_record_gets_derived_pool_info(dex_records):
+    raw = next(r for r in dex_records if r["symbol"] == "WISE-WETH")
+    record = parse_pool(raw)
+    assert record.kind is PoolKind.AMM
+    assert record.apy_reward is None and record.reward_tokens is None  # nulls kept
+    assert record.exposure == "multi"
+    assert record.il_risk == "yes"
+    assert record.stablecoin is False  # WETH is a known volatile asset
+    assert record.derived == {"stablecoin", "il_risk", "exposure"}
+    assert record.stablecoin is not None
+
+
+def test_derivation_can_be_switched_off(dex_records):
+    record = parse_pool(dex_records[0], derive_missing=False)
+    assert (record.stablecoin, record.il_risk, record.exposure) == (None, None, None)
+    assert record.derived == frozenset()
+
+
+def _altered(raw: dict, **changes) -> dict:
+    copy = dict(raw)
+    for key, value in changes.items():
+        if value is _DROP:
+            copy.pop(key, None)
+        else:
+            copy[key] = value
+    return copy
+
+
+_DROP = object()
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        ({"pool": _DROP}, RejectReason.MISSING_POOL_ID),
+        ({"pool": None}, RejectReason.MISSING_POOL_ID),
+        ({"pool": "   "}, RejectReason.MISSING_POOL_ID),
+        ({"pool": 12345}, RejectReason.MISSING_POOL_ID),
+        ({"chain": None}, RejectReason.MISSING_FIELD),
+        ({"symbol": ""}, RejectReason.MISSING_FIELD),
+        ({"tvlUsd": _DROP}, RejectReason.MISSING_FIELD),
+        ({"tvlUsd": Decimal("NaN")}, RejectReason.NON_FINITE),
+        ({"tvlUsd": Decimal("Infinity")}, RejectReason.NON_FINITE),
+        ({"apy": Decimal("-Infinity")}, RejectReason.NON_FINITE),
+        ({"apyBase": float("nan")}, RejectReason.NON_FINITE),
+        ({"sigma": float("inf")}, RejectReason.NON_FINITE),
+        ({"volumeUsd1d": Decimal("NaN")}, RejectReason.NON_FINITE),
+        ({"tvlUsd": Decimal("999.99")}, RejectReason.TVL_OUT_OF_RANGE),
+        ({"tvlUsd": Decimal("-5")}, RejectReason.TVL_OUT_OF_RANGE),
+        ({"tvlUsd": Decimal("50000000000.01")}, RejectReason.TVL_OUT_OF_RANGE),
+        ({"apy": Decimal("1000000.1")}, RejectReason.APY_TOO_HIGH),
+        ({"apyReward": Decimal("5E+6")}, RejectReason.APY_TOO_HIGH),
+        ({"tvlUsd": "lots"}, RejectReason.BAD_TYPE),
+        ({"tvlUsd": True}, RejectReason.BAD_TYPE),
+        ({"apy": [1, 2]}, RejectReason.BAD_TYPE),
+        ({"rewardTokens": "0xabc"}, RejectReason.BAD_TYPE),
+        ({"ilRisk": "maybe"}, RejectReason.BAD_TYPE),
+        ({"count": Decimal("4.5")}, RejectReason.BAD_TYPE),
+        ({"timestamp": "yesterday"}, RejectReason.BAD_TIMESTAMP),
+    ],
+)
+def test_bad_record_is_rejected_with_reason(full_records, changes, reason):
+    raw = _altered(full_records[3], **changes)
+    with pytest.raises(InvalidRecord) as info:
+        parse_pool(raw)
+    assert info.value.reason is reason
+    expected_id = raw.get("pool") if isinstance(raw.get("pool"), str) and raw.get("pool").strip() else None
+    assert info.value.as_rejection().pool_id == expected_id
+
+
+@pytest.mark.parametrize(
+    ("tvl", "accepted"),
+    [("1000", True), ("1000.0", True), ("999.999", False), ("50000000000", True), ("50000000001", False)],
+)
+def test_tvl_bounds_are_inclusive(full_records, tvl, accepted):
+    raw = _altered(full_records[0], tvlUsd=Decimal(tvl))
+    if accepted:
+        assert parse_pool(raw).tvl_usd == Decimal(tvl)
+    else:
+        with pytest.raises(InvalidRecord):
+            parse_pool(raw)
+
+
+def test_apy_limit_is_inclusive(full_records):
+    assert parse_pool(_altered(full_records[0], apy=Decimal(1_000_000))).apy == Decimal(1_000_000)
+
+
+def test_negative_apys_are_stored_as_zero_but_changes_keep_their_sign(full_records):
+    raw = _altered(
+        full_records[1],
+        apy=Decimal("-1.5"),
+        apyBase=Decimal("-0.2"),
+        apyReward=Decimal("-3"),
+        apyMean30d=Decimal("-0.01"),
+        apyPct1D=Decimal("-0.04"),
+    )
+    record = parse_pool(raw)
+    assert record.apy == Decimal(0) and record.apy_base == Decimal(0) and record.apy_reward == Decimal(0)
+    assert record.apy_mean_30d == Decimal(0)
+    assert record.apy_pct_1d == Decimal("-0.04")
+
+
+def test_nan_and_infinity_tokens_in_json_text_are_caught():
+    body = fixture_bytes("pools-fullfields-first50.json").decode()
+    body = body.replace('"tvlUsd":815672271.0', '"tvlUsd":NaN', 1).replace('"apy":2.12,', '"apy":Infinity,', 1)
+    records, rejections = validate_pools(loads_json(body)["data"])
+    assert len(records) == 48
+    assert sorted(r.reason for r in rejections) == ["non_finite", "non_finite"]
+    assert {r.pool_id for r in rejections} == {
+        "bc33d1ea-f566-40eb-b0a8-8d8dcf425f18",
+        "57d30b9c-fc66-4ac2-b666-69ad5f410cce",
+    }
+
+
+def test_validate_pools_counts_reasons_and_drops_duplicates(full_records):
+    items = [
+        *full_records[:5],
+        full_records[0],  # duplicate id
+        _altered(full_records[6], pool=_DROP),
+        _altered(full_records[7], tvlUsd=Decimal(10)),
+        _altered(full_records[8], tvlUsd=Decimal("6E+10")),
+        _altered(full_records[9], apy=Decimal("2E+6")),
+        "not a record",
+    ]
+    records, rejections = validate_pools(items)
+    assert [r.pool_id for r in records] == [r["pool"] for r in full_records[:5]]
+    batch = PoolBatch(tuple(records), tuple(rejections), datetime.now(UTC))
+    assert batch.rejection_counts == {
+        "duplicate_pool_id": 1,
+        "missing_pool_id": 1,
+        "tvl_out_of_range": 2,
+        "apy_too_high": 1,
+        "not_an_object": 1,
+    }
+
+
+def test_to_decimal_conversions():
+    assert to_decimal(0.1, "x") == Decimal("0.1")  # via str(), not the binary float
+    assert to_decimal(7, "x") == Decimal(7)
+    assert to_decimal("  ", "x") is None and to_decimal(None, "x") is None
+    assert to_decimal("1e-05", "x") == Decimal("0.00001")
+    with pytest.raises(InvalidRecord):
+        to_decimal("NaN", "x")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2025-08-31T14:07:28.874Z", datetime(2025, 8, 31, 14, 7, 28, 874000, tzinfo=UTC)),
+        ("2025-08-31T16:07:28+02:00", datetime(2025, 8, 31, 14, 7, 28, tzinfo=UTC)),
+        ("2025-08-31T14:07:28", datetime(2025, 8, 31, 14, 7, 28, tzinfo=UTC)),
+        (1667555277, datetime(2022, 11, 4, 9, 47, 57, tzinfo=UTC)),
+        (1667555277000, datetime(2022, 11, 4, 9, 47, 57, tzinfo=UTC)),
+        (None, None),
+    ],
+)
+def test_parse_timestamp(value, expected):
+    assert parse_timestamp(value) == expected
+
+
+def test_history_point_from_real_chart():
+    data = json.loads(fixture_bytes("chart-10137e20-efbc-4e15-a733-17ecb52c48e8.json"), parse_float=Decimal)["data"]
+    point = parse_history_point(data[0])
+    assert point.timestamp.tzinfo is UTC
+    assert isinstance(point.tvl_usd, Decimal) and isinstance(point.apy, Decimal)
+    # history keeps small TVLs (no $1,000 floor) but not NaN
+    assert parse_history_point({**data[0], "tvlUsd": Decimal(5)}).tvl_usd == Decimal(5)
+    with pytest.raises(InvalidRecord):
+        parse_history_point({**data[0], "apy": Decimal("NaN")})
+    assert parse_history_point({**data[0], "apy": Decimal(-2)}).apy == Decimal(0)
