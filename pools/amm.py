@@ -899,6 +899,11 @@ def _solve_symmetric(r: Decimal, n: int, amp: Decimal, start: Decimal | None = N
     """
     if r == 1:
         return _ONE, _ONE
+    if n == 2 and r > 1 and start is None:
+        # Two coins are symmetric: the state at r is the state at 1/r with the coins swapped, and
+        # the r < 1 side converges in fewer iterations from the constant-product start.
+        x0, y = _solve_symmetric(_ONE / r, n, amp)
+        return y, x0
     nd = Decimal(n)
     n1 = nd - _ONE
     ann = _ann(amp, n)
