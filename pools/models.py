@@ -1,1 +1,365 @@
-"""Models arrive with the issue that builds this app."""
+"""Chains, protocols, tokens, pools, their daily history, prices and refresh runs.
+
+Units: APYs are percent per year (``5`` = 5 %/year), money is USD. Every
+amount is a ``DecimalField`` (never float):
+
+* TVL / volume: 20 digits, 2 decimals (up to $10^18 with cents; the sources
+  cap TVL at $5·10^10);
+* APY and other percentages: 22 digits, 10 decimals (the sources cap APY at
+  10^6 %);
+* prices: 38 digits, 18 decimals (18+ significant digits for tiny-priced
+  tokens, 20 integer digits for anything else).
+
+Writes go through ``pools.services``; reads through ``pools.selectors``.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Lower
+from django.urls import reverse
+
+TVL = {"max_digits": 20, "decimal_places": 2}
+PCT = {"max_digits": 22, "decimal_places": 10}
+PRICE = {"max_digits": 38, "decimal_places": 18}
+ACTIVE = Q(is_active=True)
+POOL_KINDS = ["amm", "concentrated", "weighted", "stableswap", "lending", "staking", "liquid_staking",
+              "farm", "vault", "unknown"]
+
+
+class Chain(models.Model):
+    slug = models.SlugField(max_length=64, unique=True)  # "ethereum", "op_bnb"
+    name = models.CharField(max_length=64)  # as DeFiLlama spells it: "Ethereum"
+    # Chain prefix of DeFiLlama coins ids ("ethereum", "avax", "bsc"...); blank = unknown.
+    coins_prefix = models.CharField(max_length=32, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Protocol(models.Model):
+    """A DeFi project (DeFiLlama ``project`` slug). Facts below are edited by staff
+    in the admin and feed the risk score (audits, launch date)."""
+
+    class Category(models.TextChoices):
+        DEX = "dex", "DEX"
+        LENDING = "lending", "Lending"
+        LIQUID_STAKING = "liquid_staking", "Liquid staking"
+        STAKING = "staking", "Staking"
+        YIELD = "yield", "Yield aggregator"
+        CDP = "cdp", "CDP / stablecoin"
+        OTHER = "other", "Other"
+
+    slug = models.CharField(max_length=100, unique=True)  # "uniswap-v3", "ether.fi-stake"
+    name = models.CharField(max_length=100)
+    category = models.CharField(max_length=20, choices=Category.choices, blank=True)
+    url = models.URLField(blank=True, help_text="Official website.")
+    # None = unknown (the risk score counts unknown as risky); 0 = known to be unaudited.
+    audit_count = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Number of published security audits; leave empty if unknown."
+    )
+    audit_links = models.JSONField(default=list, blank=True, help_text="Links to the audit reports.")
+    last_audit_date = models.DateField(null=True, blank=True)
+    launch_date = models.DateField(null=True, blank=True, help_text="When the protocol went live on mainnet.")
+    facts_updated_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Token(models.Model):
+    """A token on one chain. ``price_id`` is a DeFiLlama coins id
+    (``ethereum:0x…`` or ``coingecko:ethereum``); ``price_symbol`` names the
+    series in the bundled daily price file (``ETH`` for WETH)."""
+
+    chain = models.ForeignKey(Chain, on_delete=models.PROTECT, related_name="tokens")
+    # EVM addresses are stored lower-case (checksummed and plain forms are one token).
+    address = models.CharField(max_length=100)
+    symbol = models.CharField(max_length=64, blank=True)
+    name = models.CharField(max_length=100, blank=True)
+    decimals = models.PositiveSmallIntegerField(null=True, blank=True)
+    is_stablecoin = models.BooleanField(default=False)
+    price_id = models.CharField(max_length=160, blank=True)
+    price_symbol = models.CharField(max_length=32, blank=True)
+    # "In use": prices are refreshed for tracked tokens. Set by
+    # pools.services.token_set_tracked (the portfolios app calls it for held
+    # tokens) so pools never has to import portfolios.
+    is_tracked = models.BooleanField(default=False)
+    # Latest known price (denormalised from the newest quote; TokenPrice keeps the history).
+    last_price_usd = models.DecimalField(**PRICE, null=True, blank=True)
+    last_price_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["symbol", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["chain", "address"], name="pools_token_chain_address_uniq"),
+            models.CheckConstraint(condition=Q(last_price_usd__gte=0) | Q(last_price_usd__isnull=True),
+                                   name="pools_token_price_not_negative"),
+        ]
+        indexes = [
+            # tokens_in_use() and refresh_prices: tracked tokens with a price id.
+            models.Index(fields=["price_id"], name="pools_token_tracked_idx", condition=Q(is_tracked=True)),
+            # API /tokens/?symbol= and portfolio token lookup by symbol (case-insensitive).
+            models.Index(Lower("symbol"), name="pools_token_symbol_lower_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.symbol or self.address[:10]} ({self.chain.name})"
+
+
+class Pool(models.Model):
+    class Kind(models.TextChoices):
+        AMM = "amm", "Constant-product AMM"
+        CONCENTRATED = "concentrated", "Concentrated liquidity"
+        WEIGHTED = "weighted", "Weighted pool"
+        STABLESWAP = "stableswap", "Stableswap"
+        LENDING = "lending", "Lending"
+        STAKING = "staking", "Staking"
+        LIQUID_STAKING = "liquid_staking", "Liquid staking"
+        FARM = "farm", "Farm"
+        VAULT = "vault", "Vault"
+        UNKNOWN = "unknown", "Unknown"
+
+    class Exposure(models.TextChoices):
+        SINGLE = "single", "Single asset"
+        MULTI = "multi", "Multiple assets"
+
+    external_id = models.CharField(max_length=200, unique=True)  # DeFiLlama pool uuid
+    chain = models.ForeignKey(Chain, on_delete=models.PROTECT, related_name="pools")
+    # Indexed by pools_pool_protocol_tvl_idx (protocol first), not by a separate FK index.
+    protocol = models.ForeignKey(Protocol, on_delete=models.PROTECT, related_name="pools", db_index=False)
+    symbol = models.CharField(max_length=200)
+    meta = models.CharField(max_length=200, blank=True)  # poolMeta: fee tier, range, lock...
+    # "-WETH-USDC-": the symbol's tokens, upper-case, for the token-symbol filter.
+    tokens_key = models.CharField(max_length=400, blank=True, editable=False)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.UNKNOWN)
+    underlying_tokens = models.ManyToManyField(Token, through="PoolUnderlyingToken", related_name="pools",
+                                               blank=True)
+    reward_tokens = models.ManyToManyField(Token, through="PoolRewardToken", related_name="rewarding_pools",
+                                           blank=True)
+    stablecoin = models.BooleanField(null=True)  # None = unknown
+    il_risk = models.BooleanField(null=True)
+    exposure = models.CharField(max_length=10, choices=Exposure.choices, blank=True)
+    # Which of stablecoin / il_risk / exposure we derived from the symbol (the source did not say).
+    derived_fields = models.JSONField(default=list, blank=True)
+
+    # Latest metrics, denormalised for fast lists.
+    tvl_usd = models.DecimalField(**TVL, default=0)
+    apy = models.DecimalField(**PCT, null=True, blank=True)
+    apy_base = models.DecimalField(**PCT, null=True, blank=True)
+    apy_reward = models.DecimalField(**PCT, null=True, blank=True)
+    apy_mean_30d = models.DecimalField(**PCT, null=True, blank=True)
+    apy_base_7d = models.DecimalField(**PCT, null=True, blank=True)
+    apy_pct_1d = models.DecimalField(**PCT, null=True, blank=True)
+    apy_pct_7d = models.DecimalField(**PCT, null=True, blank=True)
+    apy_pct_30d = models.DecimalField(**PCT, null=True, blank=True)
+    volume_usd_1d = models.DecimalField(**TVL, null=True, blank=True)
+    volume_usd_7d = models.DecimalField(**TVL, null=True, blank=True)
+    il_7d = models.DecimalField(**PCT, null=True, blank=True)
+
+    # The source's statistics (DeFiLlama), kept as given.
+    mu = models.DecimalField(**PCT, null=True, blank=True)
+    sigma = models.DecimalField(**PCT, null=True, blank=True)
+    count = models.PositiveIntegerField(null=True, blank=True)
+    outlier = models.BooleanField(null=True)
+    predicted_class = models.CharField(max_length=32, blank=True)
+    predicted_probability = models.DecimalField(max_digits=7, decimal_places=3, null=True, blank=True)
+    binned_confidence = models.SmallIntegerField(null=True, blank=True)
+
+    # Our own statistics from PoolSnapshot (pools.services.pool_stats_refresh).
+    apy_sigma_30d = models.DecimalField(**PCT, null=True, blank=True)  # sample σ of daily APY, 30 days
+    apy_mean_30d_computed = models.BooleanField(default=False)  # apy_mean_30d is ours, not the source's
+    history_start = models.DateField(null=True, blank=True)  # first day with a snapshot
+
+    # Lifecycle.
+    first_seen_at = models.DateTimeField()
+    # Data time of the stored metrics (the record's timestamp, else the fetch time).
+    # Written only when the row changes: an unchanged pool is not rewritten just
+    # to move a timestamp; the RefreshRun says when the batch was seen.
+    last_seen_at = models.DateTimeField()
+    missed_refreshes = models.PositiveSmallIntegerField(default=0)
+    is_active = models.BooleanField(default=True)
+    changed_at = models.DateTimeField(auto_now_add=True)  # last real change (set by the upsert)
+    history_backfilled_at = models.DateTimeField(null=True, blank=True)
+
+    # Risk (pools.risk), recomputed after each ingest and on protocol edits.
+    risk_score = models.PositiveSmallIntegerField(null=True, blank=True)
+    risk_grade = models.CharField(max_length=1, blank=True)
+    risk_factors = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-tvl_usd", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(tvl_usd__gte=0), name="pools_pool_tvl_not_negative"),
+            # Negative APYs are stored as 0 (as DeFiLlama does).
+            models.CheckConstraint(condition=Q(apy__gte=0) | Q(apy__isnull=True), name="pools_pool_apy_not_negative"),
+            models.CheckConstraint(condition=Q(apy_base__gte=0) | Q(apy_base__isnull=True),
+                                   name="pools_pool_apy_base_not_negative"),
+            models.CheckConstraint(condition=Q(apy_reward__gte=0) | Q(apy_reward__isnull=True),
+                                   name="pools_pool_apy_reward_not_negative"),
+            models.CheckConstraint(condition=Q(risk_score__lte=100) | Q(risk_score__isnull=True),
+                                   name="pools_pool_risk_score_range"),
+            models.CheckConstraint(condition=Q(kind__in=POOL_KINDS), name="pools_pool_kind_valid"),
+            models.CheckConstraint(condition=Q(exposure__in=["", "single", "multi"]), name="pools_pool_exposure_valid"),
+        ]
+        indexes = [
+            # Explorer / API list orderings over active pools (selectors.pool_list):
+            # one partial index per sort key, NULLs last, id as the tie-breaker.
+            models.Index(F("tvl_usd").desc(), F("id").desc(), name="pools_pool_active_tvl_idx", condition=ACTIVE),
+            models.Index(F("apy").desc(nulls_last=True), F("id").desc(), name="pools_pool_active_apy_idx",
+                         condition=ACTIVE),
+            models.Index(F("apy_base").desc(nulls_last=True), F("id").desc(), name="pools_pool_active_apyb_idx",
+                         condition=ACTIVE),
+            models.Index(F("apy_reward").desc(nulls_last=True), F("id").desc(), name="pools_pool_active_apyr_idx",
+                         condition=ACTIVE),
+            models.Index(F("apy_mean_30d").desc(nulls_last=True), F("id").desc(), name="pools_pool_active_mean_idx",
+                         condition=ACTIVE),
+            models.Index(F("risk_score").asc(nulls_last=True), F("id").asc(), name="pools_pool_active_risk_idx",
+                         condition=ACTIVE),
+            # Explorer filtered by chain or by kind in the default TVL order.
+            models.Index(F("chain"), F("tvl_usd").desc(), name="pools_pool_chain_tvl_idx", condition=ACTIVE),
+            models.Index(F("kind"), F("tvl_usd").desc(), name="pools_pool_kind_tvl_idx", condition=ACTIVE),
+            # Explorer filtered by protocol in the default TVL order (also the FK lookup).
+            models.Index(F("protocol"), F("tvl_usd").desc(), name="pools_pool_protocol_tvl_idx"),
+            # Ingestion: pools missing from a refresh are counted down (services.pools_ingest).
+            models.Index(fields=["missed_refreshes"], name="pools_pool_missed_idx",
+                         condition=Q(missed_refreshes__gt=0)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.symbol} ({self.external_id})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("pools:detail", args=[self.pk])
+
+
+class PoolUnderlyingToken(models.Model):
+    pool = models.ForeignKey(Pool, on_delete=models.CASCADE, related_name="underlying_links")
+    token = models.ForeignKey(Token, on_delete=models.PROTECT, related_name="underlying_links")
+    position = models.PositiveSmallIntegerField(default=0)  # order in the source's list
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [models.UniqueConstraint(fields=["pool", "token"], name="pools_underlying_uniq")]
+        # (pool, token) unique index serves pool -> tokens; the FK index on token serves token -> pools.
+
+    def __str__(self) -> str:
+        return f"{self.pool_id}:{self.token_id}"
+
+
+class PoolRewardToken(models.Model):
+    pool = models.ForeignKey(Pool, on_delete=models.CASCADE, related_name="reward_links")
+    token = models.ForeignKey(Token, on_delete=models.PROTECT, related_name="reward_links")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [models.UniqueConstraint(fields=["pool", "token"], name="pools_reward_uniq")]
+
+    def __str__(self) -> str:
+        return f"{self.pool_id}:{self.token_id}"
+
+
+class PoolSnapshot(models.Model):
+    """One pool's metrics on one UTC day (the last value seen that day)."""
+
+    pool = models.ForeignKey(Pool, on_delete=models.CASCADE, related_name="snapshots", db_index=False)
+    day = models.DateField()
+    tvl_usd = models.DecimalField(**TVL, null=True, blank=True)
+    apy = models.DecimalField(**PCT, null=True, blank=True)
+    apy_base = models.DecimalField(**PCT, null=True, blank=True)
+    apy_reward = models.DecimalField(**PCT, null=True, blank=True)
+
+    class Meta:
+        ordering = ["pool", "day"]
+        constraints = [
+            # Also the index of the history reads (pool detail charts, /history/) and of the upsert.
+            models.UniqueConstraint(fields=["pool", "day"], name="pools_snapshot_pool_day_uniq"),
+            models.CheckConstraint(condition=Q(apy__gte=0) | Q(apy__isnull=True),
+                                   name="pools_snapshot_apy_not_negative"),
+        ]
+        indexes = [
+            # services.pool_stats_refresh: the last 30 days of every pool.
+            models.Index(fields=["day"], name="pools_snapshot_day_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.pool_id} {self.day}"
+
+
+class TokenPrice(models.Model):
+    """A USD price. Daily history is one row per UTC day (timestamp at 00:00 UTC,
+    the day's close, or for today the latest quote); ``quoted_at`` is when the
+    price was actually observed."""
+
+    token = models.ForeignKey(Token, on_delete=models.CASCADE, related_name="prices", db_index=False)
+    timestamp = models.DateTimeField()
+    price_usd = models.DecimalField(**PRICE)
+    quoted_at = models.DateTimeField(null=True, blank=True)
+    source = models.CharField(max_length=32, blank=True)
+
+    class Meta:
+        ordering = ["token", "timestamp"]
+        constraints = [
+            # Also the index of selectors.token_price_at (token, timestamp <= t, newest first)
+            # and of /tokens/{id}/prices/.
+            models.UniqueConstraint(fields=["token", "timestamp"], name="pools_tokenprice_token_ts_uniq"),
+            models.CheckConstraint(condition=Q(price_usd__gte=0), name="pools_tokenprice_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.token_id} {self.timestamp:%Y-%m-%d} {self.price_usd}"
+
+
+class RefreshRun(models.Model):
+    class Kind(models.TextChoices):
+        POOLS = "pools", "Pools"
+        PRICES = "prices", "Prices"
+        HISTORY = "history", "Pool history"
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        SKIPPED = "skipped", "Skipped"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    source = models.CharField(max_length=32, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    data_as_of = models.DateTimeField(null=True, blank=True)  # the payload's own time (bundled: its newest record)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    rejected = models.PositiveIntegerField(default=0)
+    deactivated = models.PositiveIntegerField(default=0)
+    reactivated = models.PositiveIntegerField(default=0)
+    spike_skipped = models.PositiveIntegerField(default=0)
+    snapshots_written = models.PositiveIntegerField(default=0)
+    rejection_reasons = models.JSONField(default=dict, blank=True)  # {"tvl_out_of_range": 3, ...}
+    spike_pools = models.JSONField(default=list, blank=True)  # [{"pool": uuid, "field": "apy", "old": .., "new": ..}]
+    error = models.TextField(blank=True)
+    detail = models.JSONField(default=dict, blank=True)  # timings, pool id for history runs...
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=["pools", "prices", "history"]), name="pools_run_kind_valid"),
+            models.CheckConstraint(condition=Q(status__in=["running", "succeeded", "failed", "skipped"]),
+                                   name="pools_run_status_valid"),
+        ]
+        indexes = [
+            # selectors.data_freshness: last succeeded run of a kind; admin list.
+            models.Index(fields=["kind", "status", "-finished_at"], name="pools_run_kind_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.status} {self.started_at:%Y-%m-%d %H:%M}"
