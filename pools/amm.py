@@ -911,6 +911,7 @@ def _solve_symmetric(r: Decimal, n: int, amp: Decimal, start: Decimal | None = N
     tol = STABLESWAP_PRICE_TOLERANCE
     lo = _ZERO
     hi: Decimal | None = None
+    last_step: Decimal | None = None
     if start is not None:
         y = start  # warm start, e.g. the previous point of a curve
     else:
@@ -934,10 +935,22 @@ def _solve_symmetric(r: Decimal, n: int, amp: Decimal, start: Decimal | None = N
         dp = (dnum * m - num * dm) / (m * m)
         y_next = y - (p - r) / dp if dp > 0 else _ZERO
         if hi is None:
-            if y_next <= lo:
+            # No upper bound yet: at most double (a Newton step from the flat middle of a
+            # high-A curve would land absurdly far out in the steep region).
+            if y_next <= lo or y_next > y * _TWO:
                 y_next = y * _TWO
-        elif not lo < y_next < hi:
-            y_next = (lo * hi).sqrt() if lo > 0 else hi / _TWO
+        elif lo == 0:
+            if not _ZERO < y_next < hi:
+                y_next = hi / _TWO
+        else:
+            step = abs(y_next - y)
+            # Bisect when Newton leaves the bracket or its steps stop halving (the slow one-sided
+            # approach on the steep side of a high-A curve); quadratic convergence is unaffected.
+            if not lo < y_next < hi or (last_step is not None and step > last_step / _TWO):
+                y_next = (lo * hi).sqrt() if hi > lo * _TWO else (lo + hi) / _TWO
+                last_step = None
+            else:
+                last_step = step
         if y_next == y:
             break
         y = y_next
@@ -954,7 +967,8 @@ def stableswap_value_after_price_move(
     balances where the marginal price of coin 0 in any other coin equals ``r`` (the other coins
     stay equal by symmetry). The price is matched to a relative tolerance of
     :data:`STABLESWAP_PRICE_TOLERANCE` (1e-30) by a bracketed Newton iteration; failure raises
-    :class:`ConvergenceError`. Returned ``balances`` are per unit of initial value * n.
+    :class:`ConvergenceError`. ``balances`` are those of a pool that started with one unit of
+    each coin (initial value ``n``; ``value_lp`` and ``value_hodl`` are divided by ``n``).
     """
     r = _positive(price_ratio, "price_ratio")
     amp = _amplification(amplification)
