@@ -894,8 +894,9 @@ def _solve_symmetric(r: Decimal, n: int, amp: Decimal, start: Decimal | None = N
     """Pool with all n balances 1 (D = n) after coin 0's price moves to ``r``: ``(x0, y)``.
 
     ``price(y)`` increases strictly with ``y`` on ``(0, inf)``; Newton's method with the analytic
-    derivative runs inside a bracket ``(lo, hi)`` that every evaluation narrows; a step leaving the
-    bracket is replaced by doubling/halving (open bracket) or a geometric bisection.
+    derivative runs inside a bracket ``(lo, hi)`` that every evaluation narrows; a step that leaves
+    the bracket, or is not at most half the previous one, is replaced by doubling (no upper bound
+    yet), halving (no lower bound yet) or a (geometric) bisection.
     """
     if r == 1:
         return _ONE, _ONE
@@ -939,15 +940,15 @@ def _solve_symmetric(r: Decimal, n: int, amp: Decimal, start: Decimal | None = N
             # high-A curve would land absurdly far out in the steep region).
             if y_next <= lo or y_next > y * _TWO:
                 y_next = y * _TWO
-        elif lo == 0:
-            if not _ZERO < y_next < hi:
-                y_next = hi / _TWO
         else:
             step = abs(y_next - y)
             # Bisect when Newton leaves the bracket or its steps stop halving (the slow one-sided
             # approach on the steep side of a high-A curve); quadratic convergence is unaffected.
             if not lo < y_next < hi or (last_step is not None and step > last_step / _TWO):
-                y_next = (lo * hi).sqrt() if hi > lo * _TWO else (lo + hi) / _TWO
+                if lo == 0:
+                    y_next = hi / _TWO
+                else:
+                    y_next = (lo * hi).sqrt() if hi > lo * _TWO else (lo + hi) / _TWO
                 last_step = None
             else:
                 last_step = step
