@@ -1,0 +1,51 @@
+"""Pure (Django-free) tax engine.  See :mod:`portfolios.tax.engine` for the rules."""
+
+from .engine import (
+    INCOME_TYPES,
+    KINDS,
+    LP_TREATMENTS,
+    METHODS,
+    Disposal,
+    IncomeEvent,
+    InsufficientHoldings,
+    InvalidTransaction,
+    LegIn,
+    Lot,
+    MissingFiatValue,
+    TaxEngineError,
+    TaxReport,
+    TaxSettings,
+    TxIn,
+    YearTotals,
+    compute,
+)
+from .reports import RewardSummaryRow, cents, disposal_rows, rewards_summary, year_summary
+from .years import is_long_term, tax_year_bounds, tax_year_of
+
+__all__ = [
+    "INCOME_TYPES",
+    "KINDS",
+    "LP_TREATMENTS",
+    "METHODS",
+    "Disposal",
+    "IncomeEvent",
+    "InsufficientHoldings",
+    "InvalidTransaction",
+    "LegIn",
+    "Lot",
+    "MissingFiatValue",
+    "RewardSummaryRow",
+    "TaxEngineError",
+    "TaxReport",
+    "TaxSettings",
+    "TxIn",
+    "YearTotals",
+    "cents",
+    "compute",
+    "disposal_rows",
+    "is_long_term",
+    "rewards_summary",
+    "tax_year_bounds",
+    "tax_year_of",
+    "year_summary",
+]
