@@ -1,51 +1,50 @@
 """Transparent 0-100 pool risk score. **Higher = riskier.** Grades A (safest) to F.
 
-The score is the sum of nine factors. Each factor awards points from a small
-step table; the tables are the whole formula -- there is no hidden weighting.
-**Missing data counts as risk**: an unknown input scores the factor's maximum
-(unknown is not safe), and the factor says so in its explanation.
+The score is the sum of nine factors. Each factor awards points from a small step
+table; the tables below are the whole formula -- there is no hidden weighting.
+**Missing data counts as risk**: when a factor's input is unknown it scores the
+factor's maximum (unknown is not safe), and the factor's explanation says so.
 
-=====================  ===  ==============================================================
-factor (key)           max  points
-=====================  ===  ==============================================================
-TVL (``tvl``)           20  >= $100M: 0 · >= $10M: 4 · >= $1M: 8 · >= $100k: 12 ·
-                            >= $10k: 16 · < $10k or unknown: 20
-History (``history``)   10  days observed (our count, else the source's ``count``):
-                            >= 365: 0 · >= 180: 2 · >= 90: 4 · >= 30: 6 · >= 7: 8 ·
-                            < 7 or unknown: 10
-APY volatility          15  sigma of daily APY over 30 days, in APY points (preferred):
-(``apy_volatility``)        < 1: 0 · < 3: 3 · < 10: 6 · < 30: 9 · < 100: 12 · >= 100: 15.
-                            Fallback, DeFiLlama ``sigma`` (annualised std of daily
-                            returns, whole life): < 0.1: 0 · < 0.3: 3 · < 0.6: 6 ·
-                            < 1.2: 9 · < 2.5: 12 · >= 2.5: 15. Neither known: 15
-Reward share            15  apyReward / (apyBase + apyReward): <= 10%: 0 · <= 25%: 3 ·
-(``reward_share``)          <= 50%: 6 · <= 75%: 9 · <= 90%: 12 · > 90%: 15.
-                            No reward APY (null) counts as 0 % when the base APY is known;
-                            both unknown: 15. Zero APY overall: 0 %
-IL risk (``il_risk``)   10  ilRisk "no": 0 · "yes": 8 · "yes" on a concentrated-liquidity
-                            pool (IL is amplified inside a range): 10 · unknown: 10
-Stablecoin exposure     10  stablecoin pool: 0 · not stablecoin: 10 · unknown: 10
-(``stablecoin``)
-Outlier (``outlier``)    5  DeFiLlama outlier flag false: 0 · true: 5 · unknown: 5
-Audits (``audits``)     10  number of audits: 0 or unknown: 10 · 1: 6 · 2: 4 · >= 3: 2,
-                            plus (when >= 1 audit) last audit age: <= 1 year: +0 ·
-                            <= 3 years: +1 · older or date unknown: +2 (never 0:
-                            audits reduce smart-contract risk, they do not remove it)
-Protocol age            5   since launch: >= 3 years: 0 · >= 2 y: 1 · >= 1 y: 2 ·
-(``protocol_age``)          >= 180 days: 3 · younger: 4 · unknown: 5
-=====================  ===  ==============================================================
+| Factor | Key | Max | Points (an unknown input scores the max) |
+|---|---|---:|---|
+| TVL | `tvl` | 20 | ≥ $100M: 0 · ≥ $10M: 4 · ≥ $1M: 8 · ≥ $100k: 12 · ≥ $10k: 16 · less: 20 |
+| Track record: days observed | `history` | 10 | ≥ 365: 0 · ≥ 180: 2 · ≥ 90: 4 · ≥ 30: 6 · ≥ 7: 8 · less: 10 |
+| APY volatility (our 30-day σ) | `apy_volatility` | 15 | < 1: 0 · < 3: 3 · < 10: 6 · < 30: 9 · < 100: 12 · more: 15 |
+| ... else DeFiLlama `sigma` | `apy_volatility` | 15 | < .1: 0 · < .3: 3 · < .6: 6 · < 1.2: 9 · < 2.5: 12 · more: 15 |
+| APY share from emissions | `reward_share` | 15 | ≤ 10%: 0 · ≤ 25%: 3 · ≤ 50%: 6 · ≤ 75%: 9 · ≤ 90%: 12 · more: 15 |
+| Impermanent loss (`ilRisk`) | `il_risk` | 10 | no: 0 · yes: 8 · yes, concentrated liquidity: 10 |
+| Stablecoin exposure | `stablecoin` | 10 | stablecoin pool: 0 · not: 10 |
+| DeFiLlama outlier flag | `outlier` | 5 | false: 0 · true: 5 |
+| Audits (count, last one's age) | `audits` | 10 | none: 10 · 1: 6 · 2: 4 · ≥ 3: 2; + ≤ 1 y: 0 · ≤ 3 y: 1 · older: 2 |
+| Protocol age since launch | `protocol_age` | 5 | ≥ 3 y: 0 · ≥ 2 y: 1 · ≥ 1 y: 2 · ≥ 180 d: 3 · younger: 4 |
 
-Maximum total: 100. Grade by score: **A** 0-19 · **B** 20-34 · **C** 35-49 ·
-**D** 50-64 · **E** 65-79 · **F** 80-100.
+Grade by total score: **A** 0-19 · **B** 20-34 · **C** 35-49 · **D** 50-64 · **E** 65-79 ·
+**F** 80-100. The maxima add up to 100.
 
-Every table is monotone: more TVL, more history, lower volatility, a smaller
-reward share, more/recent audits and an older protocol never raise the score.
-A factor whose inputs are unknown always scores its maximum, so no known value
-can score worse than "unknown". (A null ``apyReward`` next to a known
-``apyBase`` is not "unknown": DeFiLlama uses null for "no reward emissions".)
+Notes on the inputs:
 
-The inputs are plain values (:class:`RiskInputs`); :meth:`RiskInputs.from_pool`
-fills them from a ``PoolRecord`` plus our own ``ApyStats`` and protocol facts.
+* *Days observed* is our own count of daily observations (``compute_apy_stats``) or
+  DeFiLlama's ``count``, whichever is larger.
+* *APY volatility* is the sample standard deviation of the daily APY over the last 30
+  days, in APY percentage points. ``RiskInputs.from_pool`` uses it only when at least 5
+  daily observations fall in the window. Otherwise DeFiLlama's ``sigma`` is scored on its
+  own scale: it is a different quantity (the annualised std of daily returns derived from
+  APY, over the pool's whole life) and is not converted.
+* *Reward share* = apyReward / (apyBase + apyReward). A null ``apyReward`` next to a known
+  ``apyBase`` means "no emissions" (0 %), as in DeFiLlama's API; both unknown scores 15;
+  a pool with zero APY overall has 0 % share.
+* *Audits*: the age points apply only when there is at least one audit; an unknown audit
+  date counts as old (+2). Audits never bring this factor to 0: they reduce
+  smart-contract risk, they do not remove it. The minimum possible score is therefore 2.
+* Ages use ``RiskInputs.as_of`` (default: today, UTC).
+
+Every table is monotone: more TVL, more history, lower volatility, a smaller reward
+share, more and more recent audits and an older protocol never raise the score. A
+factor with unknown inputs always scores its maximum, so no known value scores worse
+than "unknown". (The property tests in ``tests/pools/test_risk.py`` check all of this.)
+
+The inputs are plain values (:class:`RiskInputs`); :meth:`RiskInputs.from_pool` fills
+them from a ``PoolRecord`` plus our own ``ApyStats`` and protocol facts.
 """
 
 from __future__ import annotations
@@ -63,6 +62,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "FACTOR_MAX_POINTS",
     "GRADE_BANDS",
+    "MIN_SIGMA_OBSERVATIONS",
     "RiskFactor",
     "RiskInputs",
     "RiskScore",
@@ -120,6 +120,9 @@ FACTOR_MAX_POINTS: dict[str, int] = {
     "protocol_age": 5,
 }
 assert sum(FACTOR_MAX_POINTS.values()) == 100
+
+#: Our own 30-day sigma is used (by ``from_pool``) only with this many daily observations.
+MIN_SIGMA_OBSERVATIONS = 5
 
 GRADE_BANDS: tuple[tuple[int, str], ...] = ((20, "A"), (35, "B"), (50, "C"), (65, "D"), (80, "E"))  # score < n
 
@@ -196,7 +199,9 @@ class RiskInputs:
         count = pool.count
         if stats is not None and stats.count and (count is None or stats.count > count):
             count = stats.count
-        sigma = stats.sigma_30d if stats is not None else None
+        sigma = None
+        if stats is not None and stats.window_count >= MIN_SIGMA_OBSERVATIONS:
+            sigma = stats.sigma_30d
         return cls(
             tvl_usd=pool.tvl_usd,
             observation_count=count,
@@ -278,8 +283,7 @@ def _tvl(inputs: RiskInputs) -> RiskFactor:
         _money(tvl),
         points,
         max_points,
-        "Deeper pools are harder to drain or manipulate and easier to exit; "
-        "0 points from $100M, up to 20 below $10k.",
+        "Deeper pools are harder to drain or manipulate and easier to exit; 0 points from $100M, up to 20 below $10k.",
     )
 
 

@@ -22,7 +22,9 @@ reason                 condition
 ``missing_pool_id``    ``pool`` is absent, null or blank
 ``duplicate_pool_id``  the same pool id appeared earlier in the same payload
 ``missing_field``      ``chain``, ``project``, ``symbol`` or ``tvlUsd`` is absent/null
-``bad_type``           a field has the wrong JSON type (e.g. a list where a number is due)
+``bad_type``           a field has the wrong JSON type (e.g. a list where a number is due);
+                       an unexpected ``ilRisk``/``exposure`` label is *not* rejected but
+                       stored as ``None`` (unknown)
 ``non_finite``         any numeric field is NaN or +/-Infinity
 ``tvl_out_of_range``   ``tvlUsd`` < $1,000 or > $50,000,000,000
 ``apy_too_high``       ``apy``, ``apyBase``, ``apyReward`` or ``apyMean30d`` > 1,000,000 %
@@ -376,13 +378,13 @@ def _to_tokens(value: Any, name: str) -> tuple[str, ...] | None:
 
 
 def _choice(value: Any, name: str, allowed: set[str]) -> str | None:
+    """A label such as ilRisk/exposure. An unexpected value is kept as unknown (``None``)
+    rather than rejecting the pool: a new upstream label must not drop whole pools."""
     text = _to_str(value, name)
-    if text is None or text.strip() == "":
+    if text is None:
         return None
     text = text.strip().lower()
-    if text not in allowed:
-        raise InvalidRecord(RejectReason.BAD_TYPE, f"{name}={value!r}")
-    return text
+    return text if text in allowed else None
 
 
 def parse_timestamp(value: Any, name: str = "timestamp") -> datetime | None:
@@ -600,4 +602,3 @@ def parse_history_point(raw: Any) -> PoolHistoryPoint:
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-

@@ -342,9 +342,7 @@ class BundledSource:
         points = self._series(symbol)[1]
         return DailyPrice(points[-1].day, points[-1].price_usd) if points else None
 
-    def price_at(
-        self, symbol: str, when: date | datetime, *, max_age: timedelta | None = None
-    ) -> DailyPrice | None:
+    def price_at(self, symbol: str, when: date | datetime, *, max_age: timedelta | None = None) -> DailyPrice | None:
         """Price on ``when``'s UTC day, else the nearest earlier day (``None`` if none,
         or if that day is older than ``max_age``). Naive datetimes are read as UTC."""
         day = _utc_day(when)

@@ -133,9 +133,7 @@ def get_json(
         else:
             status = response.status_code
             if status >= 500:
-                last_error = SourceServerError(
-                    f"{url}: HTTP {status} after {attempt + 1} attempt(s)", status, url
-                )
+                last_error = SourceServerError(f"{url}: HTTP {status} after {attempt + 1} attempt(s)", status, url)
             elif status == 429:
                 last_error = SourceClientError(f"{url}: HTTP 429 rate limited", status, url)
                 wait = _retry_after(response)

@@ -31,8 +31,8 @@ from pools.sources.base import (
     MalformedPayloadError,
     PriceBatch,
     PriceQuote,
-    RejectReason,
     Rejection,
+    RejectReason,
     parse_timestamp,
     to_decimal,
     utcnow,
@@ -182,4 +182,3 @@ class DefiLlamaCoinsSource:
         if rejections:
             logger.warning("coins: rejected %d price entries: %s", len(rejections), rejections[:5])
         return PriceBatch(quotes=quotes, missing=missing, rejections=tuple(rejections), fetched_at=self.clock())
-

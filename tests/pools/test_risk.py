@@ -45,8 +45,8 @@ def safest(**overrides) -> RiskInputs:
 def test_factor_maxima_sum_to_100_and_docstring_lists_every_factor():
     assert sum(FACTOR_MAX_POINTS.values()) == 100
     doc = risk_module.__doc__
-    for key in FACTOR_MAX_POINTS:
-        assert f"``{key}``" in doc, key
+    for key, max_points in FACTOR_MAX_POINTS.items():
+        assert f"| `{key}` | {max_points} |" in doc, key  # the table's Max column matches the code
     assert "Higher = riskier" in doc and "unknown is not safe" in doc
 
 
@@ -344,3 +344,15 @@ def test_risky_flags_never_lower_the_score(i):
     assert score(i, stablecoin=False) >= score(i, stablecoin=True)
     assert score(i, outlier=True) >= score(i, outlier=False)
     assert score(i, il_risk="yes", kind="concentrated") >= score(i, il_risk="yes", kind="amm")
+
+
+def test_from_pool_ignores_our_sigma_with_too_few_observations():
+    from pools.sources.base import PoolRecord
+    from pools.sources.stats import ApyStats
+
+    pool = PoolRecord("p", "Ethereum", "uniswap-v3", "WETH-USDC", D(10**6), sigma=D("0.2"))
+    few = ApyStats(count=4, window_count=4, mean_30d=D(5), sigma_30d=D("0.1"), first_day=None, last_day=None)
+    enough = dataclasses.replace(few, count=5, window_count=5)
+    assert RiskInputs.from_pool(pool, stats=few).apy_sigma_30d is None
+    assert RiskInputs.from_pool(pool, stats=enough).apy_sigma_30d == D("0.1")
+    assert score_pool(RiskInputs.from_pool(pool, stats=few, as_of=AS_OF)).factor("apy_volatility").points == 3

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from pathlib import Path
 
 import httpx
-import pytest
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
@@ -53,15 +53,9 @@ class SleepRecorder:
         self.calls.append(seconds)
 
 
-@pytest.fixture
-def sleeps() -> SleepRecorder:
-    """Records backoff delays instead of sleeping."""
-    return SleepRecorder()
-
-
-@pytest.fixture(scope="session")
-def bundled():
-    """One BundledSource for the session (it caches the parsed files)."""
+@functools.cache
+def shared_bundled():
+    """One BundledSource per test session (it caches the parsed files)."""
     from pools.sources import BundledSource
 
     return BundledSource()

@@ -135,7 +135,7 @@ _DROP = object()
         ({"tvlUsd": True}, RejectReason.BAD_TYPE),
         ({"apy": [1, 2]}, RejectReason.BAD_TYPE),
         ({"rewardTokens": "0xabc"}, RejectReason.BAD_TYPE),
-        ({"ilRisk": "maybe"}, RejectReason.BAD_TYPE),
+        ({"ilRisk": 1}, RejectReason.BAD_TYPE),
         ({"count": Decimal("4.5")}, RejectReason.BAD_TYPE),
         ({"timestamp": "yesterday"}, RejectReason.BAD_TIMESTAMP),
     ],
@@ -249,3 +249,10 @@ def test_history_point_from_real_chart():
     with pytest.raises(InvalidRecord):
         parse_history_point({**data[0], "apy": Decimal("NaN")})
     assert parse_history_point({**data[0], "apy": Decimal(-2)}).apy == Decimal(0)
+
+
+def test_unexpected_labels_become_unknown_instead_of_dropping_the_pool(full_records):
+    record = parse_pool(_altered(full_records[0], ilRisk="maybe", exposure="MULTI"))
+    assert record.il_risk is None  # unknown label: stored as unknown (the risk score treats it as risky)
+    assert record.exposure == "multi"
+    assert "il_risk" not in record.derived

@@ -14,10 +14,15 @@ import pytest
 from pools.sources import BundledSource, DailyPrice, PoolKind, PoolSource, get_source
 from pools.sources.bundled import DEFAULT_DATA_DIR
 from pools.sources.classify import derive_il_risk, derive_stablecoin
-from tests.pools.sources._support import bundled  # noqa: F401
+from tests.pools.sources._support import shared_bundled
 
 KNOWN_POOL = "3603d576-a4d7-4317-9ae1-bf451b3e637a"  # pancakeswap-amm-v3 Ethereum WETH-USDT
 DATA = DEFAULT_DATA_DIR
+
+
+@pytest.fixture(scope="module")
+def bundled():
+    return shared_bundled()
 
 
 def _json_gz(name: str) -> dict:
@@ -228,6 +233,19 @@ def test_weth_reads_eth_and_artefact_row_is_skipped(bundled):
     assert aave[0].day == date(2020, 10, 3)  # 2020-10-02 (0.5166) is a known Yahoo artefact
     assert bundled.price_points("UNI")[0].price_type == "open"
     assert set(bundled.price_symbols()) >= {"BTC", "ETH", "LINK", "UNI", "AAVE", "CRV", "USDC", "USDT"}
+
+
+# ----------------------------------------------------------------------------- integrity
+def test_bundled_files_match_the_checksums_in_the_data_readme():
+    import hashlib
+    import re
+
+    readme = (DATA / "README.md").read_text()
+    listed = dict((name, digest) for digest, name in re.findall(r"^([0-9a-f]{64})  (\S+)$", readme, re.M))
+    assert len(listed) == 5
+    for name, digest in listed.items():
+        with gzip.open(DATA / f"{name}.gz", "rb") as handle:
+            assert hashlib.sha256(handle.read()).hexdigest() == digest, name
 
 
 # ----------------------------------------------------------------------------- factory

@@ -20,13 +20,18 @@ from pools.sources import (
     SourceTimeoutError,
     get_source,
 )
-from tests.pools.sources._support import ScriptedTransport, fixture_bytes, ok, sleeps  # noqa: F401
+from tests.pools.sources._support import ScriptedTransport, SleepRecorder, fixture_bytes, ok
 
 FULL = fixture_bytes("pools-fullfields-first50.json")
 DEX = fixture_bytes("pools-dex-first50.json")
 CHART = fixture_bytes("chart-10137e20-efbc-4e15-a733-17ecb52c48e8.json")
 CHART_POOL = "10137e20-efbc-4e15-a733-17ecb52c48e8"
 FIXED_NOW = datetime(2025, 10, 6, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def sleeps() -> SleepRecorder:
+    return SleepRecorder()
 
 
 def source(transport: ScriptedTransport, sleep, **kwargs) -> DefiLlamaYieldsSource:

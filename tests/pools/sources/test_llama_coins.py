@@ -17,13 +17,18 @@ from pools.sources import (
     SourceTimeoutError,
     get_source,
 )
-from tests.pools.sources._support import ScriptedTransport, fixture_bytes, ok, sleeps  # noqa: F401
+from tests.pools.sources._support import ScriptedTransport, SleepRecorder, fixture_bytes, ok
 
 WETH = "ethereum:0xc02aaa39b223fe8d0a0e5c4f27ead9083c756cc2"
 FUN = "ethereum:0x419d0d8bdd9af5e606ae2232ed285aff190e711b"
 BNB = "coingecko:binancecoin"
 WETH_FUN = fixture_bytes("coins-current-weth-fun.json")
 BINANCE = fixture_bytes("coins-current-binancecoin.json")
+
+
+@pytest.fixture
+def sleeps() -> SleepRecorder:
+    return SleepRecorder()
 
 
 def source(transport: ScriptedTransport, sleep, **kwargs) -> DefiLlamaCoinsSource:

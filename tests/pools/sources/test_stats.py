@@ -12,9 +12,14 @@ from hypothesis import strategies as st
 
 from pools.sources.base import PoolHistoryPoint
 from pools.sources.stats import ApyStats, compute_apy_stats
-from tests.pools.sources._support import bundled  # noqa: F401
+from tests.pools.sources._support import shared_bundled
 
 D = Decimal
+
+
+@pytest.fixture(scope="module")
+def bundled():
+    return shared_bundled()
 
 
 def test_simple_series():
