@@ -348,8 +348,8 @@ def _to_int(value: Any, name: str) -> int | None:
     number = to_decimal(value, name)
     if number is None:
         return None
-    if number != number.to_integral_value():
-        raise InvalidRecord(RejectReason.BAD_TYPE, f"{name}={value!r} is not an integer")
+    if number != number.to_integral_value() or not (0 <= number <= 10**12):
+        raise InvalidRecord(RejectReason.BAD_TYPE, f"{name}={value!r} is not a plausible count")
     return int(number)
 
 

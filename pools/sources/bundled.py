@@ -27,7 +27,8 @@ History (``fetch_history``)
 
 Snapshots (``fetch_snapshots``)
     The five daily snapshots (2025-09-26/27/28/29 and 2025-10-06) as
-    ``DailySnapshot(day, records, rejections)``, sorted by day.
+    ``DailySnapshot(day, records, rejections)`` sorted by day; each unpacks as
+    ``day, records``.
 
 Prices (``price_history``, ``latest_price``, ``price_at``)
     Daily USD prices by symbol from ``prices/daily_usd_long.csv``. Where two
@@ -47,8 +48,8 @@ import gzip
 import io
 import json
 from collections import defaultdict
-from collections.abc import Mapping
-from dataclasses import replace
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import cached_property
@@ -100,10 +101,16 @@ STALE_FIELDS_CLEARED = (
 )
 
 
-class DailySnapshot(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class DailySnapshot:
+    """One day of snapshot rows; unpacks as ``day, records = snapshot``."""
+
     day: date
     records: tuple[PoolRecord, ...]
-    rejections: tuple[Rejection, ...]
+    rejections: tuple[Rejection, ...] = ()
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter((self.day, self.records))
 
 
 class DailyPrice(NamedTuple):
@@ -272,6 +279,10 @@ class BundledSource:
     # ------------------------------------------------------------------ snapshots
     def fetch_snapshots(self) -> list[DailySnapshot]:
         """The five daily snapshots as validated :class:`PoolRecord` rows, oldest first."""
+        return list(self._snapshots)
+
+    @cached_property
+    def _snapshots(self) -> tuple[DailySnapshot, ...]:
         by_day: dict[date, list[dict[str, Any]]] = defaultdict(list)
         for row in self._snapshot_rows:
             by_day[date.fromisoformat(row["snapshot_date"])].append(
@@ -293,7 +304,7 @@ class BundledSource:
                 by_day[day], origin=f"bundled:snapshot-{day.isoformat()}", categories=self.categories
             )
             result.append(DailySnapshot(day, tuple(records), tuple(rejections)))
-        return result
+        return tuple(result)
 
     # ------------------------------------------------------------------ prices
     @cached_property

@@ -68,7 +68,9 @@ def parse_price_entry(coin_id: str, raw: Any) -> PriceQuote:
             price_usd=price,
             timestamp=timestamp,
             confidence=confidence,
-            decimals=int(decimals) if decimals is not None and decimals == decimals.to_integral_value() else None,
+            decimals=int(decimals)
+            if decimals is not None and decimals == decimals.to_integral_value() and 0 <= decimals <= 255
+            else None,
         )
     except InvalidRecord as exc:
         exc.pool_id = coin_id

@@ -137,6 +137,8 @@ _DROP = object()
         ({"rewardTokens": "0xabc"}, RejectReason.BAD_TYPE),
         ({"ilRisk": 1}, RejectReason.BAD_TYPE),
         ({"count": Decimal("4.5")}, RejectReason.BAD_TYPE),
+        ({"count": -3}, RejectReason.BAD_TYPE),
+        ({"count": Decimal("1E+400")}, RejectReason.BAD_TYPE),
         ({"timestamp": "yesterday"}, RejectReason.BAD_TIMESTAMP),
     ],
 )

@@ -181,7 +181,8 @@ def test_five_daily_snapshots(bundled):
         (date(2025, 10, 6), 5872),
     ]
     assert all(s.rejections == () for s in snapshots)
-    day, records, _ = snapshots[0]
+    day, records = snapshots[0]  # unpacks as (day, rows)
+    assert day == date(2025, 9, 26) and records is snapshots[0].records
     first = records[0]
     assert first.pool_id == "bc33d1ea-f566-40eb-b0a8-8d8dcf425f18"
     assert first.tvl_usd == Decimal("717244118.0") and first.apy_reward == Decimal("0.01046")
