@@ -1,0 +1,344 @@
+"""Writes to learning content. Every save of an article or a glossary term
+goes through here, so the stored HTML, table of contents, reading time and
+search vector always match the markdown."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import reversion
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from education import markdown as md
+from education.content_files import ArticleIn, CategoryIn, ContentError, TermIn, read_content
+from education.models import Article, Category, GlossaryTerm, Status
+from education.selectors import glossary_link_entries
+
+CONTENT_ROOT = Path(settings.BASE_DIR) / "education" / "content"
+SEARCH_CONFIG = "english"
+
+
+# --- Rendering -----------------------------------------------------------------
+
+
+def _render_article_fields(article: Article, entries: list[md.GlossaryEntry]) -> None:
+    rendered = md.render(article.body_markdown, glossary=entries, with_toc=True)
+    article.body_html = rendered.html
+    article.toc = rendered.toc
+    article.reading_time = rendered.reading_time
+
+
+def _render_term_fields(term: GlossaryTerm) -> None:
+    term.explanation_html = md.render(term.explanation_markdown, with_toc=False).html
+
+
+def _article_update_search_vector(*, article_ids: list[int]) -> None:
+    """Weighted vector: title A, summary B, body C. PostgreSQL only; the
+    SQLite fallback search reads the columns directly."""
+    if connection.vendor != "postgresql" or not article_ids:
+        return
+    from django.contrib.postgres.search import SearchVector
+
+    vector = (
+        SearchVector("title", weight="A", config=SEARCH_CONFIG)
+        + SearchVector("summary", weight="B", config=SEARCH_CONFIG)
+        + SearchVector("body_markdown", weight="C", config=SEARCH_CONFIG)
+    )
+    Article.objects.filter(pk__in=article_ids).update(search_vector=vector)
+
+
+def articles_rerender(*, article_ids: list[int] | None = None) -> int:
+    """Re-render stored HTML (e.g. after glossary terms changed, which changes
+    the links in article bodies). Uses ``update()``: a re-render is not an
+    edit, so it neither bumps ``updated_at`` nor records a version."""
+    entries = glossary_link_entries()
+    qs = Article.objects.all() if article_ids is None else Article.objects.filter(pk__in=article_ids)
+    count = 0
+    for article in qs.only("pk", "body_markdown"):
+        _render_article_fields(article, entries)
+        Article.objects.filter(pk=article.pk).update(
+            body_html=article.body_html, toc=article.toc, reading_time=article.reading_time,
+        )
+        count += 1
+    return count
+
+
+# --- Articles ------------------------------------------------------------------
+
+
+@transaction.atomic
+def article_save(*, article: Article, related_terms: list[GlossaryTerm] | None = None) -> Article:
+    """Render, validate and save an article (new or changed).
+
+    ``related_terms``: when given, replaces the article's related terms."""
+    _render_article_fields(article, glossary_link_entries())
+    if article.status == Status.PUBLISHED and article.published_at is None:
+        article.published_at = timezone.now()
+    article.full_clean()
+    article.save()
+    if related_terms is not None:
+        article.related_terms.set(related_terms)
+    _article_update_search_vector(article_ids=[article.pk])
+    return article
+
+
+@transaction.atomic
+def article_publish(*, article: Article, when: dt.datetime | None = None) -> Article:
+    """Publish now (or at ``when``). A date set earlier by an editor is kept
+    unless ``when`` is given."""
+    article = Article.objects.select_for_update().get(pk=article.pk)
+    article.status = Status.PUBLISHED
+    if when is not None:
+        article.published_at = when
+    elif article.published_at is None:
+        article.published_at = timezone.now()
+    article.full_clean()
+    article.save(update_fields=["status", "published_at", "updated_at"])
+    return article
+
+
+@transaction.atomic
+def article_unpublish(*, article: Article) -> Article:
+    article = Article.objects.select_for_update().get(pk=article.pk)
+    article.status = Status.DRAFT
+    article.save(update_fields=["status", "updated_at"])
+    return article
+
+
+# --- Glossary and categories ------------------------------------------------------
+
+
+@transaction.atomic
+def term_save(*, term: GlossaryTerm, rerender_articles: bool = True) -> GlossaryTerm:
+    """Render, validate and save a glossary term. Articles link the first
+    mention of every term, so by default they are re-rendered too."""
+    _render_term_fields(term)
+    term.full_clean()
+    term.save()
+    if rerender_articles:
+        articles_rerender()
+    return term
+
+
+@transaction.atomic
+def term_delete(*, term: GlossaryTerm) -> None:
+    term.delete()
+    articles_rerender()
+
+
+@transaction.atomic
+def category_save(*, category: Category) -> Category:
+    category.full_clean()
+    category.save()
+    return category
+
+
+# --- The content loader ---------------------------------------------------------
+
+
+def _fingerprint(values: dict) -> str:
+    return hashlib.sha256(json.dumps(values, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def category_fingerprint(category: Category) -> str:
+    return _fingerprint({"name": category.name, "description": category.description, "order": category.order})
+
+
+def term_fingerprint(term: GlossaryTerm, related_article_slug: str | None) -> str:
+    return _fingerprint({
+        "term": term.term, "short_definition": term.short_definition,
+        "explanation_markdown": term.explanation_markdown, "related_article": related_article_slug,
+    })
+
+
+def article_fingerprint(article: Article, category_slug: str, term_slugs: list[str]) -> str:
+    return _fingerprint({
+        "title": article.title, "category": category_slug, "level": article.level, "status": article.status,
+        "summary": article.summary, "seo_description": article.seo_description,
+        "body_markdown": article.body_markdown, "path_order": article.path_order,
+        "related_terms": sorted(term_slugs),
+    })
+
+
+@dataclass
+class LoadReport:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0  # changed by an editor since it was loaded: left alone
+    warnings: list[str] = field(default_factory=list)
+    skipped_items: list[str] = field(default_factory=list)
+
+    def count(self, outcome: str, label: str) -> None:
+        setattr(self, outcome, getattr(self, outcome) + 1)
+        if outcome == "skipped":
+            self.skipped_items.append(label)
+
+    def __str__(self) -> str:
+        return (f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged, "
+                f"{self.skipped} skipped (changed by an editor)")
+
+
+@contextmanager
+def _loader_revision(label: str, user) -> Iterator[None]:
+    """One revision per item: reverting one article in the admin must not
+    roll back everything else the same load wrote."""
+    with reversion.create_revision():
+        if user is not None:
+            reversion.set_user(user)
+        reversion.set_comment(f"{label} loaded from education/content/")
+        yield
+
+
+def _decide(obj, current_fp: str, desired_fp: str) -> str:
+    """created/updated/unchanged/skipped for an existing loaded object.
+
+    An object counts as the loader's own while its current fingerprint still
+    equals the one the loader wrote. Anything else means a person changed it
+    (or it was never loaded from a file): it is never overwritten."""
+    if current_fp != obj.loaded_fingerprint:
+        return "skipped"
+    if current_fp == desired_fp:
+        return "unchanged"
+    return "updated"
+
+
+def _load_categories(items: list[CategoryIn], report: LoadReport, *, user) -> None:
+    existing = {c.slug: c for c in Category.objects.all()}
+    for item in items:
+        values = {"name": item.name, "description": item.description, "order": item.order}
+        category = existing.get(item.slug)
+        if category is None:
+            category = Category(slug=item.slug, **values)
+            outcome = "created"
+        else:
+            desired = Category(**values)
+            outcome = _decide(category, category_fingerprint(category), category_fingerprint(desired))
+            if outcome != "updated":
+                report.count(outcome, f"category {item.slug}")
+                continue
+            for key, value in values.items():
+                setattr(category, key, value)
+        category.source_hash = item.source_hash
+        category.loaded_fingerprint = category_fingerprint(category)
+        with _loader_revision(f"category {item.slug}", user):
+            category_save(category=category)
+        report.count(outcome, f"category {item.slug}")
+
+
+def _load_terms(items: list[TermIn], article_slugs: set[str], report: LoadReport, *, user) -> list:
+    """Create/update terms; the link to their article is set afterwards, when
+    every article exists. Returns the (item, outcome) pairs to link."""
+    existing = {t.slug: t for t in GlossaryTerm.objects.select_related("related_article")}
+    to_link = []
+    for item in items:
+        related = item.related_article if item.related_article in article_slugs else None
+        if item.related_article and related is None:
+            report.warnings.append(f"{item.source}: 'related_article': no article {item.related_article!r}, not linked")
+        term = existing.get(item.slug)
+        values = {"term": item.term, "short_definition": item.short_definition,
+                  "explanation_markdown": item.explanation_markdown}
+        if term is None:
+            term = GlossaryTerm(slug=item.slug, **values)
+            outcome = "created"
+        else:
+            current_related = term.related_article.slug if term.related_article else None
+            outcome = _decide(term, term_fingerprint(term, current_related),
+                              term_fingerprint(GlossaryTerm(**values), related))
+            if outcome != "updated":
+                report.count(outcome, f"term {item.slug}")
+                continue
+            for key, value in values.items():
+                setattr(term, key, value)
+        term.source_hash = item.source_hash
+        term.loaded_fingerprint = term_fingerprint(term, related)
+        with _loader_revision(f"term {item.slug}", user):
+            term_save(term=term, rerender_articles=False)
+        report.count(outcome, f"term {item.slug}")
+        to_link.append((term, related))
+    return to_link
+
+
+def _load_articles(items: list[ArticleIn], report: LoadReport, *, user, now: dt.datetime) -> None:
+    categories = {c.slug: c for c in Category.objects.all()}
+    terms = {t.slug: t for t in GlossaryTerm.objects.all()}
+    existing = {
+        a.slug: a for a in Article.objects.select_related("category").prefetch_related("related_terms")
+    }
+    for item in items:
+        category = categories[item.category]
+        term_slugs = [slug for slug in item.related_terms if slug in terms]
+        for missing in (slug for slug in item.related_terms if slug not in terms):
+            report.warnings.append(f"{item.source}: 'related_terms': no glossary term {missing!r}, not linked")
+        values = {
+            "title": item.title, "category": category, "level": item.level, "summary": item.summary,
+            "seo_description": item.seo_description, "body_markdown": item.body_markdown,
+            "path_order": item.path_order,
+        }
+        article = existing.get(item.slug)
+        if article is None:
+            article = Article(slug=item.slug, status=Status.PUBLISHED, author=user,
+                              published_at=item.published_at or now, **values)
+            outcome = "created"
+        else:
+            current = article_fingerprint(article, article.category.slug,
+                                          [t.slug for t in article.related_terms.all()])
+            desired = article_fingerprint(Article(status=Status.PUBLISHED, **values), item.category, term_slugs)
+            outcome = _decide(article, current, desired)
+            if outcome != "updated":
+                report.count(outcome, f"article {item.slug}")
+                continue
+            for key, value in values.items():
+                setattr(article, key, value)
+            article.status = Status.PUBLISHED
+            if item.published_at:
+                article.published_at = item.published_at
+        article.source_hash = item.source_hash
+        article.loaded_fingerprint = article_fingerprint(article, item.category, term_slugs)
+        with _loader_revision(f"article {item.slug}", user):
+            article_save(article=article, related_terms=[terms[slug] for slug in term_slugs])
+        report.count(outcome, f"article {item.slug}")
+
+
+def content_load(*, root: Path = CONTENT_ROOT, user=None, now: dt.datetime | None = None) -> LoadReport:
+    """Load categories, glossary terms and articles from ``root``.
+
+    Safe to re-run: creates what is missing, updates what the loader itself
+    wrote and nobody changed since, and never overwrites an editor's change.
+    Articles are published on creation with ``published_at`` from the front
+    matter or ``now``. Raises ``ContentError`` (every problem, each naming the
+    file and the key) before writing anything if the content is invalid."""
+    now = now or timezone.now()
+    content = read_content(root)
+    report = LoadReport(warnings=list(content.warnings))
+    errors = list(content.errors)
+    known_categories = {c.slug for c in content.categories} | set(Category.objects.values_list("slug", flat=True))
+    for item in content.articles:
+        if item.category not in known_categories:
+            errors.append(f"{item.source}: 'category': no category {item.category!r} in categories.yaml")
+    if errors:
+        raise ContentError(errors)
+
+    article_slugs = {a.slug for a in content.articles} | set(Article.objects.values_list("slug", flat=True))
+    with transaction.atomic():
+        _load_categories(content.categories, report, user=user)
+        to_link = _load_terms(content.terms, article_slugs, report, user=user)
+        _load_articles(content.articles, report, user=user, now=now)
+        # Terms point at articles, which exist only now.
+        by_slug = {a.slug: a for a in Article.objects.only("pk", "slug")}
+        for term, related in to_link:
+            article = by_slug.get(related) if related else None
+            if term.related_article_id != (article.pk if article else None):
+                term.related_article = article
+                with _loader_revision(f"term {term.slug}", user):
+                    term.save(update_fields=["related_article", "updated_at"])
+        # Glossary links in article bodies depend on every term.
+        articles_rerender()
