@@ -1,0 +1,152 @@
+"""Admin: staff edit protocol facts (audits, launch date, category, website) —
+saved through ``services.protocol_update_facts``, which rescores the protocol's
+pools. Pool metrics are read-only (the refresh owns them)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.db import transaction
+
+from pools import services
+from pools.models import Chain, Pool, PoolSnapshot, Protocol, RefreshRun, Token, TokenPrice
+
+
+class AuditLinksField(forms.CharField):
+    """One URL per line <-> a JSON list of URLs."""
+
+    widget = forms.Textarea(attrs={"rows": 4, "cols": 80})
+
+    def prepare_value(self, value):
+        if isinstance(value, list):
+            return "\n".join(value)
+        return value
+
+    def to_python(self, value):
+        lines = [line.strip() for line in (value or "").splitlines() if line.strip()]
+        validator = forms.URLField()
+        return [validator.clean(line) for line in lines]
+
+
+class ProtocolForm(forms.ModelForm):
+    audit_links = AuditLinksField(required=False, help_text="Links to the audit reports, one per line.")
+
+    class Meta:
+        model = Protocol
+        fields = ["slug", "name", "category", "url", "audit_count", "audit_links", "last_audit_date", "launch_date"]
+
+    def clean(self):
+        data = super().clean()
+        links, count = data.get("audit_links") or [], data.get("audit_count")
+        if count is not None and len(links) > count:
+            self.add_error("audit_count", "Fewer audits than audit links.")
+        return data
+
+
+@admin.register(Chain)
+class ChainAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "coins_prefix"]
+    search_fields = ["name", "slug"]
+
+
+@admin.register(Protocol)
+class ProtocolAdmin(admin.ModelAdmin):
+    form = ProtocolForm
+    list_display = ["name", "slug", "category", "audit_count", "last_audit_date", "launch_date", "facts_updated_at"]
+    list_filter = ["category"]
+    search_fields = ["name", "slug"]
+    readonly_fields = ["facts_updated_at"]
+    fieldsets = [
+        (None, {"fields": ["slug", "name", "category", "url"]}),
+        ("Facts used by the risk score", {
+            "fields": ["audit_count", "audit_links", "last_audit_date", "launch_date", "facts_updated_at"],
+            "description": "Leave a fact empty when unknown: the risk score counts unknown as risky.",
+        }),
+    ]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            super().save_model(request, obj, form, change)
+        facts = {k: form.cleaned_data.get(k) for k in services.PROTOCOL_FACT_FIELDS if k in form.cleaned_data}
+        facts["audit_links"] = facts.get("audit_links") or []
+        facts["category"] = facts.get("category") or ""
+        facts["url"] = facts.get("url") or ""
+        services.protocol_update_facts(protocol=obj, **facts)
+
+
+@admin.register(Token)
+class TokenAdmin(admin.ModelAdmin):
+    list_display = ["symbol", "chain", "address", "is_stablecoin", "price_id", "price_symbol", "is_tracked",
+                    "last_price_usd", "last_price_at"]
+    list_filter = ["is_tracked", "is_stablecoin", "chain"]
+    search_fields = ["symbol", "address", "price_id"]
+    list_select_related = ["chain"]
+    readonly_fields = ["last_price_usd", "last_price_at"]
+    show_full_result_count = False
+
+
+METRIC_FIELDS = [
+    "tvl_usd", "apy", "apy_base", "apy_reward", "apy_mean_30d", "apy_mean_30d_computed", "apy_sigma_30d",
+    "apy_base_7d", "apy_pct_1d", "apy_pct_7d", "apy_pct_30d", "volume_usd_1d", "volume_usd_7d", "il_7d", "mu",
+    "sigma", "count", "outlier", "predicted_class", "predicted_probability", "binned_confidence",
+    "history_start", "first_seen_at", "last_seen_at", "changed_at", "missed_refreshes", "history_backfilled_at",
+    "risk_score", "risk_grade", "risk_factors", "derived_fields", "tokens_key",
+]  # fmt: skip
+
+
+@admin.register(Pool)
+class PoolAdmin(admin.ModelAdmin):
+    list_display = ["symbol", "protocol", "chain", "kind", "tvl_usd", "apy", "risk_grade", "risk_score", "is_active",
+                    "last_seen_at"]
+    list_filter = ["is_active", "kind", "stablecoin", "il_risk", "exposure", "risk_grade", "chain", "protocol"]
+    search_fields = ["symbol", "external_id", "meta"]
+    list_select_related = ["chain", "protocol"]
+    readonly_fields = ["external_id", "chain", "protocol", *METRIC_FIELDS]
+    fields = ["external_id", "chain", "protocol", "symbol", "meta", "kind", "stablecoin", "il_risk", "exposure",
+              "is_active", *METRIC_FIELDS]
+    actions = ["backfill_history", "recompute_risk"]
+    show_full_result_count = False  # COUNT(*) over every pool on each changelist page is wasted work
+
+    @admin.action(description="Backfill history (queued)")
+    def backfill_history(self, request, queryset):
+        from pools.tasks import backfill_pool_history
+
+        ids = list(queryset.values_list("pk", flat=True)[:500])
+        transaction.on_commit(lambda: [backfill_pool_history.delay(pool_id=pk) for pk in ids])
+        self.message_user(request, f"History backfill queued for {len(ids)} pool(s).", messages.SUCCESS)
+
+    @admin.action(description="Recompute risk score")
+    def recompute_risk(self, request, queryset):
+        changed = services.pool_risk_refresh(pool_ids=list(queryset.values_list("pk", flat=True)))
+        self.message_user(request, f"Risk recomputed; {changed} pool(s) changed.", messages.SUCCESS)
+
+
+@admin.register(PoolSnapshot)
+class PoolSnapshotAdmin(admin.ModelAdmin):
+    list_display = ["pool", "day", "tvl_usd", "apy", "apy_base", "apy_reward"]
+    date_hierarchy = "day"
+    raw_id_fields = ["pool"]
+    list_select_related = ["pool"]
+    search_fields = ["pool__external_id"]
+    show_full_result_count = False
+
+
+@admin.register(TokenPrice)
+class TokenPriceAdmin(admin.ModelAdmin):
+    list_display = ["token", "timestamp", "price_usd", "quoted_at", "source"]
+    raw_id_fields = ["token"]
+    list_select_related = ["token__chain"]
+    search_fields = ["token__symbol", "token__address"]
+    list_filter = ["source"]
+    show_full_result_count = False
+
+
+@admin.register(RefreshRun)
+class RefreshRunAdmin(admin.ModelAdmin):
+    list_display = ["started_at", "kind", "source", "status", "created", "updated", "unchanged", "rejected",
+                    "deactivated", "spike_skipped", "finished_at"]
+    list_filter = ["kind", "status", "source"]
+    readonly_fields = [f.name for f in RefreshRun._meta.fields]
+
+    def has_add_permission(self, request):
+        return False

@@ -1,0 +1,194 @@
+# ruff: noqa: S608 - SQL here is built only from model table/column names (quoted); values are parameters.
+"""Set-based writes for the ingestion service: a handful of statements per table,
+never a query per row.
+
+PostgreSQL: rows are streamed with ``COPY`` into a temporary table, then merged
+with one ``INSERT … SELECT … ON CONFLICT … DO UPDATE … WHERE (stored) IS
+DISTINCT FROM (new)`` (or ``UPDATE … FROM``). The ``WHERE`` is what makes a
+re-run free: a row whose values did not change is neither rewritten (no dead
+tuple, no WAL) nor returned.
+
+SQLite (the embedded default): the same statements with ``executemany`` into the
+temporary table and ``IS NOT`` (SQLite's null-safe inequality, row values
+allowed) instead of ``IS DISTINCT FROM``. SQLite stores decimals as REAL, so
+values beyond ~15 significant digits are rounded there; both sides of the
+comparison are rounded the same way, so re-runs stay unchanged.
+
+Every function here must run inside ``transaction.atomic()`` (the PostgreSQL
+temporary tables are ``ON COMMIT DROP``).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from django.db import connection
+
+_counter = itertools.count()
+
+
+def is_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _qn(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+def _adapt_sqlite(row: Sequence[Any]) -> tuple:
+    ops = connection.ops
+    return tuple(ops.adapt_datetimefield_value(v) if isinstance(v, datetime) else v for v in row)
+
+
+def _distinct(left: Sequence[str], right: Sequence[str]) -> str:
+    op = "IS DISTINCT FROM" if is_postgres() else "IS NOT"
+    if len(left) == 1:
+        return f"{left[0]} {op} {right[0]}"
+    return f"({', '.join(left)}) {op} ({', '.join(right)})"
+
+
+def load_temp(table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    """Create a temporary table shaped like ``table``'s ``columns`` and fill it.
+
+    Returns the temporary table's (quoted) name.
+    """
+    tmp = f"_yl_tmp_{next(_counter)}"
+    cols = ", ".join(_qn(c) for c in columns)
+    with connection.cursor() as cursor:
+        if is_postgres():
+            cursor.execute(f"CREATE TEMP TABLE {tmp} ON COMMIT DROP AS SELECT {cols} FROM {_qn(table)} WITH NO DATA")
+            raw = cursor.cursor  # the psycopg 3 cursor under Django's wrapper
+            with raw.copy(f"COPY {tmp} ({cols}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            cursor.execute(f"DROP TABLE IF EXISTS temp.{tmp}")
+            cursor.execute(f"CREATE TEMP TABLE {tmp} AS SELECT {cols} FROM {_qn(table)} WHERE 0")
+            marks = ", ".join(["%s"] * len(columns))
+            cursor.executemany(f"INSERT INTO {tmp} ({cols}) VALUES ({marks})", [_adapt_sqlite(r) for r in rows])
+    return tmp
+
+
+def drop_temp(tmp: str) -> None:
+    if not is_postgres():  # PostgreSQL drops it on commit
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS temp.{tmp}")
+
+
+def upsert(
+    *,
+    table: str,
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    conflict: Sequence[str],
+    update: dict[str, str] | None = None,
+    compare: Sequence[str] | None = None,
+    where: str | None = None,
+    returning: Sequence[str] = ("id",),
+) -> list[tuple]:
+    """Insert ``rows``; on a key conflict update the row only if it changed.
+
+    ``update`` maps a column to its new-value SQL expression (``EXCLUDED.col``
+    by default for every non-key column; ``{T}.col`` is the stored value).
+    ``compare`` lists the columns whose change justifies a rewrite (default:
+    every updated column); ``where`` replaces the generated condition. Returns
+    the ``returning`` columns of the rows inserted or actually updated.
+    """
+    tmp = load_temp(table, columns, rows)
+    qt = _qn(table)
+    if update is None:
+        update = {c: f"EXCLUDED.{_qn(c)}" for c in columns if c not in conflict}
+    update = {c: expr.replace("{T}", qt) for c, expr in update.items()}
+    compare = list(compare if compare is not None else update)
+    cols = ", ".join(_qn(c) for c in columns)
+    keys = ", ".join(_qn(c) for c in conflict)
+    # "WHERE true" lets SQLite tell the upsert's ON CONFLICT from a join constraint.
+    sql = f"INSERT INTO {qt} ({cols}) SELECT {cols} FROM {tmp} WHERE true ON CONFLICT ({keys}) "
+    if update:
+        sets = ", ".join(f"{_qn(c)} = {expr}" for c, expr in update.items())
+        if where is None:
+            where = _distinct([f"{qt}.{_qn(c)}" for c in compare], [update[c] for c in compare]) if compare else "true"
+        else:
+            where = where.replace("{T}", qt)
+        sql += f"DO UPDATE SET {sets} WHERE {where}"
+    else:
+        sql += "DO NOTHING"
+    if returning:
+        sql += " RETURNING " + ", ".join(f"{qt}.{_qn(c)}" for c in returning)
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        result = cursor.fetchall() if returning else []
+    drop_temp(tmp)
+    return result
+
+
+def update_from(
+    *,
+    table: str,
+    key: str,
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    update: dict[str, str] | None = None,
+    compare: Sequence[str] | None = None,
+    returning: Sequence[str] = ("id",),
+) -> list[tuple]:
+    """``UPDATE table SET … FROM (rows) WHERE table.key = rows.key AND changed``.
+
+    ``columns`` starts with ``key``. ``update`` maps a column to an expression
+    over ``{S}.col`` (the new row) and ``{T}.col`` (the stored row); default
+    ``{S}.col`` for every non-key column.
+    """
+    tmp = load_temp(table, columns, rows)
+    qt = _qn(table)
+    if update is None:
+        update = {c: f"{{S}}.{_qn(c)}" for c in columns if c != key}
+    compare = list(compare if compare is not None else update)
+
+    def expand(expr: str) -> str:
+        return expr.replace("{S}", tmp).replace("{T}", qt)
+
+    sets = ", ".join(f"{_qn(c)} = {expand(e)}" for c, e in update.items())
+    changed = _distinct([f"{qt}.{_qn(c)}" for c in compare], [expand(update[c]) for c in compare])
+    sql = f"UPDATE {qt} SET {sets} FROM {tmp} WHERE {qt}.{_qn(key)} = {tmp}.{_qn(key)} AND {changed}"
+    if returning:
+        sql += " RETURNING " + ", ".join(f"{qt}.{_qn(c)}" for c in returning)
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        result = cursor.fetchall() if returning else []
+    drop_temp(tmp)
+    return result
+
+
+def insert_rows(*, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> int:
+    """Plain bulk insert (PostgreSQL: COPY straight into the table). No conflict handling."""
+    if not rows:
+        return 0
+    cols = ", ".join(_qn(c) for c in columns)
+    with connection.cursor() as cursor:
+        if is_postgres():
+            with cursor.cursor.copy(f"COPY {_qn(table)} ({cols}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            marks = ", ".join(["%s"] * len(columns))
+            cursor.executemany(f"INSERT INTO {_qn(table)} ({cols}) VALUES ({marks})",
+                               [_adapt_sqlite(r) for r in rows])
+    return len(rows)
+
+
+def delete_ids(*, table: str, ids: Sequence[int]) -> int:
+    if not ids:
+        return 0
+    total = 0
+    with connection.cursor() as cursor:
+        for start in range(0, len(ids), 900):  # SQLite's bound-parameter limit
+            chunk = list(ids[start:start + 900])
+            if is_postgres():
+                cursor.execute(f"DELETE FROM {_qn(table)} WHERE id = ANY(%s)", [chunk])
+            else:
+                cursor.execute(f"DELETE FROM {_qn(table)} WHERE id IN ({', '.join(['%s'] * len(chunk))})", chunk)
+            total += cursor.rowcount
+    return total
