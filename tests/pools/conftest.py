@@ -1,0 +1,106 @@
+"""Fixtures for the pools app tests: real recorded payloads, served through
+``httpx.MockTransport`` — no test touches the internet."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+
+from pools.sources import DefiLlamaYieldsSource, PoolBatch, PoolRecord
+from pools.sources.base import validate_pools
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+FULLFIELDS = "pools-fullfields-first50.json"
+DEX = "pools-dex-first50.json"
+
+
+def fixture_bytes(name: str) -> bytes:
+    return (FIXTURES / name).read_bytes()
+
+
+def fixture_items(name: str = FULLFIELDS) -> list[dict]:
+    return json.loads(fixture_bytes(name))["data"]
+
+
+def records_from(items: list[dict]) -> list[PoolRecord]:
+    records, rejections = validate_pools(items, origin="test")
+    assert not rejections, rejections
+    return records
+
+
+def make_batch(records: list[PoolRecord], *, fetched_at: datetime | None = None, rejections=()) -> PoolBatch:
+    stamps = [r.updated_at for r in records if r.updated_at]
+    return PoolBatch(tuple(records), tuple(rejections), fetched_at or max(stamps), source="test")
+
+
+def restamp(records: list[PoolRecord], when: datetime, **changes) -> list[PoolRecord]:
+    """The same pools, observed at ``when`` (optionally with changed fields)."""
+    return [replace(r, updated_at=when, **changes) for r in records]
+
+
+class Transport:
+    """Replies in order (the last one repeats); records the requests it saw."""
+
+    def __init__(self, *replies: httpx.Response | Exception | Callable[[httpx.Request], httpx.Response]):
+        self.replies = list(replies)
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        reply = self.replies[min(len(self.requests), len(self.replies)) - 1]
+        if isinstance(reply, Exception):
+            raise reply
+        if callable(reply) and not isinstance(reply, httpx.Response):
+            return reply(request)
+        return reply
+
+
+def json_response(body: bytes | str, status: int = 200) -> httpx.Response:
+    content = body.encode() if isinstance(body, str) else body
+    return httpx.Response(status, content=content, headers={"Content-Type": "application/json"})
+
+
+def llama_source(transport: Transport, *, min_pools: int = 10, retries: int = 1) -> DefiLlamaYieldsSource:
+    """The live DeFiLlama source, wired to a mock transport; retry sleeps are skipped."""
+    client = httpx.Client(transport=httpx.MockTransport(transport))
+    return DefiLlamaYieldsSource(client=client, retries=retries, sleep=lambda _s: None, min_pools=min_pools)
+
+
+@pytest.fixture(autouse=True)
+def _no_internet(monkeypatch):
+    """Any real HTTP request fails the test."""
+
+    def refuse(self, request):
+        raise AssertionError(f"test tried to reach the internet: {request.url}")
+
+    monkeypatch.setattr(httpx.HTTPTransport, "handle_request", refuse)
+
+
+@pytest.fixture
+def fullfields_records() -> list[PoolRecord]:
+    return records_from(fixture_items(FULLFIELDS))
+
+
+@pytest.fixture
+def dex_records() -> list[PoolRecord]:
+    return records_from(fixture_items(DEX))
+
+
+@pytest.fixture
+def t0() -> datetime:
+    return datetime(2025, 10, 6, 7, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def ingested(db, fullfields_records):
+    """The 50 real full-field pools, ingested once."""
+    from pools.services import pools_ingest
+
+    pools_ingest(batch=make_batch(fullfields_records))
+    return fullfields_records
