@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from django.db import connection
 from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, Value, When
+from django.db.models.functions import Lower
 from django.http import Http404
 from django.utils import timezone
 
@@ -47,7 +48,7 @@ def article_get_published(*, slug: str) -> Article:
 
 
 def article_related_terms(*, article: Article) -> QuerySet[GlossaryTerm]:
-    return article.related_terms.order_by("term")
+    return article.related_terms.order_by(Lower("term"))
 
 
 def article_list(*, category: str | None = None, level: str | None = None, q: str | None = None) -> QuerySet[Article]:
@@ -100,15 +101,13 @@ def category_list() -> QuerySet[Category]:
 def glossary_terms() -> QuerySet[GlossaryTerm]:
     """All terms A–Z, with a published related article attached as
     ``.published_article`` (None for drafts) by :func:`with_public_article`."""
-    return GlossaryTerm.objects.select_related("related_article").order_by("term")
+    return GlossaryTerm.objects.select_related("related_article").order_by(Lower("term"), "slug")
 
 
 def with_public_article(term: GlossaryTerm) -> GlossaryTerm:
     """Hide a draft related article: readers only see published ones."""
     article = term.related_article
-    now = timezone.now()
-    visible = article is not None and article.status == Status.PUBLISHED and article.published_at <= now
-    term.public_article = article if visible else None
+    term.public_article = article if article is not None and article.is_public else None
     return term
 
 
@@ -223,7 +222,7 @@ def search_terms(*, q: str) -> QuerySet[GlossaryTerm]:
     return (
         qs.annotate(search=vector, rank=SearchRank(vector, query))
         .filter(search=query)
-        .order_by("-rank", "term")
+        .order_by("-rank", Lower("term"))
     )
 
 
@@ -240,7 +239,7 @@ def search_terms_fallback(*, qs: QuerySet[GlossaryTerm], q: str) -> QuerySet[Glo
         term_hits |= Q(term__icontains=word)
     return qs.annotate(
         rank=Case(When(term_hits, then=Value(2)), default=Value(1), output_field=IntegerField())
-    ).order_by("-rank", "term")
+    ).order_by("-rank", Lower("term"))
 
 
 def valid_level(value: str | None) -> str | None:

@@ -342,3 +342,4 @@ def content_load(*, root: Path = CONTENT_ROOT, user=None, now: dt.datetime | Non
                     term.save(update_fields=["related_article", "updated_at"])
         # Glossary links in article bodies depend on every term.
         articles_rerender()
+    return report
