@@ -9,7 +9,7 @@ import string
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, Value, When
+from django.db.models import Case, Count, F, IntegerField, Prefetch, Q, QuerySet, Value, When
 from django.db.models.functions import Lower
 from django.http import Http404
 from django.utils import timezone
@@ -174,7 +174,8 @@ def search_articles(*, qs: QuerySet[Article] | None = None, q: str) -> QuerySet[
     query = SearchQuery(q, search_type="websearch", config=SEARCH_CONFIG)
     return (
         qs.filter(search_vector=query)
-        .annotate(rank=SearchRank("search_vector", query))
+        # F(): a plain string would be re-parsed by to_tsvector, losing the weights.
+        .annotate(rank=SearchRank(F("search_vector"), query))
         .order_by("-rank", "title")
     )
 
