@@ -110,6 +110,7 @@ def generate_ledger(
     """A deterministic, always-solvent ledger of ``n`` transactions."""
     rng = random.Random(seed)
     prices = {a: BASE_PRICES.get(a, Decimal("10")) for a in assets}
+    floor = {a: p / 10 for a, p in prices.items()}
     held: dict[str, Decimal] = {}
     txs: list[TxIn] = []
     span = int(years * 365 * 86400)
@@ -128,15 +129,20 @@ def generate_ledger(
         options = [a for a, q in held.items() if q > Decimal("0.0001") and a not in exclude and "-LP" not in a]
         return rng.choice(sorted(options)) if options else None
 
+    def fee_qty(fee_asset: str, available: Decimal, tx_value: Decimal) -> Decimal:
+        """A fee worth 0.1%-3% of the transaction, never more than half of what is spare."""
+        target = tx_value * Decimal(rng.randint(1, 30)) / 1000 / prices[fee_asset]
+        return min(target, available / 2).quantize(Q8) if available > 0 else Decimal(0)
+
     counter = 0
     pending_transfer: tuple[str, Decimal] | None = None
     while len(txs) < n:
-        gap = rng.randint(30, 900) if rng.random() < 0.25 else rng.randint(60, 2 * mean_gap)
+        gap = rng.randint(30, 900) if rng.random() < 0.25 else rng.randint(60, max(61, int(2 * mean_gap / 0.75) - 160))
         moment = moment + timedelta(seconds=gap, microseconds=rng.randint(0, 999) * 1000)
         while last_day < moment.date():
             last_day += timedelta(days=1)
             for a in prices:
-                prices[a] = max(Decimal("0.05"), money(prices[a] * (10000 + rng.randint(-350, 360)) / 10000))
+                prices[a] = max(floor[a], money(prices[a] * (10000 + rng.randint(-350, 350)) / 10000))
         counter += 1
         ref = f"t{counter:06d}"
         if pending_transfer is not None:
@@ -159,7 +165,7 @@ def generate_ledger(
             elif fee_roll < 0.6:
                 fee_asset = pick_held(exclude=(asset,))
                 if fee_asset:
-                    fq = (held[fee_asset] * Decimal(rng.randint(1, 50)) / 10000).quantize(Q8)
+                    fq = fee_qty(fee_asset, held[fee_asset], usd)
                     if fq > 0:
                         legs.append(LegIn(fee_asset, -fq, money(fq * prices[fee_asset]), is_fee=True))
                         add(fee_asset, -fq)
@@ -178,7 +184,7 @@ def generate_ledger(
             if fee_roll < 0.4:
                 legs.append(LegIn(fiat, -min(value / 20, Decimal(rng.randint(1, 1500)) / 100).quantize(CENT), is_fee=True))
             elif fee_roll < 0.6:
-                fq = ((held[asset] - qty) * Decimal(rng.randint(1, 30)) / 10000).quantize(Q8)
+                fq = fee_qty(asset, held[asset] - qty, value)
                 if fq > 0:
                     legs.append(LegIn(asset, -fq, money(fq * prices[asset]), is_fee=True))
                     add(asset, -fq)
@@ -195,12 +201,14 @@ def generate_ledger(
             if qty <= 0 or got <= 0 or out_value <= Decimal("1"):
                 continue
             in_value = money(got * prices[target])
+            if in_value <= 0:
+                continue
             legs = [LegIn(source, -qty, out_value), LegIn(target, got, in_value)]
             if rng.random() < 0.3:
                 fee_asset = source if rng.random() < 0.5 else pick_held(exclude=(target, source))
                 if fee_asset:
                     spare = held[fee_asset] - (qty if fee_asset == source else 0)
-                    fq = (spare * Decimal(rng.randint(1, 40)) / 10000).quantize(Q8)
+                    fq = fee_qty(fee_asset, spare, out_value)
                     if fq > 0:
                         legs.append(LegIn(fee_asset, -fq, money(fq * prices[fee_asset]), is_fee=True))
                         add(fee_asset, -fq)
@@ -240,7 +248,7 @@ def generate_ledger(
                 continue
             legs = [LegIn(asset, -qty, money(qty * prices[asset]))]
             if rng.random() < 0.5:
-                fq = ((held[asset] - qty) * Decimal(rng.randint(1, 20)) / 10000).quantize(Q8)
+                fq = fee_qty(asset, held[asset] - qty, qty * prices[asset])
                 if fq > 0:
                     legs.append(LegIn(asset, -fq, money(fq * prices[asset]), is_fee=True))
                     add(asset, -fq)
@@ -258,7 +266,7 @@ def generate_ledger(
             if held.get(token, Decimal(0)) > 0 and rng.random() < 0.5:
                 qty = held[token] if rng.random() < 0.5 else (held[token] / 2).quantize(Q8)
                 back = (qty * Decimal(rng.randint(995, 1030)) / 1000).quantize(Q8)
-                if qty <= 0 or back <= 0:
+                if qty <= 0 or back <= 0 or money(qty * price) <= 0 or money(back * price) <= 0:
                     continue
                 add(token, -qty)
                 add(asset, back)
@@ -269,7 +277,7 @@ def generate_ledger(
                 if held.get(asset, Decimal(0)) <= Decimal("0.0001"):
                     continue
                 qty = (held[asset] * Decimal(rng.randint(10, 50)) / 100).quantize(Q8)
-                if qty <= 0:
+                if qty <= 0 or money(qty * price) <= 0:
                     continue
                 add(asset, -qty)
                 add(token, qty)
@@ -420,6 +428,11 @@ def _rp2_worker(payload: dict) -> dict:
     from prezzemolo.avl_tree import AVLTree
     from importlib import import_module
 
+    import logging
+
+    from rp2.logger import LOGGER
+
+    LOGGER.setLevel(logging.ERROR)  # rp2 warns when spot_price x qty != fiat amount, which we do on purpose
     records = payload["records"]
     assets = sorted({r["asset"] for r in records})
     ini = Path("crosscheck.ini")

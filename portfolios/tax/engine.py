@@ -127,7 +127,9 @@ engine.  Fiat is quantized to cents (ROUND_HALF_UP) only for presentation, in
 :mod:`portfolios.tax.reports`; year totals are sums of full-precision values
 quantized once, so they are right to the cent (a column of individually
 rounded rows may differ from the rounded total by a few cents, as on any
-broker statement).
+broker statement).  Values carry up to 50 significant digits: re-add them
+under a context of at least that precision (or use ``YearTotals``), since
+Python's default 28 digits can turn three thirds of 1 into 0.999...
 """
 
 from __future__ import annotations
