@@ -43,6 +43,9 @@ ORDERING_LABELS = {
     "-risk": "Risk (highest first)",
     "-tvl": "TVL (smallest first)",
     "-apy": "APY (lowest first)",
+    "-apy_base": "Base APY (lowest first)",
+    "-apy_reward": "Reward APY (lowest first)",
+    "-apy_mean_30d": "30-day mean APY (lowest first)",
 }
 DEFAULT_ORDERING = "tvl"
 
@@ -75,6 +78,11 @@ def pool_search(data, *, include_inactive: bool = False):
     from pools.filters import PoolFilter
 
     return PoolFilter(data, queryset=pool_list_base(include_inactive=include_inactive))
+
+
+def pool_get_queryset() -> QuerySet[Pool]:
+    """Every pool (active or not) with its chain and protocol."""
+    return Pool.objects.select_related("chain", "protocol")
 
 
 def pool_get(*, pool_id: int) -> Pool:
@@ -111,7 +119,9 @@ def pool_risk_breakdown(pool: Pool) -> list[dict]:
     for factor in pool.risk_factors or []:
         max_points = factor.get("max_points") or FACTOR_MAX_POINTS.get(factor.get("key"), 0)
         rows.append({**factor, "max_points": max_points,
-                     "percent": round(100 * factor.get("points", 0) / max_points) if max_points else 0})
+                     "percent": round(100 * factor.get("points", 0) / max_points) if max_points else 0,
+                     # <meter> bands: green up to a third of the maximum, red from two thirds
+                     "low": round(max_points / 3, 1), "high": round(2 * max_points / 3, 1)})
     return rows
 
 
@@ -198,6 +208,10 @@ class Freshness:
     @property
     def is_bundled(self) -> bool:
         return self.source == "bundled"
+
+    @property
+    def stale_after_hours(self) -> int:
+        return round(self.stale_after.total_seconds() / 3600)
 
 
 def stale_after() -> timedelta:

@@ -6,4 +6,5 @@ app_name = "pools"
 
 urlpatterns = [
     path("", views.explorer, name="explorer"),
+    path("<int:pool_id>/", views.detail, name="detail"),
 ]
