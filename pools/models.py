@@ -16,7 +16,7 @@ Writes go through ``pools.services``; reads through ``pools.selectors``.
 from __future__ import annotations
 
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, OrderBy, Q
 from django.db.models.functions import Lower
 from django.urls import reverse
 
@@ -26,6 +26,22 @@ PRICE = {"max_digits": 38, "decimal_places": 18}
 ACTIVE = Q(is_active=True)
 POOL_KINDS = ["amm", "concentrated", "weighted", "stableswap", "lending", "staking", "liquid_staking",
               "farm", "vault", "unknown"]
+
+
+class PortableIndex(models.Index):
+    """An index whose NULLS FIRST/LAST modifiers are kept on PostgreSQL and dropped
+    elsewhere: SQLite cannot put them in CREATE INDEX (and its DESC already sorts
+    NULLs last). Same name and columns on both, so one migration serves both."""
+
+    def create_sql(self, model, schema_editor, using="", **kwargs):
+        if schema_editor.connection.vendor != "postgresql" and self.expressions:
+            plain = self.clone()
+            plain.expressions = tuple(
+                OrderBy(e.expression, descending=e.descending) if isinstance(e, OrderBy) else e
+                for e in self.expressions
+            )
+            return models.Index.create_sql(plain, model, schema_editor, using, **kwargs)
+        return super().create_sql(model, schema_editor, using, **kwargs)
 
 
 class Chain(models.Model):
@@ -213,15 +229,15 @@ class Pool(models.Model):
             # Explorer / API list orderings over active pools (selectors.pool_list):
             # one partial index per sort key, NULLs last, id as the tie-breaker.
             models.Index(F("tvl_usd").desc(), F("id").desc(), name="pools_pool_active_tvl_idx", condition=ACTIVE),
-            models.Index(F("apy").desc(nulls_last=True), F("id").desc(), name="pools_pool_active_apy_idx",
+            PortableIndex(F("apy").desc(nulls_last=True), F("id").desc(), name="pools_pool_active_apy_idx",
                          condition=ACTIVE),
-            models.Index(F("apy_base").desc(nulls_last=True), F("id").desc(), name="pools_pool_active_apyb_idx",
+            PortableIndex(F("apy_base").desc(nulls_last=True), F("id").desc(), name="pools_pool_active_apyb_idx",
                          condition=ACTIVE),
-            models.Index(F("apy_reward").desc(nulls_last=True), F("id").desc(), name="pools_pool_active_apyr_idx",
+            PortableIndex(F("apy_reward").desc(nulls_last=True), F("id").desc(), name="pools_pool_active_apyr_idx",
                          condition=ACTIVE),
-            models.Index(F("apy_mean_30d").desc(nulls_last=True), F("id").desc(), name="pools_pool_active_mean_idx",
+            PortableIndex(F("apy_mean_30d").desc(nulls_last=True), F("id").desc(), name="pools_pool_active_mean_idx",
                          condition=ACTIVE),
-            models.Index(F("risk_score").asc(nulls_last=True), F("id").asc(), name="pools_pool_active_risk_idx",
+            PortableIndex(F("risk_score").asc(nulls_last=True), F("id").asc(), name="pools_pool_active_risk_idx",
                          condition=ACTIVE),
             # Explorer filtered by chain or by kind in the default TVL order.
             models.Index(F("chain"), F("tvl_usd").desc(), name="pools_pool_chain_tvl_idx", condition=ACTIVE),

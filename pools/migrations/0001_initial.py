@@ -2,6 +2,7 @@
 
 import django.db.models.deletion
 import django.db.models.functions.text
+import pools.models
 from django.db import migrations, models
 
 
@@ -238,23 +239,23 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='pool',
-            index=models.Index(models.OrderBy(models.F('apy'), descending=True, nulls_last=True), models.OrderBy(models.F('id'), descending=True), condition=models.Q(('is_active', True)), name='pools_pool_active_apy_idx'),
+            index=pools.models.PortableIndex(models.OrderBy(models.F('apy'), descending=True, nulls_last=True), models.OrderBy(models.F('id'), descending=True), condition=models.Q(('is_active', True)), name='pools_pool_active_apy_idx'),
         ),
         migrations.AddIndex(
             model_name='pool',
-            index=models.Index(models.OrderBy(models.F('apy_base'), descending=True, nulls_last=True), models.OrderBy(models.F('id'), descending=True), condition=models.Q(('is_active', True)), name='pools_pool_active_apyb_idx'),
+            index=pools.models.PortableIndex(models.OrderBy(models.F('apy_base'), descending=True, nulls_last=True), models.OrderBy(models.F('id'), descending=True), condition=models.Q(('is_active', True)), name='pools_pool_active_apyb_idx'),
         ),
         migrations.AddIndex(
             model_name='pool',
-            index=models.Index(models.OrderBy(models.F('apy_reward'), descending=True, nulls_last=True), models.OrderBy(models.F('id'), descending=True), condition=models.Q(('is_active', True)), name='pools_pool_active_apyr_idx'),
+            index=pools.models.PortableIndex(models.OrderBy(models.F('apy_reward'), descending=True, nulls_last=True), models.OrderBy(models.F('id'), descending=True), condition=models.Q(('is_active', True)), name='pools_pool_active_apyr_idx'),
         ),
         migrations.AddIndex(
             model_name='pool',
-            index=models.Index(models.OrderBy(models.F('apy_mean_30d'), descending=True, nulls_last=True), models.OrderBy(models.F('id'), descending=True), condition=models.Q(('is_active', True)), name='pools_pool_active_mean_idx'),
+            index=pools.models.PortableIndex(models.OrderBy(models.F('apy_mean_30d'), descending=True, nulls_last=True), models.OrderBy(models.F('id'), descending=True), condition=models.Q(('is_active', True)), name='pools_pool_active_mean_idx'),
         ),
         migrations.AddIndex(
             model_name='pool',
-            index=models.Index(models.OrderBy(models.F('risk_score'), nulls_last=True), models.OrderBy(models.F('id')), condition=models.Q(('is_active', True)), name='pools_pool_active_risk_idx'),
+            index=pools.models.PortableIndex(models.OrderBy(models.F('risk_score'), nulls_last=True), models.OrderBy(models.F('id')), condition=models.Q(('is_active', True)), name='pools_pool_active_risk_idx'),
         ),
         migrations.AddIndex(
             model_name='pool',
