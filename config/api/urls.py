@@ -7,4 +7,5 @@ urlpatterns = [
     path("", include("pools.api.urls")),
     path("", include("portfolios.api.urls")),
     path("", include("education.api.urls")),
+    path("calculators/", include("pools.calculators.api_urls")),
 ]
