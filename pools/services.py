@@ -36,7 +36,6 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from pools import bulk
@@ -473,20 +472,35 @@ def _upsert_snapshots(rows: list[tuple]) -> int:
     return len(written)
 
 
-def pool_snapshots_ingest(*, pool_id: int, points: Iterable[PoolHistoryPoint]) -> int:
-    """Store a pool's daily history (one row per UTC day, last point of the day wins)."""
-    by_day: dict[date, PoolHistoryPoint] = {}
-    for point in sorted(points, key=lambda p: p.timestamp):
-        by_day[point.day] = point
-    rows = [(pool_id, day, _q(p.tvl_usd, Q_CENTS), _q(p.apy, Q_PCT), _q(p.apy_base, Q_PCT),
-             _q(p.apy_reward, Q_PCT)) for day, p in sorted(by_day.items())]
+def pool_histories_ingest(*, histories: dict[int, Iterable[PoolHistoryPoint]]) -> int:
+    """Store daily histories ``{pool_id: points}`` (one row per UTC day, the last
+    point of a day wins) in one upsert, and move each pool's ``history_start``
+    back to its first day. Returns the number of snapshot rows written."""
+    rows, firsts = [], []
+    for pool_id, points in histories.items():
+        by_day: dict[date, PoolHistoryPoint] = {}
+        for point in sorted(points, key=lambda p: p.timestamp):
+            by_day[point.day] = point
+        if not by_day:
+            continue
+        rows += [(pool_id, day, _q(p.tvl_usd, Q_CENTS), _q(p.apy, Q_PCT), _q(p.apy_base, Q_PCT),
+                  _q(p.apy_reward, Q_PCT)) for day, p in sorted(by_day.items())]
+        firsts.append((pool_id, min(by_day)))
     with transaction.atomic():
         written = _upsert_snapshots(rows)
-        if rows:
-            first = rows[0][1]
-            Pool.objects.filter(pk=pool_id).filter(Q(history_start__isnull=True) | Q(history_start__gt=first)
-                                                   ).update(history_start=first)
+        if firsts:
+            bulk.update_from(
+                table=Pool._meta.db_table, key="id", columns=["id", "history_start"], rows=firsts,
+                update={"history_start": "CASE WHEN {T}.history_start IS NULL OR {S}.history_start < "
+                                         "{T}.history_start THEN {S}.history_start ELSE {T}.history_start END"},
+                returning=(),
+            )
     return written
+
+
+def pool_snapshots_ingest(*, pool_id: int, points: Iterable[PoolHistoryPoint]) -> int:
+    """Store one pool's daily history (see ``pool_histories_ingest``)."""
+    return pool_histories_ingest(histories={pool_id: points})
 
 
 # ----------------------------------------------------------------------------- statistics

@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import httpx
@@ -104,3 +105,38 @@ def ingested(db, fullfields_records):
 
     pools_ingest(batch=make_batch(fullfields_records))
     return fullfields_records
+
+
+@pytest.fixture
+def catalogue(db):
+    """Six pools that differ in exactly the ways the filters look at."""
+    from pools.models import Pool
+    from tests.pools.factories import ChainFactory, PoolFactory, ProtocolFactory
+
+    D = Decimal
+    K = Pool.Kind
+    eth, base = ChainFactory(slug="ethereum", name="Ethereum"), ChainFactory(slug="base", name="Base")
+    uni, curve = ProtocolFactory(slug="uniswap-v3", name="Uniswap V3"), ProtocolFactory(slug="curve-dex",
+                                                                                         name="Curve DEX")
+    from pools.models import Pool
+
+    D = Decimal
+    K = Pool.Kind
+    pools = {
+        "weth-usdc": PoolFactory(symbol="WETH-USDC", chain=eth, protocol=uni, kind=K.CONCENTRATED, tvl_usd=D(9e7),
+                                 apy=D(12), apy_base=D(12), apy_reward=None, apy_mean_30d=D(10), risk_score=48),
+        "usdc-usdt": PoolFactory(symbol="USDC-USDT", chain=eth, protocol=curve, kind=K.STABLESWAP,
+                                 stablecoin=True, il_risk=False, tvl_usd=D(5e8), apy=D(3), apy_base=D(1),
+                                 apy_reward=D(2), apy_mean_30d=D(4), risk_score=22),
+        "steth": PoolFactory(symbol="STETH", chain=eth, protocol=curve, kind=K.LIQUID_STAKING, il_risk=False,
+                             exposure="single", tvl_usd=D(2e9), apy=D("2.9"), apy_base=D("2.9"), apy_reward=D(0),
+                             apy_mean_30d=D(3), risk_score=30),
+        "aero-weth": PoolFactory(symbol="AERO-WETH", chain=base, protocol=uni, kind=K.CONCENTRATED,
+                                 tvl_usd=D(4e5), apy=D(85), apy_base=D(5), apy_reward=D(80), apy_mean_30d=None,
+                                 risk_score=71),
+        "usdc-weth-v2": PoolFactory(symbol="USDC-WETH", chain=base, protocol=curve, kind=K.AMM, tvl_usd=D(2e6),
+                                    apy=None, apy_base=None, apy_reward=None, risk_score=None),
+        "gone": PoolFactory(symbol="WETH-USDC", chain=eth, protocol=uni, is_active=False, tvl_usd=D(1e10),
+                            apy=D(500)),
+    }
+    return pools

@@ -9,8 +9,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from pools.models import Pool, PoolRewardToken, PoolUnderlyingToken
+from pools.models import PoolRewardToken, PoolUnderlyingToken
 from pools.services import pool_risk_refresh
+from tests.pools.cases import FILTER_CASES, ORDER_CASES
 from tests.pools.factories import (
     ChainFactory,
     PoolFactory,
@@ -25,66 +26,9 @@ pytestmark = pytest.mark.django_db
 D = Decimal
 
 
-@pytest.fixture
-def catalogue():
-    """Six pools that differ in exactly the ways the filters look at."""
-    eth, base = ChainFactory(slug="ethereum", name="Ethereum"), ChainFactory(slug="base", name="Base")
-    uni, curve = ProtocolFactory(slug="uniswap-v3", name="Uniswap V3"), ProtocolFactory(slug="curve-dex",
-                                                                                         name="Curve DEX")
-    K = Pool.Kind
-    pools = {
-        "weth-usdc": PoolFactory(symbol="WETH-USDC", chain=eth, protocol=uni, kind=K.CONCENTRATED, tvl_usd=D(9e7),
-                                 apy=D(12), apy_base=D(12), apy_reward=None, apy_mean_30d=D(10), risk_score=48),
-        "usdc-usdt": PoolFactory(symbol="USDC-USDT", chain=eth, protocol=curve, kind=K.STABLESWAP,
-                                 stablecoin=True, il_risk=False, tvl_usd=D(5e8), apy=D(3), apy_base=D(1),
-                                 apy_reward=D(2), apy_mean_30d=D(4), risk_score=22),
-        "steth": PoolFactory(symbol="STETH", chain=eth, protocol=curve, kind=K.LIQUID_STAKING, il_risk=False,
-                             exposure="single", tvl_usd=D(2e9), apy=D("2.9"), apy_base=D("2.9"), apy_reward=D(0),
-                             apy_mean_30d=D(3), risk_score=30),
-        "aero-weth": PoolFactory(symbol="AERO-WETH", chain=base, protocol=uni, kind=K.CONCENTRATED,
-                                 tvl_usd=D(4e5), apy=D(85), apy_base=D(5), apy_reward=D(80), apy_mean_30d=None,
-                                 risk_score=71),
-        "usdc-weth-v2": PoolFactory(symbol="USDC-WETH", chain=base, protocol=curve, kind=K.AMM, tvl_usd=D(2e6),
-                                    apy=None, apy_base=None, apy_reward=None, risk_score=None),
-        "gone": PoolFactory(symbol="WETH-USDC", chain=eth, protocol=uni, is_active=False, tvl_usd=D(1e10),
-                            apy=D(500)),
-    }
-    return pools
-
-
 def names(catalogue, response) -> list[str]:
     by_id = {p.pk: k for k, p in catalogue.items()}
     return [by_id[p.pk] for p in response.context["pools"]]
-
-
-FILTER_CASES = [
-    ({}, ["steth", "usdc-usdt", "weth-usdc", "usdc-weth-v2", "aero-weth"]),
-    ({"chain": "base"}, ["usdc-weth-v2", "aero-weth"]),
-    ({"protocol": "curve-dex"}, ["steth", "usdc-usdt", "usdc-weth-v2"]),
-    ({"kind": "concentrated"}, ["weth-usdc", "aero-weth"]),
-    ({"stablecoin": "true"}, ["usdc-usdt"]),
-    ({"no_il_risk": "true"}, ["steth", "usdc-usdt"]),
-    ({"single_exposure": "true"}, ["steth"]),
-    ({"min_tvl": "1000000"}, ["steth", "usdc-usdt", "weth-usdc", "usdc-weth-v2"]),
-    ({"apy_min": "3", "apy_max": "20"}, ["usdc-usdt", "weth-usdc"]),
-    ({"token": "usdc"}, ["usdc-usdt", "weth-usdc", "usdc-weth-v2"]),
-    ({"token": "ETH"}, []),  # exact token symbol: ETH is not WETH
-    ({"chain": "ethereum", "token": "weth"}, ["weth-usdc"]),
-    ({"stablecoin": "", "no_il_risk": "false"}, ["steth", "usdc-usdt", "weth-usdc", "usdc-weth-v2", "aero-weth"]),
-]
-
-ORDER_CASES = [
-    ("tvl", ["steth", "usdc-usdt", "weth-usdc", "usdc-weth-v2", "aero-weth"]),
-    ("-tvl", ["aero-weth", "usdc-weth-v2", "weth-usdc", "usdc-usdt", "steth"]),
-    ("apy", ["aero-weth", "weth-usdc", "usdc-usdt", "steth", "usdc-weth-v2"]),  # unknown APY last
-    ("-apy", ["steth", "usdc-usdt", "weth-usdc", "aero-weth", "usdc-weth-v2"]),  # ... in both directions
-    ("apy_base", ["weth-usdc", "aero-weth", "steth", "usdc-usdt", "usdc-weth-v2"]),
-    # equal values (two unknown reward APYs) are ordered by id, newest first
-    ("apy_reward", ["aero-weth", "usdc-usdt", "steth", "usdc-weth-v2", "weth-usdc"]),
-    ("apy_mean_30d", ["weth-usdc", "usdc-usdt", "steth", "usdc-weth-v2", "aero-weth"]),
-    ("risk", ["usdc-usdt", "steth", "weth-usdc", "aero-weth", "usdc-weth-v2"]),
-    ("-risk", ["aero-weth", "weth-usdc", "steth", "usdc-usdt", "usdc-weth-v2"]),
-]
 
 
 @pytest.mark.parametrize("params, expected", FILTER_CASES)

@@ -1,0 +1,82 @@
+"""Demo data for the embedded default: the real bundled DeFiLlama data.
+
+``load(user)`` (called by ``manage.py load_demo``) is idempotent:
+
+1. the five bundled daily snapshots (2025-09-26 … 2025-10-06) are ingested in
+   order, as the hourly refresh would have seen them (pools that drop out are
+   counted missing and end up inactive);
+2. the current bundled pool list (6,107 pools) is ingested by a real
+   ``pools_refresh`` (a RefreshRun records it, so pages show "as of");
+3. the 479-pool ``/chart`` history (73k daily points, from 2023-04) becomes
+   PoolSnapshot rows; every pool is marked backfilled (the bundle has no more);
+4. our statistics and risk scores are computed;
+5. the bundled daily token prices are loaded into TokenPrice.
+
+Steps 1–4 are skipped when a bundled refresh of the same data already succeeded.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, date, datetime
+from datetime import time as dtime
+
+from django.utils import timezone
+
+from pools import services
+from pools.models import Pool, Protocol, RefreshRun
+from pools.sources import PoolBatch
+
+# Public, well-known facts for the bundled protocols, at month precision (the
+# 1st of the launch month). Audits are left unknown: staff fill them in the admin.
+DEMO_PROTOCOL_FACTS = {
+    "uniswap-v2": {"url": "https://app.uniswap.org", "launch_date": date(2020, 5, 1)},
+    "uniswap-v3": {"url": "https://app.uniswap.org", "launch_date": date(2021, 5, 1)},
+    "curve-dex": {"url": "https://curve.finance", "launch_date": date(2020, 1, 1)},
+    "pancakeswap-amm": {"url": "https://pancakeswap.finance", "launch_date": date(2021, 4, 1)},
+    "pancakeswap-amm-v3": {"url": "https://pancakeswap.finance", "launch_date": date(2023, 4, 1)},
+    "aerodrome-v1": {"url": "https://aerodrome.finance", "launch_date": date(2023, 8, 1)},
+    "aerodrome-slipstream": {"url": "https://aerodrome.finance", "launch_date": date(2024, 4, 1)},
+    "fluid-dex": {"url": "https://fluid.instadapp.io"},
+}
+
+
+def _snapshot_batch(snapshot) -> PoolBatch:
+    day_end = datetime.combine(snapshot.day, dtime(23, 59), tzinfo=UTC)
+    stamps = [r.updated_at for r in snapshot.records if r.updated_at]
+    return PoolBatch(snapshot.records, snapshot.rejections, max(stamps, default=day_end), source="bundled")
+
+
+def _seed_protocol_facts() -> int:
+    seeded = 0
+    for protocol in Protocol.objects.filter(slug__in=DEMO_PROTOCOL_FACTS, facts_updated_at__isnull=True):
+        facts = {k: v for k, v in DEMO_PROTOCOL_FACTS[protocol.slug].items() if not getattr(protocol, k)}
+        if facts:
+            services.protocol_update_facts(protocol=protocol, **facts)
+            seeded += 1
+    return seeded
+
+
+def load(user=None) -> str:
+    started = time.perf_counter()
+    source = services.pool_source("bundled")
+    batch = source.fetch_pools()
+    done = RefreshRun.objects.filter(kind=RefreshRun.Kind.POOLS, status=RefreshRun.Status.SUCCEEDED,
+                                     source="bundled", data_as_of=batch.fetched_at).exists()
+    history_points = 0
+    if not done:
+        for snapshot in source.fetch_snapshots():
+            services.pools_ingest(batch=_snapshot_batch(snapshot))
+        services.pools_refresh(source=source)
+        ids = dict(Pool.objects.values_list("external_id", "id"))
+        histories = {ids[pid]: source.fetch_history(pid) for pid in sorted(source.chart_pool_ids()) if pid in ids}
+        history_points = services.pool_histories_ingest(histories=histories)
+        Pool.objects.filter(history_backfilled_at__isnull=True).update(history_backfilled_at=timezone.now())
+        services.pool_stats_refresh(as_of=batch.fetched_at.astimezone(UTC).date())
+    seeded = _seed_protocol_facts()
+    services.pool_risk_refresh()
+    prices = services.token_prices_load_bundled()
+    pools = Pool.objects.filter(is_active=True).count()
+    return (f"{pools:,} active pools (data as of {batch.fetched_at:%Y-%m-%d}), {history_points:,} history points, "
+            f"{prices:,} token prices written, {seeded} protocols given facts, "
+            f"{'already loaded, ' if done else ''}{time.perf_counter() - started:.1f}s")
