@@ -182,7 +182,9 @@ def generate_ledger(
             legs = [LegIn(asset, -qty, value), LegIn(fiat, value)]
             fee_roll = rng.random()
             if fee_roll < 0.4:
-                legs.append(LegIn(fiat, -min(value / 20, Decimal(rng.randint(1, 1500)) / 100).quantize(CENT), is_fee=True))
+                legs.append(
+                    LegIn(fiat, -min(value / 20, Decimal(rng.randint(1, 1500)) / 100).quantize(CENT), is_fee=True)
+                )
             elif fee_roll < 0.6:
                 fq = fee_qty(asset, held[asset] - qty, value)
                 if fq > 0:
@@ -271,7 +273,12 @@ def generate_ledger(
                 add(token, -qty)
                 add(asset, back)
                 txs.append(
-                    TxIn(ref, moment, "lp_withdraw", (LegIn(token, -qty, money(qty * price)), LegIn(asset, back, money(back * price))))
+                    TxIn(
+                        ref,
+                        moment,
+                        "lp_withdraw",
+                        (LegIn(token, -qty, money(qty * price)), LegIn(asset, back, money(back * price))),
+                    )
                 )
             else:
                 if held.get(asset, Decimal(0)) <= Decimal("0.0001"):
@@ -282,7 +289,12 @@ def generate_ledger(
                 add(asset, -qty)
                 add(token, qty)
                 txs.append(
-                    TxIn(ref, moment, "lp_deposit", (LegIn(asset, -qty, money(qty * price)), LegIn(token, qty, money(qty * price))))
+                    TxIn(
+                        ref,
+                        moment,
+                        "lp_deposit",
+                        (LegIn(asset, -qty, money(qty * price)), LegIn(token, qty, money(qty * price))),
+                    )
                 )
     return txs
 
@@ -414,23 +426,22 @@ def ledger_to_rp2(txs: list[TxIn], fiat: str = "USD") -> list[dict]:
 
 def _rp2_worker(payload: dict) -> dict:
     """Runs inside the subprocess: build rp2 objects and compute per asset."""
+    import logging
+    from importlib import import_module
+
+    from prezzemolo.avl_tree import AVLTree
     from rp2.abstract_country import AbstractCountry
     from rp2.accounting_engine import AccountingEngine
     from rp2.configuration import Configuration
     from rp2.entry_types import TransactionType
     from rp2.in_transaction import InTransaction
     from rp2.input_data import InputData
+    from rp2.logger import LOGGER
     from rp2.out_transaction import OutTransaction
     from rp2.plugin.country.us import US
     from rp2.rp2_decimal import RP2Decimal
     from rp2.tax_engine import compute_tax
     from rp2.transaction_set import TransactionSet
-    from prezzemolo.avl_tree import AVLTree
-    from importlib import import_module
-
-    import logging
-
-    from rp2.logger import LOGGER
 
     LOGGER.setLevel(logging.ERROR)  # rp2 warns when spot_price x qty != fiat amount, which we do on purpose
     records = payload["records"]
@@ -577,15 +588,36 @@ def ledger_to_bittytax_csv(txs: list[TxIn], fiat: str = "GBP") -> str:
         if tx.kind in ("buy", "sell", "swap", "lp_deposit", "lp_withdraw"):
             if sh.fiat_out:
                 (leg,) = sh.principal_in
-                row("Trade", (_s(leg.quantity), leg.asset, _s(sh.fiat_out)), (_s(sh.fiat_out), fiat, _s(sh.fiat_out)), fee, t, tx.ref)
+                row(
+                    "Trade",
+                    (_s(leg.quantity), leg.asset, _s(sh.fiat_out)),
+                    (_s(sh.fiat_out), fiat, _s(sh.fiat_out)),
+                    fee,
+                    t,
+                    tx.ref,
+                )
             elif sh.fiat_in:
                 (leg,) = sh.principal_out
-                row("Trade", (_s(sh.fiat_in), fiat, _s(sh.fiat_in)), (_s(-leg.quantity), leg.asset, _s(sh.fiat_in)), fee, t, tx.ref)
+                row(
+                    "Trade",
+                    (_s(sh.fiat_in), fiat, _s(sh.fiat_in)),
+                    (_s(-leg.quantity), leg.asset, _s(sh.fiat_in)),
+                    fee,
+                    t,
+                    tx.ref,
+                )
             else:
                 (out_leg,) = sh.principal_out
                 (in_leg,) = sh.principal_in
                 value = _s(in_leg.fiat_value)
-                row("Trade", (_s(in_leg.quantity), in_leg.asset, value), (_s(-out_leg.quantity), out_leg.asset, value), fee, t, tx.ref)
+                row(
+                    "Trade",
+                    (_s(in_leg.quantity), in_leg.asset, value),
+                    (_s(-out_leg.quantity), out_leg.asset, value),
+                    fee,
+                    t,
+                    tx.ref,
+                )
         elif tx.kind == "reward":
             (leg,) = sh.principal_in
             row(BT_INCOME[tx.income_type], (_s(leg.quantity), leg.asset, _s(leg.fiat_value)), None, None, t, tx.ref)
@@ -605,7 +637,14 @@ def ledger_to_bittytax_csv(txs: list[TxIn], fiat: str = "GBP") -> str:
                 row("Deposit", (_s(matched), leg.asset, ""), None, None, t, tx.ref)
             rest = leg.quantity - matched
             if rest:
-                row("Gift-Received", (_s(rest), leg.asset, _s(leg.fiat_value * rest / leg.quantity)), None, None, t, tx.ref)
+                row(
+                    "Gift-Received",
+                    (_s(rest), leg.asset, _s(leg.fiat_value * rest / leg.quantity)),
+                    None,
+                    None,
+                    t,
+                    tx.ref,
+                )
     return out.getvalue()
 
 
@@ -616,12 +655,11 @@ def _bittytax_worker(payload: dict) -> dict:
     (home / ".bittytax" / "bittytax.conf").write_text(BITTYTAX_CONF)
     os.environ["BITTYTAX_TERMINAL"] = ""
     from bittytax import tax_event
-    from bittytax.bt_types import TaxRules
+    from bittytax.bt_types import DisposalType, TaxRules
     from bittytax.import_records import ImportRecords
     from bittytax.tax import TaxCalculator
     from bittytax.tax_event import TaxEventCapitalGains, TaxEventIncome
     from bittytax.transactions import TransactionHistory
-    from bittytax.bt_types import DisposalType
 
     if payload.get("full_precision"):
         tax_event.PRECISION = Decimal("1E-15")  # no per-event penny rounding (see module docstring)
@@ -632,6 +670,7 @@ def _bittytax_worker(payload: dict) -> dict:
     if importer.failure_cnt:
         raise SystemExit(f"BittyTax rejected {importer.failure_cnt} rows")
     records = importer.get_records()
+
     class OfflinePrices:  # every value is in the CSV; BittyTax must never look a price up
         def get_value(self, asset, timestamp, quantity):
             raise RuntimeError(f"BittyTax wanted a price for {quantity} {asset} at {timestamp}")
@@ -678,7 +717,9 @@ def _run_worker(kind: str, payload: dict, timeout: float = 1800) -> dict:
             cwd=tmp, env=env, capture_output=True, text=True, timeout=timeout,
         )  # fmt: skip
         if proc.returncode != 0:
-            raise RuntimeError(f"{kind} worker failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}")
+            raise RuntimeError(
+                f"{kind} worker failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}"
+            )
         return json.loads((tmp_path / "out.json").read_text())
 
 
@@ -714,11 +755,12 @@ def ours_us(report: TaxReport) -> dict[str, dict[str, Decimal]]:
     return out
 
 
-def compare_us(txs: list[TxIn], method: str) -> list[str]:
-    """Problems found (empty list = agreement to the cent)."""
+def compare_us(txs: list[TxIn], method: str, rp2_method: str | None = None) -> list[str]:
+    """Problems found (empty list = agreement to the cent).  ``rp2_method``
+    (default: the same) exists so a test can prove a mismatch is caught."""
     report = compute(txs, TaxSettings(method=method, jurisdiction="us", lp_treatment="disposal"))
     ours = ours_us(report)
-    theirs = run_rp2(txs, method)["totals"]
+    theirs = run_rp2(txs, rp2_method or method)["totals"]
     problems = []
     for year in sorted(set(ours) | set(theirs)):
         mine = ours.get(year, {})

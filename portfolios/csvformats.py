@@ -267,9 +267,7 @@ def parse_native(source: str | bytes | Iterable[str]) -> tuple[list[TxIn], list[
         for row_number, parsed in rows[1:]:
             for key in ("occurred_at", "kind", "income_type", "position"):
                 if parsed[key] != first[key]:
-                    errors.append(
-                        RowError(row_number, key, f"differs from row {first_row} of transaction {tx_id!r}")
-                    )
+                    errors.append(RowError(row_number, key, f"differs from row {first_row} of transaction {tx_id!r}"))
                     problem_row = problem_row or row_number
         if problem_row:
             _reject_siblings(errors, rows, problem_row, tx_id)
@@ -295,7 +293,9 @@ def parse_native(source: str | bytes | Iterable[str]) -> tuple[list[TxIn], list[
 def _reject_siblings(errors: list[RowError], rows: list, bad_row: int, tx_id: str) -> None:
     for row_number, _ in rows:
         if row_number != bad_row and not any(e.row_number == row_number for e in errors):
-            errors.append(RowError(row_number, "tx_id", f"transaction {tx_id!r} rejected because row {bad_row} is invalid"))
+            errors.append(
+                RowError(row_number, "tx_id", f"transaction {tx_id!r} rejected because row {bad_row} is invalid")
+            )
 
 
 def _native_row(values: Mapping[str, str]) -> dict:
@@ -399,7 +399,17 @@ _INCOME_LABELS = {
     "lp fee": "lp_fees",
 }
 _EXPENSE_LABELS = {"cost", "tax", "margin fee", "loan fee", "interest payment", "fee", "fees"}
-_TRANSFER_LABELS = {"", "deposit", "withdrawal", "transfer", "cashback", "fee refund", "gift received", "loan", "margin loan"}
+_TRANSFER_LABELS = {
+    "",
+    "deposit",
+    "withdrawal",
+    "transfer",
+    "cashback",
+    "fee refund",
+    "gift received",
+    "loan",
+    "margin loan",
+}
 _LIQUIDITY = {"liquidity in": "lp_deposit", "liquidity out": "lp_withdraw"}
 _POOL_IN = {"add to pool", "sent to pool", "stake"}
 _POOL_OUT = {"remove from pool", "received from pool", "unstake"}
@@ -451,7 +461,9 @@ def parse_koinly(
         return [], [RowError(1, "header", f"unreadable CSV: {exc}")]
     header = [_KOINLY_ALIASES.get(_label(h), h.strip()) for h in raw_header]
     reader.fieldnames = header
-    missing = [c for c in ("Date", "Sent Amount", "Sent Currency", "Received Amount", "Received Currency") if c not in header]
+    missing = [
+        c for c in ("Date", "Sent Amount", "Sent Currency", "Received Amount", "Received Currency") if c not in header
+    ]
     if missing:
         return [], [RowError(1, c, "missing column") for c in missing]
 
@@ -592,6 +604,8 @@ def _koinly_row(values: Mapping[str, str], label: str, home: str, fiat: set[str]
     elif sent:
         if label in _EXPENSE_LABELS:
             kind = "fee"
+            if worth is None and not sent_fiat:
+                raise _RowProblem("Net Worth Amount", "a fee paid in a token needs its value")
         elif label in _LIQUIDITY:
             kind = _LIQUIDITY[label]
         elif label in _POOL_IN:

@@ -737,7 +737,9 @@ class Normalizer:
                     ops.append((OP_DISPOSE, synthetic, matched, proceeds - fee, fee))
                 costs = values
             else:
-                costs = [v + f for v, f in zip(values, _allocate(fee_value, values), strict=True)] if fee_value else values
+                costs = (
+                    [v + f for v, f in zip(values, _allocate(fee_value, values), strict=True)] if fee_value else values
+                )
             for leg, cost in zip(t_in, costs, strict=True):
                 ops.append((OP_ACQUIRE, leg.asset, leg.quantity, cost, None, None))
             return ops
@@ -835,7 +837,9 @@ class HifoStore(_Store):
 
     def add(self, asset, qty, cost, acquired_at, acquired_date, long_after, ref):
         self.seq += 1
-        heapq.heappush(self.heaps[asset], (-(cost / qty), self.seq, [qty, cost, acquired_at, acquired_date, long_after, ref]))
+        heapq.heappush(
+            self.heaps[asset], (-(cost / qty), self.seq, [qty, cost, acquired_at, acquired_date, long_after, ref])
+        )
         self.held[asset] = self.held.get(asset, ZERO) + qty
 
     def _pieces_from(self, asset, qty):
@@ -1038,7 +1042,9 @@ def _run_lots(txs: list[TxIn], settings: TaxSettings, wanted: str | None) -> Tax
                     cost = piece[1]
                     term = ("long" if day > piece[4] else "short") if with_term else None
                     disposals.append(
-                        Disposal(asset, pq, piece[3], day, p, cost, p - cost, term, ref, year, rule, f, piece[2], moment)
+                        Disposal(
+                            asset, pq, piece[3], day, p, cost, p - cost, term, ref, year, rule, f, piece[2], moment
+                        )
                     )
             elif code == OP_ACQUIRE:
                 _, asset, qty, cost, income_type, fmv = op
@@ -1096,9 +1102,7 @@ def _run_lots(txs: list[TxIn], settings: TaxSettings, wanted: str | None) -> Tax
         # no transaction in the wanted year: the store stopped before the first
         # later one, so it holds exactly what was held at the year end
         lots_at_year_end[wanted] = tuple(store.snapshot())
-    return build_report(
-        settings, disposals, income, unallocated, lots_at_year_end, normalizer, wanted, years_seen
-    )
+    return build_report(settings, disposals, income, unallocated, lots_at_year_end, normalizer, wanted, years_seen)
 
 
 def _record_average(disposals, pieces, asset, qty, proceeds, fee, day, moment, ref, year, with_term):
@@ -1123,7 +1127,9 @@ def _record_average(disposals, pieces, asset, qty, proceeds, fee, day, moment, r
             f = fee * pq / qty
             used_p += p
             used_f += f
-        disposals.append(Disposal(asset, pq, VARIOUS, day, p, cost, p - cost, term, ref, year, "average", f, None, moment))
+        disposals.append(
+            Disposal(asset, pq, VARIOUS, day, p, cost, p - cost, term, ref, year, "average", f, None, moment)
+        )
 
 
 def build_report(settings, disposals, income, unallocated, lots_at_year_end, normalizer, wanted, years_seen):

@@ -230,7 +230,9 @@ def run_uk(txs: list[TxIn], settings: TaxSettings, wanted: str | None) -> TaxRep
                 f = fee * part_qty / qty
                 used_p += p
                 used_f += f
-            disposals.append(Disposal(asset, part_qty, acq, day, p, cost, p - cost, None, joined, year, rule, f, None, moment))
+            disposals.append(
+                Disposal(asset, part_qty, acq, day, p, cost, p - cost, None, joined, year, rule, f, None, moment)
+            )
 
     for tx, day, year, ops in entries:
         if year != current_year:
@@ -264,7 +266,9 @@ def run_uk(txs: list[TxIn], settings: TaxSettings, wanted: str | None) -> TaxRep
                         a_qty, a_cost = acquired[key]
                         pool_add(asset, entering, a_cost if entering == a_qty else a_cost * entering / a_qty)
                 if income_type is not None and record:
-                    income.append(IncomeEvent(income_type, asset, qty, fmv, ref, tx.occurred_at, day, year, tx.position))
+                    income.append(
+                        IncomeEvent(income_type, asset, qty, fmv, ref, tx.occurred_at, day, year, tx.position)
+                    )
             elif code == OP_MOVE_OUT:
                 _, asset, qty, slot = op
                 check(asset, qty, ref, f"moving it into {tx.kind}")
@@ -289,7 +293,9 @@ def run_uk(txs: list[TxIn], settings: TaxSettings, wanted: str | None) -> TaxRep
             elif code == OP_FIAT_INCOME:
                 _, asset, qty, fmv, income_type = op
                 if record:
-                    income.append(IncomeEvent(income_type, asset, qty, fmv, ref, tx.occurred_at, day, year, tx.position))
+                    income.append(
+                        IncomeEvent(income_type, asset, qty, fmv, ref, tx.occurred_at, day, year, tx.position)
+                    )
             elif code == OP_UNALLOCATED_FEE:
                 unallocated[year] += op[1]
     if current_year is not None and (wanted is None or current_year == wanted):

@@ -23,7 +23,9 @@ def leg(asset: str, quantity: str, fiat_value: str | None = None, fee: bool = Fa
     return LegIn(asset, D(quantity), None if fiat_value is None else D(fiat_value), fee)
 
 
-def tx(ref: str, when: str, kind: str, *legs: LegIn, income_type: str | None = None, position: str | None = None) -> TxIn:
+def tx(
+    ref: str, when: str, kind: str, *legs: LegIn, income_type: str | None = None, position: str | None = None
+) -> TxIn:
     return TxIn(ref, at(when), kind, tuple(legs), income_type=income_type, position=position)
 
 

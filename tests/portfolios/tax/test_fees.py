@@ -1,7 +1,7 @@
 """Fees: fiat fees adjust cost (acquisitions) or proceeds (disposals); a fee
 paid in a token is also a disposal of that token at its fiat value."""
 
-from portfolios.tax import TaxSettings, compute
+from portfolios.tax import compute
 
 from .builders import D, buy, fee, leg, sell, tx
 
@@ -48,7 +48,9 @@ def test_a_swap_is_priced_at_what_comes_in_and_its_token_fee_reduces_the_disposa
     # 2 ETH at 1,000. Swap 1 ETH (quoted 3,000) for 2,990 USDC (worth 2,990), gas 0.005 ETH = 15 USD.
     ledger = [
         buy("b", "2024-01-02", "ETH", "2", "2000"),
-        tx("sw", "2024-02-02", "swap", leg("ETH", "-1", "3000"), leg("USDC", "2990", "2990"), fee("ETH", "0.005", "15")),
+        tx(
+            "sw", "2024-02-02", "swap", leg("ETH", "-1", "3000"), leg("USDC", "2990", "2990"), fee("ETH", "0.005", "15")
+        ),
     ]
     report = compute(ledger)
     assert rows(report) == [

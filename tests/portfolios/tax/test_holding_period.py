@@ -46,7 +46,11 @@ def test_the_boundary_uses_local_dates_in_the_users_timezone():
     (in_utc,) = compute(ledger, TaxSettings(timezone="UTC")).disposals
     (in_new_york,) = compute(ledger, TaxSettings(timezone="America/New_York")).disposals
     assert (in_utc.acquired, in_utc.disposed, in_utc.term) == (date(2023, 3, 2), date(2024, 3, 2), "short")
-    assert (in_new_york.acquired, in_new_york.disposed, in_new_york.term) == (date(2023, 3, 1), date(2024, 3, 2), "long")
+    assert (in_new_york.acquired, in_new_york.disposed, in_new_york.term) == (
+        date(2023, 3, 1),
+        date(2024, 3, 2),
+        "long",
+    )
 
 
 def test_a_disposal_spanning_an_old_and_a_new_lot_is_split_into_long_and_short_rows():

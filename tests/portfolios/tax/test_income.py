@@ -19,7 +19,10 @@ LEDGER = [
 
 def test_rewards_are_income_at_their_value_when_received():
     report = compute(LEDGER)
-    assert [(e.tx_ref, e.income_type, e.asset, e.quantity, e.fair_market_value, e.received, e.position) for e in report.income] == [
+    assert [
+        (e.tx_ref, e.income_type, e.asset, e.quantity, e.fair_market_value, e.received, e.position)
+        for e in report.income
+    ] == [
         ("r1", "staking", "CAKE", D("10"), D("25"), date(2024, 1, 15), "cake-pool"),
         ("r2", "liquidity_mining", "CAKE", D("5"), D("15"), date(2024, 2, 20), "cake-bnb-farm"),
         ("r3", "lp_fees", "USDC", D("4"), D("4"), date(2024, 2, 21), "usdc-eth-lp"),

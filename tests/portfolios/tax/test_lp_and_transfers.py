@@ -96,7 +96,14 @@ def test_a_two_asset_lp_position_under_the_disposal_treatment_realises_gains_bot
 def test_gas_for_a_nontaxable_deposit_is_a_disposal_and_is_added_to_the_position_cost():
     ledger = [
         buy("b", "2023-01-01", "ETH", "2", "2000"),
-        tx("stake", "2023-02-01", "stake", leg("ETH", "-1", "1500"), leg("stETH", "1", "1500"), fee("ETH", "0.01", "15")),
+        tx(
+            "stake",
+            "2023-02-01",
+            "stake",
+            leg("ETH", "-1", "1500"),
+            leg("stETH", "1", "1500"),
+            fee("ETH", "0.01", "15"),
+        ),
     ]
     report = compute(ledger, NONTAXABLE)
     assert [(d.quantity, d.proceeds, d.cost_basis) for d in report.disposals] == [(D("0.01"), D("15"), D("10"))]
@@ -125,12 +132,15 @@ def test_more_coming_back_than_went_in_is_an_acquisition_at_its_value_with_a_war
         (D("5"), D("15"), date(2023, 8, 1)),
     ]
     assert report.warnings == (
-        "transaction out: 5 CAKE returned beyond the 100 held in CAKE@farm-1; treated as an acquisition at its fiat value",
+        "transaction out: 5 CAKE returned beyond the 100 held in CAKE@farm-1; "
+        "treated as an acquisition at its fiat value",
     )
 
 
 def test_a_one_sided_stake_under_the_disposal_treatment_disposes_and_reacquires_at_market_value():
-    report = compute([*FARM, tx("out", "2023-08-01", "unstake", leg("CAKE", "100", "250"), position="farm-1")], DISPOSAL)
+    report = compute(
+        [*FARM, tx("out", "2023-08-01", "unstake", leg("CAKE", "100", "250"), position="farm-1")], DISPOSAL
+    )
     assert [(d.asset, d.proceeds, d.cost_basis, d.gain) for d in report.disposals] == [
         ("CAKE", D("300"), D("200"), D("100")),
         ("CAKE@farm-1", D("250"), D("300"), D("-50")),

@@ -52,11 +52,7 @@ LEFT_AFTER_FIRST_SALE = {
 @pytest.mark.parametrize("method", ["fifo", "lifo", "hifo", "average"])
 def test_each_method_matches_the_hand_worked_first_sale(method):
     report = compute(LEDGER, TaxSettings(method=method))
-    rows = [
-        (d.quantity, d.acquired, d.proceeds, d.cost_basis, d.gain)
-        for d in report.disposals
-        if d.tx_ref == "s1"
-    ]
+    rows = [(d.quantity, d.acquired, d.proceeds, d.cost_basis, d.gain) for d in report.disposals if d.tx_ref == "s1"]
     expected = [(D(q), acq, D(p), D(c), D(g)) for q, acq, p, c, g in FIRST_SALE[method]]
     assert rows == expected
     assert all(d.rule == method and d.term == "short" for d in report.disposals)

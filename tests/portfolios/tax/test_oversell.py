@@ -27,14 +27,14 @@ def test_selling_more_than_is_held_names_the_transaction_the_asset_and_the_short
         D("1"),
         D("0.5"),
     )
-    assert str(error) == (
-        "transaction sell-7: cannot dispose of 1.5 ETH: only 1 held, shortfall 0.5 ETH"
-    )
+    assert str(error) == ("transaction sell-7: cannot dispose of 1.5 ETH: only 1 held, shortfall 0.5 ETH")
 
 
 @pytest.mark.parametrize("method", METHODS)
 def test_selling_something_never_held_is_an_error_too(method):
-    with pytest.raises(InsufficientHoldings, match=r"transaction s: cannot dispose of 2 DOGE: only 0 held, shortfall 2 DOGE"):
+    with pytest.raises(
+        InsufficientHoldings, match=r"transaction s: cannot dispose of 2 DOGE: only 0 held, shortfall 2 DOGE"
+    ):
         compute([sell("s", "2024-02-02", "DOGE", "2", "1")], settings_for(method))
 
 
@@ -55,6 +55,13 @@ def test_a_token_fee_that_takes_the_balance_below_zero_is_an_oversell():
 
 def test_moving_more_into_a_position_or_transferring_more_than_is_held_is_refused():
     with pytest.raises(InsufficientHoldings, match=r"stake-1.*moving it into stake"):
-        compute([buy("b", "2024-01-02", "ETH", "1", "1000"), tx("stake-1", "2024-02-02", "stake", leg("ETH", "-2"), leg("stETH", "2"))])
+        compute(
+            [
+                buy("b", "2024-01-02", "ETH", "1", "1000"),
+                tx("stake-1", "2024-02-02", "stake", leg("ETH", "-2"), leg("stETH", "2")),
+            ]
+        )
     with pytest.raises(InsufficientHoldings, match=r"out-1.*transfer_out"):
-        compute([buy("b", "2024-01-02", "ETH", "1", "1000"), tx("out-1", "2024-02-02", "transfer_out", leg("ETH", "-3"))])
+        compute(
+            [buy("b", "2024-01-02", "ETH", "1", "1000"), tx("out-1", "2024-02-02", "transfer_out", leg("ETH", "-3"))]
+        )

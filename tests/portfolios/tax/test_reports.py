@@ -70,9 +70,7 @@ def test_rewards_summary_per_position_token_and_month_at_receipt_and_now():
 
 def test_rewards_summary_months_follow_the_timezone_asked_for():
     event_time = datetime(2024, 1, 31, 20, 0, tzinfo=UTC)  # 05:00 on 1 February in Tokyo
-    report = compute(
-        [reward("r", event_time.isoformat(), "CAKE", "1", "2")], TaxSettings(timezone="UTC")
-    )
+    report = compute([reward("r", event_time.isoformat(), "CAKE", "1", "2")], TaxSettings(timezone="UTC"))
     assert [r.month for r in rewards_summary(report.income, {})] == ["2024-01"]
     assert [r.month for r in rewards_summary(report.income, {}, timezone="Asia/Tokyo")] == ["2024-02"]
 

@@ -193,5 +193,7 @@ def test_a_nontaxable_stake_takes_average_pool_cost_into_the_receipt_token():
 
 
 def test_an_oversell_under_pooling_names_the_transaction():
-    with pytest.raises(InsufficientHoldings, match=r"transaction big: cannot dispose of 3 ETH: only 2 held, shortfall 1 ETH"):
+    with pytest.raises(
+        InsufficientHoldings, match=r"transaction big: cannot dispose of 3 ETH: only 2 held, shortfall 1 ETH"
+    ):
         compute([gbp_buy("b", "2023-05-01", "ETH", "2", "1000"), gbp_sell("big", "2023-06-01", "ETH", "3", "9000")], UK)
