@@ -189,7 +189,9 @@ def token_price_at(*, token: Token, when: datetime) -> Decimal | None:
 
 
 def _lookup_token(symbol: str) -> Token | None:
-    return token_for_symbol(symbol=symbol)
+    """A token quoted by symbol (``ETH`` also finds WETH through its price symbol)."""
+    return token_for_symbol(symbol=symbol) or (
+        Token.objects.filter(price_symbol__iexact=symbol).order_by("-is_tracked", "-last_price_at", "id").first())
 
 
 @dataclass
@@ -222,6 +224,7 @@ def _resolve(legs: Sequence[LegInput], *, when: datetime, sign: int = 0, field: 
         if token is not None and not isinstance(token, Token):
             raise ValidationError({field: f"Unknown token {token!r}."})
         if token is None and asset not in FIAT_ASSETS and not asset.startswith("LP#"):
+            # Quoted by symbol: the symbol stays the tax-lot key, the token prices it.
             token = _lookup_token(asset)
             if token is None:
                 raise ValidationError({field: f"Unknown token {asset!r}: choose a token we list, or add it first."})
@@ -232,7 +235,7 @@ def _resolve(legs: Sequence[LegInput], *, when: datetime, sign: int = 0, field: 
                 raise ValidationError({field: f"{asset!r} is not a position asset (LP#<position id>)."}) from None
             if not Position.objects.filter(pk=pos_id, portfolio=portfolio).exists():
                 raise ValidationError({field: f"{asset} is not a position of this portfolio."})
-        if token is not None:
+        if token is not None and not asset:
             asset = _asset_for(token)
         if sign:
             if qty <= 0:

@@ -1,0 +1,307 @@
+"""In and out serializers of the portfolios API (separate shapes, no services here).
+
+Decimals are strings in both directions (``"1.5"``): no float ever touches an amount.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from pools.models import Pool, Token
+from portfolios.models import Leg, Portfolio, PortfolioSnapshot, Position, Transaction
+
+QTY = {"max_digits": 48, "decimal_places": 18}
+FIAT = {"max_digits": 38, "decimal_places": 18}
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class DecimalOut(serializers.Field):
+    """A Decimal as a plain string without trailing zeros (``None`` stays null)."""
+
+    def __init__(self, **kwargs):
+        kwargs["read_only"] = True
+        super().__init__(**kwargs)
+
+    def to_representation(self, value):
+        if value is None:
+            return None
+        value = Decimal(value)
+        normal = value.normalize()
+        if normal.as_tuple().exponent > 0:
+            normal = normal.quantize(Decimal(1))
+        return format(normal, "f")
+
+
+# --------------------------------------------------------------------------- in
+
+
+class PortfolioIn(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+
+
+class LegIn(serializers.Serializer):
+    token = serializers.PrimaryKeyRelatedField(queryset=Token.objects.all(), required=False, allow_null=True,
+                                               help_text="A token id (GET /api/v1/tokens/). Or give `asset`.")
+    asset = serializers.CharField(max_length=80, required=False, allow_blank=True,
+                                  help_text="Symbol for fiat (USD) or a token by symbol; default: the token's.")
+    quantity = serializers.DecimalField(**QTY)
+    fiat_value = serializers.DecimalField(**FIAT, required=False, allow_null=True, min_value=Decimal(0),
+                                          help_text="Absolute value in your fiat at that moment; omit to look it up.")
+    is_fee = serializers.BooleanField(required=False, default=False)
+
+    def validate(self, attrs):
+        if attrs.get("token") is None and not (attrs.get("asset") or "").strip():
+            raise serializers.ValidationError("Give a token or an asset symbol.")
+        return attrs
+
+
+class AmountIn(serializers.Serializer):
+    """A positive amount of a token (deposits, withdrawals)."""
+
+    token = serializers.PrimaryKeyRelatedField(queryset=Token.objects.all())
+    quantity = serializers.DecimalField(**QTY)
+    fiat_value = serializers.DecimalField(**FIAT, required=False, allow_null=True, min_value=Decimal(0))
+
+
+class PositionIn(serializers.Serializer):
+    portfolio = serializers.IntegerField()
+    pool = serializers.PrimaryKeyRelatedField(queryset=Pool.objects.all(), required=False, allow_null=True)
+    label = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    kind = serializers.ChoiceField(choices=Position.Kind.choices)
+    opened_at = serializers.DateTimeField()
+    deposits = AmountIn(many=True, allow_empty=False)
+    range_lower = serializers.DecimalField(max_digits=38, decimal_places=18, required=False, allow_null=True)
+    range_upper = serializers.DecimalField(max_digits=38, decimal_places=18, required=False, allow_null=True)
+    notes = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class PositionUpdateIn(serializers.Serializer):
+    label = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    notes = serializers.CharField(required=False, allow_blank=True)
+    range_lower = serializers.DecimalField(max_digits=38, decimal_places=18, required=False, allow_null=True)
+    range_upper = serializers.DecimalField(max_digits=38, decimal_places=18, required=False, allow_null=True)
+    pool = serializers.PrimaryKeyRelatedField(queryset=Pool.objects.all(), required=False, allow_null=True)
+
+
+class DepositIn(serializers.Serializer):
+    occurred_at = serializers.DateTimeField()
+    amounts = AmountIn(many=True, allow_empty=False)
+
+
+class WithdrawIn(DepositIn):
+    close = serializers.BooleanField(required=False, allow_null=True, default=None,
+                                     help_text="true: everything is withdrawn; default: decided from the amounts.")
+    fraction = serializers.DecimalField(max_digits=20, decimal_places=18, required=False, allow_null=True,
+                                        help_text="Share of the position withdrawn (0-1); default: from the amounts.")
+
+
+class ClaimIn(serializers.Serializer):
+    token = serializers.PrimaryKeyRelatedField(queryset=Token.objects.all())
+    quantity = serializers.DecimalField(**QTY)
+    income_type = serializers.ChoiceField(choices=Transaction.IncomeType.choices)
+    occurred_at = serializers.DateTimeField()
+    fiat_value = serializers.DecimalField(**FIAT, required=False, allow_null=True, min_value=Decimal(0))
+
+
+class CloseIn(serializers.Serializer):
+    closed_at = serializers.DateTimeField()
+
+
+class OverrideAmountIn(serializers.Serializer):
+    token = serializers.PrimaryKeyRelatedField(queryset=Token.objects.all())
+    quantity = serializers.DecimalField(**QTY, min_value=Decimal(0))
+
+
+class OverrideIn(serializers.Serializer):
+    amounts = OverrideAmountIn(many=True, help_text="Your current amounts; an empty list removes the override.")
+
+
+class TransactionIn(serializers.Serializer):
+    portfolio = serializers.IntegerField()
+    position = serializers.IntegerField(required=False, allow_null=True)
+    kind = serializers.ChoiceField(choices=Transaction.Kind.choices)
+    income_type = serializers.ChoiceField(choices=Transaction.IncomeType.choices, required=False, allow_null=True,
+                                          allow_blank=True)
+    occurred_at = serializers.DateTimeField()
+    description = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+    legs = LegIn(many=True, allow_empty=False)
+
+
+class TransactionUpdateIn(serializers.Serializer):
+    position = serializers.IntegerField(required=False, allow_null=True)
+    kind = serializers.ChoiceField(choices=Transaction.Kind.choices, required=False)
+    income_type = serializers.ChoiceField(choices=Transaction.IncomeType.choices, required=False, allow_null=True,
+                                          allow_blank=True)
+    occurred_at = serializers.DateTimeField(required=False)
+    description = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    legs = LegIn(many=True, allow_empty=False, required=False)
+
+
+class TransactionFilterIn(serializers.Serializer):
+    portfolio = serializers.IntegerField(required=False)
+    position = serializers.IntegerField(required=False)
+    kind = serializers.ChoiceField(choices=Transaction.Kind.choices, required=False)
+
+
+class PositionFilterIn(serializers.Serializer):
+    portfolio = serializers.IntegerField(required=False)
+
+
+class ImportIn(serializers.Serializer):
+    file = serializers.FileField()
+    format = serializers.ChoiceField(choices=["native", "koinly"], default="native")
+    commit = serializers.BooleanField(default=False)
+
+
+# --------------------------------------------------------------------------- out
+
+
+class PortfolioOut(serializers.ModelSerializer):
+    value = DecimalOut()
+    deposited = DecimalOut()
+    pnl = DecimalOut()
+    income_ytd = DecimalOut()
+
+    class Meta:
+        model = Portfolio
+        fields = ["id", "name", "created_at", "updated_at", "value", "deposited", "pnl", "income_ytd", "valued_at"]
+
+
+class PositionOut(serializers.ModelSerializer):
+    name = serializers.CharField(source="__str__", read_only=True)
+    pool_symbol = serializers.CharField(source="pool.symbol", read_only=True, default=None)
+    chain = serializers.CharField(source="pool.chain.name", read_only=True, default=None)
+    protocol = serializers.CharField(source="pool.protocol.name", read_only=True, default=None)
+    range_lower = DecimalOut()
+    range_upper = DecimalOut()
+
+    class Meta:
+        model = Position
+        fields = ["id", "portfolio", "pool", "pool_symbol", "chain", "protocol", "label", "name", "kind",
+                  "opened_at", "closed_at", "range_lower", "range_upper", "notes", "created_at", "updated_at"]
+
+
+class LegOut(serializers.ModelSerializer):
+    token_symbol = serializers.CharField(source="token.symbol", read_only=True, default=None)
+    quantity = DecimalOut()
+    fiat_value = DecimalOut()
+
+    class Meta:
+        model = Leg
+        fields = ["id", "asset", "token", "token_symbol", "quantity", "fiat_value", "value_source", "is_fee"]
+
+
+class TransactionOut(serializers.ModelSerializer):
+    legs = LegOut(many=True, read_only=True)
+
+    class Meta:
+        model = Transaction
+        fields = ["id", "portfolio", "position", "kind", "income_type", "occurred_at", "description", "source",
+                  "created_at", "updated_at", "legs"]
+
+
+class SnapshotOut(serializers.ModelSerializer):
+    value = DecimalOut()
+    deposited = DecimalOut()
+    pnl = DecimalOut()
+    income_ytd = DecimalOut()
+
+    class Meta:
+        model = PortfolioSnapshot
+        fields = ["day", "value", "deposited", "pnl", "income_ytd"]
+
+
+class TokenFigureOut(serializers.Serializer):
+    asset = serializers.CharField()
+    deposited = DecimalOut()
+    now = DecimalOut()
+    price_now = DecimalOut()
+    value_now = DecimalOut()
+
+
+class PositionAnalyticsOut(serializers.Serializer):
+    position_id = serializers.IntegerField()
+    name = serializers.CharField()
+    kind = serializers.CharField()
+    model = serializers.CharField(help_text="constant_product, concentrated, weighted, stableswap or hold")
+    is_open = serializers.BooleanField()
+    opened_at = serializers.DateTimeField()
+    closed_at = serializers.DateTimeField(allow_null=True)
+    as_of = serializers.DateTimeField()
+    days_held = DecimalOut()
+    tokens = TokenFigureOut(many=True)
+    deposited = DecimalOut()
+    withdrawn = DecimalOut()
+    remaining_cost = DecimalOut()
+    value_now = DecimalOut()
+    value_model = DecimalOut()
+    value_hodl = DecimalOut()
+    il = DecimalOut()
+    il_pct = DecimalOut()
+    fees = DecimalOut()
+    fees_realised = DecimalOut()
+    fees_estimated = serializers.BooleanField()
+    rewards_claimed_at_receipt = DecimalOut()
+    rewards_claimed_now = DecimalOut()
+    rewards_unclaimed = DecimalOut()
+    costs = DecimalOut()
+    pnl = DecimalOut()
+    pnl_vs_hodl = DecimalOut()
+    annualised_return = DecimalOut()
+    realised_apy = DecimalOut()
+    advertised_apy = DecimalOut()
+    overridden = serializers.BooleanField()
+    in_range = serializers.BooleanField(allow_null=True)
+    range_status = serializers.CharField(allow_null=True)
+    current_price = DecimalOut()
+    distance_to_lower = DecimalOut()
+    distance_to_upper = DecimalOut()
+    warnings = serializers.ListField(child=serializers.CharField())
+    chain = serializers.CharField()
+    protocol = serializers.CharField()
+
+
+class SliceOut(serializers.Serializer):
+    key = serializers.CharField()
+    value = DecimalOut()
+    share = DecimalOut()
+
+
+class HoldingOut(serializers.Serializer):
+    asset = serializers.CharField()
+    quantity = DecimalOut()
+    price_now = DecimalOut()
+    value_now = DecimalOut()
+
+
+class PortfolioSummaryOut(serializers.Serializer):
+    portfolio_id = serializers.IntegerField(allow_null=True)
+    name = serializers.CharField()
+    as_of = serializers.DateTimeField()
+    value = DecimalOut()
+    deposited = DecimalOut()
+    pnl = DecimalOut()
+    il = DecimalOut()
+    fees = DecimalOut()
+    rewards = DecimalOut()
+    costs = DecimalOut()
+    income_ytd = DecimalOut()
+    open_positions = serializers.IntegerField()
+    by_chain = SliceOut(many=True)
+    by_protocol = SliceOut(many=True)
+    by_asset = SliceOut(many=True)
+    by_kind = SliceOut(many=True)
+    holdings = HoldingOut(many=True)
+    positions = PositionAnalyticsOut(many=True)
+    warnings = serializers.ListField(child=serializers.CharField())
+
+
+class ImportErrorOut(serializers.Serializer):
+    row = serializers.IntegerField(allow_null=True)
+    field = serializers.CharField()
+    message = serializers.CharField()
+    ref = serializers.CharField()
