@@ -73,12 +73,12 @@ Figures (``PositionAnalytics``):
   ``realised_apy`` - the yield alone: (fees + rewards) / value_hodl annualised
   the same way; compare with ``advertised_apy`` (mean pool APY while held).
 
-Limits (said plainly): fees between snapshots are estimated from the pool's
-published APY, which is pool-wide, not the user's share; a concentrated
-position earns fees only in range, which the estimate does not know (it is
-reduced to zero while the position is out of range *now* only for the days
-after the last snapshot - i.e. not at all); the stableswap amplification is
-assumed.
+Limits (said plainly): open positions' fees are estimated from the pool's
+published base APY, which is pool-wide and says nothing about the user's own
+share of the volume; a concentrated position earns fees only while in range,
+which the estimate does not know (it is too high for a position that spent time
+out of range - the withdrawal's actual figure replaces it); the stableswap
+amplification is assumed (A = 100) because our data does not carry the pool's.
 """
 
 from __future__ import annotations
