@@ -198,6 +198,13 @@ class ArticleAdmin(EducationAdminMixin, VersionAdmin):
             services.article_unpublish(article=article)
             self.message_user(request, f"“{article}” is now a draft and hidden from readers.", messages.SUCCESS)
 
+    def delete_model(self, request, obj):
+        services.article_delete(article=obj)
+
+    def delete_queryset(self, request, queryset):
+        for article in queryset:
+            services.article_delete(article=article)
+
     @admin.action(description="Publish selected articles", permissions=["change"])
     def publish_selected(self, request, queryset):
         drafts = [a for a in queryset if a.status != Status.PUBLISHED]

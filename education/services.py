@@ -113,6 +113,20 @@ def article_unpublish(*, article: Article) -> Article:
     return article
 
 
+@transaction.atomic
+def article_delete(*, article: Article) -> None:
+    """Delete an article. Terms that pointed at it lose the link; a term the
+    loader still owns stays the loader's (the lost link is not an editor's
+    edit), so a reload can link it again."""
+    owned = []
+    for term in GlossaryTerm.objects.filter(related_article=article):
+        if term_fingerprint(term, article.slug) == term.loaded_fingerprint:
+            owned.append(term.pk)
+    article.delete()
+    for term in GlossaryTerm.objects.filter(pk__in=owned):
+        GlossaryTerm.objects.filter(pk=term.pk).update(loaded_fingerprint=term_fingerprint(term, None))
+
+
 # --- Glossary and categories ------------------------------------------------------
 
 

@@ -245,3 +245,13 @@ def test_reverting_restores_the_old_text_and_re_renders(editor_client, article_w
     article_with_history.refresh_from_db()
     assert article_with_history.body_markdown == "First line\nSecond line"
     assert article_with_history.body_html == "<p>First line\nSecond line</p>"
+
+
+def test_an_editor_deletes_an_article_through_the_service(editor_client):
+    article = ArticleFactory()
+    term = GlossaryTermFactory(related_article=article)
+    response = editor_client.post(reverse("admin:education_article_delete", args=[article.pk]), {"post": "yes"})
+    assert response.status_code == 302
+    assert not Article.objects.filter(pk=article.pk).exists()
+    term.refresh_from_db()
+    assert term.related_article is None

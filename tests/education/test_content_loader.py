@@ -280,3 +280,15 @@ def test_the_demo_loader_uses_the_same_service(owner):
     summary = demo.load(user=owner)
     assert "created" in summary
     assert "0 created" in demo.load(user=owner)
+
+
+def test_an_article_deleted_in_the_admin_comes_back_linked_on_the_next_run(content):
+    content_load(root=content)
+    services.article_delete(article=Article.objects.get(slug="impermanent-loss"))
+    assert GlossaryTerm.objects.get(slug="impermanent-loss").related_article is None
+
+    report = content_load(root=content)
+
+    assert (report.created, report.skipped) == (1, 0)
+    article = Article.objects.get(slug="impermanent-loss")
+    assert GlossaryTerm.objects.get(slug="impermanent-loss").related_article == article
