@@ -138,7 +138,7 @@ import heapq
 from collections import defaultdict, deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal, FloatOperation, localcontext
 
 from .years import (
@@ -570,6 +570,25 @@ class Normalizer:
         return ops
 
     def _exchange(self, tx, t_out, t_in, fiat_out, fiat_in, has_fiat_out, has_fiat_in, fee_value):
+        # fast paths for the three everyday shapes (same results as the general code below)
+        n_out = len(t_out)
+        n_in = len(t_in)
+        if n_out == 0 and n_in == 1 and has_fiat_out and not has_fiat_in:  # fiat -> token
+            leg = t_in[0]
+            return [(OP_ACQUIRE, leg.asset, leg.quantity, fiat_out + fee_value, None, None)]
+        if n_out == 1 and n_in == 0 and has_fiat_in and not has_fiat_out:  # token -> fiat
+            leg = t_out[0]
+            return [(OP_DISPOSE, leg.asset, -leg.quantity, fiat_in - fee_value, fee_value)]
+        if n_out == 1 and n_in == 1 and not has_fiat_in and not has_fiat_out:  # token -> token
+            out_leg = t_out[0]
+            in_leg = t_in[0]
+            value = in_leg.fiat_value
+            if value is None:
+                value = self._value(tx, out_leg, "(nothing else prices this swap)")
+            return [
+                (OP_DISPOSE, out_leg.asset, -out_leg.quantity, value - fee_value, fee_value),
+                (OP_ACQUIRE, in_leg.asset, in_leg.quantity, value, None, None),
+            ]
         if not t_out and not t_in:
             raise InvalidTransaction(tx.ref, f"a {tx.kind} needs at least one non-fiat leg")
         if has_fiat_in and not has_fiat_out:
@@ -604,6 +623,10 @@ class Normalizer:
             raise InvalidTransaction(tx.ref, "a reward cannot send anything except fee legs")
         if not t_in and not fiat_in_legs:
             raise InvalidTransaction(tx.ref, "a reward must receive something")
+        if len(t_in) == 1 and not fiat_in_legs and not fee_value:
+            leg = t_in[0]
+            value = self._value(tx, leg, "(income is its fair market value at receipt)")
+            return [(OP_ACQUIRE, leg.asset, leg.quantity, value, tx.income_type, value)]
         ops: list[tuple] = []
         if t_in:
             values = [self._value(tx, leg, "(income is its fair market value at receipt)") for leg in t_in]
@@ -923,11 +946,14 @@ class _Clock:
 
     def __init__(self, settings: TaxSettings):
         self.tz = zone(settings.timezone)
+        self.utc = settings.timezone in ("UTC", "Etc/UTC")
         self.jurisdiction = settings.jurisdiction
         self._years: dict[date, str] = {}
         self._anniversaries: dict[date, date] = {}
 
     def local(self, moment: datetime) -> date:
+        if self.utc and moment.tzinfo is UTC:
+            return moment.date()
         return moment.astimezone(self.tz).date()
 
     def year(self, day: date) -> str:
@@ -998,6 +1024,7 @@ def _run_lots(txs: list[TxIn], settings: TaxSettings, wanted: str | None) -> Tax
     local = clock.local
     year_of = clock.year
     anniversary = clock.anniversary
+    ops_of = normalizer.ops
 
     for tx in txs:
         moment = tx.occurred_at
@@ -1014,7 +1041,7 @@ def _run_lots(txs: list[TxIn], settings: TaxSettings, wanted: str | None) -> Tax
         record = wanted is None or year == wanted
         ref = tx.ref
         carry: dict[int, list] = {}
-        for op in normalizer.ops(tx):
+        for op in ops_of(tx):
             code = op[0]
             if code == OP_DISPOSE:
                 _, asset, qty, proceeds, fee = op
@@ -1027,11 +1054,14 @@ def _run_lots(txs: list[TxIn], settings: TaxSettings, wanted: str | None) -> Tax
                 if average:
                     _record_average(disposals, pieces, asset, qty, proceeds, fee, day, moment, ref, year, with_term)
                     continue
-                n = len(pieces)
+                last = len(pieces) - 1
                 used_p = used_f = ZERO
                 for i, piece in enumerate(pieces):
                     pq = piece[0]
-                    if i == n - 1:
+                    if not last:  # one lot: no split
+                        p = proceeds
+                        f = fee
+                    elif i == last:
                         p = proceeds - used_p
                         f = fee - used_f
                     else:
