@@ -155,6 +155,28 @@ def category_save(*, category: Category) -> Category:
     return category
 
 
+# --- The Editors group ----------------------------------------------------------------
+
+EDITORS_GROUP = "Editors"
+
+
+@transaction.atomic
+def editors_group_ensure():
+    """The Editors group with exactly add/change/delete/view on the education
+    models. Migration 0002 creates it; this restores it (e.g. after a test
+    database flush, or if an admin deleted it) and resets its permissions."""
+    from django.contrib.auth.models import Group, Permission
+    from django.contrib.contenttypes.models import ContentType
+
+    models = [Category, Article, GlossaryTerm]
+    content_types = ContentType.objects.get_for_models(*models).values()
+    codenames = [f"{action}_{m._meta.model_name}" for m in models for action in ("add", "change", "delete", "view")]
+    perms = Permission.objects.filter(content_type__in=content_types, codename__in=codenames)
+    group, _ = Group.objects.get_or_create(name=EDITORS_GROUP)
+    group.permissions.set(perms)
+    return group
+
+
 # --- The content loader ---------------------------------------------------------
 
 

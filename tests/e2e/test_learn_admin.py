@@ -7,9 +7,9 @@ import re
 
 import pytest
 import reversion
-from django.contrib.auth.models import Group
 
 from education.models import Article
+from education.services import editors_group_ensure
 from tests.e2e.conftest import SCREENSHOT_DIR
 from tests.education.factories import ArticleFactory, GlossaryTermFactory
 from tests.factories import UserFactory
@@ -19,7 +19,9 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 def test_an_editor_previews_saves_and_compares_versions(page, live_server, shot, password):
     editor = UserFactory(email="editor@example.com", is_staff=True, password=password)
-    editor.groups.add(Group.objects.get(name="Editors"))
+    # Transactional tests flush the database, which removes the group the
+    # data migration made; restore it the way the app does.
+    editor.groups.add(editors_group_ensure())
     GlossaryTermFactory(term="Impermanent loss", slug="impermanent-loss")
     with reversion.create_revision():
         article = ArticleFactory(title="Impermanent loss basics", slug="il-basics",

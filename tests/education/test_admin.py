@@ -15,14 +15,26 @@ pytestmark = pytest.mark.django_db
 EDUCATION_MODELS = ["category", "article", "glossaryterm"]
 
 
-def test_the_editors_group_has_exactly_the_education_model_permissions():
+EDITOR_PERMS = sorted(
+    ("education", f"{action}_{model}") for model in EDUCATION_MODELS for action in ("add", "change", "delete", "view")
+)
+
+
+def test_the_migration_gives_the_editors_group_exactly_the_education_model_permissions():
     group = Group.objects.get(name="Editors")
-    perms = sorted(group.permissions.values_list("content_type__app_label", "codename"))
-    assert perms == sorted(
-        ("education", f"{action}_{model}")
-        for model in EDUCATION_MODELS
-        for action in ("add", "change", "delete", "view")
-    )
+    assert sorted(group.permissions.values_list("content_type__app_label", "codename")) == EDITOR_PERMS
+
+
+def test_editors_group_ensure_restores_the_group_and_resets_extra_permissions():
+    from django.contrib.auth.models import Permission
+
+    from education.services import editors_group_ensure
+
+    Group.objects.filter(name="Editors").delete()
+    group = editors_group_ensure()
+    group.permissions.add(Permission.objects.get(codename="change_user"))
+    group = editors_group_ensure()
+    assert sorted(group.permissions.values_list("content_type__app_label", "codename")) == EDITOR_PERMS
 
 
 # --- Permission boundary ----------------------------------------------------------------
