@@ -284,6 +284,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a "kind"; give each choice set its own schema name.
+    "ENUM_NAME_OVERRIDES": {
+        "PoolKindEnum": "pools.models.Pool.Kind",
+        "PositionKindEnum": "portfolios.models.Position.Kind",
+        "TransactionKindEnum": "portfolios.models.Transaction.Kind",
+    },
 }
 
 # --- Product settings -------------------------------------------------------
