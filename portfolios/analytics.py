@@ -556,11 +556,14 @@ def prices_needed(p: PositionData) -> set[tuple[int, str, datetime]]:
     return needed
 
 
+_GROWTH_CTX = Context(prec=28)  # an estimate: 28 significant digits are plenty and ln/exp are 3x faster
+
+
 def _growth(apy_percent: Decimal | None, days: Decimal) -> Decimal:
     """(1 + APY) ** (days / 365) for an APY in percent (None or <= -100 % -> 1)."""
-    if apy_percent is None or days <= 0:
+    if apy_percent is None or days <= 0 or apy_percent == 0:
         return ONE
-    with localcontext(_CTX):
+    with localcontext(_GROWTH_CTX):
         base = ONE + apy_percent / HUNDRED
         if base <= 0:
             return ONE

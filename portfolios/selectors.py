@@ -23,6 +23,7 @@ and hands plain dataclasses to the pure ``portfolios.analytics``.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -35,8 +36,9 @@ from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from pools.models import PoolUnderlyingToken, Token, TokenPrice
+from pools.models import Pool, PoolUnderlyingToken, Token, TokenPrice
 from portfolios import analytics as an
+from portfolios.analytics import ZERO
 from portfolios.models import (
     Leg,
     Portfolio,
@@ -180,27 +182,65 @@ def _token_prices_at(token_ids: Iterable[int], when: datetime) -> dict[int, Deci
 
 
 def _yield_stats(windows: Sequence[tuple[int, date, date]]) -> dict[tuple[int, date, date], an.YieldStats]:
-    """Mean APYs of each pool's daily snapshots over ``[start, end)`` windows, one query.
-    Index: pools_snapshot_pool_day_uniq (pool_id, day)."""
-    out: dict[tuple[int, date, date], an.YieldStats] = {}
+    """Mean APYs of each pool's daily snapshots over ``[start, end)`` windows.
+
+    One read of the snapshots of the pools involved, from each pool's earliest
+    window start to its latest end (``VALUES`` join; index
+    pools_snapshot_pool_day_uniq), then prefix sums in Python: every window
+    costs two bisections, however many positions share a pool.
+    """
+    if not windows:
+        return {}
+    bounds: dict[int, tuple[date, date]] = {}
+    for pool_id, start, end in windows:
+        lo, hi = bounds.get(pool_id, (start, end))
+        bounds[pool_id] = (min(lo, start), max(hi, end))
     ops = connection.ops
-    for start in range(0, len(windows), _VALUES_BATCH):
-        chunk = windows[start:start + _VALUES_BATCH]
-        values = ", ".join(["(%s, %s, %s, %s)"] * len(chunk))
+    series: dict[int, list[tuple]] = defaultdict(list)
+    items = sorted(bounds.items())
+    for first in range(0, len(items), _VALUES_BATCH):
+        chunk = items[first:first + _VALUES_BATCH]
+        values = ", ".join(["(%s, %s, %s)"] * len(chunk))
         params: list = []
-        for i, (pool_id, s, e) in enumerate(chunk):
-            params += [i, pool_id, ops.adapt_datefield_value(s), ops.adapt_datefield_value(e)]
+        for pool_id, (lo, hi) in chunk:
+            params += [pool_id, ops.adapt_datefield_value(lo), ops.adapt_datefield_value(hi)]
         sql = (
-            f"WITH v(k, pool_id, s, e) AS (VALUES {values}) "  # noqa: S608 - placeholders only
-            "SELECT v.k, COUNT(ps.id), AVG(ps.apy_base), AVG(ps.apy_reward), AVG(ps.apy) "
-            "FROM v JOIN pools_poolsnapshot ps ON ps.pool_id = v.pool_id AND ps.day >= v.s AND ps.day < v.e "
-            "GROUP BY v.k"
+            f"WITH v(pool_id, s, e) AS (VALUES {values}) "  # noqa: S608 - placeholders only
+            "SELECT ps.pool_id, ps.day, ps.apy_base, ps.apy_reward, ps.apy FROM v "
+            "JOIN pools_poolsnapshot ps ON ps.pool_id = v.pool_id AND ps.day >= v.s AND ps.day < v.e "
+            "ORDER BY ps.pool_id, ps.day"
         )
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
-            for k, count, base, reward, apy in cursor.fetchall():
-                out[chunk[k]] = an.YieldStats(days=count, apy_base=an.to_decimal(base),
-                                              apy_reward=an.to_decimal(reward), apy=an.to_decimal(apy))
+            for pool_id, day, base, reward, apy in cursor.fetchall():
+                if isinstance(day, str):  # SQLite
+                    day = date.fromisoformat(day)
+                series[pool_id].append((day, an.to_decimal(base), an.to_decimal(reward), an.to_decimal(apy)))
+    prefix: dict[int, tuple[list[date], list[list[Decimal]], list[list[int]]]] = {}
+    for pool_id, rows in series.items():
+        days = [r[0] for r in rows]
+        sums = [[ZERO] * (len(rows) + 1) for _ in range(3)]
+        counts = [[0] * (len(rows) + 1) for _ in range(3)]
+        for i, row in enumerate(rows):
+            for f in range(3):
+                value = row[f + 1]
+                sums[f][i + 1] = sums[f][i] + (value if value is not None else ZERO)
+                counts[f][i + 1] = counts[f][i] + (value is not None)
+        prefix[pool_id] = (days, sums, counts)
+    out: dict[tuple[int, date, date], an.YieldStats] = {}
+    for key in windows:
+        pool_id, start, end = key
+        if pool_id not in prefix:
+            continue
+        days, sums, counts = prefix[pool_id]
+        a, b = bisect_left(days, start), bisect_left(days, end)
+        if b <= a:
+            continue
+        means = []
+        for f in range(3):
+            n = counts[f][b] - counts[f][a]
+            means.append((sums[f][b] - sums[f][a]) / n if n else None)
+        out[key] = an.YieldStats(days=b - a, apy_base=means[0], apy_reward=means[1], apy=means[2])
     return out
 
 
@@ -216,44 +256,62 @@ class _Loaded:
     yields: dict[int, dict[tuple[date, date], an.YieldStats]]  # position id -> windows
 
 
-def _pool_data(position: Position) -> an.PoolData | None:
-    pool = position.pool
-    if pool is None:
-        return None
-    return an.PoolData(id=pool.pk, kind=pool.kind, symbol=pool.symbol, meta=pool.meta,
-                       chain=pool.chain.name if pool.chain_id else "",
-                       protocol=pool.protocol.name if pool.protocol_id else "",
-                       apy=pool.apy, apy_base=pool.apy_base, apy_reward=pool.apy_reward)
+def _asset_name(symbol: str, address: str) -> str:
+    return (symbol or address[:10]).strip().upper()
 
 
 def _load(*, portfolio_ids: Sequence[int], as_of: datetime, at_close: bool = False,
           position_ids: Sequence[int] | None = None,
           price_overrides: Mapping[str, Decimal] | None = None) -> dict[int, _Loaded]:
-    positions_q = (
-        Position.objects.filter(portfolio_id__in=portfolio_ids)
-        .select_related("pool__chain", "pool__protocol")
-        .prefetch_related(
-            Prefetch("pool__underlying_links", queryset=PoolUnderlyingToken.objects.select_related("token")),
-            Prefetch("amount_overrides", queryset=PositionAmountOverride.objects.select_related("token")),
-        )
-        .order_by("-opened_at", "-id")
-    )
+    """Everything the analytics of these portfolios need, in a constant number of
+    ``values`` reads (no model instances: this runs for every portfolio nightly)."""
+    positions_q = Position.objects.filter(portfolio_id__in=portfolio_ids)
     tx_q = Transaction.objects.filter(portfolio_id__in=portfolio_ids, occurred_at__lte=as_of)
     leg_q = Leg.objects.filter(transaction__portfolio_id__in=portfolio_ids, transaction__occurred_at__lte=as_of)
+    override_q = PositionAmountOverride.objects.filter(position__portfolio_id__in=portfolio_ids)
     if position_ids is not None:
         positions_q = positions_q.filter(pk__in=position_ids)
         tx_q = tx_q.filter(position_id__in=position_ids)
         leg_q = leg_q.filter(transaction__position_id__in=position_ids)
-    positions = list(positions_q)
+        override_q = override_q.filter(position_id__in=position_ids)
+    position_rows = list(positions_q.order_by("-opened_at", "-id").values_list(
+        "id", "portfolio_id", "pool_id", "label", "kind", "opened_at", "closed_at", "range_lower", "range_upper"))
+    pool_ids = sorted({row[2] for row in position_rows if row[2] is not None})
+    pools: dict[int, an.PoolData] = {}
+    pool_assets: dict[int, list[tuple[str, int]]] = defaultdict(list)
+    token_price: dict[int, Decimal | None] = {}
+    stable_tokens: set[int] = set()
+    if pool_ids:
+        for pid, kind, symbol, meta, chain, protocol, apy, base, reward in Pool.objects.filter(
+                pk__in=pool_ids).values_list("id", "kind", "symbol", "meta", "chain__name", "protocol__name", "apy",
+                                             "apy_base", "apy_reward"):
+            pools[pid] = an.PoolData(id=pid, kind=kind, symbol=symbol, meta=meta, chain=chain or "",
+                                     protocol=protocol or "", apy=apy, apy_base=base, apy_reward=reward)
+        for pid, token_id, symbol, address, price, stable in PoolUnderlyingToken.objects.filter(
+                pool_id__in=pool_ids).order_by("pool_id", "position", "id").values_list(
+                "pool_id", "token_id", "token__symbol", "token__address", "token__last_price_usd",
+                "token__is_stablecoin"):
+            pool_assets[pid].append((_asset_name(symbol, address), token_id))
+            token_price.setdefault(token_id, price)
+            if stable:
+                stable_tokens.add(token_id)
+    overrides: dict[int, dict[str, Decimal]] = defaultdict(dict)
+    position_assets: dict[int, dict[str, int]] = defaultdict(dict)
+    for pos_id, token_id, symbol, address, qty, price, stable in override_q.values_list(
+            "position_id", "token_id", "token__symbol", "token__address", "quantity", "token__last_price_usd",
+            "token__is_stablecoin"):
+        asset = _asset_name(symbol, address)
+        overrides[pos_id][asset] = qty
+        position_assets[pos_id].setdefault(asset, token_id)
+        token_price[token_id] = price
+        if stable:
+            stable_tokens.add(token_id)
     tx_rows = list(tx_q.order_by("occurred_at", "id").values_list(
         "id", "portfolio_id", "position_id", "kind", "income_type", "occurred_at"))
     leg_rows = list(leg_q.order_by("id").values_list(
         "transaction_id", "asset", "quantity", "fiat_value", "is_fee", "token_id", "token__last_price_usd",
         "token__is_stablecoin"))
 
-    # token id -> (latest price, stablecoin); asset -> token id per portfolio/position
-    token_price: dict[int, Decimal | None] = {}
-    stable_tokens: set[int] = set()
     legs_by_tx: dict[int, list[an.LegData]] = defaultdict(list)
     assets_by_tx: dict[int, dict[str, int]] = defaultdict(dict)
     for tx_id, asset, qty, fiat, is_fee, token_id, last_price, is_stable in leg_rows:
@@ -263,26 +321,6 @@ def _load(*, portfolio_ids: Sequence[int], as_of: datetime, at_close: bool = Fal
             if is_stable:
                 stable_tokens.add(token_id)
             assets_by_tx[tx_id].setdefault(asset, token_id)
-    position_assets: dict[int, dict[str, int]] = defaultdict(dict)
-    pool_assets: dict[int, tuple[str, ...]] = {}
-    for position in positions:
-        assets = position_assets[position.pk]
-        for override in position.amount_overrides.all():
-            token = override.token
-            token_price[token.pk] = token.last_price_usd
-            if token.is_stablecoin:
-                stable_tokens.add(token.pk)
-            assets.setdefault(_asset(token), token.pk)
-        if position.pool is not None:
-            ordered = []
-            for link in position.pool.underlying_links.all():
-                token = link.token
-                token_price.setdefault(token.pk, token.last_price_usd)
-                if token.is_stablecoin:
-                    stable_tokens.add(token.pk)
-                ordered.append(_asset(token))
-                assets.setdefault(_asset(token), token.pk)
-            pool_assets[position.pk] = tuple(ordered)
 
     txs_by_position: dict[int, list[an.TxData]] = defaultdict(list)
     txs_by_portfolio: dict[int, list[an.TxData]] = defaultdict(list)
@@ -296,6 +334,9 @@ def _load(*, portfolio_ids: Sequence[int], as_of: datetime, at_close: bool = Fal
                 position_assets[position_id].setdefault(asset, token_id)
         if position_id is not None:
             txs_by_position[position_id].append(tx)
+    for pos_id, _, pool_id, *_ in position_rows:
+        for asset, token_id in pool_assets.get(pool_id, ()):
+            position_assets[pos_id].setdefault(asset, token_id)
 
     if at_close or as_of.astimezone(UTC).date() < timezone.now().astimezone(UTC).date():
         token_price.update(_token_prices_at(token_price.keys(), as_of))
@@ -307,62 +348,63 @@ def _load(*, portfolio_ids: Sequence[int], as_of: datetime, at_close: bool = Fal
         return prices
 
     data: dict[int, an.PositionData] = {}
-    for position in positions:
-        assets = position_assets[position.pk]
-        data[position.pk] = an.PositionData(
-            id=position.pk, kind=position.kind, name=str(position), opened_at=position.opened_at,
-            closed_at=position.closed_at, range_lower=position.range_lower, range_upper=position.range_upper,
-            transactions=tuple(txs_by_position.get(position.pk, ())), prices_now=asset_prices(assets),
-            pool=_pool_data(position), pool_assets=pool_assets.get(position.pk, ()),
+    portfolio_of: dict[int, int] = {}
+    for pos_id, portfolio_id, pool_id, label, kind, opened_at, closed_at, lower, upper in position_rows:
+        assets = position_assets[pos_id]
+        pool = pools.get(pool_id) if pool_id is not None else None
+        portfolio_of[pos_id] = portfolio_id
+        data[pos_id] = an.PositionData(
+            id=pos_id, kind=kind, name=label or (pool.symbol if pool else f"Position {pos_id}"), opened_at=opened_at,
+            closed_at=closed_at, range_lower=lower, range_upper=upper,
+            transactions=tuple(txs_by_position.get(pos_id, ())), prices_now=asset_prices(assets), pool=pool,
+            pool_assets=tuple(a for a, _ in pool_assets.get(pool_id, ())),
             stablecoins=frozenset(a for a, t in assets.items() if t in stable_tokens),
-            overrides={_asset(o.token): o.quantity for o in position.amount_overrides.all()},
+            overrides=overrides.get(pos_id, {}),
         )
 
     # Prices at deposits/withdrawals for model tokens the legs do not price (one query).
     needed: list[tuple[int, int, str, datetime]] = []
-    for pid, pdata in data.items():
+    for pos_id, pdata in data.items():
         for tx_id, asset, moment in an.prices_needed(pdata):
-            token_id = position_assets[pid].get(asset)
-            if token_id is not None:
-                needed.append((pid, tx_id, asset, moment))
+            if position_assets[pos_id].get(asset) is not None:
+                needed.append((pos_id, tx_id, asset, moment))
     if needed:
-        found = _prices_at([(position_assets[pid][asset], moment) for pid, _, asset, moment in needed])
+        found = _prices_at([(position_assets[pos_id][asset], moment) for pos_id, _, asset, moment in needed])
         extra: dict[int, dict[tuple[int, str], Decimal]] = defaultdict(dict)
-        for (pid, tx_id, asset, _), price in zip(needed, found, strict=True):
+        for (pos_id, tx_id, asset, _), price in zip(needed, found, strict=True):
             if price is not None:
-                extra[pid][(tx_id, asset)] = price
-        for pid, prices in extra.items():
-            data[pid] = an.replace_extra_prices(data[pid], prices)
+                extra[pos_id][(tx_id, asset)] = price
+        for pos_id, prices in extra.items():
+            data[pos_id] = an.replace_extra_prices(data[pos_id], prices)
 
     # Pool snapshot aggregates for every window (one query).
     windows_by_position: dict[int, set[tuple[date, date]]] = {}
     keys: set[tuple[int, date, date]] = set()
-    for pid, pdata in data.items():
+    for pos_id, pdata in data.items():
         if pdata.pool is None:
             continue
         wins = an.yield_windows(pdata, as_of)
-        windows_by_position[pid] = wins
+        windows_by_position[pos_id] = wins
         keys.update((pdata.pool.id, s, e) for s, e in wins)
-    stats = _yield_stats(sorted(keys)) if keys else {}
+    stats = _yield_stats(sorted(keys))
 
     out: dict[int, _Loaded] = {
         pid: _Loaded(pid, [], txs_by_portfolio.get(pid, []), asset_prices(portfolio_assets.get(pid, {})), {})
         for pid in portfolio_ids
     }
-    for position in positions:
-        pdata = data[position.pk]
-        loaded = out[position.portfolio_id]
+    for pos_id, pdata in data.items():
+        loaded = out[portfolio_of[pos_id]]
         loaded.positions.append(pdata)
         if pdata.pool is not None:
-            loaded.yields[position.pk] = {
+            loaded.yields[pos_id] = {
                 (s, e): stats[(pdata.pool.id, s, e)]
-                for s, e in windows_by_position.get(position.pk, ()) if (pdata.pool.id, s, e) in stats
+                for s, e in windows_by_position.get(pos_id, ()) if (pdata.pool.id, s, e) in stats
             }
     return out
 
 
 def _asset(token: Token) -> str:
-    return (token.symbol or token.address[:10]).strip().upper()
+    return _asset_name(token.symbol, token.address)
 
 
 def _year_start(owner, as_of: datetime) -> datetime:
