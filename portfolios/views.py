@@ -63,6 +63,7 @@ IMPORT_PREVIEW_ROWS = 200
 PRICE_STALE_AFTER = timedelta(hours=24)
 TRANSACTIONS_PAGE_SIZE = 50
 KIND_LABELS = dict(Position.Kind.choices)
+KIND_SHORT = {**KIND_LABELS, "concentrated_lp": "Concentrated LP"}  # bar chart labels stay short
 LEARN_IL = "/learn/articles/impermanent-loss/"
 LEARN_CONCENTRATED = "/learn/articles/concentrated-liquidity/"
 
@@ -73,12 +74,14 @@ LEARN_CONCENTRATED = "/learn/articles/concentrated-liquidity/"
 
 
 def _position_tokens(position: Position) -> list[Token]:
-    """Tokens the position holds or held: its pool's underlying tokens and every token in its legs."""
+    """Tokens the position holds or held: its pool's underlying tokens (in pool order)
+    then the other tokens of its legs (by symbol)."""
     in_legs = Leg.objects.filter(transaction__position=position, token__isnull=False).values("token_id")
-    query = Q(pk__in=in_legs)
+    tokens = list(Token.objects.filter(pk__in=in_legs).select_related("chain").order_by("symbol", "id"))
     if position.pool_id:
-        query |= Q(underlying_links__pool_id=position.pool_id)
-    return list(Token.objects.filter(query).select_related("chain").distinct().order_by("symbol", "id"))
+        underlying, _ = pool_tokens(pool=position.pool)
+        tokens = underlying + [t for t in tokens if t not in underlying]
+    return tokens
 
 
 def _stale_tokens(portfolios) -> list[Token]:
@@ -168,26 +171,36 @@ def _dashboard_context(*, summary, portfolios, current, history) -> dict:
             ("By protocol", _allocation_chart(summary.by_protocol, "Allocation by protocol")),
             ("By asset", _allocation_chart(summary.by_asset, "Allocation by asset")),
             ("By kind", _allocation_chart(
-                [type(s)(KIND_LABELS.get(s.key, s.key), s.value, s.share) for s in summary.by_kind],
+                [type(s)(KIND_SHORT.get(s.key, s.key), s.value, s.share) for s in summary.by_kind],
                 "Allocation by kind")),
         ],
         "pnl_pct": (summary.pnl / summary.deposited) if summary.deposited else None,
     }
 
 
-def _entry_prices(transactions) -> dict[str, Decimal]:
-    """Average price paid per asset over the position's deposits (value at deposit / quantity)."""
-    totals: dict[str, list[Decimal]] = {}
+@dataclass
+class Deposited:
+    """What went into a position over all its deposits, per asset."""
+
+    quantity: dict[str, Decimal]
+    price: dict[str, Decimal]  # average price paid (value at deposit / quantity)
+
+
+def _deposited(transactions) -> Deposited:
+    quantity: dict[str, Decimal] = {}
+    value: dict[str, Decimal] = {}
+    valued_qty: dict[str, Decimal] = {}
     for txn in transactions:
         if txn.kind not in ("lp_deposit", "stake"):
             continue
         for leg in txn.legs.all():
-            if leg.quantity >= 0 or leg.is_fee or leg.fiat_value is None:
+            if leg.quantity >= 0 or leg.is_fee or leg.asset.startswith("LP#"):
                 continue
-            t = totals.setdefault(leg.asset, [Decimal(0), Decimal(0)])
-            t[0] += leg.fiat_value
-            t[1] += -leg.quantity
-    return {asset: value / quantity for asset, (value, quantity) in totals.items() if quantity}
+            quantity[leg.asset] = quantity.get(leg.asset, Decimal(0)) - leg.quantity
+            if leg.fiat_value is not None:
+                value[leg.asset] = value.get(leg.asset, Decimal(0)) + leg.fiat_value
+                valued_qty[leg.asset] = valued_qty.get(leg.asset, Decimal(0)) - leg.quantity
+    return Deposited(quantity, {a: value[a] / q for a, q in valued_qty.items() if q})
 
 
 def _and_join(parts: list[str]) -> str:
@@ -202,7 +215,7 @@ def _moved(change: Decimal) -> str:
     return f"{word} {pct(abs(change) * 100, 1 if abs(change) < Decimal('0.1') else 0)}"
 
 
-def explain_impermanent_loss(a, entry_prices: dict[str, Decimal]) -> list[str]:
+def explain_impermanent_loss(a, deposited: Deposited) -> list[str]:
     """What impermanent loss did to this position, in sentences with the user's own numbers."""
     tokens = [t for t in a.tokens if t.deposited]
     if a.model == "hold" or len(tokens) < 2:
@@ -212,11 +225,12 @@ def explain_impermanent_loss(a, entry_prices: dict[str, Decimal]) -> list[str]:
     if a.il is None or a.value_hodl is None:
         return ["We cannot work out impermanent loss yet: a current price is missing for one of the tokens "
                 "(see the warnings above)."]
+    entry = deposited.price
     sentences = []
     # 1. How the prices moved, relative to each other.
     if len(tokens) == 2:
         first, second = tokens
-        p0, p1 = entry_prices.get(first.asset), entry_prices.get(second.asset)
+        p0, p1 = entry.get(first.asset), entry.get(second.asset)
         if p0 and p1 and first.price_now and second.price_now:
             change = (first.price_now / second.price_now) / (p0 / p1) - 1
             if abs(change) < Decimal("0.005"):
@@ -225,22 +239,29 @@ def explain_impermanent_loss(a, entry_prices: dict[str, Decimal]) -> list[str]:
             else:
                 sentences.append(f"{first.asset} {_moved(change)} against {second.asset} since you deposited.")
     else:
-        moves = [f"{t.asset} {_moved(t.price_now / entry_prices[t.asset] - 1)}" for t in tokens
-                 if entry_prices.get(t.asset) and t.price_now and t.price_now != entry_prices[t.asset]]
+        moves = [f"{t.asset} {_moved(t.price_now / entry[t.asset] - 1)}" for t in tokens
+                 if entry.get(t.asset) and t.price_now and t.price_now != entry[t.asset]]
         if moves:
             sentences.append(f"Since you deposited, in US dollars, {_and_join(moves)}.")
-    # 2. HODL vs pool, and the loss. IL = model value - HODL value (fees excluded), realised + unrealised.
-    held = _and_join([f"{qty(t.deposited)} {t.asset}" for t in tokens])
+    # 2. HODL vs pool, and the loss. IL = model value - HODL value (fees excluded), realised + unrealised;
+    #    so "pool share" = HODL + IL, which is the model value when nothing was withdrawn.
+    amounts = {t.asset: deposited.quantity.get(t.asset, t.deposited) for t in tokens}
+    held = f"your original {_and_join([f'{qty(q)} {asset}' for asset, q in amounts.items()])}"
+    if not a.withdrawn and all(t.price_now for t in tokens):
+        # A concentrated range uses only the amounts that fit it at the deposit price: the
+        # model's HODL value is then that part's, not the whole deposit's; do not misquote it.
+        whole = sum((amounts[t.asset] * t.price_now for t in tokens), Decimal(0))
+        if whole and abs(whole - a.value_hodl) / whole > Decimal("0.005"):
+            held = "the part of your deposit that your range could use at the deposit price"
     pool_value = a.value_hodl + a.il
     loss = -a.il
-    subject = "your original" if not a.withdrawn else "the"
-    tail = "" if not a.withdrawn else " (counting what you withdrew at the prices then)"
+    tail = " (what you withdrew counted at the prices then)" if a.withdrawn else ""
     if loss > 0:
-        sentences.append(f"Holding {subject} {held} would be worth {usd(a.value_hodl)}; your pool share is worth "
+        sentences.append(f"Holding {held} would be worth {usd(a.value_hodl)}; your pool share is worth "
                          f"{usd(pool_value)}{tail}, so impermanent loss cost you {usd(loss)} "
                          f"({ratio_pct(abs(a.il_pct or 0))}).")
     else:
-        sentences.append(f"Holding {subject} {held} would be worth {usd(a.value_hodl)}, the same as your pool "
+        sentences.append(f"Holding {held} would be worth {usd(a.value_hodl)}, the same as your pool "
                          f"share{tail}: impermanent loss has cost you nothing so far.")
     # 3. What the fees did about it.
     fees = a.fees or Decimal(0)
@@ -360,8 +381,7 @@ def portfolio_create(request):
         else:
             messages.success(request, f"Portfolio “{portfolio.name}” created. Add a position or import a CSV.")
             return redirect("portfolios:portfolio_detail", portfolio_id=portfolio.pk)
-    return render(request, "portfolios/portfolio_form.html", {"form": form, "portfolio": None},
-                  status=400 if data is not None else 200)
+    return render(request, "portfolios/portfolio_form.html", {"form": form, "portfolio": None})
 
 
 @login_required
@@ -377,8 +397,7 @@ def portfolio_edit(request, portfolio_id: int):
         else:
             messages.success(request, "Portfolio renamed.")
             return redirect("portfolios:portfolio_detail", portfolio_id=portfolio.pk)
-    return render(request, "portfolios/portfolio_form.html", {"form": form, "portfolio": portfolio},
-                  status=400 if data is not None else 200)
+    return render(request, "portfolios/portfolio_form.html", {"form": form, "portfolio": portfolio})
 
 
 @login_required
@@ -394,7 +413,7 @@ def portfolio_delete(request, portfolio_id: int):
     counts = {"positions": positions_for_portfolio(portfolio=portfolio).count(),
               "transactions": transactions_for_portfolio(portfolio=portfolio).count()}
     return render(request, "portfolios/portfolio_confirm_delete.html",
-                  {"form": form, "portfolio": portfolio, "counts": counts}, status=400 if data is not None else 200)
+                  {"form": form, "portfolio": portfolio, "counts": counts})
 
 
 @login_required
@@ -436,7 +455,7 @@ def position_detail(request, position_id: int):
         "breakdown": breakdown,
         "breakdown_chart": breakdown_chart,
         "transactions": transactions,
-        "il_sentences": explain_impermanent_loss(a, _entry_prices(transactions)),
+        "il_sentences": explain_impermanent_loss(a, _deposited(transactions)),
         "range_sentences": explain_range(a, position),
         "learn": learn,
         "can_stake": position.kind in (Position.Kind.STAKING, Position.Kind.LIQUID_STAKING, Position.Kind.FARM),
@@ -494,7 +513,7 @@ def position_create(request):
         # A pool that is not concentrated has no price range; by hand the user may need one.
         "show_range": pool is None or pool.kind == "concentrated" or bool(
             data and (data.get("range_lower") or data.get("range_upper"))),
-    }, status=400 if data is not None else 200)
+    })
 
 
 def _move_view(request, position_id: int, *, action: str):
@@ -523,7 +542,7 @@ def _move_view(request, position_id: int, *, action: str):
     return render(request, "portfolios/position_move_form.html", {
         "position": position, "form": form, "formset": formset, "title": spec["title"], "intro": spec["intro"],
         "submit": spec["submit"],
-    }, status=400 if data is not None else 200)
+    })
 
 
 MOVES = {
@@ -590,7 +609,7 @@ def position_claim_rewards(request, position_id: int):
             return redirect("portfolios:position_detail", position_id=position.pk)
     return render(request, "portfolios/position_claim_form.html", {
         "position": position, "form": form, "suggestions": list(dict.fromkeys(suggestions)),
-    }, status=400 if data is not None else 200)
+    })
 
 
 @login_required
@@ -606,8 +625,7 @@ def position_close(request, position_id: int):
         else:
             messages.success(request, "Position closed. Its history stays in your portfolio.")
             return redirect("portfolios:position_detail", position_id=position.pk)
-    return render(request, "portfolios/position_close_form.html", {"position": position, "form": form},
-                  status=400 if data is not None else 200)
+    return render(request, "portfolios/position_close_form.html", {"position": position, "form": form})
 
 
 @login_required
@@ -627,8 +645,7 @@ def position_override_amounts(request, position_id: int):
             messages.success(request, "Current amounts saved: the position is valued from them.")
             return redirect("portfolios:position_detail", position_id=position.pk)
     return render(request, "portfolios/position_amounts_form.html",
-                  {"position": position, "form": form, "tokens": tokens},
-                  status=400 if data is not None else 200)
+                  {"position": position, "form": form, "tokens": tokens})
 
 
 # ----------------------------------------------------------------------------- transactions
@@ -661,8 +678,7 @@ def transaction_create(request, portfolio_id: int):
             messages.success(request, f"{txn.get_kind_display()} recorded.")
             return redirect(_after_transaction(txn))
     return render(request, "portfolios/transaction_form.html",
-                  {"portfolio": portfolio, "form": form, "formset": formset, "txn": None},
-                  status=400 if data is not None else 200)
+                  {"portfolio": portfolio, "form": form, "formset": formset, "txn": None})
 
 
 def _plain(value: Decimal | None) -> Decimal | None:
@@ -707,8 +723,7 @@ def transaction_edit(request, transaction_id: int):
             messages.success(request, "Transaction saved.")
             return redirect(_after_transaction(txn))
     return render(request, "portfolios/transaction_form.html",
-                  {"portfolio": portfolio, "form": form, "formset": formset, "txn": txn},
-                  status=400 if data is not None else 200)
+                  {"portfolio": portfolio, "form": form, "formset": formset, "txn": txn})
 
 
 @login_required
@@ -744,13 +759,13 @@ def portfolio_import(request, portfolio_id: int):
     context = {"portfolio": portfolio, "form": form, "preview": None, "token": None, "filename": ""}
     if request.method == "POST":
         if not form.is_valid():
-            return render(request, "portfolios/import.html", context, status=400)
+            return render(request, "portfolios/import.html", context)
         content, fmt = form.cleaned_data["file"], form.cleaned_data["format"]
         try:
             preview = imports.csv_import_preview(portfolio=portfolio, file=content, fmt=fmt)
         except SERVICE_ERRORS as exc:
             pf.apply_service_error(exc, form)
-            return render(request, "portfolios/import.html", context, status=400)
+            return render(request, "portfolios/import.html", context)
         token = secrets.token_urlsafe(24)
         filename = request.FILES["file"].name
         # The commit step reads the file from here, never from the client: the form
@@ -782,7 +797,7 @@ def _import_commit(request, portfolio):
         return render(request, "portfolios/import.html", {
             "portfolio": portfolio, "form": pf.ImportUploadForm(), "preview": preview, "token": token,
             "filename": stored["filename"], "fmt": stored["format"], "rows_shown": preview.rows[:IMPORT_PREVIEW_ROWS],
-        }, status=400)
+        })
     cache.delete(key)
     messages.success(request, _import_message(result))
     return redirect("portfolios:portfolio_detail", portfolio_id=portfolio.pk)

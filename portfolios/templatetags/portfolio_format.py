@@ -114,3 +114,18 @@ def asset_label(asset: str) -> str:
     if isinstance(asset, str) and asset.startswith("LP#"):
         return "position units"
     return asset
+
+
+@register.filter
+def txn_kind(kind: str) -> str:
+    """``"lp_deposit"`` → ``"LP deposit"`` (the model's label)."""
+    from portfolios.models import Transaction
+
+    return dict(Transaction.Kind.choices).get(kind, kind)
+
+
+@register.filter
+def income_type_label(income_type: str) -> str:
+    from portfolios.models import Transaction
+
+    return dict(Transaction.IncomeType.choices).get(income_type, income_type)
