@@ -113,7 +113,8 @@ def build(n_portfolios: int, n_positions: int, seed: int = 5) -> dict:
                      apy_base=D(str(round(rng.uniform(2, 15), 4))), apy_reward=D(str(round(rng.uniform(0, 5), 4))),
                      apy=D(10)) for pool, _, _ in pools for d in range(DAYS)], batch_size=5000)
 
-    users = User.objects.bulk_create([User(email=f"bench{i}@example.com", password="!") for i in
+    users = User.objects.bulk_create([User(email=f"bench{i}@example.com", password="!")  # noqa: S106 - unusable
+                                      for i in
                                       range(max(1, n_portfolios // 10))], batch_size=5000)
     portfolios = Portfolio.objects.bulk_create([
         Portfolio(owner=users[i % len(users)], name=f"Portfolio {i}") for i in range(n_portfolios)], batch_size=5000)

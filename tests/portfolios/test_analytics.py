@@ -1,0 +1,174 @@
+"""portfolios.analytics on plain values (no database)."""
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from pools import amm
+from portfolios import analytics as an
+
+D = Decimal
+T0 = datetime(2025, 1, 1, tzinfo=UTC)
+T1 = datetime(2025, 7, 2, tzinfo=UTC)  # 182 days later
+
+
+def close_to(a, b, tol=D("1e-9")):
+    return abs(a - b) <= tol
+
+
+def deposit(tx_id, at, legs, position_id=1, kind="lp_deposit"):
+    return an.TxData(tx_id, kind, at, tuple(an.LegData(*leg) for leg in legs), "", position_id)
+
+
+def lp_position(kind="lp", pool_kind="amm", meta="", prices=None, txs=None, **extra):
+    pool = an.PoolData(id=7, kind=pool_kind, symbol="A-B", meta=meta, chain="Ethereum", protocol="Proto",
+                       apy=D(0), apy_base=D(0), apy_reward=D(0))
+    txs = txs or (deposit(1, T0, [("ETH", D(-1), D(2000)), ("USDC", D(-2000), D(2000)), ("LP#1", D(4000), D(4000))]),)
+    return an.PositionData(id=1, kind=kind, opened_at=T0, transactions=tuple(txs), pool=pool,
+                           prices_now=prices or {"ETH": D(4000), "USDC": D(1)}, stablecoins=frozenset({"USDC"}),
+                           **extra)
+
+
+@pytest.mark.parametrize(("meta", "n", "expected"), [
+    ("80/20", 2, (D("0.8"), D("0.2"))),
+    ("Weighted 50-25-25", 3, (D("0.5"), D("0.25"), D("0.25"))),
+    ("80/20", 3, None),
+    ("0.05%", 2, None),
+    ("", 2, None),
+])
+def test_weights_are_read_from_the_pool_meta_when_they_fit(meta, n, expected):
+    assert an.weights_from_meta(meta, n) == expected
+
+
+@pytest.mark.parametrize(("position_kind", "pool_kind", "n", "model"), [
+    ("lp", "amm", 2, "constant_product"),
+    ("lp", "unknown", 2, "constant_product"),
+    ("lp", None, 2, "constant_product"),
+    ("farm", "farm", 2, "constant_product"),
+    ("lp", "amm", 3, "weighted"),
+    ("lp", "weighted", 2, "weighted"),
+    ("lp", "stableswap", 2, "stableswap"),
+    ("concentrated_lp", "concentrated", 2, "concentrated"),
+    ("staking", "staking", 1, "hold"),
+    ("lending", "lending", 1, "hold"),
+    ("lp", "amm", 1, "hold"),
+])
+def test_the_model_follows_the_pool_kind(position_kind, pool_kind, n, model):
+    pool = None if pool_kind is None else an.PoolData(id=1, kind=pool_kind)
+    assert an.choose_model(position_kind, pool, n)[0] == model
+
+
+def test_stableswap_uses_an_amplification_of_100():
+    assert an.choose_model("lp", an.PoolData(id=1, kind="stableswap"), 2)[1] == {"amplification": D(100)}
+
+
+def test_a_weighted_pool_values_with_its_meta_weights():
+    p = lp_position(pool_kind="weighted", meta="80/20",
+                    txs=(deposit(1, T0, [("ETH", D(-4), D(8000)), ("USDC", D(-2000), D(2000))]),))
+    result = an.analyse_position(p, as_of=T1)
+    expected = amm.value_position("weighted", [D(4), D(2000)], [D(2000), D(1)], [D(4000), D(1)],
+                                  weights=[D("0.8"), D("0.2")])
+    assert result.model == "weighted"
+    assert close_to(result.value_model, expected.value_lp)
+    assert close_to(result.il, expected.il_absolute)
+
+
+def test_an_open_lp_without_fees_or_rewards_loses_exactly_the_impermanent_loss_against_holding():
+    result = an.analyse_position(lp_position(), as_of=T1)
+    expected = amm.value_position("constant_product", [D(1), D(2000)], [D(2000), D(1)], [D(4000), D(1)])
+    assert close_to(result.value_now, expected.value_lp)
+    assert close_to(result.pnl_vs_hodl, expected.il_absolute)
+    assert close_to(result.pnl, expected.value_lp - 4000)
+    assert close_to(result.il_pct, amm.constant_product_impermanent_loss(D(2)))
+
+
+def test_fees_are_estimated_from_the_mean_base_apy_of_the_holding_window():
+    yields = {(T0.date(), T1.date()): an.YieldStats(days=182, apy_base=D(10), apy_reward=D(4), apy=D(14))}
+    result = an.analyse_position(lp_position(), as_of=T1, yields=yields)
+    growth = (D("1.1").ln() * D(182) / D(365)).exp()
+    assert close_to(result.fees, result.value_model * (growth - 1), D("1e-6"))
+    assert close_to(result.rewards_unclaimed, result.value_model * D("0.04") * 182 / 365, D("1e-6"))
+    assert result.advertised_apy == D("0.14")
+    assert result.fees_estimated is True
+
+
+def test_a_withdrawal_realises_fees_and_impermanent_loss():
+    lp = "LP#1"
+    txs = (
+        deposit(1, T0, [("ETH", D(-1), D(2000)), ("USDC", D(-2000), D(2000)), (lp, D(4000), D(4000))]),
+        # half of it comes out when ETH is at 4000: the model holds 0.7071 ETH + 2828 USDC, take half + 1 %
+        deposit(2, T1, [("ETH", D("0.3571"), D("1428.4")), ("USDC", D("1428.5"), D("1428.5")), (lp, D(-2000), None)],
+                kind="lp_withdraw"),
+    )
+    result = an.analyse_position(lp_position(txs=txs), as_of=T1 + timedelta(seconds=1))
+    half = amm.value_position("constant_product", [D(1), D(2000)], [D(2000), D(1)], [D(4000), D(1)])
+    assert close_to(result.withdrawn, D("2856.9"))
+    assert close_to(result.fees_realised, D("2856.9") - half.value_lp / 2, D("1e-6"))
+    assert result.remaining_cost == D(2000)
+    assert close_to(result.value_model, half.value_lp / 2, D("1e-6"))
+
+
+def test_the_range_status_and_distances_of_a_concentrated_position():
+    p = lp_position(kind="concentrated_lp", pool_kind="concentrated", range_lower=D(1500), range_upper=D(2500))
+    result = an.analyse_position(p, as_of=T1)
+    assert result.range_status == "above" and result.in_range is False
+    assert close_to(result.distance_to_upper, D(2500) / D(4000) - 1)
+
+
+def test_a_stablecoin_is_token1_of_a_range_whatever_the_deposit_order():
+    txs = (deposit(1, T0, [("USDC", D(-2000), D(2000)), ("ETH", D(-1), D(2000))]),)
+    p = lp_position(kind="concentrated_lp", pool_kind="concentrated", txs=txs, range_lower=D(1500),
+                    range_upper=D(2500))
+    assert an.token_order(p) == ["ETH", "USDC"]
+
+
+def test_missing_current_prices_leave_the_value_unknown_with_a_warning():
+    result = an.analyse_position(lp_position(prices={"ETH": None, "USDC": D(1)}), as_of=T1)
+    assert result.value_now is None and result.pnl is None
+    assert any("value now is unknown" in w for w in result.warnings)
+
+
+def test_the_series_compares_the_position_with_holding_day_by_day():
+    prices = {T0.date() + timedelta(days=i): {"ETH": D(2000 + 100 * i), "USDC": D(1)} for i in range(5)}
+    series = an.position_value_series(lp_position(), prices)
+    assert [p.day for p in series] == sorted(prices)
+    assert close_to(series[0].value, D(4000))
+    assert all(p.value <= p.value_hodl for p in series)
+
+
+def test_income_counts_rewards_inside_the_period_only():
+    reward = lambda at, v: an.TxData(1, "reward", at, (an.LegData("CRV", D(1), D(v)),), "staking")  # noqa: E731
+    txs = [reward(T0 - timedelta(seconds=1), 5), reward(T0, 7), reward(T1, 11)]
+    assert an.income_between(txs, T0, T1) == D(7)
+
+
+def test_loose_holdings_ignore_fiat_synthetic_assets_and_negative_balances():
+    txs = [an.TxData(1, "buy", T0, (an.LegData("USD", D(-100)), an.LegData("ETH", D(2), D(100))), "", None),
+           an.TxData(2, "sell", T0, (an.LegData("BTC", D(-1)), an.LegData("USD", D(9))), "", None),
+           an.TxData(3, "lp_deposit", T0, (an.LegData("ETH", D(-5)),), "", 9)]
+    holdings = an.holdings_from_transactions(txs, {"ETH": D(3000)})
+    assert holdings == [an.Holding("ETH", D(2), D(3000), D(6000))]
+
+
+def test_the_portfolio_summary_splits_value_by_asset_chain_protocol_and_kind():
+    result = an.analyse_position(lp_position(), as_of=T1)
+    summary = an.summarise_portfolio([result], [an.Holding("BTC", D(1), D(100), D(100))], as_of=T1,
+                                     income_ytd=D(0))
+    assert close_to(summary.value, result.value_now + 100)
+    assert {s.key for s in summary.by_asset} == {"ETH", "USDC", "BTC"}
+    assert close_to(sum(s.share for s in summary.by_chain), D(1))
+    assert [s.key for s in summary.by_kind] == ["lp", "wallet"]
+    assert summary.open_positions == 1 and summary.deposited == D(4000)
+
+
+def test_no_float_reaches_the_math():
+    with pytest.raises(amm.InvalidParameter):
+        amm.value_position("constant_product", [1.0, 2000], [D(1), D(1)], [D(1), D(1)])
+    assert isinstance(an.analyse_position(lp_position(), as_of=T1).value_now, Decimal)
+
+
+def test_the_windows_cover_the_holding_period_deposits_and_the_last_claim():
+    claim = an.TxData(9, "reward", T0 + timedelta(days=30), (an.LegData("CRV", D(1), D(1)),), "liquidity_mining", 1)
+    p = lp_position(txs=(*lp_position().transactions, claim))
+    assert an.yield_windows(p, T1) == {(T0.date(), T1.date()), (date(2025, 1, 31), T1.date())}
