@@ -476,6 +476,7 @@ def _rp2_worker(payload: dict) -> dict:
     engine = AccountingEngine(years_2_methods)
     d = RP2Decimal
     started = time.perf_counter()
+    started_cpu = time.process_time()
     totals: dict[str, dict[str, Decimal]] = {}
     selections: dict[str, list] = {}
     built = time.perf_counter()
@@ -536,12 +537,14 @@ def _rp2_worker(payload: dict) -> dict:
             bucket["gain"] += proceeds - cost
             bucket["long" if gain_loss.is_long_term_capital_gains() else "short"] += proceeds - cost
     elapsed = time.perf_counter() - started
+    elapsed_cpu = time.process_time() - started_cpu
     del built
     _ = TransactionType
     return {
         "selections": selections,
         "totals": {y: {k: str(v) for k, v in b.items()} for y, b in totals.items()},
         "seconds_total": elapsed,
+        "cpu_seconds_total": elapsed_cpu,
         "seconds_building_inputs": build_seconds,
     }
 
