@@ -13,6 +13,8 @@ at that moment (``None`` when unknown).  Fiat itself (any code in
 ``TaxSettings.fiat_codes``; the user's own ``fiat_currency`` is worth its face
 value) is not lot-tracked: a buy is ``-USD +ETH``, a sell ``-ETH +USD``.
 Transactions are processed in ``occurred_at`` order (stable for equal times).
+Asset codes are case-sensitive (``stETH`` is not ``STETH``); fiat codes are
+upper-case ISO 4217.
 
 Kinds and how they are taxed
 ============================
@@ -35,7 +37,9 @@ Kinds and how they are taxed
 airdrop, mining, other)
     Ordinary income equal to the fair market value (``fiat_value``, required)
     when received; that value is the cost basis of the new lot.  Rewards in
-    fiat are income but create no lot.
+    fiat are income but create no lot.  Every income type is income in every
+    jurisdiction; an airdrop that is not income (HMRC's view of most
+    unsolicited airdrops) should be recorded as a ``transfer_in`` instead.
 ``fee``
     Every outgoing leg is a fee (see Fees).
 ``transfer_out`` / ``transfer_in``
@@ -84,9 +88,10 @@ The fee's fiat value ``F`` (face value for the user's fiat, else
 
 A fee paid **in a token** is also a disposal of that token: proceeds = its
 fiat value ``F``, cost = the lots it consumes (by the chosen method), so the
-gain is ``F - cost``.  Combined with the allocation above the net effect is
-that the transaction's gain falls by the token's *cost*, which is what a
-cash fee of the same value followed by a sale would give.  Within a
+gain is ``F - cost``.  Combined with the allocation above, the net effect on
+a sale or swap is: total gain = value received - cost of everything that
+left, the fee tokens included (the ``F`` counted as the fee token's
+proceeds is exactly the ``F`` taken off the sale's proceeds).  Within a
 transaction legs are applied in this order: principal disposals, then
 acquisitions, then fee disposals (so a fee may be paid out of what was just
 received).
@@ -674,7 +679,13 @@ class Normalizer:
             for leg in t_out:
                 ops.append((OP_MOVE_OUT, leg.asset, -leg.quantity, 0))
             weights = self._weights(tx, t_in, "(to share the carried cost basis between several tokens)")
-            shares = [w / sum(weights, ZERO) for w in weights] if len(weights) > 1 else [ONE]
+            total_weight = sum(weights, ZERO)
+            if len(weights) == 1:
+                shares = [ONE]
+            elif total_weight:
+                shares = [w / total_weight for w in weights]
+            else:  # every incoming token valued at zero: share equally
+                shares = [ONE / len(weights)] * len(weights)
             fees = _allocate(fee_value, weights) if fee_value else None
             preserve = len(t_out) == 1 and len(t_in) == 1
             last = len(t_in) - 1

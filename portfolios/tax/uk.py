@@ -30,6 +30,12 @@ One disposal record is produced per (token, day, rule, matched acquisition
 day), like HMRC's worked computations; its ``tx_ref`` lists the day's
 disposal refs.  ``term`` is ``None``: the UK has no short/long split.
 
+Remaining lots at a year end are the Section 104 pools ("various").  When a
+disposal late in the year is identified with a repurchase after the year end
+(30-day rule), the pool at the year end still contains the tokens that
+disposal is treated as not having taken - HMRC's own statutory view - so it
+can exceed what was physically held until the repurchase settles it.
+
 Non-taxable LP/staking moves (``lp_treatment="nontaxable"``) are not
 disposals: they take cost out of the pool at average cost and put it into the
 receiving token's pool; they are not matched by the same-day or 30-day rules.
