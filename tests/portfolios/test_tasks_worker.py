@@ -1,0 +1,41 @@
+"""The revaluation enqueued on commit runs on a real Celery worker through Redis."""
+
+import time
+from decimal import Decimal
+
+import celery.contrib.testing.tasks  # noqa: F401  (registers celery.ping for the ping check)
+import pytest
+from celery.contrib.testing.worker import start_worker
+
+from config.celery import app
+from portfolios.models import Portfolio
+from portfolios.services import LegInput, position_open
+from tests.portfolios.conftest import DEPOSIT_AT
+
+
+@pytest.fixture
+def real_worker(settings):
+    if not settings.REDIS_URL:
+        pytest.fail("worker tests need REDIS_URL pointing at a real Redis (make test sets it)")
+    app.conf.task_always_eager = False
+    try:
+        with start_worker(app, pool="solo", concurrency=1, perform_ping_check=True, loglevel="WARNING",
+                          shutdown_timeout=10) as worker:
+            yield worker
+    finally:
+        app.conf.task_always_eager = True
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_opening_a_position_revalues_the_portfolio_on_a_worker(real_worker, portfolio, amm_pool, eth, usdc, prices):
+    position_open(portfolio=portfolio, pool=amm_pool, kind="lp", opened_at=DEPOSIT_AT,
+                  deposits=[LegInput(token=eth, quantity=Decimal(1)), LegInput(token=usdc, quantity=Decimal(2000))])
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        valued = Portfolio.objects.get(pk=portfolio.pk)
+        if valued.valued_at is not None:
+            break
+        time.sleep(0.2)
+    assert valued.valued_at is not None, "the worker did not revalue the portfolio"
+    assert valued.deposited == Decimal(4000)
