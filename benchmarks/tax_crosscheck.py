@@ -16,11 +16,13 @@ Where the engines differ by design, and how the comparison accounts for it
 --------------------------------------------------------------------------
 * US holding period.  Ours: long term when disposed *strictly after the
   calendar anniversary* of the acquisition date (IRS "more than one year").
-  rp2: ``(disposed_at - acquired_at).days >= 365`` - across a leap day a lot
-  held exactly one calendar year (366 days) is long term for rp2 but short
-  for us.  We therefore compare the short/long split under rp2's rule (our
-  disposals carry both timestamps) and separately print how many disposals
-  our stricter rule classifies differently.  Totals (proceeds, cost, gain,
+  rp2: ``(disposed_at - acquired_at).days >= 365``, i.e. 365 elapsed 24-hour
+  days.  They differ for a disposal on the anniversary date itself (rp2: long
+  once 365 days have elapsed by the clock; ours: short) and across a
+  29 February (a lot held exactly one calendar year, 366 days, is long for
+  rp2, short for us).  We therefore compare the short/long split under rp2's
+  rule (our disposals carry both timestamps) and print how many disposals our
+  stricter rule classifies differently.  Totals (proceeds, cost, gain,
   income) are unaffected.
 * rp2's HIFO orders lots by the *spot price* of the acquisition; ours by unit
   cost basis (cost incl. fees / quantity).  We hand rp2 ``spot_price = unit
@@ -911,7 +913,7 @@ def main(argv: list[str] | None = None) -> int:
                 line.append(f"{key} {a} {mark} {b}")
             line.append(
                 f"(our own split: short {cents(o['short_ours'])} long {cents(o['long_ours'])}; "
-                f"{int(o['rule_differs'])} disposals differ by the leap-year rule)"
+                f"{int(o['rule_differs'])} disposals classified differently by the anniversary rule)"
             )
             print("  " + " | ".join(line))
         findings = explain_hifo_mismatch(us_ledger) if method == "hifo" and method_failures else {}

@@ -49,3 +49,25 @@ def test_where_rp2_hifo_disagrees_it_is_rp2_that_skips_a_dearer_partly_used_lot(
         assert finding["rp2_skipped_a_dearer_lot"], finding
         assert finding["ours_unit_cost"] > finding["rp2_unit_cost"]
         assert finding["ours_lot_left"] > 0
+
+
+def test_on_the_anniversary_date_rp2_says_long_we_say_short_and_the_comparison_accounts_for_it():
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    from benchmarks.tax_crosscheck import ours_us, run_rp2
+    from portfolios.tax import LegIn, TaxSettings, TxIn, compute
+
+    bought = datetime(2023, 6, 15, 1, 0, tzinfo=UTC)
+    sold = datetime(2024, 6, 15, 23, 0, tzinfo=UTC)  # the anniversary date, 366 days and 22 hours later
+    ledger = [
+        TxIn("b", bought, "buy", (LegIn("USD", Decimal(-1000)), LegIn("ETH", Decimal(1), Decimal(1000)))),
+        TxIn("s", sold, "sell", (LegIn("ETH", Decimal(-1), Decimal(1500)), LegIn("USD", Decimal(1500)))),
+    ]
+    (row,) = compute(ledger, TaxSettings()).disposals
+    assert row.term == "short"
+    theirs = run_rp2(ledger, "fifo")["totals"]["2024"]
+    assert Decimal(theirs["long"]) == Decimal(500)
+    ours = ours_us(compute(ledger, TaxSettings()))["2024"]
+    assert (ours["long"], ours["short_ours"], ours["rule_differs"]) == (Decimal(500), Decimal(500), 1)
+    assert compare_us(ledger, "fifo") == []
