@@ -85,9 +85,12 @@ def _position_tokens(position: Position) -> list[Token]:
 
 
 def _stale_tokens(portfolios) -> list[Token]:
-    """Tokens held through these portfolios whose latest price is older than
-    ``PRICE_STALE_AFTER`` (or missing): one query, whatever the number of positions."""
-    held = Leg.objects.filter(transaction__portfolio__in=[p.pk for p in portfolios], token__isnull=False)
+    """Tokens of open positions and loose transactions of these portfolios whose latest
+    price is older than ``PRICE_STALE_AFTER`` (or missing): one query, whatever the
+    number of positions."""
+    held = Leg.objects.filter(
+        Q(transaction__position__isnull=True) | Q(transaction__position__closed_at__isnull=True),
+        transaction__portfolio__in=[p.pk for p in portfolios], token__isnull=False)
     cutoff = timezone.now() - PRICE_STALE_AFTER
     return list(Token.objects.filter(pk__in=held.values("token_id"))
                 .filter(Q(last_price_at__lt=cutoff) | Q(last_price_at__isnull=True))
@@ -458,8 +461,19 @@ def position_detail(request, position_id: int):
         "il_sentences": explain_impermanent_loss(a, _deposited(transactions)),
         "range_sentences": explain_range(a, position),
         "learn": learn,
-        "can_stake": position.kind in (Position.Kind.STAKING, Position.Kind.LIQUID_STAKING, Position.Kind.FARM),
+        "moves": _moves_for(position),
     })
+
+
+def _moves_for(position: Position) -> list[tuple[str, str]]:
+    """(url name, label) of the deposits and withdrawals this kind of position takes
+    (the services refuse the others: LP kinds add/remove liquidity, the rest stake/unstake)."""
+    if position.kind in services.LP_KINDS:
+        return [("portfolios:position_add_liquidity", "Add liquidity"),
+                ("portfolios:position_remove_liquidity", "Remove liquidity")]
+    if position.kind == Position.Kind.LENDING:
+        return [("portfolios:position_stake", "Deposit more"), ("portfolios:position_unstake", "Withdraw")]
+    return [("portfolios:position_stake", "Stake more"), ("portfolios:position_unstake", "Unstake")]
 
 
 def _portfolio_choices(request):

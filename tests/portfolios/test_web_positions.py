@@ -213,6 +213,8 @@ def test_the_position_page_explains_il_with_the_users_numbers(owner_client, lp):
     assert labels == ["Price change of the tokens you deposited", "Fees earned", "Rewards", "Impermanent loss",
                       "Gas and other costs"]
     txn = Transaction.objects.get(position=lp)
+    assert reverse("portfolios:position_add_liquidity", args=[lp.pk]) in html
+    assert reverse("portfolios:position_stake", args=[lp.pk]) not in html
     assert reverse("portfolios:transaction_edit", args=[txn.pk]) in html
     assert reverse("portfolios:transaction_delete", args=[txn.pk]) in html
 
@@ -255,7 +257,9 @@ def test_a_staking_position_has_no_impermanent_loss(owner_client, portfolio, sta
     response = owner_client.get(reverse("portfolios:position_detail", args=[position.pk]))
     assert response.status_code == 200
     assert "so it has no impermanent loss" in " ".join(response.context["il_sentences"])
-    assert reverse("portfolios:position_stake", args=[position.pk]) in response.content.decode()
+    html = response.content.decode()
+    assert reverse("portfolios:position_stake", args=[position.pk]) in html
+    assert reverse("portfolios:position_add_liquidity", args=[position.pk]) not in html
 
 
 # ----------------------------------------------------------------------------- changes to a position
@@ -393,3 +397,12 @@ def test_no_loss_at_all(analysed):
 def test_a_missing_price_is_said_plainly(analysed):
     a, txns = analysed
     assert "a current price is missing" in _explain(a, txns, il=None, value_hodl=None)
+
+
+def test_a_closed_positions_stale_tokens_are_not_flagged(owner_client, lp):
+    from django.utils import timezone
+
+    html = owner_client.get(reverse("portfolios:dashboard")).content.decode()
+    assert "Stale prices: USDC, WETH" in html
+    Position.objects.filter(pk=lp.pk).update(closed_at=timezone.now())
+    assert "Stale prices" not in owner_client.get(reverse("portfolios:dashboard")).content.decode()
