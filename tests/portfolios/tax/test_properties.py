@@ -147,7 +147,9 @@ def test_proceeds_do_not_depend_on_the_method(data):
         with localcontext() as ctx:
             ctx.prec = 60
             totals.append(sum((d.proceeds for d in report.disposals), D(0)))
-    assert max(totals) - min(totals) < EXACT
+    with localcontext() as ctx:
+        ctx.prec = 60
+        assert max(totals) - min(totals) < EXACT
 
 
 @settings(max_examples=60, deadline=None)
@@ -173,7 +175,9 @@ def test_once_everything_is_sold_every_method_realises_the_same_total(data, pric
         with localcontext() as ctx:
             ctx.prec = 60
             gains.append(sum((t.gain for t in report.totals.values()), D(0)))
-    assert max(gains) - min(gains) < EXACT
+    with localcontext() as ctx:
+        ctx.prec = 60
+        assert max(gains) - min(gains) < EXACT
 
 
 @settings(max_examples=60, deadline=None)
@@ -198,8 +202,10 @@ def test_on_the_first_sale_hifo_gives_the_highest_cost_basis(data):
             )
     if any(t.kind in ("swap", "fee") for t in txs[: txs.index(first)]):
         return  # earlier disposals already made the lot sets differ
-    for method in ("fifo", "lifo", "average"):
-        assert costs["hifo"] >= costs[method] - EXACT
+    with localcontext() as ctx:
+        ctx.prec = 60  # the engine's values carry 50 digits: compare above that precision
+        for method in ("fifo", "lifo", "average"):
+            assert costs["hifo"] >= costs[method] - EXACT
 
 
 @settings(max_examples=40, deadline=None)
