@@ -24,7 +24,8 @@ fiat_value     no        absolute value of this leg in your fiat at that moment;
                          blank when unknown (the engine says when it needs one)
 is_fee         no        ``true``/``false`` (also 1/0, yes/no; blank = false)
 position       no        LP / farm / validator key (same on all rows of the tx)
-note           no        free text; the first non-blank note of a tx is kept
+note           no        free text, not used by the tax engine; ``native_notes()``
+                         returns the first non-blank note of each tx_id
 =============  ========  ===========================================================
 
 Example (a swap paying gas in ETH)::
@@ -328,6 +329,20 @@ def _native_row(values: Mapping[str, str]) -> dict:
         "note": values.get("note", "").strip(),
         "leg": LegIn(asset, quantity, fiat_value, is_fee),
     }
+
+
+def native_notes(source: str | bytes | Iterable[str]) -> dict[str, str]:
+    """The first non-blank ``note`` of each ``tx_id`` (TxIn has no note field)."""
+    notes: dict[str, str] = {}
+    try:
+        for row in _reader(source):
+            tx_id = (row.get("tx_id") or "").strip()
+            note = (row.get("note") or "").strip()
+            if tx_id and note and tx_id not in notes:
+                notes[tx_id] = note
+    except (csv.Error, UnicodeDecodeError):
+        pass
+    return notes
 
 
 def write_native(transactions: Iterable[TxIn], notes: Mapping[str, str] | None = None) -> str:

@@ -8,7 +8,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from portfolios.csvformats import RowError, parse_koinly, parse_native, transaction_key, write_native
+from portfolios.csvformats import (
+    RowError,
+    native_notes,
+    parse_koinly,
+    parse_native,
+    transaction_key,
+    write_native,
+)
 from portfolios.tax import LegIn, TaxSettings, TxIn, compute
 
 FIXTURES = Path(__file__).parent / "tax" / "fixtures"
@@ -101,9 +108,12 @@ def test_native_parsing_never_raises_on_garbage():
         assert all(isinstance(e, RowError) for e in errors)
 
 
-def test_the_native_writer_round_trips():
+def test_the_native_writer_round_trips_transactions_and_notes():
     txs, _ = parse_native(read("native_valid.csv"))
-    text = write_native(txs, notes={"b1": "first buy"})
+    notes = native_notes(read("native_valid.csv"))
+    assert notes == {"b1": "first buy", "sw1": "gas"}
+    text = write_native(txs, notes=notes)
+    assert native_notes(text) == notes
     assert text.splitlines()[0] == "tx_id,occurred_at,kind,income_type,asset,quantity,fiat_value,is_fee,position,note"
     assert text.splitlines()[1] == "b1,2024-01-02T10:00:00Z,buy,,USD,-3000,,false,,first buy"
     again, errors = parse_native(text)
