@@ -12,21 +12,17 @@ JavaScript: a few blank rows are offered and blank rows are ignored.
 
 from __future__ import annotations
 
-from datetime import timedelta
-from decimal import Decimal
-
 from django import forms
 from django.core.exceptions import ValidationError
 from django.forms import formset_factory
 from django.utils import timezone
 
+from portfolios.analytics import FIAT_ASSETS
 from portfolios.models import Position, Transaction
-from portfolios.services import LegInput, MissingPrice, PortfolioError
 
-FIAT_CODES = frozenset({"USD", "EUR", "GBP", "CHF", "JPY", "CAD", "AUD"})
-# A clock a little ahead of the server's is not "the future".
-FUTURE_TOLERANCE = timedelta(minutes=5)
-MAX_QTY_DIGITS = 30  # Leg.quantity is Decimal(48, 18): 30 integer digits
+# FUTURE_TOLERANCE: a clock a little ahead of the server's is not "the future" (same rule as the services).
+from portfolios.services import FUTURE_TOLERANCE, LegInput, MissingPrice, PortfolioError
+
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 
 # Pool kind -> the position kind a deposit into it usually is.
@@ -97,12 +93,16 @@ def _usd_field(label: str = "Value in USD then", help_text: str = "") -> forms.D
 def resolve_token(symbol: str, *, chain_slug: str | None = None):
     """The listed token a symbol means (on the chain when given), or a ValidationError
     that says so. Several tokens share a symbol across chains: the most used wins."""
+    from pools.models import Token
     from pools.selectors import token_search
 
     symbol = symbol.strip()
     token = token_search(symbol=symbol, chain=chain_slug).first() if chain_slug else None
     if token is None:
         token = token_search(symbol=symbol).first()
+    if token is None:  # "ETH" for WETH: the price series name (as the CSV import does)
+        token = (Token.objects.filter(price_symbol__iexact=symbol)
+                 .order_by("-is_tracked", "-last_price_at", "id").first())
     if token is None:
         raise ValidationError(
             "Unknown token “%(symbol)s”: we list no token with this symbol. Check the spelling "
@@ -467,7 +467,7 @@ class LegForm(forms.Form):
         data["asset"] = asset
         data["token_obj"] = None
         # Fiat and a position's receipt units (LP#<id>) are not listed tokens.
-        if asset and asset not in FIAT_CODES and not asset.startswith("LP#") and "asset" not in self.errors:
+        if asset and asset not in FIAT_ASSETS and not asset.startswith("LP#") and "asset" not in self.errors:
             try:
                 data["token_obj"] = resolve_token(asset, chain_slug=self.chain_slug)
             except ValidationError as exc:
@@ -568,7 +568,3 @@ def apply_service_error(exc: Exception, form: forms.Form, formset: forms.BaseFor
             form.add_error(None, exc)
         return
     form.add_error(None, str(exc))
-
-
-def quantize_usd(value: Decimal | None) -> Decimal | None:
-    return None if value is None else value.quantize(Decimal("0.01"))

@@ -406,3 +406,10 @@ def test_a_closed_positions_stale_tokens_are_not_flagged(owner_client, lp):
     assert "Stale prices: USDC, WETH" in html
     Position.objects.filter(pk=lp.pk).update(closed_at=timezone.now())
     assert "Stale prices" not in owner_client.get(reverse("portfolios:dashboard")).content.decode()
+
+
+def test_eth_finds_weth_by_its_price_symbol(owner_client, portfolio, eth, usdc, prices):
+    data = {"portfolio": portfolio.pk, "label": "By hand", "kind": "lp", "opened_at": "2025-06-01T12:00",
+            **legs(("ETH", "1", ""), ("USDC", "2000", ""))}
+    assert owner_client.post(CREATE, data).status_code == 302
+    assert Transaction.objects.get(position__label="By hand").legs.filter(token=eth).exists()
