@@ -147,8 +147,11 @@ class Pool(models.Model):
         SINGLE = "single", "Single asset"
         MULTI = "multi", "Multiple assets"
 
-    external_id = models.CharField(max_length=200, unique=True)  # DeFiLlama pool uuid
-    chain = models.ForeignKey(Chain, on_delete=models.PROTECT, related_name="pools")
+    # DeFiLlama pool uuid; unique through Meta.constraints (a UniqueConstraint, not
+    # unique=True, so PostgreSQL gets no extra varchar_pattern_ops index we never use).
+    external_id = models.CharField(max_length=200)
+    # Indexed by pools_pool_chain_tvl_idx for listings; deleting a chain (PROTECT) may scan.
+    chain = models.ForeignKey(Chain, on_delete=models.PROTECT, related_name="pools", db_index=False)
     # Indexed by pools_pool_protocol_tvl_idx (protocol first), not by a separate FK index.
     protocol = models.ForeignKey(Protocol, on_delete=models.PROTECT, related_name="pools", db_index=False)
     symbol = models.CharField(max_length=200)
@@ -213,6 +216,8 @@ class Pool(models.Model):
     class Meta:
         ordering = ["-tvl_usd", "-id"]
         constraints = [
+            # Also the index of ingestion's match on the source's id and of pool_get_by_external_id.
+            models.UniqueConstraint(fields=["external_id"], name="pools_pool_external_id_uniq"),
             models.CheckConstraint(condition=Q(tvl_usd__gte=0), name="pools_pool_tvl_not_negative"),
             # Negative APYs are stored as 0 (as DeFiLlama does).
             models.CheckConstraint(condition=Q(apy__gte=0) | Q(apy__isnull=True), name="pools_pool_apy_not_negative"),
@@ -257,7 +262,7 @@ class Pool(models.Model):
 
 
 class PoolUnderlyingToken(models.Model):
-    pool = models.ForeignKey(Pool, on_delete=models.CASCADE, related_name="underlying_links")
+    pool = models.ForeignKey(Pool, on_delete=models.CASCADE, related_name="underlying_links", db_index=False)
     token = models.ForeignKey(Token, on_delete=models.PROTECT, related_name="underlying_links")
     position = models.PositiveSmallIntegerField(default=0)  # order in the source's list
 
@@ -271,12 +276,13 @@ class PoolUnderlyingToken(models.Model):
 
 
 class PoolRewardToken(models.Model):
-    pool = models.ForeignKey(Pool, on_delete=models.CASCADE, related_name="reward_links")
+    pool = models.ForeignKey(Pool, on_delete=models.CASCADE, related_name="reward_links", db_index=False)
     token = models.ForeignKey(Token, on_delete=models.PROTECT, related_name="reward_links")
     position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["position"]
+        # (pool, token) unique index serves pool -> tokens; the FK index on token serves token -> pools.
         constraints = [models.UniqueConstraint(fields=["pool", "token"], name="pools_reward_uniq")]
 
     def __str__(self) -> str:

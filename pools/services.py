@@ -210,18 +210,18 @@ POOL_COLUMNS = [
     "risk_grade", "risk_factors",
 ]  # fmt: skip
 # On conflict: everything the source describes, plus coming back to life.
-_POOL_UPDATE = {c: f"EXCLUDED.{c}" for c in POOL_COLUMNS
+_POOL_UPDATE = {c: f"{{S}}.{c}" for c in POOL_COLUMNS
                 if c not in {"external_id", "first_seen_at", "risk_grade", "risk_factors"}}
 # A source that stops sending apyMean30d does not erase the mean we computed ourselves.
 _POOL_UPDATE["apy_mean_30d"] = (
-    "CASE WHEN EXCLUDED.apy_mean_30d IS NULL AND {T}.apy_mean_30d_computed "
-    "THEN {T}.apy_mean_30d ELSE EXCLUDED.apy_mean_30d END"
+    "CASE WHEN {S}.apy_mean_30d IS NULL AND {T}.apy_mean_30d_computed "
+    "THEN {T}.apy_mean_30d ELSE {S}.apy_mean_30d END"
 )
-_POOL_UPDATE["apy_mean_30d_computed"] = "(EXCLUDED.apy_mean_30d IS NULL AND {T}.apy_mean_30d_computed)"
+_POOL_UPDATE["apy_mean_30d_computed"] = "({S}.apy_mean_30d IS NULL AND {T}.apy_mean_30d_computed)"
 # history_start only moves back in time.
 _POOL_UPDATE["history_start"] = (
-    "CASE WHEN {T}.history_start IS NULL OR EXCLUDED.history_start < {T}.history_start "
-    "THEN EXCLUDED.history_start ELSE {T}.history_start END"
+    "CASE WHEN {T}.history_start IS NULL OR {S}.history_start < {T}.history_start "
+    "THEN {S}.history_start ELSE {T}.history_start END"
 )
 # Timestamps alone never justify rewriting a row (see Pool.last_seen_at).
 _POOL_COMPARE = [c for c in _POOL_UPDATE if c not in {"last_seen_at", "changed_at"}]
@@ -252,56 +252,78 @@ def _ensure_protocols(kinds: dict[str, str]) -> dict[str, int]:
     return existing
 
 
-def _token_rows(records: Sequence[PoolRecord], chain_ids: dict[str, int]) -> dict[tuple[int, str], tuple]:
-    """(chain_id, address) -> token row, symbols guessed from the pool symbol when the
-    counts line up (``WETH-USDC`` with two underlying addresses)."""
-    rows: dict[tuple[int, str], tuple] = {}
+def _addresses(record: PoolRecord) -> tuple[list[str], list[str]]:
+    """The record's (underlying, reward) token addresses, normalised, duplicates dropped."""
+    underlying = list(dict.fromkeys(normalize_address(a) for a in record.underlying_tokens or () if a and a.strip()))
+    rewards = list(dict.fromkeys(normalize_address(a) for a in record.reward_tokens or () if a and a.strip()))
+    return underlying, rewards
+
+
+def _token_candidates(records: Sequence[PoolRecord], chain_ids: dict[str, int],
+                      addresses: dict[str, tuple[list[str], list[str]]]) -> dict[tuple[int, str], tuple[str, str]]:
+    """(chain_id, address) -> (symbol guess, chain name). The symbol is guessed from the
+    pool symbol when the counts line up (``WETH-USDC`` with two underlying addresses)."""
+    found: dict[tuple[int, str], tuple[str, str]] = {}
     for record in records:
         chain_id = chain_ids[record.chain]
+        underlying, rewards = addresses[record.pool_id]
         symbols = split_symbol(record.symbol)
-        underlying = [normalize_address(a) for a in record.underlying_tokens or () if a and a.strip()]
         guess = symbols if len(symbols) == len(underlying) else [""] * len(underlying)
-        pairs = list(zip(underlying, guess, strict=True))
-        pairs += [(normalize_address(a), "") for a in record.reward_tokens or () if a and a.strip()]
-        for address, symbol in pairs:
+        for address, symbol in zip(underlying, guess, strict=True):
             key = (chain_id, address)
-            if key in rows and (rows[key][2] or not symbol):
-                continue
-            rows[key] = (
-                chain_id, address, symbol[:64], "", symbol in FIAT_STABLES,
-                token_price_id(record.chain, address), price_symbol_for(symbol) if symbol else "", False,
-            )
-    return rows
+            if key not in found or (symbol and not found[key][0]):
+                found[key] = (symbol[:64], record.chain)
+        for address in rewards:
+            found.setdefault((chain_id, address), ("", record.chain))
+    return found
 
 
 TOKEN_COLUMNS = ["chain_id", "address", "symbol", "name", "is_stablecoin", "price_id", "price_symbol", "is_tracked"]
 
 
-def _ensure_tokens(records: Sequence[PoolRecord], chain_ids: dict[str, int]) -> dict[tuple[int, str], int]:
-    rows = _token_rows(records, chain_ids)
-    if rows:
-        # Fill in what we did not know (symbol, price ids); never overwrite what staff or an
-        # earlier, better-informed record set.
+def _ensure_tokens(records: Sequence[PoolRecord], chain_ids: dict[str, int],
+                   addresses: dict[str, tuple[list[str], list[str]]]) -> dict[tuple[int, str], int]:
+    """(chain_id, address) -> token id for every token the records mention. Only
+    unknown tokens are inserted and only blank facts filled in (symbol, price
+    ids); what staff or an earlier, better-informed record set is never overwritten."""
+    found = _token_candidates(records, chain_ids, addresses)
+    known: dict[tuple[int, str], tuple] = {}
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT chain_id, address, id, symbol, price_id, price_symbol FROM pools_token")
+        for chain_id, address, token_id, symbol, price_id, price_symbol in cursor.fetchall():
+            known[(chain_id, address)] = (token_id, symbol, price_id, price_symbol)
+    todo = []
+    for (chain_id, address), (symbol, chain_name) in found.items():
+        have = known.get((chain_id, address))
+        if have is not None and have[2] and (have[1] or not symbol):
+            continue  # nothing we could add
+        row = (chain_id, address, symbol, "", symbol in FIAT_STABLES, token_price_id(chain_name, address),
+               price_symbol_for(symbol) if symbol else "", False)
+        if have is None or (not have[1] and row[2]) or (not have[2] and row[5]) or (not have[3] and row[6]):
+            todo.append(row)
+    if todo:
         fill = {
-            "symbol": "CASE WHEN {T}.symbol = '' THEN EXCLUDED.symbol ELSE {T}.symbol END",
-            "is_stablecoin": "CASE WHEN {T}.symbol = '' THEN EXCLUDED.is_stablecoin ELSE {T}.is_stablecoin END",
-            "price_id": "CASE WHEN {T}.price_id = '' THEN EXCLUDED.price_id ELSE {T}.price_id END",
-            "price_symbol": "CASE WHEN {T}.price_symbol = '' THEN EXCLUDED.price_symbol ELSE {T}.price_symbol END",
+            "symbol": "CASE WHEN {T}.symbol = '' THEN {S}.symbol ELSE {T}.symbol END",
+            "is_stablecoin": "CASE WHEN {T}.symbol = '' THEN {S}.is_stablecoin ELSE {T}.is_stablecoin END",
+            "price_id": "CASE WHEN {T}.price_id = '' THEN {S}.price_id ELSE {T}.price_id END",
+            "price_symbol": "CASE WHEN {T}.price_symbol = '' THEN {S}.price_symbol ELSE {T}.price_symbol END",
         }
-        bulk.upsert(table=Token._meta.db_table, columns=TOKEN_COLUMNS, rows=list(rows.values()),
-                    conflict=["chain_id", "address"], update=fill, returning=())
-    chain_set = set(chain_ids.values())
-    return {(c, a): i for i, c, a in Token.objects.filter(chain_id__in=chain_set).values_list("id", "chain_id",
-                                                                                               "address")}
+        for token_id, chain_id, address in bulk.upsert(
+            table=Token._meta.db_table, columns=TOKEN_COLUMNS, rows=todo, conflict=["chain_id", "address"],
+            update=fill, returning=("id", "chain_id", "address"),
+        ):
+            known[(chain_id, address)] = (token_id,)
+    return {key: value[0] for key, value in known.items()}
 
 
 def _existing_pools() -> dict[str, tuple]:
     """external_id -> (id, is_active, missed_refreshes, tvl_usd, apy, last_seen_at)."""
-    return {
-        row[0]: row[1:]
-        for row in Pool.objects.values_list("external_id", "id", "is_active", "missed_refreshes", "tvl_usd", "apy",
-                                            "last_seen_at").iterator(chunk_size=5000)
-    }
+    fields = ("external_id", "id", "is_active", "missed_refreshes", "tvl_usd", "apy", "last_seen_at")
+    if bulk.is_postgres():  # psycopg returns Decimal and aware datetimes itself: skip the ORM
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {', '.join(fields)} FROM pools_pool")  # noqa: S608 - constant names
+            return {row[0]: row[1:] for row in cursor.fetchall()}
+    return {row[0]: row[1:] for row in Pool.objects.values_list(*fields).iterator(chunk_size=5000)}
 
 
 def _spike(old: Decimal | None, new: Decimal | None, floor: Decimal, ratio: Decimal) -> bool:
@@ -364,10 +386,11 @@ def _sync_links(model, desired: dict[int, list[int]]) -> None:
     """Make ``model`` (pool -> token links) match ``desired`` for the pools it names."""
     table = model._meta.db_table
     current: dict[int, dict[int, tuple[int, int]]] = defaultdict(dict)
-    for link_id, pool_id, token_id, position in model.objects.values_list("id", "pool_id", "token_id", "position"
-                                                                         ).iterator(chunk_size=10000):
-        if pool_id in desired:
-            current[pool_id][token_id] = (link_id, position)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id, pool_id, token_id, position FROM {table}")  # noqa: S608 - model table name
+        for link_id, pool_id, token_id, position in cursor.fetchall():
+            if pool_id in desired:
+                current[pool_id][token_id] = (link_id, position)
     to_insert, to_delete, to_move = [], [], []
     for pool_id, token_ids in desired.items():
         have = current.get(pool_id, {})
@@ -401,7 +424,8 @@ def pools_ingest(*, batch: PoolBatch, now: datetime | None = None, snapshots: bo
         timer.lap("prepare")
         keep, spikes = _spike_guard(records, batch, existing)
         result.spike_skipped, result.spike_pools = len(spikes), spikes[:MAX_SPIKE_POOLS_LISTED]
-        token_ids = _ensure_tokens(keep, chain_ids)
+        addresses = {r.pool_id: _addresses(r) for r in keep}
+        token_ids = _ensure_tokens(keep, chain_ids, addresses)
         timer.lap("tokens")
 
         rows, snapshot_days = [], {}
@@ -412,7 +436,8 @@ def pools_ingest(*, batch: PoolBatch, now: datetime | None = None, snapshots: bo
             rows.append(_pool_row(r, chain_id=chain_ids[r.chain], protocol_id=protocol_ids[r.project],
                                   seen_at=seen_at, now=now, history_start=day if snapshots else None))
         changed = bulk.upsert(table=Pool._meta.db_table, columns=POOL_COLUMNS, rows=rows, conflict=["external_id"],
-                              update=_POOL_UPDATE, compare=_POOL_COMPARE, returning=("id", "external_id"))
+                              update=_POOL_UPDATE, compare=_POOL_COMPARE, returning=("id", "external_id"),
+                              insert=any(r.pool_id not in existing for r in keep))
         timer.lap("pools")
         ids = {ext: row[0] for ext, row in existing.items()}
         ids.update({ext: pool_id for pool_id, ext in changed})
@@ -422,17 +447,9 @@ def pools_ingest(*, batch: PoolBatch, now: datetime | None = None, snapshots: bo
         result.unchanged = len(keep) - len(changed)
         result.reactivated = sum(1 for r in keep if r.pool_id in existing and not existing[r.pool_id][1])
 
-        for model, attr in ((PoolUnderlyingToken, "underlying_tokens"), (PoolRewardToken, "reward_tokens")):
-            desired: dict[int, list[int]] = {}
-            for r in keep:
-                chain_id = chain_ids[r.chain]
-                seen: list[int] = []
-                for address in getattr(r, attr) or ():
-                    if address and address.strip():
-                        token_id = token_ids[(chain_id, normalize_address(address))]
-                        if token_id not in seen:
-                            seen.append(token_id)
-                desired[ids[r.pool_id]] = seen
+        for model, which in ((PoolUnderlyingToken, 0), (PoolRewardToken, 1)):
+            desired = {ids[r.pool_id]: [token_ids[(chain_ids[r.chain], a)] for a in addresses[r.pool_id][which]]
+                       for r in keep}
             _sync_links(model, desired)
         timer.lap("links")
 
