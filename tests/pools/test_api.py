@@ -4,7 +4,6 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -15,7 +14,6 @@ from tests.pools.factories import (
     ChainFactory,
     PoolFactory,
     PoolSnapshotFactory,
-    ProtocolFactory,
     TokenFactory,
     TokenPriceFactory,
 )
@@ -62,26 +60,6 @@ def test_the_page_size_is_capped(api_client, db):
     PoolFactory.create_batch(3, chain=ChainFactory())
     body = api_client.get("/api/v1/pools/", {"page_size": 2}).json()
     assert len(body["results"]) == 2 and body["next"]
-
-
-@pytest.mark.parametrize("rows", [1, 60])
-def test_the_pool_list_runs_a_constant_number_of_queries(api_client, django_assert_max_num_queries, rows):
-    PoolFactory.create_batch(rows, chain=ChainFactory(), protocol=ProtocolFactory())
-    with django_assert_max_num_queries(3):
-        response = api_client.get("/api/v1/pools/", {"chain": "ethereum", "ordering": "risk"})
-    assert response.json()["count"] == rows
-
-
-def test_list_query_count_does_not_grow_with_rows(api_client, db):
-    chain, protocol = ChainFactory(), ProtocolFactory()
-    counts = []
-    for rows in (1, 60):
-        PoolFactory.create_batch(rows, chain=chain, protocol=protocol)
-        cache.clear()
-        with CaptureQueriesContext(connection) as ctx:
-            api_client.get("/api/v1/pools/")
-        counts.append(len(ctx.captured_queries))
-    assert counts[0] == counts[1]
 
 
 def test_responses_are_cached_for_a_minute(api_client, catalogue):

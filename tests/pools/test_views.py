@@ -5,8 +5,6 @@ from decimal import Decimal
 from unittest.mock import patch
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from pools.models import PoolRewardToken, PoolUnderlyingToken
@@ -16,7 +14,6 @@ from tests.pools.factories import (
     ChainFactory,
     PoolFactory,
     PoolSnapshotFactory,
-    ProtocolFactory,
     RefreshRunFactory,
     TokenFactory,
 )
@@ -64,26 +61,6 @@ def test_the_explorer_paginates_50_per_page_and_keeps_the_filters(client):
     assert "page=2" in html and "token=dai" in html
     second = client.get(reverse("pools:explorer"), {"token": "dai", "page": 2})
     assert len(second.context["pools"]) == 10
-
-
-@pytest.mark.parametrize("rows", [1, 60])
-def test_the_explorer_runs_a_constant_number_of_queries(client, django_assert_max_num_queries, rows):
-    PoolFactory.create_batch(rows, chain=ChainFactory(), protocol=ProtocolFactory())
-    RefreshRunFactory()
-    with django_assert_max_num_queries(6):
-        response = client.get(reverse("pools:explorer"), {"ordering": "apy", "stablecoin": "", "chain": "ethereum"})
-    assert response.status_code == 200
-
-
-def test_explorer_query_count_does_not_grow_with_rows(client):
-    chain, protocol = ChainFactory(), ProtocolFactory()
-    counts = []
-    for rows in (1, 60):
-        PoolFactory.create_batch(rows, chain=chain, protocol=protocol)
-        with CaptureQueriesContext(connection) as ctx:
-            client.get(reverse("pools:explorer"))
-        counts.append(len(ctx.captured_queries))
-    assert counts[0] == counts[1]
 
 
 def test_the_explorer_says_how_fresh_the_data_is(client, catalogue):
