@@ -1,0 +1,43 @@
+"""A real Celery worker through Redis builds a report (the slow queue)."""
+
+import time
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+
+from config.celery import app
+from portfolios.models.tax import TaxReport
+
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def real_worker(settings):
+    if not settings.REDIS_URL:
+        pytest.fail("worker tests need REDIS_URL pointing at a real Redis (make test sets it)")
+    app.conf.task_always_eager = False
+    try:
+        with start_worker(app, pool="solo", concurrency=1, perform_ping_check=False, loglevel="WARNING",
+                          shutdown_timeout=10, queues=["default", "slow"]) as worker:
+            yield worker
+    finally:
+        app.conf.task_always_eager = True
+
+
+def test_a_real_worker_builds_a_requested_report(real_worker, owner, ledger):
+    from portfolios.tax_services import tax_report_request
+
+    report, queued = tax_report_request(owner=owner, year=2024)  # autocommit: enqueued at once
+    assert queued
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        report.refresh_from_db()
+        if report.is_finished:
+            break
+        time.sleep(0.2)
+    assert report.status == "done", report.error
+    assert report.summary["totals"]["gain"] == "4780.00"
+    assert report.files.count() == 3
+    again, queued = tax_report_request(owner=owner, year=2024)
+    assert again.pk == report.pk and not queued
+    assert TaxReport.objects.count() == 1
