@@ -89,6 +89,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Context, Decimal, InvalidOperation, localcontext
+from functools import lru_cache
 
 from pools import amm
 from pools.yields import annualise_return, period_days
@@ -437,10 +438,43 @@ def _value_tranche(model: str, params: dict, order: Sequence[str], tranche: _Tra
     if model == "concentrated":
         kwargs.update(lower=lower, upper=upper)
     try:
+        if model == "stableswap":
+            return _value_stableswap(amounts, p_dep, p_now, params["amplification"]), model
         return amm.value_position(model, amounts, p_dep, p_now, **kwargs), model
     except amm.InvalidParameter:
         # e.g. a one-sided deposit into a constant-product pool: value the tokens as held.
         return _value_tranche("hold", {}, order, tranche, prices, lower, upper)[0], "hold"
+
+
+@lru_cache(maxsize=4096)
+def _stableswap_unit(amplification: Decimal, prices: tuple[Decimal, ...]) -> tuple[Decimal, ...]:
+    """Balances of a stableswap pool with invariant D = 1 at which its marginal prices
+    equal ``prices`` (``pools.amm.stableswap_balances_at_prices`` on a balanced pool of
+    D = 1: 1/n of each coin)."""
+    n = len(prices)
+    return tuple(amm.stableswap_balances_at_prices([ONE / n] * n, amplification, list(prices)))
+
+
+def _value_stableswap(amounts: Sequence[Decimal], p_dep: Sequence[Decimal], p_now: Sequence[Decimal],
+                      amplification: Decimal) -> amm.PositionValuation:
+    """``pools.amm.value_position("stableswap", ...)`` computed once per set of prices.
+
+    The arbitraged balances depend only on the invariant D of the deposited amounts
+    and on the prices, and scale linearly with D (the StableSwap invariant is
+    homogeneous of degree 1), so the solver runs once for D = 1 per price vector
+    and each position only computes its own D: the same result, without a Newton
+    solve per position."""
+    if any(a <= 0 for a in amounts):
+        raise amm.InvalidParameter("amounts", "a stableswap position needs every coin (balances must be > 0)")
+    d = amm.stableswap_invariant(list(amounts), amplification)
+    unit = _stableswap_unit(amplification, tuple(p_now))
+    with localcontext(_CTX):
+        now = [d * u for u in unit]
+        value_at_deposit = sum((a * p for a, p in zip(amounts, p_dep, strict=True)), ZERO)
+        value_lp = sum((a * p for a, p in zip(now, p_now, strict=True)), ZERO)
+        value_hodl = sum((a * p for a, p in zip(amounts, p_now, strict=True)), ZERO)
+        return amm.PositionValuation(tuple(amounts), tuple(now), value_at_deposit, value_lp, value_hodl,
+                                     value_lp - value_hodl, value_lp / value_hodl - ONE, None)
 
 
 def _replay(p: PositionData, order: Sequence[str], model: str, params: dict,
@@ -582,8 +616,13 @@ def _q(value: Decimal | None) -> Decimal | None:
 
 
 def analyse_position(p: PositionData, *, as_of: datetime,
-                     yields: Mapping[tuple[date, date], YieldStats] | None = None) -> PositionAnalytics:
-    """Every figure of one position at ``as_of`` (see the module docstring)."""
+                     yields: Mapping[tuple[date, date], YieldStats] | None = None,
+                     detail: bool = True) -> PositionAnalytics:
+    """Every figure of one position at ``as_of`` (see the module docstring).
+
+    ``detail=False`` (nightly revaluation and snapshots of every portfolio) skips
+    what only a page shows and costs 60-digit logarithms: the annualised return,
+    the realised APY and the distances to the range bounds (left None)."""
     yields = yields or {}
     order = token_order(p)
     model, params = choose_model(p.kind, p.pool, len(order))
@@ -688,10 +727,10 @@ def analyse_position(p: PositionData, *, as_of: datetime,
             fees = None if not state.fees_realised else state.fees_realised
 
         annualised = realised_apy = None
-        if pnl is not None and state.deposited > 0 and days_held >= 1:
+        if detail and pnl is not None and state.deposited > 0 and days_held >= 1:
             total_return = pnl / state.deposited
             annualised = -ONE if total_return <= -1 else annualise_return(total_return, days_held)
-        if value_hodl and days_held >= 1 and fees is not None:
+        if detail and value_hodl and days_held >= 1 and fees is not None:
             yield_return = (fees + rewards_total) / value_hodl
             if yield_return > -1:
                 realised_apy = annualise_return(yield_return, days_held)
@@ -709,8 +748,9 @@ def analyse_position(p: PositionData, *, as_of: datetime,
                 current = p0 / p1
                 status = amm.range_status(current, p.range_lower, p.range_upper)
                 in_range = status == "in_range"
-                distances = amm.range_bound_distances(current, p.range_lower, p.range_upper)
-                to_lower, to_upper = distances.to_lower, distances.to_upper
+                if detail:
+                    distances = amm.range_bound_distances(current, p.range_lower, p.range_upper)
+                    to_lower, to_upper = distances.to_lower, distances.to_upper
                 if not in_range and is_open:
                     side = order[0] if status == "below" else order[1]
                     warnings.append(f"Out of range: the position holds only {side} and earns no fees until the "

@@ -417,15 +417,17 @@ def _year_start(owner, as_of: datetime) -> datetime:
 
 
 def portfolio_summaries(*, portfolios: Sequence[Portfolio], as_of: datetime | None = None,
-                        at_close: bool = False) -> dict[int, an.PortfolioSummary]:
+                        at_close: bool = False, detail: bool = True) -> dict[int, an.PortfolioSummary]:
     """Summaries of many portfolios in one batch of reads (see the module docstring).
-    ``at_close``: value with the stored daily prices at ``as_of`` (snapshots)."""
+    ``at_close``: value with the stored daily prices at ``as_of`` (snapshots).
+    ``detail=False``: totals only (``analytics.analyse_position``), for the nightly jobs."""
     as_of = as_of or timezone.now()
     loaded = _load(portfolio_ids=[p.pk for p in portfolios], as_of=as_of, at_close=at_close)
     out = {}
     for portfolio in portfolios:
         data = loaded[portfolio.pk]
-        analytics = [an.analyse_position(p, as_of=as_of, yields=data.yields.get(p.id, {})) for p in data.positions]
+        analytics = [an.analyse_position(p, as_of=as_of, yields=data.yields.get(p.id, {}), detail=detail)
+                     for p in data.positions]
         holdings = an.holdings_from_transactions(data.transactions, data.asset_prices)
         income = an.income_between(data.transactions, _year_start(portfolio.owner, as_of), as_of)
         out[portfolio.pk] = an.summarise_portfolio(analytics, holdings, as_of=as_of, income_ytd=income,

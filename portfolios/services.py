@@ -701,7 +701,7 @@ def portfolio_revalue(*, portfolio_ids: Sequence[int]) -> int:
     if not portfolios:
         return 0
     now = timezone.now()
-    summaries = portfolio_summaries(portfolios=portfolios, as_of=now)
+    summaries = portfolio_summaries(portfolios=portfolios, as_of=now, detail=False)
     rows = []
     for p in portfolios:
         s = summaries[p.pk]
@@ -732,7 +732,7 @@ def portfolio_snapshots_write(*, day: date, portfolio_ids: Sequence[int] | None 
     if not portfolios:
         return 0
     close = datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1) - timedelta(microseconds=1)
-    summaries = portfolio_summaries(portfolios=portfolios, as_of=close, at_close=True)
+    summaries = portfolio_summaries(portfolios=portfolios, as_of=close, at_close=True, detail=False)
     rows = [PortfolioSnapshot(portfolio=p, day=day, value=_money(s.value), deposited=_money(s.deposited),
                               pnl=_money(s.pnl), income_ytd=_money(s.income_ytd))
             for p in portfolios for s in [summaries[p.pk]]]

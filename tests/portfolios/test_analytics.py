@@ -172,3 +172,17 @@ def test_the_windows_cover_the_holding_period_deposits_and_the_last_claim():
     claim = an.TxData(9, "reward", T0 + timedelta(days=30), (an.LegData("CRV", D(1), D(1)),), "liquidity_mining", 1)
     p = lp_position(txs=(*lp_position().transactions, claim))
     assert an.yield_windows(p, T1) == {(T0.date(), T1.date()), (date(2025, 1, 31), T1.date())}
+
+
+@pytest.mark.parametrize(("amounts", "p_dep", "p_now"), [
+    ([D(5000), D(5000)], [D(1), D(1)], [D("1.02"), D("0.99")]),
+    ([D(7000), D(3000)], [D(1), D("1.001")], [D("0.97"), D(1)]),
+    ([D(100), D(250), D(400)], [D(1), D(1), D(1)], [D(1), D("1.05"), D("0.98")]),
+])
+def test_the_cached_stableswap_valuation_equals_pools_amm(amounts, p_dep, p_now):
+    ours = an._value_stableswap(amounts, p_dep, p_now, D(100))
+    theirs = amm.value_position("stableswap", amounts, p_dep, p_now, amplification=D(100))
+    for a, b in zip(ours.amounts_now, theirs.amounts_now, strict=True):
+        assert close_to(a, b, D("1e-20"))
+    assert close_to(ours.value_lp, theirs.value_lp, D("1e-20"))
+    assert close_to(ours.il_relative, theirs.il_relative, D("1e-24"))
