@@ -258,7 +258,7 @@ def summary_pdf(summary: Mapping, disposals: Sequence[Disposal], *, user_label: 
     by_type = totals["income_by_type"]
     if by_type:
         rows = [["Income type", f"Amount ({currency})"]]
-        rows += [[INCOME_TYPE_LABELS.get(k, k), money_grouped(v)] for k, v in by_type.items()]
+        rows += [[INCOME_TYPE_LABELS.get(k, k), money_grouped(v)] for k, v in sorted(by_type.items())]
         rows.append(["Total", money_grouped(totals["income_total"])])
         story.append(table(rows, [110 * mm, 45 * mm], total_row=True))
     else:
@@ -266,7 +266,7 @@ def summary_pdf(summary: Mapping, disposals: Sequence[Disposal], *, user_label: 
     by_month = totals["income_by_month"]
     if by_month:
         story.append(Paragraph("Income by month", h2))
-        rows = [["Month", f"Amount ({currency})"]] + [[k, money_grouped(v)] for k, v in by_month.items()]
+        rows = [["Month", f"Amount ({currency})"]] + [[k, money_grouped(v)] for k, v in sorted(by_month.items())]
         story.append(table(rows, [110 * mm, 45 * mm]))
 
     gain_by_asset = totals["gain_by_asset"]
@@ -274,7 +274,8 @@ def summary_pdf(summary: Mapping, disposals: Sequence[Disposal], *, user_label: 
         story.append(Paragraph("Gains by asset", h2))
         proceeds_by_asset = summary.get("proceeds_by_asset", {})
         rows = [["Asset", f"Proceeds ({currency})", f"Gain or (loss) ({currency})"]]
-        rows += [[k, money_grouped(proceeds_by_asset.get(k, "0")), money_grouped(v)] for k, v in gain_by_asset.items()]
+        rows += [[k, money_grouped(proceeds_by_asset.get(k, "0")), money_grouped(v)]
+                 for k, v in sorted(gain_by_asset.items())]
         story.append(table(rows, [70 * mm, 45 * mm, 45 * mm]))
 
     heading = Paragraph(f"Holdings at the end of the tax year (prices of {summary['prices_as_of']})", h2)

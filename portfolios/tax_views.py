@@ -23,6 +23,7 @@ from config.charts import bar_chart
 from portfolios import tax_selectors as sel
 from portfolios.models.tax import TaxReport, TaxReportFile
 from portfolios.selectors import portfolio_list_for_user
+from portfolios.tax_exports import INCOME_TYPE_LABELS
 from portfolios.tax_services import TaxRequestError, tax_report_request
 
 ROWS_PER_PAGE = 100
@@ -56,7 +57,10 @@ class TaxReportForm(forms.Form):
     jurisdiction = forms.ChoiceField(choices=Jurisdiction.choices)
     method = forms.ChoiceField(choices=CostBasisMethod.choices, label="Cost-basis method",
                                help_text="The UK always uses UK share pooling (same day, 30 days, Section 104).")
-    lp_treatment = forms.ChoiceField(choices=LpTreatment.choices, label="DeFi LP treatment")
+    lp_treatment = forms.ChoiceField(choices=[(LpTreatment.NONTAXABLE, "Not taxable: cost basis moves"),
+                                              (LpTreatment.DISPOSAL, "Disposals at market value")],
+                                     label="DeFi LP treatment",
+                                     help_text="How LP and staking deposits and withdrawals are treated.")
     portfolio = forms.TypedChoiceField(coerce=int, required=False, empty_value=None, label="Portfolios")
 
     def __init__(self, *args, user, **kwargs):
@@ -134,11 +138,12 @@ def report(request, report_id: int):
         rewards, rewards_totals = sel.tax_report_rewards(report=obj)
         context.update(
             totals=totals,
-            income_chart=bar_chart(months, title=f"Income by month, tax year {obj.tax_year}"),
-            income_by_type=[(k.replace("_", " ").capitalize(), v) for k, v in totals["income_by_type"].items()],
+            # (PostgreSQL's jsonb does not keep key order: sort here.)
+            income_chart=bar_chart(months, title=f"Income by month, tax year {obj.tax_year}", width=640),
+            income_by_type=[(INCOME_TYPE_LABELS.get(k, k), v) for k, v in sorted(totals["income_by_type"].items())],
             gain_by_asset=[(k, summary.get("proceeds_by_asset", {}).get(k), v)
-                           for k, v in totals["gain_by_asset"].items()],
-            income_by_asset=list(totals["income_by_asset"].items()),
+                           for k, v in sorted(totals["gain_by_asset"].items())],
+            income_by_asset=sorted(totals["income_by_asset"].items()),
             disposals=_table(request, d_header, d_rows, DISPOSAL_DISPLAY, "page"),
             income=_table(request, i_header, i_rows, INCOME_DISPLAY, "income_page"),
             rewards=rewards, rewards_totals=rewards_totals,
