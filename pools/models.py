@@ -158,6 +158,9 @@ class Pool(models.Model):
     meta = models.CharField(max_length=200, blank=True)  # poolMeta: fee tier, range, lock...
     # "-WETH-USDC-": the symbol's tokens, upper-case, for the token-symbol filter.
     tokens_key = models.CharField(max_length=400, blank=True, editable=False)
+    # The source's underlying and reward token lists as received: ingestion re-links
+    # tokens only for pools whose lists changed (services.pools_ingest).
+    tokens_signature = models.TextField(blank=True, editable=False)
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.UNKNOWN)
     underlying_tokens = models.ManyToManyField(Token, through="PoolUnderlyingToken", related_name="pools",
                                                blank=True)

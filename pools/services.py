@@ -202,7 +202,8 @@ class _Timer:
 
 # ----------------------------------------------------------------------------- ingest
 POOL_COLUMNS = [
-    "external_id", "chain_id", "protocol_id", "symbol", "meta", "tokens_key", "kind", "stablecoin", "il_risk",
+    "external_id", "chain_id", "protocol_id", "symbol", "meta", "tokens_key", "tokens_signature", "kind",
+    "stablecoin", "il_risk",
     "exposure", "derived_fields", "tvl_usd", "apy", "apy_base", "apy_reward", "apy_mean_30d", "apy_base_7d",
     "apy_pct_1d", "apy_pct_7d", "apy_pct_30d", "volume_usd_1d", "volume_usd_7d", "il_7d", "mu", "sigma", "count",
     "outlier", "predicted_class", "predicted_probability", "binned_confidence", "apy_mean_30d_computed",
@@ -316,9 +317,15 @@ def _ensure_tokens(records: Sequence[PoolRecord], chain_ids: dict[str, int],
     return {key: value[0] for key, value in known.items()}
 
 
+def tokens_signature(record: PoolRecord) -> str:
+    """The token lists exactly as the source sent them (cheap to compare)."""
+    return f"{','.join(record.underlying_tokens or ())}|{','.join(record.reward_tokens or ())}"
+
+
 def _existing_pools() -> dict[str, tuple]:
-    """external_id -> (id, is_active, missed_refreshes, tvl_usd, apy, last_seen_at)."""
-    fields = ("external_id", "id", "is_active", "missed_refreshes", "tvl_usd", "apy", "last_seen_at")
+    """external_id -> (id, is_active, missed_refreshes, tvl_usd, apy, last_seen_at, tokens_signature)."""
+    fields = ("external_id", "id", "is_active", "missed_refreshes", "tvl_usd", "apy", "last_seen_at",
+              "tokens_signature")
     if bulk.is_postgres():  # psycopg returns Decimal and aware datetimes itself: skip the ORM
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT {', '.join(fields)} FROM pools_pool")  # noqa: S608 - constant names
@@ -368,7 +375,8 @@ def _pool_row(record: PoolRecord, *, chain_id: int, protocol_id: int, seen_at: d
     tokens = split_symbol(record.symbol)
     return (
         record.pool_id, chain_id, protocol_id, record.symbol[:200], (record.pool_meta or "")[:200],
-        f"-{'-'.join(tokens)}-"[:400] if tokens else "", pool_kind(record), record.stablecoin,
+        f"-{'-'.join(tokens)}-"[:400] if tokens else "", tokens_signature(record), pool_kind(record),
+        record.stablecoin,
         _bool_il(record.il_risk), record.exposure or "", _dumps(sorted(record.derived)),
         _q(record.tvl_usd, Q_CENTS), _q(record.apy, Q_PCT), _q(record.apy_base, Q_PCT),
         _q(record.apy_reward, Q_PCT), _q(record.apy_mean_30d, Q_PCT), _q(record.apy_base_7d, Q_PCT),
@@ -387,7 +395,11 @@ def _sync_links(model, desired: dict[int, list[int]]) -> None:
     table = model._meta.db_table
     current: dict[int, dict[int, tuple[int, int]]] = defaultdict(dict)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT id, pool_id, token_id, position FROM {table}")  # noqa: S608 - model table name
+        sql = f"SELECT id, pool_id, token_id, position FROM {table}"  # noqa: S608 - model table name
+        if bulk.is_postgres() and len(desired) < 2000:  # a few pools: use the (pool, token) index
+            cursor.execute(sql + " WHERE pool_id = ANY(%s)", [list(desired)])
+        else:
+            cursor.execute(sql)
         for link_id, pool_id, token_id, position in cursor.fetchall():
             if pool_id in desired:
                 current[pool_id][token_id] = (link_id, position)
@@ -424,8 +436,10 @@ def pools_ingest(*, batch: PoolBatch, now: datetime | None = None, snapshots: bo
         timer.lap("prepare")
         keep, spikes = _spike_guard(records, batch, existing)
         result.spike_skipped, result.spike_pools = len(spikes), spikes[:MAX_SPIKE_POOLS_LISTED]
-        addresses = {r.pool_id: _addresses(r) for r in keep}
-        token_ids = _ensure_tokens(keep, chain_ids, addresses)
+        # Tokens and links only for new pools and pools whose token lists changed.
+        relink = [r for r in keep if r.pool_id not in existing or existing[r.pool_id][6] != tokens_signature(r)]
+        addresses = {r.pool_id: _addresses(r) for r in relink}
+        token_ids = _ensure_tokens(relink, chain_ids, addresses) if relink else {}
         timer.lap("tokens")
 
         rows, snapshot_days = [], {}
@@ -449,8 +463,9 @@ def pools_ingest(*, batch: PoolBatch, now: datetime | None = None, snapshots: bo
 
         for model, which in ((PoolUnderlyingToken, 0), (PoolRewardToken, 1)):
             desired = {ids[r.pool_id]: [token_ids[(chain_ids[r.chain], a)] for a in addresses[r.pool_id][which]]
-                       for r in keep}
-            _sync_links(model, desired)
+                       for r in relink}
+            if desired:
+                _sync_links(model, desired)
         timer.lap("links")
 
         if snapshots:
