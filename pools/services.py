@@ -51,7 +51,7 @@ from pools.models import (
     Token,
     TokenPrice,
 )
-from pools.risk import RiskInputs, score_pool
+from pools.risk import MIN_SIGMA_OBSERVATIONS, RiskInputs, score_pool
 from pools.sources import PoolBatch, PoolHistoryPoint, PoolKind, PoolRecord, SourceError, get_source
 from pools.sources.classify import FIAT_STABLES, split_symbol
 from pools.sources.stats import compute_apy_stats
@@ -538,14 +538,15 @@ def pool_snapshots_ingest(*, pool_id: int, points: Iterable[PoolHistoryPoint]) -
 # ----------------------------------------------------------------------------- statistics
 def pool_stats_refresh(*, as_of: date, pool_ids: Sequence[int] | None = None, window_days: int = 30) -> int:
     """Our own 30-day APY mean and sample σ from PoolSnapshot, for every pool (or
-    ``pool_ids``). The mean is stored only where the source gives none; σ always
-    (the source's ``sigma`` is another quantity, see pools.sources.stats).
+    ``pool_ids``). The mean is stored only where the source gives none; σ always,
+    once the window holds ``pools.risk.MIN_SIGMA_OBSERVATIONS`` (5) days (the
+    source's ``sigma`` is another quantity, see pools.sources.stats).
     Returns the number of pools whose statistics changed."""
     start = as_of - timedelta(days=window_days)
     stats: list[tuple[int, Decimal | None, Decimal | None]] = []
     if bulk.is_postgres():
         sql = (
-            "SELECT pool_id, AVG(apy), STDDEV_SAMP(apy) FROM pools_poolsnapshot "
+            "SELECT pool_id, AVG(apy), STDDEV_SAMP(apy), COUNT(apy) FROM pools_poolsnapshot "
             "WHERE day > %s AND day <= %s AND apy IS NOT NULL"
         )
         params: list[Any] = [start, as_of]
@@ -554,7 +555,8 @@ def pool_stats_refresh(*, as_of: date, pool_ids: Sequence[int] | None = None, wi
             params.append(list(pool_ids))
         with connection.cursor() as cursor:
             cursor.execute(sql + " GROUP BY pool_id", params)
-            stats = [(pid, _q(mean, Q_PCT), _q(sigma, Q_PCT)) for pid, mean, sigma in cursor.fetchall()]
+            stats = [(pid, _q(mean, Q_PCT), _q(sigma, Q_PCT) if n >= MIN_SIGMA_OBSERVATIONS else None)
+                     for pid, mean, sigma, n in cursor.fetchall()]
     else:
         qs = PoolSnapshot.objects.filter(day__gt=start, day__lte=as_of, apy__isnull=False)
         if pool_ids is not None:
@@ -564,7 +566,8 @@ def pool_stats_refresh(*, as_of: date, pool_ids: Sequence[int] | None = None, wi
             series[pid].append((day, apy))
         for pid, points in series.items():
             s = compute_apy_stats(points, as_of=as_of, window_days=window_days)
-            stats.append((pid, _q(s.mean_30d, Q_PCT), _q(s.sigma_30d, Q_PCT)))
+            sigma = s.sigma_30d if s.window_count >= MIN_SIGMA_OBSERVATIONS else None
+            stats.append((pid, _q(s.mean_30d, Q_PCT), _q(sigma, Q_PCT)))
     if not stats:
         return 0
     with transaction.atomic():

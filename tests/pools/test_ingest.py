@@ -195,18 +195,27 @@ def test_a_spike_skipped_pool_is_not_counted_as_missing(db, fullfields_records, 
 
 def test_our_own_30_day_mean_fills_in_when_the_source_has_none(db, dex_records, t0):
     records = dex_records[:12]
-    for i, apy in enumerate([Decimal(4), Decimal(6), Decimal(8)]):
-        pools_ingest(batch=make_batch(restamp(records, t0 + timedelta(days=i), apy=apy)))
-    pool_stats_refresh(as_of=(t0 + timedelta(days=2)).date())
+    for i, apy in enumerate([4, 8, 4, 8, 6]):
+        pools_ingest(batch=make_batch(restamp(records, t0 + timedelta(days=i), apy=Decimal(apy))))
+    pool_stats_refresh(as_of=(t0 + timedelta(days=4)).date())
     pool = Pool.objects.get(external_id=records[0].pool_id)
     assert pool.apy_mean_30d == Decimal(6)
     assert pool.apy_mean_30d_computed is True
     assert pool.apy_sigma_30d == Decimal(2)
     assert pool.history_start == t0.date()
     # the next refresh (no apyMean30d again) keeps our mean instead of blanking it
-    result = pools_ingest(batch=make_batch(restamp(records, t0 + timedelta(days=2), apy=Decimal(8))))
+    result = pools_ingest(batch=make_batch(restamp(records, t0 + timedelta(days=4), apy=Decimal(6))))
     assert result.updated == 0
     assert Pool.objects.get(pk=pool.pk).apy_mean_30d == Decimal(6)
+
+
+def test_sigma_waits_for_five_days_in_the_window(db, dex_records, t0):
+    records = dex_records[:12]
+    for i, apy in enumerate([4, 8, 4, 8]):
+        pools_ingest(batch=make_batch(restamp(records, t0 + timedelta(days=i), apy=Decimal(apy))))
+    pool_stats_refresh(as_of=(t0 + timedelta(days=3)).date())
+    pool = Pool.objects.get(external_id=records[0].pool_id)
+    assert (pool.apy_mean_30d, pool.apy_sigma_30d) == (Decimal(6), None)
 
 
 def test_the_sources_own_mean_wins_over_ours(ingested):
