@@ -178,6 +178,7 @@ class IngestResult:
     rejection_reasons: dict[str, int] = field(default_factory=dict)
     spike_pools: list[dict[str, str]] = field(default_factory=list)
     pool_ids: dict[str, int] = field(default_factory=dict)
+    changed_ids: list[int] = field(default_factory=list)  # created or updated pools
     timings: dict[str, float] = field(default_factory=dict)
 
     def counts(self) -> dict[str, Any]:
@@ -456,6 +457,7 @@ def pools_ingest(*, batch: PoolBatch, now: datetime | None = None, snapshots: bo
         ids = {ext: row[0] for ext, row in existing.items()}
         ids.update({ext: pool_id for pool_id, ext in changed})
         result.pool_ids = {r.pool_id: ids[r.pool_id] for r in keep}
+        result.changed_ids = [pool_id for pool_id, _ in changed]
         result.created = sum(1 for _, ext in changed if ext not in existing)
         result.updated = len(changed) - result.created
         result.unchanged = len(keep) - len(changed)
@@ -537,11 +539,17 @@ def pool_snapshots_ingest(*, pool_id: int, points: Iterable[PoolHistoryPoint]) -
 
 # ----------------------------------------------------------------------------- statistics
 def pool_stats_refresh(*, as_of: date, pool_ids: Sequence[int] | None = None, window_days: int = 30) -> int:
+    """See ``pool_stats_refresh_ids``; returns how many pools changed."""
+    return len(pool_stats_refresh_ids(as_of=as_of, pool_ids=pool_ids, window_days=window_days))
+
+
+def pool_stats_refresh_ids(*, as_of: date, pool_ids: Sequence[int] | None = None,
+                           window_days: int = 30) -> list[int]:
     """Our own 30-day APY mean and sample σ from PoolSnapshot, for every pool (or
     ``pool_ids``). The mean is stored only where the source gives none; σ always,
     once the window holds ``pools.risk.MIN_SIGMA_OBSERVATIONS`` (5) days (the
     source's ``sigma`` is another quantity, see pools.sources.stats).
-    Returns the number of pools whose statistics changed."""
+    Returns the ids of the pools whose statistics changed."""
     start = as_of - timedelta(days=window_days)
     stats: list[tuple[int, Decimal | None, Decimal | None]] = []
     if bulk.is_postgres():
@@ -569,7 +577,7 @@ def pool_stats_refresh(*, as_of: date, pool_ids: Sequence[int] | None = None, wi
             sigma = s.sigma_30d if s.window_count >= MIN_SIGMA_OBSERVATIONS else None
             stats.append((pid, _q(s.mean_30d, Q_PCT), _q(sigma, Q_PCT)))
     if not stats:
-        return 0
+        return []
     with transaction.atomic():
         changed = bulk.update_from(
             table=Pool._meta.db_table, key="id", columns=["id", "apy_mean_30d", "apy_sigma_30d"], rows=stats,
@@ -580,7 +588,7 @@ def pool_stats_refresh(*, as_of: date, pool_ids: Sequence[int] | None = None, wi
                 "apy_mean_30d_computed": "({T}.apy_mean_30d IS NULL OR {T}.apy_mean_30d_computed)",
             },
         )
-    return len(changed)
+    return [row[0] for row in changed]
 
 
 # ----------------------------------------------------------------------------- risk
@@ -675,6 +683,21 @@ def _skipped(kind: str, source: str) -> RefreshRun:
                                      finished_at=now, error="Another refresh of this kind was running.")
 
 
+RISK_FULL_DAY_KEY = "pools:risk-full-day"
+
+
+def _risk_after_refresh(*, changed_ids: set[int]) -> None:
+    """Rescore the pools this refresh changed; every pool once a day, because the
+    age-based factors (protocol age, audit age) move with the calendar. If the
+    cache forgets the day, the cost is one extra full pass."""
+    today = timezone.now().astimezone(UTC).date().isoformat()
+    if cache.get(RISK_FULL_DAY_KEY) != today:
+        pool_risk_refresh()
+        cache.set(RISK_FULL_DAY_KEY, today, 2 * 24 * 3600)
+    elif changed_ids:
+        pool_risk_refresh(pool_ids=sorted(changed_ids))
+
+
 def pools_refresh(*, source=None, use_lock: bool = True) -> RefreshRun:
     """Fetch the pool list and ingest it (see the module docstring).
 
@@ -697,9 +720,9 @@ def pools_refresh(*, source=None, use_lock: bool = True) -> RefreshRun:
             result = pools_ingest(batch=batch)
             timer = _Timer(result.timings)
             day = batch.fetched_at.astimezone(UTC).date()
-            pool_stats_refresh(as_of=day)
+            stats_changed = pool_stats_refresh_ids(as_of=day)
             timer.lap("stats")
-            pool_risk_refresh()
+            _risk_after_refresh(changed_ids={*result.changed_ids, *stats_changed})
             timer.lap("risk")
         except Exception as exc:
             _finish(run, RefreshRun.Status.FAILED, error=f"{type(exc).__name__}: {exc}"[:5000])

@@ -233,3 +233,25 @@ def test_refresh_pools_runs_on_a_real_worker_through_redis(real_worker):
     run = RefreshRun.objects.get(pk=payload["run_id"])
     assert (run.kind, run.created) == ("pools", 50)
     assert Pool.objects.count() == 50
+
+
+def test_later_refreshes_the_same_day_rescore_only_changed_pools(good_data):
+    changed_body = BODY.replace(b'"tvlUsd":815672271.0', b'"tvlUsd":815672272.0', 1)
+    assert changed_body != BODY
+    with patch("pools.services.pool_risk_refresh") as risk:
+        pools_refresh(source=llama_source(Transport(_good())))
+        risk.assert_not_called()  # nothing changed
+        pools_refresh(source=llama_source(Transport(json_response(changed_body))))
+    changed = Pool.objects.get(external_id="bc33d1ea-f566-40eb-b0a8-8d8dcf425f18")
+    risk.assert_called_once_with(pool_ids=[changed.pk])
+
+
+def test_the_first_refresh_of_a_day_rescores_every_pool(good_data):
+    from django.core.cache import cache
+
+    from pools.services import RISK_FULL_DAY_KEY
+
+    cache.set(RISK_FULL_DAY_KEY, "2000-01-01")
+    with patch("pools.services.pool_risk_refresh") as risk:
+        pools_refresh(source=llama_source(Transport(_good())))
+    risk.assert_called_once_with()
