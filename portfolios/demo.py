@@ -46,6 +46,7 @@ UNI_V2_USDC_WETH = "702fff16-4bfa-4c1f-8c02-e0ea0f5ecde6"
 PANCAKE_V3_USDC_WETH = "5db47459-bf1b-4bdb-b4d1-48f4dada055b"
 CURVE_3POOL = "25171c4c-1877-449a-9f88-45a9f153ee31"
 LAST_PRICE_DAY = date(2025, 9, 30)  # end of the bundled ETH series
+SNAPSHOTS_FROM = date(2024, 10, 1)  # the first transaction's day
 D = Decimal
 
 
@@ -140,7 +141,7 @@ def load(user) -> str:
     if missing:
         return f"skipped: bundled pools not loaded ({len(missing)} missing)"
     portfolio = _build(user)
-    first = date(2024, 10, 1)
+    first = SNAPSHOTS_FROM
     day = first
     while day <= LAST_PRICE_DAY:
         portfolio_snapshots_write(day=day, portfolio_ids=[portfolio.pk])

@@ -1,5 +1,6 @@
 """The demo portfolio: real bundled ETH prices, idempotent loading."""
 
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -30,12 +31,13 @@ def bundled_pools(chain):
     return weth
 
 
-def test_the_demo_loads_once_with_an_out_of_range_position(owner, bundled_pools):
+def test_the_demo_loads_once_with_an_out_of_range_position(owner, bundled_pools, monkeypatch):
+    monkeypatch.setattr(demo, "SNAPSHOTS_FROM", date(2025, 9, 1))  # a month of the daily history is enough here
     summary_text = demo.load(owner)
-    assert summary_text.startswith("Demo portfolio: 5 positions")
+    assert summary_text.startswith("Demo portfolio: 5 positions, 15 transactions, 30 daily snapshots")
     assert demo.load(owner) == "demo portfolio already loaded"
     portfolio = Portfolio.objects.get(owner=owner)
-    assert PortfolioSnapshot.objects.filter(portfolio=portfolio).count() == 365
+    assert PortfolioSnapshot.objects.filter(portfolio=portfolio).count() == 30
     bundled_pools.refresh_from_db()
     summary = portfolio_summary(portfolio=portfolio)
     by_name = {a.name: a for a in summary.positions}
