@@ -277,15 +277,22 @@ def _build(report: TaxReport, progress) -> Built:
     inputs = ReportInputs.of(report)
     label = inputs.tax_year
     total = max(report.leg_count, 1)
+    marks = {"start": started}
+
+    def lap(name: str) -> None:
+        marks[name] = clock.perf_counter()
+
     progress(2)
     ledger = tax_ledger_load(owner_id=report.owner_id, portfolio_id=report.portfolio_id, until=inputs.cutoff,
                              on_progress=lambda rows: progress(2 + 48 * rows // total))
     if inputs.hash(ledger.fingerprint) != report.inputs_hash:
         raise StaleInputs("Your transactions changed after this report was requested, so it was not built from "
                           "outdated data. Request it again to include the changes.")
+    lap("load")
     progress(50)
     settings = _settings_of(report)
     result = compute(ledger.transactions, settings, tax_year=label)
+    lap("engine")
     progress(65)
     totals = result.year(label)
     disposals = tax_exports.sorted_disposals(result.disposals_in(label))
@@ -296,6 +303,7 @@ def _build(report: TaxReport, progress) -> Built:
     position_labels = {str(k): v for k, v in tax_position_labels(position_ids=position_ids).items()}
     progress(70)
     holdings, holdings_totals = _holdings(result.lots_at_end_of(label), ledger, report, position_labels)
+    lap("rewards_holdings")
     first, last = tax_year_period(report.year, report.jurisdiction)
     summary = {
         "version": 1,
@@ -338,12 +346,18 @@ def _build(report: TaxReport, progress) -> Built:
                   tax_exports.income_csv(income, position_labels=position_labels,
                                          jurisdiction=report.jurisdiction)))
     progress(80)
+    lap("csv")
     owner = report.owner
     user_label = f"{owner.name} <{owner.email}>" if owner.name else owner.email
     summary["build_seconds"] = f"{clock.perf_counter() - started:.2f}"
     files.append(("pdf", f"{slug}-summary.pdf", "application/pdf",
                   tax_exports.summary_pdf(summary, disposals, user_label=user_label,
                                           generated_at=dj_timezone.now().astimezone(UTC))))
+    lap("pdf")
+    names = list(marks)
+    # A list, not an object: jsonb does not keep key order.
+    summary["timings"] = [[name, f"{marks[name] - marks[prev]:.2f}"]
+                          for prev, name in zip(names, names[1:], strict=False)]
     progress(95)
     return Built(summary, files, summary["counts"]["legs"])
 

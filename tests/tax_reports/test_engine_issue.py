@@ -1,0 +1,48 @@
+"""A failing example for the tax engine's owner (portfolios/tax/ is not ours to edit).
+
+Under the default "nontaxable" LP treatment an LP withdrawal re-denominates the
+receipt's lots into the returned token with ``piece * qty / out_qty`` at 50
+significant digits. Added to a holding of another magnitude, the store's
+``held`` total is rounded differently from the sum of its lots, so selling
+exactly what is held later finds the lots exhausted: ``IndexError: deque index
+out of range`` in ``FifoStore._pieces_from``. (On the 100k benchmark ledger HIFO
+and average cost fail the same way with ``list index out of range``, and LIFO
+with ``InsufficientHoldings`` for a shortfall of 1e-49 ETH-LP.) The tax report marks such a build failed with a generic
+message and logs the traceback. Not strict: it passes once the engine is fixed.
+"""
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal as D
+
+import pytest
+
+from portfolios.tax import LegIn, TaxSettings, TxIn, compute
+
+T0 = datetime(2024, 1, 1, tzinfo=UTC)
+
+
+def ledger() -> list[TxIn]:
+    def at(hours: int) -> datetime:
+        return T0 + timedelta(hours=hours)
+
+    return [
+        TxIn("b0", at(1), "buy", (LegIn("USD", D("-19.60")), LegIn("ETH", D("1.96"), D("19.60")))),
+        TxIn("b2", at(2), "buy", (LegIn("USD", D("-10.60")), LegIn("ETH", D("1.06"), D("10.60")))),
+        TxIn("d3", at(3), "lp_deposit", (LegIn("ETH", D("-1.69"), D("1.69")), LegIn("LP", D("1.69"), D("1.69")))),
+        TxIn("d4", at(4), "lp_deposit", (LegIn("ETH", D("-0.80"), D("0.80")), LegIn("LP", D("0.80"), D("0.80")))),
+        TxIn("w5", at(5), "lp_withdraw", (LegIn("LP", D("-2.49"), D("2.50")), LegIn("ETH", D("2.50"), D("2.50")))),
+        # 1.96 + 1.06 - 1.69 - 0.80 + 2.50 = 3.03 ETH held: sell all of it.
+        TxIn("s6", at(6), "sell", (LegIn("ETH", D("-3.03"), D("30")), LegIn("USD", D("30")))),
+    ]
+
+
+@pytest.mark.xfail(reason="engine: held total and lots drift apart after a nontaxable LP withdrawal", strict=False,
+                   raises=(IndexError,))
+def test_selling_everything_after_an_lp_round_trip_works():
+    report = compute(ledger(), TaxSettings(method="fifo", lp_treatment="nontaxable"))
+    assert report.year("2024").disposal_count >= 1
+
+
+def test_the_same_ledger_works_when_lp_moves_are_disposals():
+    report = compute(ledger(), TaxSettings(method="fifo", lp_treatment="disposal"))
+    assert report.year("2024").disposal_count >= 1
