@@ -16,6 +16,7 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -146,12 +147,18 @@ CELERY_TASK_TRACK_STARTED = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
-# Slow work (history backfills, tax reports, revaluations) on its own queue.
+# Slow work (history backfills, tax reports, bulk revaluations) on its own
+# queue so that it never delays the hourly refreshes. A worker consumes both
+# queues unless started with -Q (run a dedicated `-Q slow` worker to scale).
 CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_QUEUES = (Queue("default"), Queue("slow"))
 CELERY_TASK_ROUTES = {
     "pools.tasks.backfill_pool_history": {"queue": "slow"},
-    "portfolios.tasks.*tax*": {"queue": "slow"},
+    "portfolios.tax_tasks.*": {"queue": "slow"},
     "portfolios.tasks.revalue_all_portfolios": {"queue": "slow"},
+    "portfolios.tasks.revalue_portfolios": {"queue": "slow"},
+    "portfolios.tasks.snapshot_all_portfolios": {"queue": "slow"},
+    "portfolios.tasks.snapshot_portfolios": {"queue": "slow"},
 }
 DJANGO_CELERY_BEAT_TZ_AWARE = True
 
@@ -289,6 +296,7 @@ SPECTACULAR_SETTINGS = {
         "PoolKindEnum": "pools.models.Pool.Kind",
         "PositionKindEnum": "portfolios.models.Position.Kind",
         "TransactionKindEnum": "portfolios.models.Transaction.Kind",
+        "IncomeTypeEnum": "portfolios.models.Transaction.IncomeType",
     },
 }
 
