@@ -8,7 +8,7 @@ Variables (all optional unless noted; see README "Configuration"):
   DEBUG, SECRET_KEY (required when DEBUG is false), ALLOWED_HOSTS,
   CSRF_TRUSTED_ORIGINS, DATABASE_URL, CONN_MAX_AGE, REDIS_URL, EMAIL_URL,
   DEFAULT_FROM_EMAIL, SECURE_SSL_REDIRECT, SECURE_HSTS_SECONDS,
-  CELERY_TASK_ALWAYS_EAGER, POOL_SOURCE, LOG_LEVEL.
+  CELERY_TASK_ALWAYS_EAGER, POOL_SOURCE, POOL_* tuning, API_THROTTLE_*, LOG_LEVEL.
 """
 
 from pathlib import Path
@@ -304,6 +304,16 @@ SPECTACULAR_SETTINGS = {
 # Which pool data source the refresh uses: "bundled" (files shipped in the
 # repository; works offline) or "defillama" (the live API).
 POOL_SOURCE = env.str("POOL_SOURCE", default="bundled")
+# A pool missing from this many consecutive refreshes becomes inactive (never deleted).
+POOL_INACTIVE_AFTER_MISSES = env.int("POOL_INACTIVE_AFTER_MISSES", default=3)
+# Spike guard: skip a pool's update when TVL or APY moves more than this factor
+# against a value less than POOL_SPIKE_WINDOW_HOURS old.
+POOL_SPIKE_RATIO = env.int("POOL_SPIKE_RATIO", default=5)
+POOL_SPIKE_WINDOW_HOURS = env.int("POOL_SPIKE_WINDOW_HOURS", default=5)
+# Pages say the data is stale when the last good refresh is older than this.
+POOL_STALE_AFTER_HOURS = env.int("POOL_STALE_AFTER_HOURS", default=3)
+# refresh_prices also covers the tokens of active pools at least this large.
+POOL_PRICE_MIN_TVL_USD = env.int("POOL_PRICE_MIN_TVL_USD", default=10_000_000)
 SUPPORTED_FIAT = ["USD"]
 
 LOGGING = {
