@@ -125,7 +125,7 @@ else:
     }
 
 # --- Celery (config/celery.py reads every CELERY_* name) ---------------------
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_RESULT_BACKEND = REDIS_URL or "cache+memory://"
 # Unset REDIS_URL = embedded default: tasks run in the calling process.
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
@@ -322,4 +322,7 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # In process (no REDIS_URL) every task's success line would flood the
+    # console of `make run`; a worker keeps them.
+    "loggers": {"celery.app.trace": {"level": "WARNING" if not REDIS_URL else "INFO"}},
 }
