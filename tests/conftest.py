@@ -4,11 +4,30 @@ from django.core.cache import cache
 from tests.factories import UserFactory
 
 
+def clear_cache() -> None:
+    """Empty the Django cache without touching the Celery broker.
+
+    With REDIS_URL both live in one Redis database, and RedisCache.clear() is
+    FLUSHDB: it would also delete kombu's queue bindings, after which a
+    producer that already declared its queues publishes into the void (a
+    worker test then waits forever). So only our prefixed keys are deleted.
+    """
+    backend = cache._cache if hasattr(cache, "_cache") else None
+    if backend is not None and hasattr(backend, "get_client"):
+        client = backend.get_client(write=True)
+        prefix = cache.key_prefix or ""
+        keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+        if keys:
+            client.delete(*keys)
+    else:
+        cache.clear()
+
+
 @pytest.fixture(autouse=True)
 def _clear_cache():
     """Rate-limit counters and cached pages live in the cache (Redis in CI):
     every test starts from an empty one."""
-    cache.clear()
+    clear_cache()
     yield
 
 

@@ -4,12 +4,12 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from pools.models import Pool, PoolUnderlyingToken
+from tests.conftest import clear_cache
 from tests.pools.factories import (
     ChainFactory,
     PoolFactory,
@@ -35,7 +35,7 @@ def _pools(n: int) -> None:
 
 
 def _queries(client, url: str) -> int:
-    cache.clear()  # the API list is cached for a minute
+    clear_cache()  # the API list is cached for a minute
     with CaptureQueriesContext(connection) as ctx:
         assert client.get(url).status_code == 200
     return len(ctx.captured_queries)
