@@ -1,4 +1,9 @@
+from contextlib import contextmanager
+
+import celery.contrib.testing.tasks  # noqa: F401  (registers celery.ping for the ping check)
 import pytest
+from celery.contrib.testing.worker import start_worker
+from django.conf import settings as django_settings
 from django.core.cache import cache
 
 from tests.factories import UserFactory
@@ -63,3 +68,33 @@ def api_client():
 def owner_api(api_client, owner):
     api_client.force_authenticate(owner)
     return api_client
+
+
+@contextmanager
+def running_worker(queues: list[str] | None = None):
+    """A real Celery worker (solo pool, in a thread of this process) consuming
+    from Redis; tasks go through the broker, not eagerly, while it runs.
+    Tests using it need ``django_db(transaction=True)``: the worker's Django
+    fixup closes database connections."""
+    from config.celery import app
+
+    if not django_settings.REDIS_URL:
+        pytest.fail("worker tests need REDIS_URL pointing at a real Redis (make test sets it)")
+    app.conf.task_always_eager = False
+    # start_worker(queues=...) narrows the app's *global* consume set; put it
+    # back afterwards, or every later worker would ignore the default queue.
+    consume_from = app.amqp.queues._consume_from
+    try:
+        kwargs = {"queues": queues} if queues else {}
+        with start_worker(app, pool="solo", concurrency=1, perform_ping_check=not queues, loglevel="WARNING",
+                          shutdown_timeout=10, **kwargs) as worker:
+            yield worker
+    finally:
+        app.conf.task_always_eager = True
+        app.amqp.queues._consume_from = consume_from
+
+
+@pytest.fixture
+def real_worker():
+    with running_worker() as worker:
+        yield worker

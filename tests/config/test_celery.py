@@ -6,28 +6,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-import celery.contrib.testing.tasks  # noqa: F401  (registers celery.ping for the ping check)
 import pytest
-from celery.contrib.testing.worker import start_worker
 
 from config.celery import app
 from config.tasks import echo, heartbeat
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def real_worker(settings):
-    if not settings.REDIS_URL:
-        pytest.fail("worker tests need REDIS_URL pointing at a real Redis (make test sets it)")
-    app.conf.task_always_eager = False
-    try:
-        # Threads pool, one process; perform_ping_check makes sure it answers first.
-        with start_worker(app, pool="solo", concurrency=1, perform_ping_check=True, loglevel="WARNING",
-                          shutdown_timeout=10) as worker:
-            yield worker
-    finally:
-        app.conf.task_always_eager = True
 
 
 @pytest.mark.worker

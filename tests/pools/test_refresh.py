@@ -205,23 +205,6 @@ def test_the_cache_lock_used_on_sqlite_excludes_a_second_holder(db, monkeypatch)
 
 
 # --------------------------------------------------------------------------------------------- worker
-@pytest.fixture
-def real_worker(settings):
-    from celery.contrib.testing.worker import start_worker
-
-    from config.celery import app
-
-    if not settings.REDIS_URL:
-        pytest.fail("worker tests need REDIS_URL pointing at a real Redis")
-    app.conf.task_always_eager = False
-    try:
-        with start_worker(app, pool="solo", concurrency=1, perform_ping_check=False, loglevel="WARNING",
-                          shutdown_timeout=10) as worker:
-            yield worker
-    finally:
-        app.conf.task_always_eager = True
-
-
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
 def test_refresh_pools_runs_on_a_real_worker_through_redis(real_worker):

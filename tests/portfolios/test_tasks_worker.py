@@ -3,27 +3,11 @@
 import time
 from decimal import Decimal
 
-import celery.contrib.testing.tasks  # noqa: F401  (registers celery.ping for the ping check)
 import pytest
-from celery.contrib.testing.worker import start_worker
 
-from config.celery import app
 from portfolios.models import Portfolio
 from portfolios.services import LegInput, position_open
 from tests.portfolios.conftest import DEPOSIT_AT
-
-
-@pytest.fixture
-def real_worker(settings):
-    if not settings.REDIS_URL:
-        pytest.fail("worker tests need REDIS_URL pointing at a real Redis (make test sets it)")
-    app.conf.task_always_eager = False
-    try:
-        with start_worker(app, pool="solo", concurrency=1, perform_ping_check=True, loglevel="WARNING",
-                          shutdown_timeout=10) as worker:
-            yield worker
-    finally:
-        app.conf.task_always_eager = True
 
 
 @pytest.mark.worker

@@ -3,25 +3,17 @@
 import time
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 
-from config.celery import app
 from portfolios.models.tax import TaxReport
+from tests.conftest import running_worker
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def real_worker(settings):
-    if not settings.REDIS_URL:
-        pytest.fail("worker tests need REDIS_URL pointing at a real Redis (make test sets it)")
-    app.conf.task_always_eager = False
-    try:
-        with start_worker(app, pool="solo", concurrency=1, perform_ping_check=False, loglevel="WARNING",
-                          shutdown_timeout=10, queues=["slow"]) as worker:  # the task routes itself to "slow"
-            yield worker
-    finally:
-        app.conf.task_always_eager = True
+def real_worker():
+    with running_worker(queues=["slow"]) as worker:  # the task routes itself to "slow"
+        yield worker
 
 
 def test_a_real_worker_builds_a_requested_report(real_worker, owner, ledger):
