@@ -54,3 +54,17 @@ def test_healthz_reports_a_missing_worker_as_degraded(client, settings, as_deplo
     body = response.json()
     assert body["status"] == "degraded"
     assert body["checks"]["worker"]["ok"] is False
+
+
+def test_api_docs_allow_inline_styles_only_there(client):
+    docs = client.get("/api/docs/")
+    home = client.get("/")
+    assert "'unsafe-inline'" in docs["Content-Security-Policy"]
+    assert "'unsafe-inline'" not in home["Content-Security-Policy"]
+    assert "script-src 'self'" in home["Content-Security-Policy"]
+
+
+def test_favicon_ico_redirects_to_the_packaged_icon(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 302
+    assert response["Location"] == "/static/img/favicon.svg"
