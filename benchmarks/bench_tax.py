@@ -1,6 +1,7 @@
 """Benchmark the tax engine on a seeded 100,000-transaction ledger, against rp2.
 
     .venv/bin/python -m benchmarks.bench_tax [--transactions 100000] [--seed 11] [--repeat 3] [--skip-rp2]
+        [--lp-treatment disposal|nontaxable] [--methods fifo,hifo]
 
 The ledger (``benchmarks.tax_crosscheck.generate_ledger``) spans 2021-01 to
 2025-06 over six assets: buys, sells, swaps, rewards, gas-only fees, fiat and
@@ -8,9 +9,13 @@ token fees, own-wallet transfers, single-asset LP moves.
 
 Timed: ``compute(ledger, settings, tax_year="2024")`` - a year's report, which
 must process the whole history up to the end of 2024 (about 90% of the
-ledger) - for FIFO and HIFO, best of ``--repeat`` runs (time.perf_counter, in
+ledger) - for FIFO and HIFO (``--methods``), best of ``--repeat`` runs (time.perf_counter, in
 this process, ledger already built; target < 2 s on a 2-core machine).  Also
-timed once: every year of the ledger.
+timed once: every year of the ledger.  ``--methods`` picks other methods
+(``lifo``, ``average``; ``uk`` runs the UK rules on tax year 2024/25 with the
+ledger's USD amounts).  LP moves are disposals by default, as rp2 sees them;
+``--lp-treatment nontaxable`` (the engine's default) carries the cost basis
+through them instead, re-denominating lots on every withdrawal.
 
 rp2 runs in a subprocess (see tax_crosscheck); its time is measured inside
 that process around rp2's own work: building its transaction sets plus
@@ -56,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--year", default="2024")
     parser.add_argument("--skip-rp2", action="store_true")
     parser.add_argument("--rp2-methods", default="fifo,hifo")
+    parser.add_argument("--lp-treatment", default="disposal", choices=["disposal", "nontaxable"])
+    parser.add_argument("--methods", default="fifo,hifo")
     args = parser.parse_args(argv)
 
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
@@ -67,15 +74,18 @@ def main(argv: list[str] | None = None) -> int:
         f"{len(ASSETS)} assets (+2 LP tokens); generated in {time.perf_counter() - started:.2f} s"
     )
     ours_all: dict[str, tuple[float, float]] = {}
-    for method in ("fifo", "hifo"):
-        settings = TaxSettings(method=method, lp_treatment="disposal")
+    print(f"LP treatment: {args.lp_treatment}")
+    for method in [m for m in args.methods.split(",") if m]:
+        uk = method == "uk"
+        settings = TaxSettings(method=method, jurisdiction="uk" if uk else "us", lp_treatment=args.lp_treatment)
+        year = f"{args.year}/{(int(args.year) + 1) % 100:02d}" if uk else args.year
         seconds, cpu, report = best_of(
-            args.repeat, lambda settings=settings: compute(ledger, settings, tax_year=args.year)
+            args.repeat, lambda settings=settings, year=year: compute(ledger, settings, tax_year=year)
         )
-        totals = report.year(args.year)
+        totals = report.year(year)
         verdict = "OK" if seconds < 2 else "SLOW"
         print(
-            f"engine {method.upper()} {args.year} report: {seconds:.3f} s wall, {cpu:.3f} s CPU, best of "
+            f"engine {method.upper()} {year} report: {seconds:.3f} s wall, {cpu:.3f} s CPU, best of "
             f"{args.repeat} [{verdict} < 2 s]  ({totals.disposal_count} disposal rows, gain {cents(totals.gain)}, "
             f"income {cents(totals.income_total)})"
         )
@@ -85,7 +95,9 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.skip_rp2:
         return 0
-    for method in [m for m in args.rp2_methods.split(",") if m]:
+    if args.lp_treatment != "disposal":
+        print("note: rp2 sees the LP moves as trades (lp_treatment 'disposal'); the ratios are only indicative")
+    for method in [m for m in args.rp2_methods.split(",") if m and m in ours_all]:
         try:
             result = run_rp2(ledger, method)
         except RuntimeError as exc:  # rp2 failed: report it instead of a number

@@ -58,7 +58,8 @@ airdrop, mining, other)
         No gain or loss.  The cost basis of what goes in moves to what comes
         out (the LP or staking receipt token).  One asset out and one in (e.g.
         ETH -> stETH): each source lot keeps its acquisition date and cost and
-        is re-denominated into the new token (holding period carries over).
+        is re-denominated into the new token (holding period carries over;
+        the new lots add up exactly to the quantity received - see Rounding).
         Several assets (ETH + USDC -> UNI-V2): the total basis is shared among
         the incoming tokens by fiat value and they start a new holding period
         on the transaction date (a simplification: short term is the stricter
@@ -126,9 +127,22 @@ raise :class:`InvalidTransaction`.
 
 Rounding
 ========
-All arithmetic runs at 50 significant digits in a private decimal context
-(independent of whatever a caller set globally); nothing is rounded inside the
-engine.  Fiat is quantized to cents (ROUND_HALF_UP) only for presentation, in
+Quantities are exact.  They are only added, subtracted and compared, always
+without rounding (an unbounded-precision context, ``qadd``/``qsub``), so for
+every asset the running total held is exactly the sum of its lots: selling
+everything held always works, and selling even 1e-40 more is an
+:class:`InsufficientHoldings` with that exact shortfall (there is no
+tolerance).  The one division, re-denominating lots when a non-taxable move
+returns a different quantity (2.49 LP -> 2.50 ETH), is :func:`rescale`: each
+lot's share is rounded *down* to 1e-24 (or to the receipt leg's own last
+digit if finer) and the last lot gets the exact remainder, so the new lots add
+up exactly to the quantity received; a share below 1e-24 passes its cost on
+to the next lot.  A move that returns the same quantity keeps the lots as they
+are.
+
+Money (proceeds, cost, fees) runs at 50 significant digits in a private
+decimal context (independent of whatever a caller set globally); it is not
+rounded otherwise inside the engine.  Fiat is quantized to cents (ROUND_HALF_UP) only for presentation, in
 :mod:`portfolios.tax.reports`; year totals are sums of full-precision values
 quantized once, so they are right to the cent (a column of individually
 rounded rows may differ from the rounded total by a few cents, as on any
@@ -144,7 +158,19 @@ from collections import defaultdict, deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from decimal import ROUND_HALF_EVEN, Decimal, FloatOperation, localcontext
+from decimal import (
+    MAX_EMAX,
+    MAX_PREC,
+    MIN_EMIN,
+    ROUND_HALF_EVEN,
+    Context,
+    Decimal,
+    DivisionByZero,
+    FloatOperation,
+    InvalidOperation,
+    Overflow,
+    localcontext,
+)
 
 from .years import (
     JURISDICTIONS,
@@ -158,6 +184,54 @@ from .years import (
 ZERO = Decimal(0)
 ONE = Decimal(1)
 PRECISION = 50
+# Quantities re-denominated pro rata (a non-taxable LP/staking move whose
+# receipt quantity differs from what went in) are cut to this exponent - far
+# finer than any token's smallest unit (1e-18) - or to the receipt leg's own
+# exponent when that is finer; the last piece takes the exact remainder.
+RESCALE_EXPONENT = -24
+
+# Quantities are only ever added, subtracted and compared (the one division,
+# re-denomination, goes through ``rescale``), so they are kept exact: this
+# context never rounds (its precision is unbounded) and is used for every
+# running quantity total, so a store's ``held`` is always exactly the sum of
+# its lots and a "sell everything" always finds exactly what it asks for.
+_EXACT = Context(
+    prec=MAX_PREC,
+    Emax=MAX_EMAX,
+    Emin=MIN_EMIN,
+    rounding=ROUND_HALF_EVEN,
+    traps=[InvalidOperation, DivisionByZero, Overflow, FloatOperation],
+)
+qadd = _EXACT.add
+qsub = _EXACT.subtract
+
+
+def rescale(quantities: list[Decimal], total: Decimal, target: Decimal) -> list[Decimal]:
+    """Re-denominate pieces: ``quantities`` (positive, summing exactly to
+    ``total``) become quantities summing **exactly** to ``target``.
+
+    Each piece but the last is ``q * target / total`` rounded *down* (exactly,
+    in integer arithmetic) to ``10**min(RESCALE_EXPONENT, exponent of
+    target)``; the last piece takes the remainder.  Rounding down keeps every
+    earlier share at or below its exact value, so the remainder is at least the
+    last piece's exact share: always > 0.  An earlier piece may come out 0 (a
+    share below the quantum); the caller must carry its cost to another piece.
+    """
+    if len(quantities) == 1:
+        return [target]
+    exponent = min(RESCALE_EXPONENT, target.as_tuple().exponent)
+    scale = -exponent
+    divide_int = _EXACT.divide_int
+    out = []
+    used = ZERO
+    for q in quantities[:-1]:
+        units = divide_int(_EXACT.multiply(q, target).scaleb(scale, _EXACT), total)
+        part = units.scaleb(exponent, _EXACT)
+        out.append(part)
+        used = qadd(used, part)
+    out.append(qsub(target, used))
+    return out
+
 
 KINDS = frozenset(
     {
@@ -217,7 +291,7 @@ class InsufficientHoldings(TaxEngineError):
         self.asset = asset
         self.requested = requested
         self.available = available
-        self.shortfall = requested - available
+        self.shortfall = qsub(requested, available)
         super().__init__(
             f"transaction {ref}: cannot dispose of {_plain(requested)} {asset}: only {_plain(available)} held, "
             f"shortfall {_plain(self.shortfall)} {asset}{' (' + detail + ')' if detail else ''}"
@@ -526,7 +600,7 @@ class Normalizer:
                 else:
                     v = self._value(tx, leg, "(a fee paid in a token is a disposal of it)")
                     fee_value += v
-                    fee_tokens.append((asset, -q, v))
+                    fee_tokens.append((asset, q.copy_negate(), v))
                 continue
             if is_fiat:
                 v = abs(q) if asset == home else self._value(tx, leg, "(foreign fiat)")
@@ -559,9 +633,9 @@ class Normalizer:
             ops = []
             transit = self.in_transit
             for leg in t_out:
-                q = -leg.quantity
+                q = leg.quantity.copy_negate()
                 ops.append((OP_CHECK, leg.asset, q))
-                transit[leg.asset] = transit.get(leg.asset, ZERO) + q
+                transit[leg.asset] = qadd(transit.get(leg.asset, ZERO), q)
             if fee_value:
                 ops.append((OP_UNALLOCATED_FEE, fee_value))
         elif kind == "transfer_in":
@@ -583,7 +657,7 @@ class Normalizer:
             return [(OP_ACQUIRE, leg.asset, leg.quantity, fiat_out + fee_value, None, None)]
         if n_out == 1 and n_in == 0 and has_fiat_in and not has_fiat_out:  # token -> fiat
             leg = t_out[0]
-            return [(OP_DISPOSE, leg.asset, -leg.quantity, fiat_in - fee_value, fee_value)]
+            return [(OP_DISPOSE, leg.asset, leg.quantity.copy_negate(), fiat_in - fee_value, fee_value)]
         if n_out == 1 and n_in == 1 and not has_fiat_in and not has_fiat_out:  # token -> token
             out_leg = t_out[0]
             in_leg = t_in[0]
@@ -591,7 +665,7 @@ class Normalizer:
             if value is None:
                 value = self._value(tx, out_leg, "(nothing else prices this swap)")
             return [
-                (OP_DISPOSE, out_leg.asset, -out_leg.quantity, value - fee_value, fee_value),
+                (OP_DISPOSE, out_leg.asset, out_leg.quantity.copy_negate(), value - fee_value, fee_value),
                 (OP_ACQUIRE, in_leg.asset, in_leg.quantity, value, None, None),
             ]
         if not t_out and not t_in:
@@ -615,7 +689,7 @@ class Normalizer:
             parts = _allocate(proceeds, weights)
             fees = _allocate(fee_value, weights) if fee_value else None
             for i, leg in enumerate(t_out):
-                ops.append((OP_DISPOSE, leg.asset, -leg.quantity, parts[i], fees[i] if fees else ZERO))
+                ops.append((OP_DISPOSE, leg.asset, leg.quantity.copy_negate(), parts[i], fees[i] if fees else ZERO))
         if t_in:
             cost = basis - fiat_in + (ZERO if t_out else fee_value)
             weights = self._weights(tx, t_in, "(to share cost between several assets)")
@@ -656,12 +730,12 @@ class Normalizer:
             pending = transit.get(leg.asset, ZERO)
             matched = q if q <= pending else pending
             if matched:
-                left = pending - matched
+                left = qsub(pending, matched)
                 if left:
                     transit[leg.asset] = left
                 else:
                     del transit[leg.asset]
-            rest = q - matched
+            rest = qsub(q, matched)
             if rest:
                 value = self._value(tx, leg, "(a transfer_in without a matching transfer_out is an acquisition)")
                 unmatched.append((leg, rest, value * rest / q))
@@ -677,7 +751,7 @@ class Normalizer:
         ops: list[tuple] = []
         if t_out and t_in:
             for leg in t_out:
-                ops.append((OP_MOVE_OUT, leg.asset, -leg.quantity, 0))
+                ops.append((OP_MOVE_OUT, leg.asset, leg.quantity.copy_negate(), 0))
             weights = self._weights(tx, t_in, "(to share the carried cost basis between several tokens)")
             total_weight = sum(weights, ZERO)
             if len(weights) == 1:
@@ -700,11 +774,11 @@ class Normalizer:
                 weights = [ONE] * len(t_out)
             fees = _allocate(fee_value, weights) if fee_value else None
             for i, leg in enumerate(t_out):
-                q = -leg.quantity
+                q = leg.quantity.copy_negate()
                 synthetic = self.synthetic(leg.asset, tx)
                 ops.append((OP_MOVE_OUT, leg.asset, q, i))
                 ops.append((OP_MOVE_IN, synthetic, q, i, ONE, fees[i] if fees else ZERO, True, True))
-                self.escrow[synthetic] = self.escrow.get(synthetic, ZERO) + q
+                self.escrow[synthetic] = qadd(self.escrow.get(synthetic, ZERO), q)
             return ops
         if t_in:  # one-sided withdrawal
             weights = [leg.fiat_value if leg.fiat_value is not None else ONE for leg in t_in]
@@ -717,10 +791,10 @@ class Normalizer:
                 available = self.escrow.get(synthetic, ZERO)
                 matched = q if q <= available else available
                 fee = fees[i] if fees else ZERO
-                rest = q - matched
+                rest = qsub(q, matched)
                 fee_rest = fee * rest / q if rest else ZERO
                 if matched:
-                    self.escrow[synthetic] = available - matched
+                    self.escrow[synthetic] = qsub(available, matched)
                     ops.append((OP_MOVE_OUT, synthetic, matched, i))
                     ops.append((OP_MOVE_IN, leg.asset, matched, i, ONE, fee - fee_rest, True, True))
                 if rest:
@@ -741,12 +815,12 @@ class Normalizer:
             values = [self._value(tx, leg, "(lp_treatment='disposal' disposes at market value)") for leg in t_out]
             fees = _allocate(fee_value, values) if fee_value else None
             for i, leg in enumerate(t_out):
-                q = -leg.quantity
+                q = leg.quantity.copy_negate()
                 fee = fees[i] if fees else ZERO
                 synthetic = self.synthetic(leg.asset, tx)
                 ops.append((OP_DISPOSE, leg.asset, q, values[i] - fee, fee))
                 ops.append((OP_ACQUIRE, synthetic, q, values[i], None, None))
-                self.escrow[synthetic] = self.escrow.get(synthetic, ZERO) + q
+                self.escrow[synthetic] = qadd(self.escrow.get(synthetic, ZERO), q)
             return ops
         if t_in:
             values = [self._value(tx, leg, "(lp_treatment='disposal' acquires at market value)") for leg in t_in]
@@ -757,11 +831,11 @@ class Normalizer:
                 available = self.escrow.get(synthetic, ZERO)
                 matched = q if q <= available else available
                 if matched:
-                    self.escrow[synthetic] = available - matched
+                    self.escrow[synthetic] = qsub(available, matched)
                     disposals.append((synthetic, matched, value * matched / q))
                 if matched < q:
                     self.warnings.append(
-                        f"transaction {tx.ref}: {_plain(q - matched)} {leg.asset} returned beyond the "
+                        f"transaction {tx.ref}: {_plain(qsub(q, matched))} {leg.asset} returned beyond the "
                         f"{_plain(matched)} held in {synthetic}; treated as an acquisition at its fiat value"
                     )
             if disposals:
@@ -785,6 +859,21 @@ class Normalizer:
 # A lot / piece is a list [qty, cost, acquired_at, acquired_date, long_after, ref]
 # where long_after is the anniversary date: disposals strictly after it are
 # long term.
+#
+# Every quantity operation goes through ``qadd`` / ``qsub`` (exact), so for
+# each asset ``held`` is exactly the sum of the lots (layers) in the store:
+# the ``qty > held`` check made before every ``take`` is the whole solvency
+# test, and a ``take`` of up to ``held`` always finds enough lots.
+
+
+class LotsOutOfStep(RuntimeError):
+    """An internal invariant broke: a store's lots add up to less than its
+    ``held`` total.  Never expected (quantities are exact); raised instead of a
+    bare ``IndexError`` so that a bug cannot pass for an oversell or crash
+    somewhere obscure."""
+
+    def __init__(self, asset: str, missing: Decimal):
+        super().__init__(f"tax engine bug: the {asset} lots ran out {_plain(missing)} {asset} short of the held total")
 
 
 class _Store:
@@ -795,13 +884,51 @@ class _Store:
         raise NotImplementedError
 
     def take(self, asset: str, qty: Decimal) -> list[list]:
+        """Remove ``qty`` (the caller checked ``qty <= held``); the pieces'
+        quantities add up exactly to ``qty``."""
         pieces = self._pieces_from(asset, qty)
-        held = self.held[asset] - qty
+        held = qsub(self.held[asset], qty)
         if held:
             self.held[asset] = held
         else:
             del self.held[asset]
         return pieces
+
+
+def _take_lots(lots: list | deque, asset: str, qty: Decimal, pick, drop) -> list[list]:
+    """Consume lots in the order ``pick`` gives (``pick(lots)`` is the next lot,
+    ``drop(lots)`` removes it); the last one touched may be split."""
+    pieces = []
+    remaining = qty
+    try:
+        while remaining:
+            lot = pick(lots)
+            lot_qty = lot[0]
+            if lot_qty <= remaining:
+                drop(lots)
+                pieces.append(lot)
+                remaining = qsub(remaining, lot_qty)
+            else:
+                cost = lot[1] * remaining / lot_qty
+                pieces.append([remaining, cost, lot[2], lot[3], lot[4], lot[5]])
+                lot[0] = qsub(lot_qty, remaining)
+                lot[1] -= cost
+                break
+    except IndexError:
+        raise LotsOutOfStep(asset, remaining) from None
+    return pieces
+
+
+def _first(lots):
+    return lots[0]
+
+
+def _last(lots):
+    return lots[-1]
+
+
+def _heap_top(heap):
+    return heap[0][2]
 
 
 class FifoStore(_Store):
@@ -811,26 +938,10 @@ class FifoStore(_Store):
 
     def add(self, asset, qty, cost, acquired_at, acquired_date, long_after, ref):
         self.lots[asset].append([qty, cost, acquired_at, acquired_date, long_after, ref])
-        self.held[asset] = self.held.get(asset, ZERO) + qty
+        self.held[asset] = qadd(self.held.get(asset, ZERO), qty)
 
     def _pieces_from(self, asset, qty):
-        lots = self.lots[asset]
-        pieces = []
-        remaining = qty
-        while remaining:
-            lot = lots[0]
-            lot_qty = lot[0]
-            if lot_qty <= remaining:
-                lots.popleft()
-                pieces.append(lot)
-                remaining -= lot_qty
-            else:
-                cost = lot[1] * remaining / lot_qty
-                pieces.append([remaining, cost, lot[2], lot[3], lot[4], lot[5]])
-                lot[0] = lot_qty - remaining
-                lot[1] -= cost
-                break
-        return pieces
+        return _take_lots(self.lots[asset], asset, qty, _first, deque.popleft)
 
     def snapshot(self) -> list[Lot]:
         return [
@@ -842,23 +953,7 @@ class FifoStore(_Store):
 
 class LifoStore(FifoStore):
     def _pieces_from(self, asset, qty):
-        lots = self.lots[asset]
-        pieces = []
-        remaining = qty
-        while remaining:
-            lot = lots[-1]
-            lot_qty = lot[0]
-            if lot_qty <= remaining:
-                lots.pop()
-                pieces.append(lot)
-                remaining -= lot_qty
-            else:
-                cost = lot[1] * remaining / lot_qty
-                pieces.append([remaining, cost, lot[2], lot[3], lot[4], lot[5]])
-                lot[0] = lot_qty - remaining
-                lot[1] -= cost
-                break
-        return pieces
+        return _take_lots(self.lots[asset], asset, qty, _last, deque.pop)
 
 
 class HifoStore(_Store):
@@ -874,26 +969,10 @@ class HifoStore(_Store):
         heapq.heappush(
             self.heaps[asset], (-(cost / qty), self.seq, [qty, cost, acquired_at, acquired_date, long_after, ref])
         )
-        self.held[asset] = self.held.get(asset, ZERO) + qty
+        self.held[asset] = qadd(self.held.get(asset, ZERO), qty)
 
     def _pieces_from(self, asset, qty):
-        heap = self.heaps[asset]
-        pieces = []
-        remaining = qty
-        while remaining:
-            lot = heap[0][2]
-            lot_qty = lot[0]
-            if lot_qty <= remaining:
-                heapq.heappop(heap)
-                pieces.append(lot)
-                remaining -= lot_qty
-            else:
-                cost = lot[1] * remaining / lot_qty
-                pieces.append([remaining, cost, lot[2], lot[3], lot[4], lot[5]])
-                lot[0] = lot_qty - remaining
-                lot[1] -= cost
-                break
-        return pieces
+        return _take_lots(self.heaps[asset], asset, qty, _heap_top, heapq.heappop)
 
     def snapshot(self) -> list[Lot]:
         out = []
@@ -916,7 +995,7 @@ class AverageStore(_Store):
     def add(self, asset, qty, cost, acquired_at, acquired_date, long_after, ref):
         self.seq += 1
         heapq.heappush(self.layers[asset], (acquired_at, self.seq, [qty, acquired_at, acquired_date, long_after]))
-        self.held[asset] = self.held.get(asset, ZERO) + qty
+        self.held[asset] = qadd(self.held.get(asset, ZERO), qty)
         self.cost[asset] = self.cost.get(asset, ZERO) + cost
 
     def _pieces_from(self, asset, qty):
@@ -928,18 +1007,21 @@ class AverageStore(_Store):
         pieces = []
         remaining = qty
         used = ZERO
-        while remaining:
-            layer = heap[0][2]
-            layer_qty = layer[0]
-            take = layer_qty if layer_qty <= remaining else remaining
-            if take == layer_qty:
-                heapq.heappop(heap)
-            else:
-                layer[0] = layer_qty - take
-            remaining -= take
-            cost = total_cost - used if not remaining else total_cost * take / qty
-            used += cost
-            pieces.append([take, cost, layer[1], layer[2], layer[3], ""])
+        try:
+            while remaining:
+                layer = heap[0][2]
+                layer_qty = layer[0]
+                take = layer_qty if layer_qty <= remaining else remaining
+                if take == layer_qty:
+                    heapq.heappop(heap)
+                else:
+                    layer[0] = qsub(layer_qty, take)
+                remaining = qsub(remaining, take)
+                cost = total_cost - used if not remaining else total_cost * take / qty
+                used += cost
+                pieces.append([take, cost, layer[1], layer[2], layer[3], ""])
+        except IndexError:
+            raise LotsOutOfStep(asset, remaining) from None
         return pieces
 
     def snapshot(self) -> list[Lot]:
@@ -1103,25 +1185,13 @@ def _run_lots(txs: list[TxIn], settings: TaxSettings, wanted: str | None) -> Tax
                     carry[slot] = [pieces, qty, sum((p[1] for p in pieces), ZERO), ZERO]
                 else:  # several assets into one position
                     moved[0] = moved[0] + pieces
-                    moved[1] += qty
+                    moved[1] = qadd(moved[1], qty)
                     moved[2] += sum((p[1] for p in pieces), ZERO)
             elif code == OP_MOVE_IN:
                 _, asset, qty, slot, share, fee_add, preserve, last = op
                 pieces, out_qty, total, used = carry[slot]
                 if preserve:
-                    n = len(pieces)
-                    used_q = used_f = ZERO
-                    for i, piece in enumerate(pieces):
-                        if i == n - 1:
-                            nq = qty - used_q
-                            nf = fee_add - used_f
-                        else:
-                            nq = piece[0] * qty / out_qty
-                            nf = fee_add * piece[0] / out_qty if fee_add else ZERO
-                            used_q += nq
-                            used_f += nf
-                        if nq > 0:
-                            add(asset, nq, piece[1] + nf, piece[2], piece[3], piece[4], piece[5])
+                    _redenominate(add, asset, pieces, out_qty, qty, fee_add)
                 else:
                     part = total - used if last else total * share
                     carry[slot][3] = used + part
@@ -1146,6 +1216,40 @@ def _run_lots(txs: list[TxIn], settings: TaxSettings, wanted: str | None) -> Tax
     return build_report(settings, disposals, income, unallocated, lots_at_year_end, normalizer, wanted, years_seen)
 
 
+def _redenominate(add, asset: str, pieces: list[list], out_qty: Decimal, qty: Decimal, fee_add: Decimal) -> None:
+    """Non-taxable move of one asset into another: the ``pieces`` taken out
+    (``out_qty`` in all) become lots of ``qty`` of ``asset``, each keeping its
+    cost and dates, the new quantities summing exactly to ``qty`` (see
+    :func:`rescale`); ``fee_add`` is shared pro rata, the last piece taking the
+    remainder.  A piece whose share rounds to nothing (below 1e-24) hands its
+    cost on to the next piece, so no cost is lost either."""
+    if qty == out_qty:
+        quantities = [piece[0] for piece in pieces]  # same quantity: the lots move unchanged
+    else:
+        quantities = rescale([piece[0] for piece in pieces], out_qty, qty)
+    last = len(pieces) - 1
+    used_f = ZERO
+    carried = ZERO
+    for i, piece in enumerate(pieces):
+        cost = piece[1]
+        if fee_add:
+            if i == last:
+                cost += fee_add - used_f
+            else:
+                nf = fee_add * piece[0] / out_qty
+                used_f += nf
+                cost += nf
+        if carried:
+            cost += carried
+            carried = ZERO
+        nq = quantities[i]
+        if nq:
+            add(asset, nq, cost, piece[2], piece[3], piece[4], piece[5])
+        else:
+            carried = cost
+    # the last piece is never empty (rescale rounds earlier shares down), so nothing is left in ``carried``
+
+
 def _record_average(disposals, pieces, asset, qty, proceeds, fee, day, moment, ref, year, with_term):
     """Average cost: at most one record per holding-period term, acquired 'various'."""
     groups: dict[str | None, list] = {}
@@ -1155,7 +1259,7 @@ def _record_average(disposals, pieces, asset, qty, proceeds, fee, day, moment, r
         if group is None:
             groups[term] = [piece[0], piece[1]]
         else:
-            group[0] += piece[0]
+            group[0] = qadd(group[0], piece[0])
             group[1] += piece[1]
     items = list(groups.items())
     used_p = used_f = ZERO

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-from .engine import ZERO, Disposal, IncomeEvent, Lot, TaxReport, YearTotals
+from .engine import ZERO, Disposal, IncomeEvent, Lot, TaxReport, YearTotals, qadd
 from .years import local_date, month_of
 
 CENT = Decimal("0.01")
@@ -146,7 +146,7 @@ def rewards_summary(
         if group is None:
             groups[key] = [event.quantity, event.fair_market_value, 1]
         else:
-            group[0] += event.quantity
+            group[0] = qadd(group[0], event.quantity)  # exact, whatever the caller's context
             group[1] += event.fair_market_value
             group[2] += 1
     rows = []

@@ -24,7 +24,9 @@ second, chronological pass can price every disposal when it happens: the pool
 part of a day's disposal is taken from the pool as it stands at that moment
 (a pool's average cost only changes when something is added, so this is the
 statutory answer).  Everything is linear in the number of transactions apart
-from sorting days.
+from sorting days.  Quantities (day totals, the matching plan, pools and
+holdings) are added and subtracted exactly (``engine.qadd``/``qsub``), so a
+pool and the holdings never drift apart by a rounding residue.
 
 One disposal record is produced per (token, day, rule, matched acquisition
 day), like HMRC's worked computations; its ``tx_ref`` lists the day's
@@ -70,6 +72,8 @@ from .engine import (
     TxIn,
     _Clock,
     build_report,
+    qadd,
+    qsub,
 )
 from .years import tax_year_bounds
 
@@ -101,8 +105,8 @@ def _plan(acquired: dict, disposed: dict):
             matched = a_qty if a_qty <= d_qty else d_qty
             if matched:
                 same_day[key] = matched
-            a_left = a_qty - matched
-            d_left = d_qty - matched
+            a_left = qsub(a_qty, matched)
+            d_left = qsub(d_qty, matched)
             if a_left:
                 earliest = day - window
                 while pending and pending[0][0] < earliest:
@@ -112,8 +116,8 @@ def _plan(acquired: dict, disposed: dict):
                         break
                     take = a_left if a_left <= item[1] else item[1]
                     thirty_day[(asset, item[0])].append((day, take))
-                    item[1] -= take
-                    a_left -= take
+                    item[1] = qsub(item[1], take)
+                    a_left = qsub(a_left, take)
                 while pending and not pending[0][1]:
                     pending.popleft()
             if a_qty:
@@ -147,14 +151,14 @@ def run_uk(txs: list[TxIn], settings: TaxSettings, wanted: str | None) -> TaxRep
                 if item is None:
                     acquired[(op[1], day)] = [op[2], op[3]]
                 else:
-                    item[0] += op[2]
+                    item[0] = qadd(item[0], op[2])
                     item[1] += op[3]
             elif code == OP_DISPOSE:
                 item = disposed.get((op[1], day))
                 if item is None:
                     disposed[(op[1], day)] = [op[2], op[3], op[4], [tx.ref], tx.occurred_at]
                 else:
-                    item[0] += op[2]
+                    item[0] = qadd(item[0], op[2])
                     item[1] += op[3]
                     item[2] += op[4]
                     if item[3][-1] != tx.ref:
@@ -182,7 +186,7 @@ def run_uk(txs: list[TxIn], settings: TaxSettings, wanted: str | None) -> TaxRep
         )
 
     def pool_add(asset: str, qty, cost) -> None:
-        pool_qty[asset] = pool_qty.get(asset, ZERO) + qty
+        pool_qty[asset] = qadd(pool_qty.get(asset, ZERO), qty)
         pool_cost[asset] = pool_cost.get(asset, ZERO) + cost
 
     def pool_take(asset: str, qty, ref: str, detail: str):
@@ -191,7 +195,7 @@ def run_uk(txs: list[TxIn], settings: TaxSettings, wanted: str | None) -> TaxRep
             raise InsufficientHoldings(ref, asset, qty, available, detail)
         total = pool_cost[asset]
         cost = total if qty == available else total * qty / available
-        pool_qty[asset] = available - qty
+        pool_qty[asset] = qsub(available, qty)
         pool_cost[asset] = total - cost
         return cost
 
@@ -208,11 +212,11 @@ def run_uk(txs: list[TxIn], settings: TaxSettings, wanted: str | None) -> TaxRep
         if matched:
             a_qty, a_cost = acquired[key]
             parts.append((SAME_DAY, matched, a_cost if matched == a_qty else a_cost * matched / a_qty, day))
-        rest = qty - (matched or ZERO)
+        rest = qsub(qty, matched or ZERO)
         for acq_day, take in thirty_day.get(key, ()):
             a_qty, a_cost = acquired[(asset, acq_day)]
             parts.append((BED_AND_BREAKFAST, take, a_cost if take == a_qty else a_cost * take / a_qty, acq_day))
-            rest -= take
+            rest = qsub(rest, take)
         if rest:
             cost = pool_take(
                 asset,
@@ -257,13 +261,13 @@ def run_uk(txs: list[TxIn], settings: TaxSettings, wanted: str | None) -> TaxRep
             if code == OP_DISPOSE:
                 _, asset, qty, _, _ = op
                 check(asset, qty, ref)
-                holdings[asset] = holdings[asset] - qty
+                holdings[asset] = qsub(holdings[asset], qty)
                 if (asset, day) not in settled_days:
                     settled_days.add((asset, day))
                     settle(asset, day, year, ref, record)
             elif code == OP_ACQUIRE:
                 _, asset, qty, _, income_type, fmv = op
-                holdings[asset] = holdings.get(asset, ZERO) + qty
+                holdings[asset] = qadd(holdings.get(asset, ZERO), qty)
                 key = (asset, day)
                 if key not in pooled_days:
                     pooled_days.add(key)
@@ -278,7 +282,7 @@ def run_uk(txs: list[TxIn], settings: TaxSettings, wanted: str | None) -> TaxRep
             elif code == OP_MOVE_OUT:
                 _, asset, qty, slot = op
                 check(asset, qty, ref, f"moving it into {tx.kind}")
-                holdings[asset] = holdings[asset] - qty
+                holdings[asset] = qsub(holdings[asset], qty)
                 cost = pool_take(
                     asset, qty, ref, "the Section 104 pool is short: tokens are reserved for a same-day match"
                 )
@@ -292,7 +296,7 @@ def run_uk(txs: list[TxIn], settings: TaxSettings, wanted: str | None) -> TaxRep
                 moved = carry[slot]
                 part = moved[0] - moved[1] if last else moved[0] * share
                 moved[1] += part
-                holdings[asset] = holdings.get(asset, ZERO) + qty
+                holdings[asset] = qadd(holdings.get(asset, ZERO), qty)
                 pool_add(asset, qty, part + fee_add)
             elif code == OP_CHECK:
                 check(op[1], op[2], ref, "transfer_out")
