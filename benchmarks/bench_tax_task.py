@@ -131,8 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--year", type=int, default=2024)
     parser.add_argument("--method", default="fifo")
-    # "disposal" as in benchmarks/bench_tax.py: under "nontaxable" the engine currently fails on this ledger
-    # (an IndexError in the lot stores after LP withdrawals - see docs/tax.md, "Known engine issue").
+    # "disposal" by default, as in benchmarks/bench_tax.py; "nontaxable" (the users' default) works too.
     parser.add_argument("--lp-treatment", default="disposal", choices=["nontaxable", "disposal"])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--reseed", action="store_true")

@@ -27,7 +27,7 @@ import time as clock
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal
 from functools import partial
 
 from django.conf import settings as django_settings
@@ -404,10 +404,13 @@ def _asset_label(asset: str, position_labels: dict[str, str]) -> tuple[str, str,
 
 def _holdings(lots, ledger: Ledger, report: TaxReport, position_labels: dict[str, str]):
     per_asset: dict[str, list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])
+    # Sums in an unrounded context: lot quantities can carry more than the
+    # default context's 28 significant digits (the engine keeps them exact).
+    exact = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN)
     for lot in lots:
         if lot.quantity:
-            per_asset[lot.asset][0] += lot.quantity
-            per_asset[lot.asset][1] += lot.cost_basis
+            per_asset[lot.asset][0] = exact.add(per_asset[lot.asset][0], lot.quantity)
+            per_asset[lot.asset][1] = exact.add(per_asset[lot.asset][1], lot.cost_basis)
     described = {asset: _asset_label(asset, position_labels) for asset in per_asset}
     token_ids = sorted({ledger.asset_tokens[base] for _, base, receipt in described.values()
                         if not receipt and base in ledger.asset_tokens})

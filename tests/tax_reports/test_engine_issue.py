@@ -1,14 +1,10 @@
-"""A failing example for the tax engine's owner (portfolios/tax/ is not ours to edit).
+"""Regression: selling everything after a "nontaxable" LP round trip.
 
-Under the default "nontaxable" LP treatment an LP withdrawal re-denominates the
-receipt's lots into the returned token with ``piece * qty / out_qty`` at 50
-significant digits. Added to a holding of another magnitude, the store's
-``held`` total is rounded differently from the sum of its lots, so selling
-exactly what is held later finds the lots exhausted: ``IndexError: deque index
-out of range`` in ``FifoStore._pieces_from``. (On the 100k benchmark ledger HIFO
-and average cost fail the same way with ``list index out of range``, and LIFO
-with ``InsufficientHoldings`` for a shortfall of 1e-49 ETH-LP.) The tax report marks such a build failed with a generic
-message and logs the traceback. Not strict: it passes once the engine is fixed.
+An LP withdrawal re-denominates the receipt's lots into the returned token.
+The engine once did that at 50 significant digits, so its running ``held``
+total drifted from the sum of its lots and selling exactly what was held
+raised ``IndexError`` (FIFO, HIFO, average) or a 1e-49 shortfall (LIFO).
+Quantities are now exact; this is the six-transaction ledger that showed it.
 """
 
 from datetime import UTC, datetime, timedelta
