@@ -41,7 +41,14 @@ single token
 Figures (``PositionAnalytics``):
 
 * ``deposited`` - value at deposit of every tranche; ``withdrawn`` - fiat value
-  of everything withdrawn.
+  of everything withdrawn. For a concentrated range a tranche is what the
+  range *took*: like Uniswap v3's mint, the liquidity is the largest the
+  deposited amounts allow at the deposit price, the limiting token goes in
+  whole, the other only as far as that liquidity needs. The rest
+  (``unused``: quantity and value at deposit per token) is not part of the
+  position - not in ``deposited``, the HODL value, the IL or the PnL - and a
+  warning says so (the user's wallet kept it, or the deposit was typed with
+  amounts the range could not take).
 * ``value_now`` - remaining share of the tranches under the model at today's
   prices **plus** the fees estimated for it; or, when the user overrode the
   amounts (``PositionAmountOverride``), those amounts at today's prices
@@ -73,6 +80,13 @@ Figures (``PositionAnalytics``):
   ``realised_apy`` - the yield alone: (fees + rewards) / value_hodl annualised
   the same way; compare with ``advertised_apy`` (mean pool APY while held).
 
+Prices (the selectors decide, :func:`stablecoin_price` is the rule): a token
+flagged as a stablecoin whose latest price is older than ``PEG_MAX_AGE`` (7
+days) before the valuation, or that has none, is valued at its assumed peg of
+1.00 USD instead of a stale quote; such assets are listed in
+``PositionData.pegged`` (prices now) / ``pegged_at`` (prices at a deposit or
+withdrawal), and the analytics name them in ``assumed_peg`` and a warning.
+
 Limits (said plainly): open positions' fees are estimated from the pool's
 published base APY, which is pool-wide and says nothing about the user's own
 share of the volume; a concentrated position earns fees only while in range,
@@ -88,7 +102,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
-from decimal import Context, Decimal, InvalidOperation, localcontext
+from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation, localcontext
 from functools import lru_cache
 
 from pools import amm
@@ -96,6 +110,7 @@ from pools.yields import annualise_return, period_days
 
 __all__ = [
     "DEFAULT_STABLESWAP_A",
+    "PEG_MAX_AGE",
     "AllocationSlice",
     "Holding",
     "LegData",
@@ -106,6 +121,7 @@ __all__ = [
     "SeriesPoint",
     "TokenFigure",
     "TxData",
+    "UnusedDeposit",
     "YieldStats",
     "analyse_position",
     "choose_model",
@@ -114,6 +130,7 @@ __all__ = [
     "position_value_series",
     "prices_needed",
     "replace_extra_prices",
+    "stablecoin_price",
     "summarise_portfolio",
     "weights_from_meta",
     "yield_windows",
@@ -125,6 +142,12 @@ ONE = Decimal(1)
 HUNDRED = Decimal(100)
 YEAR = Decimal(365)
 DEFAULT_STABLESWAP_A = Decimal(100)
+#: A stablecoin with no price newer than this before the valuation is valued at its peg.
+PEG_MAX_AGE = timedelta(days=7)
+STABLECOIN_PEG = ONE
+#: Amounts a range leaves out below this share of the deposited amount are rounding, not a remainder.
+_FIT_TOLERANCE = Decimal("1e-20")
+_UNUSED_REPORTED = Decimal("0.005")  # USD at deposit: what rounds to a cent is worth telling
 
 DEPOSIT_KINDS = frozenset({"lp_deposit", "stake"})
 WITHDRAW_KINDS = frozenset({"lp_withdraw", "unstake"})
@@ -138,6 +161,32 @@ def lp_asset(position_id: int) -> str:
 
 def is_synthetic(asset: str) -> bool:
     return asset.startswith("LP#") or "@" in asset
+
+
+def stablecoin_price(price: Decimal | None, priced_at: datetime | None, as_of: datetime) -> tuple[Decimal, bool]:
+    """The price to value a stablecoin with at ``as_of``: its own when it is at most
+    ``PEG_MAX_AGE`` old, else the assumed peg (1.00 USD). ``(price, pegged)``.
+
+    A years-old quote is no better than the peg and says nothing about a de-peg
+    today; the caller reports ``pegged`` so the user knows the value is assumed."""
+    if price is not None and priced_at is not None and priced_at >= as_of - PEG_MAX_AGE:
+        return price, False
+    return STABLECOIN_PEG, True
+
+
+def _fmt_qty(value: Decimal) -> str:
+    """A quantity for sentences, as the pages print it (``portfolio_format.qty``)."""
+    magnitude = abs(value)
+    places = 2 if magnitude >= 1000 else 6 if magnitude >= 1 else 10
+    text = f"{magnitude.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP):,.{places}f}"
+    text = text.rstrip("0").rstrip(".") if "." in text else text
+    if text in ("0", ""):
+        text = f"{magnitude:.3g}"
+    return ("-" if value < 0 else "") + text
+
+
+def _fmt_usd(value: Decimal) -> str:
+    return f"${value.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):,.2f}"
 
 
 # --------------------------------------------------------------------------- inputs
@@ -209,6 +258,9 @@ class PositionData:
     overrides: Mapping[str, Decimal] = field(default_factory=dict)  # asset -> quantity now (user's)
     # Prices at a transaction for model tokens its legs do not price: (tx id, asset) -> price.
     extra_prices: Mapping[tuple[int, str], Decimal] = field(default_factory=dict)
+    # Stablecoins valued at their assumed peg (no recent price): in prices_now, and in extra_prices.
+    pegged: frozenset[str] = frozenset()
+    pegged_at: frozenset[tuple[int, str]] = frozenset()
 
 
 # --------------------------------------------------------------------------- outputs
@@ -221,6 +273,15 @@ class TokenFigure:
     now: Decimal  # quantity now (model or override)
     price_now: Decimal | None
     value_now: Decimal | None
+
+
+@dataclass(frozen=True, slots=True)
+class UnusedDeposit:
+    """Part of a concentrated deposit the range could not take at the deposit price."""
+
+    asset: str
+    quantity: Decimal
+    value_at_deposit: Decimal
 
 
 @dataclass(frozen=True)
@@ -265,6 +326,15 @@ class PositionAnalytics:
     warnings: tuple[str, ...] = ()
     chain: str = ""
     protocol: str = ""
+    # Quantities that went into the position over all its deposits (for a range: what it took).
+    deposited_amounts: Mapping[str, Decimal] = field(default_factory=dict)
+    unused: tuple[UnusedDeposit, ...] = ()  # what a range did not take (see the module docstring)
+    assumed_peg: tuple[str, ...] = ()  # stablecoins valued at 1.00 USD for want of a recent price
+
+    @property
+    def unused_value(self) -> Decimal:
+        """Value at deposit of what the range did not take."""
+        return sum((u.value_at_deposit for u in self.unused), ZERO)
 
     @property
     def income(self) -> Decimal:
@@ -285,6 +355,7 @@ class Holding:
     quantity: Decimal
     price_now: Decimal | None
     value_now: Decimal | None
+    assumed_peg: bool = False  # a stablecoin valued at 1.00 USD for want of a recent price
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,6 +386,7 @@ class PortfolioSummary:
     warnings: tuple[str, ...] = ()
     portfolio_id: int | None = None
     name: str = ""
+    assumed_peg: tuple[str, ...] = ()  # assets valued at their peg (open positions and holdings)
 
 
 @dataclass(frozen=True, slots=True)
@@ -396,6 +468,9 @@ class _Tranche:
 @dataclass
 class _State:
     tranches: list[_Tranche] = field(default_factory=list)
+    # Concentrated deposits: what the range did not take, per asset (quantity, value at deposit).
+    unused_qty: dict[str, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
+    unused_value: dict[str, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
     units: Decimal = ZERO
     deposited: Decimal = ZERO
     withdrawn: Decimal = ZERO
@@ -417,6 +492,38 @@ def _price_at(tx: TxData, asset: str, extra: Mapping[tuple[int, str], Decimal]) 
         if leg.asset == asset and leg.unit_price is not None:
             return leg.unit_price
     return extra.get((tx.id, asset))
+
+
+def _fit_range(order: Sequence[str], amounts: Mapping[str, Decimal], prices: Mapping[str, Decimal | None],
+               lower: Decimal | None, upper: Decimal | None) -> dict[str, Decimal] | None:
+    """The amounts of a concentrated deposit its range takes at the deposit price,
+    as Uniswap v3's mint does: the largest liquidity the amounts allow
+    (``getLiquidityForAmounts``), then the amounts that liquidity holds - the
+    limiting token whole, the other in part. Keyed like ``amounts`` (a token
+    outside the pair's two takes nothing). None when it cannot be worked out
+    (a price or the range missing, no liquidity): the tranche is then left as
+    deposited and valued as ``pools.amm`` can."""
+    if len(order) != 2 or lower is None or upper is None or not 0 < lower < upper:
+        return None
+    p0, p1 = prices.get(order[0]), prices.get(order[1])
+    a0, a1 = amounts.get(order[0], ZERO), amounts.get(order[1], ZERO)
+    if p0 is None or p1 is None or p0 <= 0 or p1 <= 0 or (a0 <= 0 and a1 <= 0):
+        return None
+    with localcontext(_CTX):
+        try:
+            price = p0 / p1
+            liquidity = amm.position_liquidity(price, lower, upper, a0, a1)
+            if liquidity <= 0:
+                return None
+            u0, u1 = amm.position_amounts(price, lower, upper, liquidity)
+        except amm.InvalidParameter:
+            return None
+        taken = {}
+        for asset, total, used in ((order[0], a0, u0), (order[1], a1, u1)):
+            used = min(used, total)
+            # The limiting token comes back from the liquidity within 1e-45 or so: it went in whole.
+            taken[asset] = total if total - used <= total * _FIT_TOLERANCE else used
+    return {a: taken.get(a, ZERO) for a in amounts}
 
 
 def _value_tranche(model: str, params: dict, order: Sequence[str], tranche: _Tranche,
@@ -490,6 +597,7 @@ def _replay(p: PositionData, order: Sequence[str], model: str, params: dict,
                 state.costs += leg.fiat_value or ZERO
         if tx.kind in DEPOSIT_KINDS:
             amounts: dict[str, Decimal] = {}
+            fiat: dict[str, Decimal] = {}
             cost = ZERO
             for leg in tx.legs:
                 if leg.is_fee:
@@ -498,10 +606,25 @@ def _replay(p: PositionData, order: Sequence[str], model: str, params: dict,
                     state.units += leg.quantity
                 elif leg.quantity < 0 and not is_synthetic(leg.asset):
                     amounts[leg.asset] = amounts.get(leg.asset, ZERO) - leg.quantity
+                    fiat[leg.asset] = fiat.get(leg.asset, ZERO) + (leg.fiat_value or ZERO)
                     cost += leg.fiat_value or ZERO
             if not amounts:
                 continue
             prices = {a: _price_at(tx, a, p.extra_prices) for a in set(order) | set(amounts)}
+            taken = _fit_range(order, amounts, prices, p.range_lower, p.range_upper) if model == "concentrated" \
+                else None
+            if taken is not None:
+                # What the range leaves out is not in the position: its share of the legs'
+                # value comes off the tranche's cost (so off deposited, HODL and PnL).
+                with localcontext(_CTX):
+                    for asset, total in amounts.items():
+                        left = total - taken[asset]
+                        if left > 0:
+                            value = fiat[asset] * left / total
+                            state.unused_qty[asset] += left
+                            state.unused_value[asset] += value
+                            cost -= value
+                amounts = taken
             state.tranches.append(_Tranche(tx.id, tx.occurred_at, amounts, prices, cost))
             state.deposited += cost
         elif tx.kind in WITHDRAW_KINDS:
@@ -756,6 +879,33 @@ def analyse_position(p: PositionData, *, as_of: datetime,
                     warnings.append(f"Out of range: the position holds only {side} and earns no fees until the "
                                     "price returns to the range.")
 
+        # ---- what a range did not take; stablecoins at their peg ----------------------------
+        # A remainder worth less than half a cent is left out of the figures like any
+        # other, but not reported (unless its value is unknown).
+        unused = tuple(UnusedDeposit(a, state.unused_qty[a], state.unused_value[a])
+                       for a in sorted(state.unused_qty)
+                       if state.unused_value[a] >= _UNUSED_REPORTED or not state.unused_value[a])
+        for u in unused:
+            worth = f" (worth {_fmt_usd(u.value_at_deposit)} then)" if u.value_at_deposit else ""
+            warnings.append(f"{_fmt_qty(u.quantity)} {u.asset} of your deposit did not fit your range at the "
+                            f"deposit price and was not counted as in the pool{worth}: the deposited value, "
+                            "the HODL value, impermanent loss and profit leave it out.")
+        priced_now = set(state.rewards_qty)
+        if is_open:
+            priced_now.update(order, p.overrides)
+        assumed_peg = tuple(sorted(a for a in p.pegged if a in priced_now))
+        for a in assumed_peg:
+            warnings.append(f"No {a} price from the last {PEG_MAX_AGE.days} days: {a} is valued at "
+                            f"{_fmt_usd(STABLECOIN_PEG)}, its assumed peg.")
+        moments = {tx.id: tx.occurred_at for tx in p.transactions if tx.occurred_at <= as_of}
+        for tx_id, a in sorted(k for k in p.pegged_at if k[0] in moments):
+            warnings.append(f"No {a} price within {PEG_MAX_AGE.days} days of {moments[tx_id]:%Y-%m-%d}: {a} is "
+                            f"valued at {_fmt_usd(STABLECOIN_PEG)} (its assumed peg) for that transaction.")
+        deposited_amounts: dict[str, Decimal] = defaultdict(Decimal)
+        for tranche in state.tranches:
+            for a, qty in tranche.amounts.items():
+                deposited_amounts[a] += qty
+
         tokens = []
         for a in dict.fromkeys(list(order) + list(amounts_now)):
             price = p.prices_now.get(a)
@@ -775,6 +925,7 @@ def analyse_position(p: PositionData, *, as_of: datetime,
             advertised_apy=advertised, overridden=overridden, in_range=in_range, range_status=status,
             current_price=current, distance_to_lower=to_lower, distance_to_upper=to_upper,
             warnings=tuple(warnings), chain=pool.chain if pool else "", protocol=pool.protocol if pool else "",
+            deposited_amounts=dict(deposited_amounts), unused=unused, assumed_peg=assumed_peg,
         )
 
 
@@ -820,11 +971,11 @@ def position_value_series(p: PositionData, daily_prices: Mapping[date, Mapping[s
 # --------------------------------------------------------------------------- portfolio
 
 
-def holdings_from_transactions(transactions: Iterable[TxData], prices_now: Mapping[str, Decimal | None]
-                               ) -> list[Holding]:
+def holdings_from_transactions(transactions: Iterable[TxData], prices_now: Mapping[str, Decimal | None],
+                               pegged: frozenset[str] = frozenset()) -> list[Holding]:
     """Loose holdings: net quantity of each asset over transactions not attached to a
     position; positive balances only (a negative one means the history is incomplete),
-    fiat and synthetic assets excluded."""
+    fiat and synthetic assets excluded. ``pegged``: stablecoins priced at their assumed peg."""
     totals: dict[str, Decimal] = defaultdict(Decimal)
     for tx in transactions:
         if tx.position_id is not None:
@@ -840,7 +991,7 @@ def holdings_from_transactions(transactions: Iterable[TxData], prices_now: Mappi
             if qty <= 0:
                 continue
             price = prices_now.get(asset)
-            out.append(Holding(asset, qty, price, None if price is None else qty * price))
+            out.append(Holding(asset, qty, price, None if price is None else qty * price, asset in pegged))
     return out
 
 
@@ -861,6 +1012,12 @@ def _slices(values: Mapping[str, Decimal], total: Decimal) -> tuple[AllocationSl
         return tuple(AllocationSlice(k, v, (v / total) if total else ZERO) for k, v in items)
 
 
+def _peg_warning(assets: Iterable[str]) -> str:
+    names = sorted(assets)
+    return (f"{', '.join(names)}: no price from the last {PEG_MAX_AGE.days} days, so "
+            f"{'it is' if len(names) == 1 else 'each is'} valued at {_fmt_usd(STABLECOIN_PEG)} (assumed peg).")
+
+
 def summarise_portfolio(positions: Sequence[PositionAnalytics], holdings: Sequence[Holding], *,
                         as_of: datetime, income_ytd: Decimal, portfolio_id: int | None = None,
                         name: str = "") -> PortfolioSummary:
@@ -875,6 +1032,7 @@ def summarise_portfolio(positions: Sequence[PositionAnalytics], holdings: Sequen
     by_kind: dict[str, Decimal] = defaultdict(Decimal)
     value = deposited = pnl = il = fees = rewards = costs = ZERO
     warnings: list[str] = []
+    pegged: set[str] = set()
     open_count = 0
     with localcontext(_CTX):
         for a in positions:
@@ -885,6 +1043,7 @@ def summarise_portfolio(positions: Sequence[PositionAnalytics], holdings: Sequen
             costs += a.costs
             if not a.is_open:
                 continue
+            pegged.update(a.assumed_peg)
             open_count += 1
             deposited += a.remaining_cost
             if a.value_now is None:
@@ -903,17 +1062,21 @@ def summarise_portfolio(positions: Sequence[PositionAnalytics], holdings: Sequen
             if h.value_now is None:
                 warnings.append(f"{h.asset}: no current price, not counted in the value.")
                 continue
+            if h.assumed_peg:
+                pegged.add(h.asset)
             value += h.value_now
             by_chain["Wallet"] += h.value_now
             by_protocol["Wallet"] += h.value_now
             by_kind["wallet"] += h.value_now
             by_asset[h.asset] += h.value_now
+        if pegged:
+            warnings.append(_peg_warning(pegged))
         return PortfolioSummary(
             as_of=as_of, value=value, deposited=deposited, pnl=pnl, il=il, fees=fees, rewards=rewards, costs=costs,
             income_ytd=income_ytd, positions=tuple(positions), holdings=tuple(holdings),
             by_chain=_slices(by_chain, value), by_protocol=_slices(by_protocol, value),
             by_asset=_slices(by_asset, value), by_kind=_slices(by_kind, value), open_positions=open_count,
-            warnings=tuple(warnings), portfolio_id=portfolio_id, name=name,
+            warnings=tuple(warnings), portfolio_id=portfolio_id, name=name, assumed_peg=tuple(sorted(pegged)),
         )
 
 
@@ -923,7 +1086,11 @@ def combine_summaries(summaries: Sequence[PortfolioSummary], *, as_of: datetime)
     holdings = tuple(h for s in summaries for h in s.holdings)
     income = sum((s.income_ytd for s in summaries), ZERO)
     combined = summarise_portfolio(positions, holdings, as_of=as_of, income_ytd=income, name="All portfolios")
-    return replace(combined, warnings=tuple(w for s in summaries for w in s.warnings))
+    own_peg = {_peg_warning(s.assumed_peg) for s in summaries if s.assumed_peg}
+    warnings = [w for s in summaries for w in s.warnings if w not in own_peg]
+    if combined.assumed_peg:  # one sentence for every portfolio's pegged assets
+        warnings.append(_peg_warning(combined.assumed_peg))
+    return replace(combined, warnings=tuple(warnings))
 
 
 def replace_extra_prices(p: PositionData, prices: Mapping[tuple[int, str], Decimal]) -> PositionData:

@@ -14,14 +14,16 @@ bundled stablecoin series stop in 2022, so USDC/USDT legs are entered at $1):
   reward claims.
 * A closed Uniswap V2 position (2024-11-01 to 2025-02-03) with its realised
   impermanent loss and fees.
-* A loose ETH buy, plus daily value snapshots so the history chart has data.
+* A loose ETH buy, plus daily value snapshots so the history chart has data
+  (a year of them, written by one ``portfolio_snapshots_backfill``: one batch of
+  reads and one upsert, the same rows as writing the days one by one).
 
 Idempotent: a user who already has the demo portfolio is left alone.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from django.db import transaction
@@ -32,7 +34,7 @@ from portfolios.services import (
     LegInput,
     portfolio_create,
     portfolio_revalue,
-    portfolio_snapshots_write,
+    portfolio_snapshots_backfill,
     position_claim_rewards,
     position_holdings,
     position_open,
@@ -142,10 +144,7 @@ def load(user) -> str:
         return f"skipped: bundled pools not loaded ({len(missing)} missing)"
     portfolio = _build(user)
     first = SNAPSHOTS_FROM
-    day = first
-    while day <= LAST_PRICE_DAY:
-        portfolio_snapshots_write(day=day, portfolio_ids=[portfolio.pk])
-        day += timedelta(days=1)
+    portfolio_snapshots_backfill(first=first, last=LAST_PRICE_DAY, portfolio_ids=[portfolio.pk])
     portfolio_revalue(portfolio_ids=[portfolio.pk])
     portfolio.refresh_from_db()
     return (f"{NAME}: {portfolio.positions.count()} positions, {portfolio.transactions.count()} transactions, "

@@ -193,11 +193,7 @@ class _Tokens:
     def get(self, symbol: str) -> Token | None:
         key = symbol.upper()
         if key not in self._cache:
-            token = token_for_symbol(symbol=key)
-            if token is None:
-                token = (Token.objects.filter(price_symbol__iexact=key)
-                         .order_by("-is_tracked", "-last_price_at", "id").first())
-            self._cache[key] = token
+            self._cache[key] = token_for_symbol(symbol=key)  # "ETH" also finds WETH
         return self._cache[key]
 
 

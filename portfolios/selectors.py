@@ -18,21 +18,30 @@ in a constant number of queries, whatever the number of positions:
 8. past prices of every token (one read, only for a valuation in the past,
    e.g. the daily snapshot) - otherwise ``Token.last_price_usd`` from (5).
 
-and hands plain dataclasses to the pure ``portfolios.analytics``.
+and hands plain dataclasses to the pure ``portfolios.analytics``. Reads 1-5 are
+``_read``; ``_at`` builds the input at any moment up to the read's end without a
+query, so ``portfolio_summaries_at_closes`` values many day closes from one read
+(plus one read of the stored prices in between). A stablecoin whose price at the
+valuation is more than ``analytics.PEG_MAX_AGE`` old is valued at its peg
+(``analytics.stablecoin_price``), and the analytics say so.
+
+The pages' small reads live here too (``position_tokens``, ``stale_tokens``,
+``position_amount_overrides``, ``portfolios_value_history``, ``token_for_symbol``):
+views read nothing themselves.
 """
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.db import connection
-from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -124,6 +133,59 @@ def portfolio_value_history(*, portfolio: Portfolio, since: date | None = None) 
     return query.order_by("day")
 
 
+@dataclass(frozen=True, slots=True)
+class HistoryPoint:
+    day: date
+    value: Decimal
+    deposited: Decimal
+
+
+def portfolios_value_history(*, portfolios: Sequence[Portfolio], since: date | None = None) -> list[HistoryPoint]:
+    """The daily snapshots of several portfolios summed by day, oldest first: one
+    query (``GROUP BY day``; index portfolios_snapshot_portfolio_day_uniq), whatever
+    the number of portfolios. A day sums the portfolios that have a snapshot then."""
+    query = PortfolioSnapshot.objects.filter(portfolio_id__in=[p.pk for p in portfolios])
+    if since is not None:
+        query = query.filter(day__gte=since)
+    rows = query.order_by().values("day").annotate(v=Sum("value"), d=Sum("deposited")).order_by("day")
+    return [HistoryPoint(r["day"], an.to_decimal(r["v"]), an.to_decimal(r["d"])) for r in rows]
+
+
+# --------------------------------------------------------------------------- small reads of a position
+
+
+def position_tokens(*, position: Position) -> list[Token]:
+    """Tokens the position holds or held: its pool's underlying tokens (in pool order)
+    then the other tokens of its legs (by symbol). The choices of the add / remove /
+    override forms."""
+    from pools.selectors import pool_tokens
+
+    in_legs = Leg.objects.filter(transaction__position=position, token__isnull=False).values("token_id")
+    tokens = list(Token.objects.filter(pk__in=in_legs).select_related("chain").order_by("symbol", "id"))
+    if position.pool_id:
+        underlying, _ = pool_tokens(pool=position.pool)
+        tokens = underlying + [t for t in tokens if t not in underlying]
+    return tokens
+
+
+def position_amount_overrides(*, position: Position) -> dict[int, Decimal]:
+    """The user's own current amounts of a position: token id -> quantity."""
+    return dict(PositionAmountOverride.objects.filter(position=position).values_list("token_id", "quantity"))
+
+
+def stale_tokens(*, portfolios: Sequence[Portfolio], older_than: timedelta, limit: int = 20) -> list[Token]:
+    """Tokens of open positions and loose transactions of these portfolios whose latest
+    price is older than ``older_than`` (or missing), by symbol: one query, whatever
+    the number of positions."""
+    held = Leg.objects.filter(
+        Q(transaction__position__isnull=True) | Q(transaction__position__closed_at__isnull=True),
+        transaction__portfolio__in=[p.pk for p in portfolios], token__isnull=False)
+    cutoff = timezone.now() - older_than
+    return list(Token.objects.filter(pk__in=held.values("token_id"))
+                .filter(Q(last_price_at__lt=cutoff) | Q(last_price_at__isnull=True))
+                .only("symbol", "address", "last_price_at", "is_stablecoin").order_by("symbol", "id")[:limit])
+
+
 # --------------------------------------------------------------------------- prices
 
 
@@ -141,17 +203,34 @@ def token_price_at(*, token: Token, when: datetime, max_age: timedelta | None = 
     return None
 
 
-def token_for_symbol(*, symbol: str) -> Token | None:
-    """The token a symbol most likely means (``pools.selectors.token_search``: most-used
-    first), or None when we list no token with that symbol."""
+def token_for_symbol(*, symbol: str, chain: str | None = None) -> Token | None:
+    """The token a symbol most likely means, or None when we list none.
+
+    With ``chain`` (a slug or name), that chain's token first; then the symbol on
+    any chain (``pools.selectors.token_search``: most-used first); then the
+    token whose *price symbol* it is, so "ETH" finds WETH (tracked and most
+    recently priced first). The one lookup of the services, the CSV import and
+    the forms."""
     from pools.selectors import token_search
 
-    return token_search(symbol=symbol).first()
+    symbol = symbol.strip()
+    if not symbol:
+        return None
+    token = token_search(symbol=symbol, chain=chain).first() if chain else None
+    if token is None:
+        token = token_search(symbol=symbol).first()
+    if token is None:
+        token = (Token.objects.filter(price_symbol__iexact=symbol).select_related("chain")
+                 .order_by("-is_tracked", F("last_price_at").desc(nulls_last=True), "id").first())
+    return token
 
 
-def _prices_at(pairs: Sequence[tuple[int, datetime]]) -> list[Decimal | None]:
-    """Nearest earlier stored price for each ``(token_id, moment)``, in one query."""
-    out: list[Decimal | None] = []
+Quote = tuple[Decimal | None, datetime | None]  # a USD price and when it was quoted (None, None: none)
+
+
+def _prices_at(pairs: Sequence[tuple[int, datetime]]) -> list[Quote]:
+    """Nearest earlier stored price (and its timestamp) for each ``(token_id, moment)``, in one query."""
+    out: list[Quote] = []
     ops = connection.ops
     for start in range(0, len(pairs), _VALUES_BATCH):
         chunk = pairs[start:start + _VALUES_BATCH]
@@ -159,26 +238,42 @@ def _prices_at(pairs: Sequence[tuple[int, datetime]]) -> list[Decimal | None]:
         params: list = []
         for i, (token_id, moment) in enumerate(chunk):
             params += [i, token_id, ops.adapt_datetimefield_value(moment)]
+        nearest = ("FROM pools_tokenprice tp WHERE tp.token_id = v.token_id AND tp.timestamp <= v.ts "
+                   "ORDER BY tp.timestamp DESC LIMIT 1")
         sql = (
             f"WITH v(k, token_id, ts) AS (VALUES {values}) "  # noqa: S608 - placeholders only
-            "SELECT v.k, (SELECT tp.price_usd FROM pools_tokenprice tp WHERE tp.token_id = v.token_id "
-            "AND tp.timestamp <= v.ts ORDER BY tp.timestamp DESC LIMIT 1) FROM v ORDER BY v.k"
+            f"SELECT v.k, (SELECT tp.price_usd {nearest}), (SELECT tp.timestamp {nearest}) FROM v ORDER BY v.k"
         )
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
-            found = dict(cursor.fetchall())
-        out += [an.to_decimal(found.get(i)) for i in range(len(chunk))]
+            found = {k: (price, ts) for k, price, ts in cursor.fetchall()}
+        for i in range(len(chunk)):
+            price, ts = found.get(i, (None, None))
+            out.append((an.to_decimal(price), _aware(ts)))
     return out
 
 
-def _token_prices_at(token_ids: Iterable[int], when: datetime) -> dict[int, Decimal | None]:
-    """Every token's nearest earlier stored price at ``when`` (one query)."""
+def _aware(value: object) -> datetime | None:
+    """A timestamp from a raw cursor (SQLite hands back text) as an aware datetime."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if isinstance(value, datetime) and timezone.is_naive(value):
+        value = value.replace(tzinfo=UTC)
+    return value
+
+
+def _token_quotes_at(token_ids: Iterable[int], when: datetime) -> dict[int, Quote]:
+    """Every token's nearest earlier stored price at ``when``, with its timestamp (one query)."""
     ids = sorted(set(token_ids))
     if not ids:
         return {}
     latest = TokenPrice.objects.filter(token=OuterRef("pk"), timestamp__lte=when).order_by("-timestamp")
-    rows = Token.objects.filter(pk__in=ids).annotate(p=Subquery(latest.values("price_usd")[:1])).values_list("pk", "p")
-    return {pk: an.to_decimal(p) for pk, p in rows}
+    rows = (Token.objects.filter(pk__in=ids)
+            .annotate(p=Subquery(latest.values("price_usd")[:1]), t=Subquery(latest.values("timestamp")[:1]))
+            .values_list("pk", "p", "t"))
+    return {pk: (an.to_decimal(p), t) for pk, p, t in rows}
 
 
 def _yield_stats(windows: Sequence[tuple[int, date, date]]) -> dict[tuple[int, date, date], an.YieldStats]:
@@ -254,20 +349,37 @@ class _Loaded:
     transactions: list[an.TxData]
     asset_prices: dict[str, Decimal | None]  # for loose holdings
     yields: dict[int, dict[tuple[date, date], an.YieldStats]]  # position id -> windows
+    pegged: frozenset[str] = frozenset()  # loose holdings' stablecoins valued at their peg
 
 
 def _asset_name(symbol: str, address: str) -> str:
     return (symbol or address[:10]).strip().upper()
 
 
-def _load(*, portfolio_ids: Sequence[int], as_of: datetime, at_close: bool = False,
-          position_ids: Sequence[int] | None = None,
-          price_overrides: Mapping[str, Decimal] | None = None) -> dict[int, _Loaded]:
-    """Everything the analytics of these portfolios need, in a constant number of
-    ``values`` reads (no model instances: this runs for every portfolio nightly)."""
+@dataclass
+class _Rows:
+    """What the analytics of some portfolios need, read once (``_read``) up to a moment;
+    ``_at`` turns it into the analytics input at that moment or any earlier one."""
+
+    position_rows: list[tuple]
+    pools: dict[int, an.PoolData]
+    pool_assets: dict[int, list[tuple[str, int]]]  # pool id -> (asset, token id) in pool order
+    quotes: dict[int, Quote]  # token id -> latest quote (Token.last_price_usd / last_price_at)
+    stable_tokens: set[int]
+    overrides: dict[int, dict[str, Decimal]]
+    override_assets: dict[int, dict[str, int]]
+    txs: list[tuple[int, an.TxData]]  # (portfolio id, transaction), oldest first
+    tx_times: list[datetime]  # occurred_at of ``txs`` (bisect)
+    assets_by_tx: dict[int, dict[str, int]]
+
+
+def _read(*, portfolio_ids: Sequence[int], until: datetime, position_ids: Sequence[int] | None = None) -> _Rows:
+    """Positions, pools and their tokens, overrides, transactions and legs up to ``until``:
+    six ``values`` reads, whatever the number of positions (no model instances: this
+    runs for every portfolio nightly)."""
     positions_q = Position.objects.filter(portfolio_id__in=portfolio_ids)
-    tx_q = Transaction.objects.filter(portfolio_id__in=portfolio_ids, occurred_at__lte=as_of)
-    leg_q = Leg.objects.filter(transaction__portfolio_id__in=portfolio_ids, transaction__occurred_at__lte=as_of)
+    tx_q = Transaction.objects.filter(portfolio_id__in=portfolio_ids, occurred_at__lte=until)
+    leg_q = Leg.objects.filter(transaction__portfolio_id__in=portfolio_ids, transaction__occurred_at__lte=until)
     override_q = PositionAmountOverride.objects.filter(position__portfolio_id__in=portfolio_ids)
     if position_ids is not None:
         positions_q = positions_q.filter(pk__in=position_ids)
@@ -279,7 +391,7 @@ def _load(*, portfolio_ids: Sequence[int], as_of: datetime, at_close: bool = Fal
     pool_ids = sorted({row[2] for row in position_rows if row[2] is not None})
     pools: dict[int, an.PoolData] = {}
     pool_assets: dict[int, list[tuple[str, int]]] = defaultdict(list)
-    token_price: dict[int, Decimal | None] = {}
+    quotes: dict[int, Quote] = {}
     stable_tokens: set[int] = set()
     if pool_ids:
         for pid, kind, symbol, meta, chain, protocol, apy, base, reward in Pool.objects.filter(
@@ -287,120 +399,187 @@ def _load(*, portfolio_ids: Sequence[int], as_of: datetime, at_close: bool = Fal
                                              "apy_base", "apy_reward"):
             pools[pid] = an.PoolData(id=pid, kind=kind, symbol=symbol, meta=meta, chain=chain or "",
                                      protocol=protocol or "", apy=apy, apy_base=base, apy_reward=reward)
-        for pid, token_id, symbol, address, price, stable in PoolUnderlyingToken.objects.filter(
+        for pid, token_id, symbol, address, price, priced_at, stable in PoolUnderlyingToken.objects.filter(
                 pool_id__in=pool_ids).order_by("pool_id", "position", "id").values_list(
                 "pool_id", "token_id", "token__symbol", "token__address", "token__last_price_usd",
-                "token__is_stablecoin"):
+                "token__last_price_at", "token__is_stablecoin"):
             pool_assets[pid].append((_asset_name(symbol, address), token_id))
-            token_price.setdefault(token_id, price)
+            quotes[token_id] = (price, priced_at)
             if stable:
                 stable_tokens.add(token_id)
     overrides: dict[int, dict[str, Decimal]] = defaultdict(dict)
-    position_assets: dict[int, dict[str, int]] = defaultdict(dict)
-    for pos_id, token_id, symbol, address, qty, price, stable in override_q.values_list(
+    override_assets: dict[int, dict[str, int]] = defaultdict(dict)
+    for pos_id, token_id, symbol, address, qty, price, priced_at, stable in override_q.values_list(
             "position_id", "token_id", "token__symbol", "token__address", "quantity", "token__last_price_usd",
-            "token__is_stablecoin"):
+            "token__last_price_at", "token__is_stablecoin"):
         asset = _asset_name(symbol, address)
         overrides[pos_id][asset] = qty
-        position_assets[pos_id].setdefault(asset, token_id)
-        token_price[token_id] = price
+        override_assets[pos_id].setdefault(asset, token_id)
+        quotes[token_id] = (price, priced_at)
         if stable:
             stable_tokens.add(token_id)
     tx_rows = list(tx_q.order_by("occurred_at", "id").values_list(
         "id", "portfolio_id", "position_id", "kind", "income_type", "occurred_at"))
     leg_rows = list(leg_q.order_by("id").values_list(
         "transaction_id", "asset", "quantity", "fiat_value", "is_fee", "token_id", "token__last_price_usd",
-        "token__is_stablecoin"))
+        "token__last_price_at", "token__is_stablecoin"))
 
     legs_by_tx: dict[int, list[an.LegData]] = defaultdict(list)
     assets_by_tx: dict[int, dict[str, int]] = defaultdict(dict)
-    for tx_id, asset, qty, fiat, is_fee, token_id, last_price, is_stable in leg_rows:
+    for tx_id, asset, qty, fiat, is_fee, token_id, last_price, priced_at, is_stable in leg_rows:
         legs_by_tx[tx_id].append(an.LegData(asset, qty, fiat, token_id, is_fee))
         if token_id is not None:
-            token_price[token_id] = last_price
+            quotes[token_id] = (last_price, priced_at)
             if is_stable:
                 stable_tokens.add(token_id)
             assets_by_tx[tx_id].setdefault(asset, token_id)
+    txs = [(portfolio_id, an.TxData(tx_id, kind, occurred_at, tuple(legs_by_tx.get(tx_id, ())), income_type or "",
+                                    position_id))
+           for tx_id, portfolio_id, position_id, kind, income_type, occurred_at in tx_rows]
+    return _Rows(position_rows=position_rows, pools=pools, pool_assets=pool_assets, quotes=quotes,
+                 stable_tokens=stable_tokens, overrides=overrides, override_assets=override_assets, txs=txs,
+                 tx_times=[tx.occurred_at for _, tx in txs], assets_by_tx=assets_by_tx)
 
+
+@dataclass
+class _Moment:
+    """The analytics input of ``_Rows`` at one valuation moment."""
+
+    as_of: datetime
+    portfolio_ids: Sequence[int]
+    data: dict[int, an.PositionData]  # position id -> input (extra prices added by ``_complete``)
+    portfolio_of: dict[int, int]
+    position_assets: dict[int, dict[str, int]]  # position id -> asset -> token id
+    loaded: dict[int, _Loaded]  # portfolio id -> everything (filled by ``_complete``)
+
+
+def _at(rows: _Rows, *, portfolio_ids: Sequence[int], as_of: datetime, quotes: Mapping[int, Quote],
+        price_overrides: Mapping[str, Decimal] | None = None) -> _Moment:
+    """The analytics input at ``as_of`` (no query): the transactions up to it, each
+    asset at its token's quote in ``quotes`` - a stablecoin without a quote from the
+    last ``analytics.PEG_MAX_AGE`` at its peg - or at ``price_overrides``."""
+    txs = rows.txs[:bisect_right(rows.tx_times, as_of)]
+    position_assets: dict[int, dict[str, int]] = defaultdict(dict)
+    for pos_id, assets in rows.override_assets.items():
+        position_assets[pos_id].update(assets)
     txs_by_position: dict[int, list[an.TxData]] = defaultdict(list)
     txs_by_portfolio: dict[int, list[an.TxData]] = defaultdict(list)
     portfolio_assets: dict[int, dict[str, int]] = defaultdict(dict)
-    for tx_id, portfolio_id, position_id, kind, income_type, occurred_at in tx_rows:
-        tx = an.TxData(tx_id, kind, occurred_at, tuple(legs_by_tx.get(tx_id, ())), income_type or "", position_id)
+    for portfolio_id, tx in txs:
         txs_by_portfolio[portfolio_id].append(tx)
-        for asset, token_id in assets_by_tx.get(tx_id, {}).items():
+        for asset, token_id in rows.assets_by_tx.get(tx.id, {}).items():
             portfolio_assets[portfolio_id].setdefault(asset, token_id)
-            if position_id is not None:
-                position_assets[position_id].setdefault(asset, token_id)
-        if position_id is not None:
-            txs_by_position[position_id].append(tx)
-    for pos_id, _, pool_id, *_ in position_rows:
-        for asset, token_id in pool_assets.get(pool_id, ()):
+            if tx.position_id is not None:
+                position_assets[tx.position_id].setdefault(asset, token_id)
+        if tx.position_id is not None:
+            txs_by_position[tx.position_id].append(tx)
+    for pos_id, _, pool_id, *_ in rows.position_rows:
+        for asset, token_id in rows.pool_assets.get(pool_id, ()):
             position_assets[pos_id].setdefault(asset, token_id)
 
-    if at_close or as_of.astimezone(UTC).date() < timezone.now().astimezone(UTC).date():
-        token_price.update(_token_prices_at(token_price.keys(), as_of))
-
-    def asset_prices(assets: Mapping[str, int]) -> dict[str, Decimal | None]:
-        prices = {asset: token_price.get(token_id) for asset, token_id in assets.items()}
+    def asset_prices(assets: Mapping[str, int]) -> tuple[dict[str, Decimal | None], frozenset[str]]:
+        prices: dict[str, Decimal | None] = {}
+        pegged: set[str] = set()
+        for asset, token_id in assets.items():
+            price, priced_at = quotes.get(token_id, (None, None))
+            if token_id in rows.stable_tokens:
+                price, at_peg = an.stablecoin_price(price, priced_at, as_of)
+                if at_peg:
+                    pegged.add(asset)
+            prices[asset] = price
         if price_overrides:
             prices.update(price_overrides)
-        return prices
+            pegged.difference_update(price_overrides)
+        return prices, frozenset(pegged)
 
     data: dict[int, an.PositionData] = {}
     portfolio_of: dict[int, int] = {}
-    for pos_id, portfolio_id, pool_id, label, kind, opened_at, closed_at, lower, upper in position_rows:
+    for pos_id, portfolio_id, pool_id, label, kind, opened_at, closed_at, lower, upper in rows.position_rows:
         assets = position_assets[pos_id]
-        pool = pools.get(pool_id) if pool_id is not None else None
+        pool = rows.pools.get(pool_id) if pool_id is not None else None
         portfolio_of[pos_id] = portfolio_id
+        prices_now, pegged = asset_prices(assets)
         data[pos_id] = an.PositionData(
             id=pos_id, kind=kind, name=label or (pool.symbol if pool else f"Position {pos_id}"), opened_at=opened_at,
             closed_at=closed_at, range_lower=lower, range_upper=upper,
-            transactions=tuple(txs_by_position.get(pos_id, ())), prices_now=asset_prices(assets), pool=pool,
-            pool_assets=tuple(a for a, _ in pool_assets.get(pool_id, ())),
-            stablecoins=frozenset(a for a, t in assets.items() if t in stable_tokens),
-            overrides=overrides.get(pos_id, {}),
+            transactions=tuple(txs_by_position.get(pos_id, ())), prices_now=prices_now, pool=pool,
+            pool_assets=tuple(a for a, _ in rows.pool_assets.get(pool_id, ())),
+            stablecoins=frozenset(a for a, t in assets.items() if t in rows.stable_tokens),
+            overrides=rows.overrides.get(pos_id, {}), pegged=pegged,
         )
+    loaded = {}
+    for pid in portfolio_ids:
+        prices, pegged = asset_prices(portfolio_assets.get(pid, {}))
+        loaded[pid] = _Loaded(pid, [], txs_by_portfolio.get(pid, []), prices, {}, pegged)
+    return _Moment(as_of=as_of, portfolio_ids=portfolio_ids, data=data, portfolio_of=portfolio_of,
+                   position_assets=position_assets, loaded=loaded)
 
-    # Prices at deposits/withdrawals for model tokens the legs do not price (one query).
-    needed: list[tuple[int, int, str, datetime]] = []
-    for pos_id, pdata in data.items():
-        for tx_id, asset, moment in an.prices_needed(pdata):
-            if position_assets[pos_id].get(asset) is not None:
-                needed.append((pos_id, tx_id, asset, moment))
+
+def _complete(rows: _Rows, moments: Sequence[_Moment]) -> None:
+    """Add what depends on the transactions' moments, for every moment at once:
+    prices at deposits/withdrawals for model tokens the legs do not price (one
+    query) and the pool snapshot aggregates of every yield window (one query)."""
+    needed: list[tuple[_Moment, int, int, str, int, datetime]] = []
+    for m in moments:
+        for pos_id, pdata in m.data.items():
+            for tx_id, asset, when in an.prices_needed(pdata):
+                token_id = m.position_assets[pos_id].get(asset)
+                if token_id is not None:
+                    needed.append((m, pos_id, tx_id, asset, token_id, when))
     if needed:
-        found = _prices_at([(position_assets[pos_id][asset], moment) for pos_id, _, asset, moment in needed])
-        extra: dict[int, dict[tuple[int, str], Decimal]] = defaultdict(dict)
-        for (pos_id, tx_id, asset, _), price in zip(needed, found, strict=True):
+        pairs = sorted({(token_id, when) for *_, token_id, when in needed})
+        found = dict(zip(pairs, _prices_at(pairs), strict=True))
+        extra: dict[tuple[int, int], dict[tuple[int, str], Decimal]] = defaultdict(dict)
+        pegged: dict[tuple[int, int], set[tuple[int, str]]] = defaultdict(set)
+        for m, pos_id, tx_id, asset, token_id, when in needed:
+            price, priced_at = found[(token_id, when)]
+            if token_id in rows.stable_tokens:
+                price, at_peg = an.stablecoin_price(price, priced_at, when)
+                if at_peg:
+                    pegged[(id(m), pos_id)].add((tx_id, asset))
             if price is not None:
-                extra[pos_id][(tx_id, asset)] = price
-        for pos_id, prices in extra.items():
-            data[pos_id] = an.replace_extra_prices(data[pos_id], prices)
+                extra[(id(m), pos_id)][(tx_id, asset)] = price
+        for m in moments:
+            for pos_id in list(m.data):
+                key = (id(m), pos_id)
+                if key in extra:
+                    m.data[pos_id] = replace(an.replace_extra_prices(m.data[pos_id], extra[key]),
+                                             pegged_at=frozenset(pegged.get(key, ())))
 
-    # Pool snapshot aggregates for every window (one query).
-    windows_by_position: dict[int, set[tuple[date, date]]] = {}
+    windows: dict[tuple[int, int], set[tuple[date, date]]] = {}
     keys: set[tuple[int, date, date]] = set()
-    for pos_id, pdata in data.items():
-        if pdata.pool is None:
-            continue
-        wins = an.yield_windows(pdata, as_of)
-        windows_by_position[pos_id] = wins
-        keys.update((pdata.pool.id, s, e) for s, e in wins)
+    for m in moments:
+        for pos_id, pdata in m.data.items():
+            if pdata.pool is None:
+                continue
+            wins = an.yield_windows(pdata, m.as_of)
+            windows[(id(m), pos_id)] = wins
+            keys.update((pdata.pool.id, s, e) for s, e in wins)
     stats = _yield_stats(sorted(keys))
+    for m in moments:
+        for pos_id, pdata in m.data.items():
+            loaded = m.loaded[m.portfolio_of[pos_id]]
+            loaded.positions.append(pdata)
+            if pdata.pool is not None:
+                loaded.yields[pos_id] = {
+                    (s, e): stats[(pdata.pool.id, s, e)]
+                    for s, e in windows.get((id(m), pos_id), ()) if (pdata.pool.id, s, e) in stats
+                }
 
-    out: dict[int, _Loaded] = {
-        pid: _Loaded(pid, [], txs_by_portfolio.get(pid, []), asset_prices(portfolio_assets.get(pid, {})), {})
-        for pid in portfolio_ids
-    }
-    for pos_id, pdata in data.items():
-        loaded = out[portfolio_of[pos_id]]
-        loaded.positions.append(pdata)
-        if pdata.pool is not None:
-            loaded.yields[pos_id] = {
-                (s, e): stats[(pdata.pool.id, s, e)]
-                for s, e in windows_by_position.get(pos_id, ()) if (pdata.pool.id, s, e) in stats
-            }
-    return out
+
+def _load(*, portfolio_ids: Sequence[int], as_of: datetime, at_close: bool = False,
+          position_ids: Sequence[int] | None = None,
+          price_overrides: Mapping[str, Decimal] | None = None) -> _Moment:
+    """Everything the analytics of these portfolios need at ``as_of``, in a constant
+    number of ``values`` reads (see the module docstring). Latest quotes for a
+    valuation today, stored daily prices for one in the past or ``at_close``."""
+    rows = _read(portfolio_ids=portfolio_ids, until=as_of, position_ids=position_ids)
+    quotes = rows.quotes
+    if at_close or as_of.astimezone(UTC).date() < timezone.now().astimezone(UTC).date():
+        quotes = {**quotes, **_token_quotes_at(quotes.keys(), as_of)}
+    moment = _at(rows, portfolio_ids=portfolio_ids, as_of=as_of, quotes=quotes, price_overrides=price_overrides)
+    _complete(rows, [moment])
+    return moment
 
 
 def _asset(token: Token) -> str:
@@ -413,7 +592,26 @@ def _year_start(owner, as_of: datetime) -> datetime:
     return datetime(local.year, 1, 1, tzinfo=tz)
 
 
+def day_close(day: date) -> datetime:
+    """The last moment of a UTC day: snapshots value a day at its close."""
+    return datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1) - timedelta(microseconds=1)
+
+
 # --------------------------------------------------------------------------- analytics
+
+
+def _summaries(portfolios: Sequence[Portfolio], moment: _Moment, *, detail: bool) -> dict[int, an.PortfolioSummary]:
+    as_of = moment.as_of
+    out = {}
+    for portfolio in portfolios:
+        data = moment.loaded[portfolio.pk]
+        analytics = [an.analyse_position(p, as_of=as_of, yields=data.yields.get(p.id, {}), detail=detail)
+                     for p in data.positions]
+        holdings = an.holdings_from_transactions(data.transactions, data.asset_prices, data.pegged)
+        income = an.income_between(data.transactions, _year_start(portfolio.owner, as_of), as_of)
+        out[portfolio.pk] = an.summarise_portfolio(analytics, holdings, as_of=as_of, income_ytd=income,
+                                                   portfolio_id=portfolio.pk, name=portfolio.name)
+    return out
 
 
 def portfolio_summaries(*, portfolios: Sequence[Portfolio], as_of: datetime | None = None,
@@ -422,17 +620,43 @@ def portfolio_summaries(*, portfolios: Sequence[Portfolio], as_of: datetime | No
     ``at_close``: value with the stored daily prices at ``as_of`` (snapshots).
     ``detail=False``: totals only (``analytics.analyse_position``), for the nightly jobs."""
     as_of = as_of or timezone.now()
-    loaded = _load(portfolio_ids=[p.pk for p in portfolios], as_of=as_of, at_close=at_close)
-    out = {}
-    for portfolio in portfolios:
-        data = loaded[portfolio.pk]
-        analytics = [an.analyse_position(p, as_of=as_of, yields=data.yields.get(p.id, {}), detail=detail)
-                     for p in data.positions]
-        holdings = an.holdings_from_transactions(data.transactions, data.asset_prices)
-        income = an.income_between(data.transactions, _year_start(portfolio.owner, as_of), as_of)
-        out[portfolio.pk] = an.summarise_portfolio(analytics, holdings, as_of=as_of, income_ytd=income,
-                                                   portfolio_id=portfolio.pk, name=portfolio.name)
-    return out
+    moment = _load(portfolio_ids=[p.pk for p in portfolios], as_of=as_of, at_close=at_close)
+    return _summaries(portfolios, moment, detail=detail)
+
+
+def portfolio_summaries_at_closes(*, portfolios: Sequence[Portfolio], days: Iterable[date],
+                                  detail: bool = False) -> dict[date, dict[int, an.PortfolioSummary]]:
+    """What ``portfolio_summaries(as_of=day_close(day), at_close=True)`` gives for each
+    day, for many days in one batch of reads: the six reads of ``_read`` once (up to
+    the last close), the stored prices once (the nearest at the first close, then
+    every later row up to the last close, replayed day by day), one read of prices
+    at transactions and one of the yield windows for all the days together.
+
+    A backfill of a year of snapshots (the demo) is then a few queries instead of
+    a dozen per day, with the same figures to the last digit."""
+    days = sorted(set(days))
+    if not days or not portfolios:
+        return {}
+    ids = [p.pk for p in portfolios]
+    first, last = day_close(days[0]), day_close(days[-1])
+    rows = _read(portfolio_ids=ids, until=last)
+    quotes = _token_quotes_at(rows.quotes.keys(), first)
+    later = []
+    if len(days) > 1 and rows.quotes:
+        later = list(TokenPrice.objects.filter(token_id__in=sorted(rows.quotes), timestamp__gt=first,
+                                               timestamp__lte=last)
+                     .order_by("timestamp", "token_id").values_list("token_id", "timestamp", "price_usd"))
+    moments = []
+    i = 0
+    for day in days:
+        close = day_close(day)
+        while i < len(later) and later[i][1] <= close:
+            token_id, ts, price = later[i]
+            quotes[token_id] = (an.to_decimal(price), ts)
+            i += 1
+        moments.append(_at(rows, portfolio_ids=ids, as_of=close, quotes=dict(quotes)))
+    _complete(rows, moments)
+    return {day: _summaries(portfolios, m, detail=detail) for day, m in zip(days, moments, strict=True)}
 
 
 def portfolio_summary(*, portfolio: Portfolio, as_of: datetime | None = None) -> an.PortfolioSummary:
@@ -454,16 +678,19 @@ def user_summary(*, user, as_of: datetime | None = None) -> UserSummary:
     return UserSummary(total=an.combine_summaries(ordered, as_of=as_of), portfolios=ordered)
 
 
+def _position_moment(*, position: Position, as_of: datetime,
+                     prices: Mapping[str, Decimal] | None = None) -> _Moment:
+    return _load(portfolio_ids=[position.portfolio_id], as_of=as_of, position_ids=[position.pk],
+                 price_overrides=prices)
+
+
 def position_data(*, position: Position, as_of: datetime | None = None,
                   prices: Mapping[str, Decimal] | None = None
                   ) -> tuple[an.PositionData, dict[tuple[date, date], an.YieldStats]]:
     """The analytics input of one position (and its pool yield windows). ``prices``
     (asset -> USD) replace the current prices, e.g. a withdrawal's own prices."""
-    as_of = as_of or timezone.now()
-    loaded = _load(portfolio_ids=[position.portfolio_id], as_of=as_of, position_ids=[position.pk],
-                   price_overrides=prices)[position.portfolio_id]
-    data = loaded.positions[0]
-    return data, loaded.yields.get(position.pk, {})
+    moment = _position_moment(position=position, as_of=as_of or timezone.now(), prices=prices)
+    return moment.data[position.pk], moment.loaded[position.portfolio_id].yields.get(position.pk, {})
 
 
 def position_analytics(*, position: Position, as_of: datetime | None = None) -> an.PositionAnalytics:
@@ -476,34 +703,62 @@ def position_analytics(*, position: Position, as_of: datetime | None = None) -> 
 def position_value_series(*, position: Position, until: date | None = None) -> list[an.SeriesPoint]:
     """Daily value of the position under its model vs. holding, from its stored daily
     prices (one read of prices for its tokens over its life)."""
-    data, _ = position_data(position=position)
-    assets = {a for tx in data.transactions for leg in tx.legs for a in [leg.asset] if not an.is_synthetic(a)}
-    assets.update(data.pool_assets)
-    token_ids = {}
-    for tx in data.transactions:
-        for leg in tx.legs:
-            if leg.token_id is not None:
-                token_ids.setdefault(leg.asset, leg.token_id)
-    if position.pool is not None:
-        for link in position.pool.underlying_links.select_related("token"):
-            token_ids.setdefault(_asset(link.token), link.token_id)
-    start = datetime.combine(position.opened_at.astimezone(UTC).date(), datetime.min.time(), tzinfo=UTC)
+    moment = _position_moment(position=position, as_of=timezone.now())
+    return _value_series(position=position, moment=moment, until=until)
+
+
+@dataclass(frozen=True)
+class PositionReport:
+    analytics: an.PositionAnalytics
+    series: list[an.SeriesPoint]
+
+
+def position_report(*, position: Position, as_of: datetime | None = None) -> PositionReport:
+    """The position page: every figure and the daily value-vs-HODL series from one
+    load of the position's data (``_load``) plus one read of its tokens' daily
+    prices - the same number of queries however many transactions it has."""
+    as_of = as_of or timezone.now()
+    moment = _position_moment(position=position, as_of=as_of)
+    data = moment.data[position.pk]
+    analytics = an.analyse_position(data, as_of=as_of, yields=moment.loaded[position.portfolio_id].yields.get(
+        position.pk, {}))
+    return PositionReport(analytics, _value_series(position=position, moment=moment))
+
+
+def _value_series(*, position: Position, moment: _Moment, until: date | None = None) -> list[an.SeriesPoint]:
+    """``analytics.position_value_series`` on the stored daily closes of the position's
+    model tokens (one query), the last price carried over days without one; a
+    stablecoin without a price from the last ``PEG_MAX_AGE`` days is at its peg."""
+    data = moment.data[position.pk]
+    order = an.token_order(data)
+    token_ids = {a: t for a, t in moment.position_assets[position.pk].items() if a in order}
+    start_day = position.opened_at.astimezone(UTC).date()
     end_day = until or (position.closed_at or timezone.now()).astimezone(UTC).date()
     by_id = {t: a for a, t in token_ids.items()}
-    rows = (TokenPrice.objects.filter(token_id__in=list(by_id), timestamp__gte=start,
+    # From a week before the opening, so the first days have a price to carry over.
+    lookback = datetime.combine(start_day, datetime.min.time(), tzinfo=UTC) - an.PEG_MAX_AGE
+    rows = (TokenPrice.objects.filter(token_id__in=list(by_id), timestamp__gte=lookback,
                                       timestamp__lt=datetime.combine(end_day + timedelta(days=1),
                                                                      datetime.min.time(), tzinfo=UTC))
             .order_by("timestamp").values_list("token_id", "timestamp", "price_usd"))
     daily: dict[date, dict[str, Decimal]] = defaultdict(dict)
     for token_id, ts, price in rows:
         daily[ts.astimezone(UTC).date()][by_id[token_id]] = price
-    # Carry the last known price forward over gaps (weekends of a source, missing days).
+    stable = {a for a in token_ids if a in data.stablecoins}
     filled: dict[date, dict[str, Decimal]] = {}
     last: dict[str, Decimal] = {}
-    day = position.opened_at.astimezone(UTC).date()
+    last_day: dict[str, date] = {}
+    day = min([start_day, *daily])
     while day <= end_day:
-        last.update(daily.get(day, {}))
-        if last:
-            filled[day] = dict(last)
+        for asset, price in daily.get(day, {}).items():
+            last[asset] = price
+            last_day[asset] = day
+        if day >= start_day:
+            prices = dict(last)
+            for asset in stable:
+                if asset not in last_day or day - last_day[asset] > an.PEG_MAX_AGE:
+                    prices[asset] = an.STABLECOIN_PEG
+            if prices:
+                filled[day] = prices
         day += timedelta(days=1)
     return an.position_value_series(data, filled, until=end_day)

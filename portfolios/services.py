@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any
 
@@ -45,7 +45,13 @@ from portfolios.models import (
     PositionAmountOverride,
     Transaction,
 )
-from portfolios.selectors import portfolio_summaries, position_data, token_for_symbol
+from portfolios.selectors import (
+    day_close,
+    portfolio_summaries,
+    portfolio_summaries_at_closes,
+    position_data,
+    token_for_symbol,
+)
 from portfolios.selectors import token_price_at as stored_price_at
 from portfolios.tasks import revalue_portfolio as revalue_portfolio_task
 
@@ -188,12 +194,6 @@ def token_price_at(*, token: Token, when: datetime) -> Decimal | None:
     return fetched.price_usd if fetched is not None else None
 
 
-def _lookup_token(symbol: str) -> Token | None:
-    """A token quoted by symbol (``ETH`` also finds WETH through its price symbol)."""
-    return token_for_symbol(symbol=symbol) or (
-        Token.objects.filter(price_symbol__iexact=symbol).order_by("-is_tracked", "-last_price_at", "id").first())
-
-
 @dataclass
 class _Resolved:
     asset: str
@@ -225,7 +225,7 @@ def _resolve(legs: Sequence[LegInput], *, when: datetime, sign: int = 0, field: 
             raise ValidationError({field: f"Unknown token {token!r}."})
         if token is None and asset not in FIAT_ASSETS and not asset.startswith("LP#"):
             # Quoted by symbol: the symbol stays the tax-lot key, the token prices it.
-            token = _lookup_token(asset)
+            token = token_for_symbol(symbol=asset)  # ETH also finds WETH
             if token is None:
                 raise ValidationError({field: f"Unknown token {asset!r}: choose a token we list, or add it first."})
         if asset.startswith("LP#") and portfolio is not None:
@@ -725,17 +725,40 @@ def portfolio_snapshots_write(*, day: date, portfolio_ids: Sequence[int] | None 
     None) valued at the close of ``day`` (UTC): that day's closing prices and the
     transactions up to its end. One batch of reads and one INSERT ... ON CONFLICT;
     a rerun writes the same figures (nothing changes)."""
+    portfolios = _snapshot_portfolios(portfolio_ids)
+    if not portfolios:
+        return 0
+    summaries = portfolio_summaries(portfolios=portfolios, as_of=day_close(day), at_close=True, detail=False)
+    return _snapshots_upsert(portfolios=portfolios, by_day={day: summaries})
+
+
+def portfolio_snapshots_backfill(*, first: date, last: date, portfolio_ids: Sequence[int] | None = None) -> int:
+    """``portfolio_snapshots_write`` for every day from ``first`` to ``last``
+    (inclusive) at once: one batch of reads for all the days
+    (``selectors.portfolio_summaries_at_closes``) and ONE upsert of every row, the
+    same figures as writing the days one by one. Returns the rows written.
+
+    For a handful of portfolios over a long period (the demo's year); the memory it
+    takes grows with portfolios x days, so the nightly job keeps one day per call."""
+    portfolios = _snapshot_portfolios(portfolio_ids)
+    if last < first or not portfolios:
+        return 0
+    days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    by_day = portfolio_summaries_at_closes(portfolios=portfolios, days=days, detail=False)
+    return _snapshots_upsert(portfolios=portfolios, by_day=by_day)
+
+
+def _snapshot_portfolios(portfolio_ids: Sequence[int] | None) -> list[Portfolio]:
     query = Portfolio.objects.select_related("owner").order_by("pk")
     if portfolio_ids is not None:
         query = query.filter(pk__in=list(portfolio_ids))
-    portfolios = list(query)
-    if not portfolios:
-        return 0
-    close = datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1) - timedelta(microseconds=1)
-    summaries = portfolio_summaries(portfolios=portfolios, as_of=close, at_close=True, detail=False)
+    return list(query)
+
+
+def _snapshots_upsert(*, portfolios: Sequence[Portfolio], by_day: Mapping[date, Mapping[int, Any]]) -> int:
     rows = [PortfolioSnapshot(portfolio=p, day=day, value=_money(s.value), deposited=_money(s.deposited),
                               pnl=_money(s.pnl), income_ytd=_money(s.income_ytd))
-            for p in portfolios for s in [summaries[p.pk]]]
+            for day, summaries in sorted(by_day.items()) for p in portfolios for s in [summaries[p.pk]]]
     PortfolioSnapshot.objects.bulk_create(rows, update_conflicts=True, unique_fields=["portfolio", "day"],
                                           update_fields=["value", "deposited", "pnl", "income_ytd"])
     return len(rows)

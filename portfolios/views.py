@@ -25,28 +25,27 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction as db_transaction
-from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from config.charts import Series, bar_chart, line_chart
-from pools.models import Token
 from pools.selectors import chain_list, pool_get, pool_tokens
 from portfolios import forms as pf
 from portfolios import imports, services
-from portfolios.models import Leg, Position, PositionAmountOverride, Transaction
+from portfolios.models import Position, Transaction
 from portfolios.selectors import (
     portfolio_get_for_user,
     portfolio_list_for_user,
     portfolio_summary,
-    portfolio_value_history,
-    position_analytics,
+    portfolios_value_history,
+    position_amount_overrides,
     position_get_for_user,
-    position_value_series,
+    position_report,
+    position_tokens,
     positions_for_portfolio,
+    stale_tokens,
     transaction_get_for_user,
     transactions_for_portfolio,
     transactions_for_user,
@@ -68,51 +67,13 @@ LEARN_IL = "/learn/articles/impermanent-loss/"
 LEARN_CONCENTRATED = "/learn/articles/concentrated-liquidity/"
 
 
-# ----------------------------------------------------------------------------- small reads
-# Reads the selectors do not offer (yet); kept here, small and owner-scoped through the
-# already access-checked object. Candidates for portfolios.selectors.
-
-
-def _position_tokens(position: Position) -> list[Token]:
-    """Tokens the position holds or held: its pool's underlying tokens (in pool order)
-    then the other tokens of its legs (by symbol)."""
-    in_legs = Leg.objects.filter(transaction__position=position, token__isnull=False).values("token_id")
-    tokens = list(Token.objects.filter(pk__in=in_legs).select_related("chain").order_by("symbol", "id"))
-    if position.pool_id:
-        underlying, _ = pool_tokens(pool=position.pool)
-        tokens = underlying + [t for t in tokens if t not in underlying]
-    return tokens
-
-
-def _stale_tokens(portfolios) -> list[Token]:
-    """Tokens of open positions and loose transactions of these portfolios whose latest
-    price is older than ``PRICE_STALE_AFTER`` (or missing): one query, whatever the
-    number of positions."""
-    held = Leg.objects.filter(
-        Q(transaction__position__isnull=True) | Q(transaction__position__closed_at__isnull=True),
-        transaction__portfolio__in=[p.pk for p in portfolios], token__isnull=False)
-    cutoff = timezone.now() - PRICE_STALE_AFTER
-    return list(Token.objects.filter(pk__in=held.values("token_id"))
-                .filter(Q(last_price_at__lt=cutoff) | Q(last_price_at__isnull=True))
-                .only("symbol", "address", "last_price_at").order_by("symbol", "id")[:20])
-
-
-def _override_amounts(position: Position) -> dict[int, Decimal]:
-    return dict(PositionAmountOverride.objects.filter(position=position).values_list("token_id", "quantity"))
-
-
 # ----------------------------------------------------------------------------- presentation helpers
 
 
 def _history_points(portfolios, summary) -> list[tuple]:
     """(day, value, deposited) of the daily snapshots of one or several portfolios (summed
-    by day), ending with today's live figures once there is any history to extend."""
-    by_day: dict = {}
-    for portfolio in portfolios:  # one query per portfolio (a user has a handful)
-        for snap in portfolio_value_history(portfolio=portfolio):
-            v, d = by_day.get(snap.day, (Decimal(0), Decimal(0)))
-            by_day[snap.day] = (v + snap.value, d + snap.deposited)
-    points = [(day, v, d) for day, (v, d) in sorted(by_day.items())]
+    by day, one query), ending with today's live figures once there is any history to extend."""
+    points = [(p.day, p.value, p.deposited) for p in portfolios_value_history(portfolios=portfolios)]
     today = summary.as_of.astimezone(UTC).date()  # snapshot days are UTC days
     if points and points[-1][0] < today:
         points.append((today, summary.value, summary.deposited))
@@ -147,7 +108,11 @@ def _dashboard_context(*, summary, portfolios, current, history) -> dict:
         if a.is_open and a.range_status in ("below", "above"):
             warnings.append(f"{a.name} is out of range (price {a.range_status} your range): it earns no fees "
                             "until the price comes back.")
-    stale = _stale_tokens(portfolios if current is None else [current])
+    # A stablecoin valued at its peg has its own warning (the summary's "assumed peg").
+    pegged = set(summary.assumed_peg)
+    stale = [t for t in stale_tokens(portfolios=portfolios if current is None else [current],
+                                     older_than=PRICE_STALE_AFTER)
+             if (t.symbol or t.address[:10]).strip().upper() not in pegged]
     if stale:
         dated = [t.last_price_at for t in stale if t.last_price_at]
         since = f" (the oldest from {min(dated):%Y-%m-%d})" if dated else ""
@@ -219,8 +184,13 @@ def _moved(change: Decimal) -> str:
 
 
 def explain_impermanent_loss(a, deposited: Deposited) -> list[str]:
-    """What impermanent loss did to this position, in sentences with the user's own numbers."""
-    tokens = [t for t in a.tokens if t.deposited]
+    """What impermanent loss did to this position, in sentences with the user's own numbers.
+
+    The quantities quoted are those the position took (``a.deposited_amounts``): for a
+    concentrated range, what fitted it at the deposit price, the same amounts the HODL
+    value and the impermanent loss are worked out on; the rest is said apart."""
+    took = a.deposited_amounts
+    tokens = [t for t in a.tokens if took.get(t.asset) or t.deposited]
     if a.model == "hold" or len(tokens) < 2:
         names = _and_join([t.asset for t in tokens]) or "its token"
         return [f"This position holds {names} itself, not a pool of two tokens that rebalance, so it has no "
@@ -248,14 +218,8 @@ def explain_impermanent_loss(a, deposited: Deposited) -> list[str]:
             sentences.append(f"Since you deposited, in US dollars, {_and_join(moves)}.")
     # 2. HODL vs pool, and the loss. IL = model value - HODL value (fees excluded), realised + unrealised;
     #    so "pool share" = HODL + IL, which is the model value when nothing was withdrawn.
-    amounts = {t.asset: deposited.quantity.get(t.asset, t.deposited) for t in tokens}
-    held = f"your original {_and_join([f'{qty(q)} {asset}' for asset, q in amounts.items()])}"
-    if not a.withdrawn and all(t.price_now for t in tokens):
-        # A concentrated range uses only the amounts that fit it at the deposit price: the
-        # model's HODL value is then that part's, not the whole deposit's; do not misquote it.
-        whole = sum((amounts[t.asset] * t.price_now for t in tokens), Decimal(0))
-        if whole and abs(whole - a.value_hodl) / whole > Decimal("0.005"):
-            held = "the part of your deposit that your range could use at the deposit price"
+    listed = _and_join([f"{qty(took.get(t.asset, t.deposited))} {t.asset}" for t in tokens])
+    held = f"the {listed} your range took" if a.unused else f"your original {listed}"
     pool_value = a.value_hodl + a.il
     loss = -a.il
     tail = " (what you withdrew counted at the prices then)" if a.withdrawn else ""
@@ -266,6 +230,12 @@ def explain_impermanent_loss(a, deposited: Deposited) -> list[str]:
     else:
         sentences.append(f"Holding {held} would be worth {usd(a.value_hodl)}, the same as your pool "
                          f"share{tail}: impermanent loss has cost you nothing so far.")
+    # What a range did not take is not in these figures: say so, with the amounts.
+    if a.unused:
+        left = _and_join([f"{qty(u.quantity)} {u.asset}" for u in a.unused])
+        sentences.append(f"{left} of your deposit did not fit your range at the deposit price and was not counted "
+                         f"as in the pool (worth {usd(a.unused_value)} then): the deposited value, the HODL value "
+                         "and the profit above leave it out.")
     # 3. What the fees did about it.
     fees = a.fees or Decimal(0)
     estimated = " (estimated from the pool's fee APY)" if a.fees_estimated else ""
@@ -433,8 +403,8 @@ def transaction_list(request, portfolio_id: int):
 @login_required
 def position_detail(request, position_id: int):
     position = position_get_for_user(user=request.user, position_id=position_id)
-    a = position_analytics(position=position)
-    series = list(position_value_series(position=position))
+    report = position_report(position=position)  # analytics and the series from one load
+    a, series = report.analytics, report.series
     transactions = list(transactions_for_user(user=request.user, position_id=position.pk))
     chart = line_chart(
         [Series("Your position", [(p.day, p.value) for p in series]),
@@ -534,7 +504,7 @@ def _move_view(request, position_id: int, *, action: str):
     """Add/remove liquidity, stake/unstake: a date and token rows limited to the position's tokens."""
     position = position_get_for_user(user=request.user, position_id=position_id)
     spec = MOVES[action]
-    tokens = _position_tokens(position)
+    tokens = position_tokens(position=position)
     data = request.POST if request.method == "POST" else None
     form_class = pf.PositionWithdrawForm if spec["withdraw"] else pf.PositionMoveForm
     form = form_class(data, initial={"occurred_at": pf.now_minute()})
@@ -645,9 +615,9 @@ def position_close(request, position_id: int):
 @login_required
 def position_override_amounts(request, position_id: int):
     position = position_get_for_user(user=request.user, position_id=position_id)
-    tokens = _position_tokens(position)
+    tokens = position_tokens(position=position)
     data = request.POST if request.method == "POST" else None
-    form = pf.OverrideAmountsForm(data, tokens=tokens, current=_override_amounts(position),
+    form = pf.OverrideAmountsForm(data, tokens=tokens, current=position_amount_overrides(position=position),
                                   initial={"as_of": pf.now_minute()})
     if data is not None and form.is_valid():
         try:

@@ -186,3 +186,84 @@ def test_the_cached_stableswap_valuation_equals_pools_amm(amounts, p_dep, p_now)
         assert close_to(a, b, D("1e-20"))
     assert close_to(ours.value_lp, theirs.value_lp, D("1e-20"))
     assert close_to(ours.il_relative, theirs.il_relative, D("1e-24"))
+
+
+# --------------------------------------------------------------------------- a range takes what fits
+
+
+def ranged(lower, upper, prices, txs=None):
+    return lp_position(kind="concentrated_lp", pool_kind="concentrated", range_lower=D(lower), range_upper=D(upper),
+                       prices=prices, txs=txs)
+
+
+def test_a_range_takes_only_what_fits_at_the_deposit_price_and_leaves_the_rest_out():
+    # 1 ETH + 2000 USDC at 2000 into 1500-4000. By hand (Uniswap's getLiquidityForAmounts):
+    # L(ETH) = 1 * sp * sb / (sb - sp) < L(USDC) = 2000 / (sp - sa), so ETH limits; the
+    # range takes 1 ETH and L * (sp - sa) = 914.8358 USDC; 1,085.16 USDC is left out.
+    sa, sp, sb = D(1500).sqrt(), D(2000).sqrt(), D(4000).sqrt()
+    liquidity = sp * sb / (sb - sp)
+    usdc_taken = liquidity * (sp - sa)
+    result = an.analyse_position(ranged(1500, 4000, {"ETH": D(2400), "USDC": D(1)}), as_of=T1)
+    assert close_to(usdc_taken, D("914.835766825"), D("1e-9"))
+    assert result.deposited_amounts == {"ETH": D(1), "USDC": result.deposited_amounts["USDC"]}
+    assert close_to(result.deposited_amounts["USDC"], usdc_taken)
+    [unused] = result.unused
+    assert unused.asset == "USDC"
+    assert close_to(unused.quantity, 2000 - usdc_taken) and close_to(unused.value_at_deposit, 2000 - usdc_taken)
+    # Deposited, HODL and PnL are on what the range took (no fees or rewards: the pool's APYs are 0).
+    assert close_to(result.deposited, 2000 + usdc_taken)
+    assert close_to(result.value_hodl, 2400 + usdc_taken)
+    tokens = {t.asset: t for t in result.tokens}
+    assert close_to(tokens["USDC"].deposited, usdc_taken) and tokens["ETH"].deposited == 1
+    s_now = D(2400).sqrt()
+    value_model = liquidity * (sb - s_now) / (s_now * sb) * 2400 + liquidity * (s_now - sa)
+    assert close_to(result.value_model, value_model)
+    assert close_to(result.pnl, value_model - 2000 - usdc_taken)  # about +$338, not the -$747 of the whole deposit
+    assert result.pnl > 0
+    assert close_to(result.il, value_model - 2400 - usdc_taken)
+    assert ("1,085.16 USDC of your deposit did not fit your range at the deposit price and was not counted as in "
+            "the pool (worth $1,085.16 then)") in " ".join(result.warnings)
+
+
+def test_a_deposit_that_fits_its_range_is_taken_whole():
+    # 1600-2500 around 2000 is geometrically centred (1600 * 2500 = 2000^2): half and half fits exactly.
+    result = an.analyse_position(ranged(1600, 2500, {"ETH": D(2000), "USDC": D(1)}), as_of=T1)
+    assert result.unused == ()
+    assert result.deposited == D(4000)
+    assert result.deposited_amounts == {"ETH": D(1), "USDC": D(2000)}
+    assert not any("did not fit" in w for w in result.warnings)
+
+
+def test_what_a_range_left_out_is_not_withdrawn_with_it():
+    lp = "LP#1"
+    txs = (deposit(1, T0, [("ETH", D(-1), D(2000)), ("USDC", D(-2000), D(2000)), (lp, D(4000), D(4000))]),
+           deposit(2, T1, [("ETH", D("0.5"), D(1000)), ("USDC", D("457.4"), D("457.4")), (lp, D(-2000), None)],
+                   kind="lp_withdraw"))
+    result = an.analyse_position(ranged(1500, 4000, {"ETH": D(2000), "USDC": D(1)}, txs=txs),
+                                 as_of=T1 + timedelta(seconds=1))
+    taken = result.deposited_amounts["USDC"]
+    assert close_to(result.remaining_cost, (2000 + taken) / 2)  # half the position, of what it took
+    assert close_to(result.unused[0].quantity, 2000 - taken)  # still all of it: it never was in the pool
+
+
+def test_a_stablecoin_without_a_recent_price_is_valued_at_its_peg():
+    fresh, old = T1 - timedelta(days=7), T1 - timedelta(days=7, seconds=1)
+    assert an.stablecoin_price(D("0.98"), fresh, T1) == (D("0.98"), False)
+    assert an.stablecoin_price(D("0.98"), old, T1) == (D(1), True)
+    assert an.stablecoin_price(None, None, T1) == (D(1), True)
+
+
+def test_a_pegged_price_is_named_in_the_position_and_the_summary():
+    p = lp_position(prices={"ETH": D(4000), "USDC": D(1)}, pegged=frozenset({"USDC"}))
+    result = an.analyse_position(p, as_of=T1)
+    assert result.assumed_peg == ("USDC",)
+    assert "No USDC price from the last 7 days: USDC is valued at $1.00, its assumed peg." in result.warnings
+    holding = an.holdings_from_transactions(
+        [an.TxData(5, "buy", T0, (an.LegData("USDT", D(10), D(10)),), "", None)], {"USDT": D(1)},
+        frozenset({"USDT"}))
+    summary = an.summarise_portfolio([result], holding, as_of=T1, income_ytd=D(0))
+    assert summary.assumed_peg == ("USDC", "USDT")
+    assert "USDC, USDT: no price from the last 7 days, so each is valued at $1.00 (assumed peg)." in summary.warnings
+    both = an.combine_summaries([summary, summary], as_of=T1)
+    assert [w for w in both.warnings if "assumed peg" in w] == [
+        "USDC, USDT: no price from the last 7 days, so each is valued at $1.00 (assumed peg)."]

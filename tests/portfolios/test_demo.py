@@ -4,6 +4,8 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from pools.models import Pool
 from portfolios import demo
@@ -33,7 +35,12 @@ def bundled_pools(chain):
 
 def test_the_demo_loads_once_with_an_out_of_range_position(owner, bundled_pools, monkeypatch):
     monkeypatch.setattr(demo, "SNAPSHOTS_FROM", date(2025, 9, 1))  # a month of the daily history is enough here
-    summary_text = demo.load(owner)
+    with CaptureQueriesContext(connection) as ctx:
+        summary_text = demo.load(owner)
+    # The daily history is one upsert (it was one per day), after one batch of reads.
+    snapshot_writes = [q for q in ctx.captured_queries
+                       if q["sql"].startswith('INSERT INTO "portfolios_portfoliosnapshot"')]
+    assert len(snapshot_writes) == 1
     assert summary_text.startswith("Demo portfolio: 5 positions, 15 transactions, 30 daily snapshots")
     assert demo.load(owner) == "demo portfolio already loaded"
     portfolio = Portfolio.objects.get(owner=owner)

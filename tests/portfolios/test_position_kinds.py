@@ -51,6 +51,24 @@ def test_a_concentrated_position_goes_out_of_range_when_the_price_leaves_it(v3):
     assert close_to(tokens["USDC"].deposited, expected.amounts_deposited[1])
 
 
+def test_a_range_counts_only_what_it_took_in_deposited_hodl_and_pnl(v3):
+    # 1 ETH + 2000 USDC at 2000 into 1500-2500: the range takes the USDC and 0.788 ETH;
+    # 0.212 ETH ($423.99 then) did not fit and is not in the position's figures.
+    result = position_analytics(position=v3, as_of=WITHDRAW_AT)
+    expected = amm.value_position("concentrated", [D(1), D(2000)], [D(2000), D(1)], [D(3000), D(1)],
+                                  lower=D(1500), upper=D(2500))
+    assert close_to(result.deposited, expected.value_at_deposit)  # $3,576.01, not $4,000
+    assert close_to(result.value_hodl, expected.value_hodl)
+    assert close_to(result.deposited_amounts["WETH"], expected.amounts_deposited[0])
+    [unused] = result.unused
+    assert unused.asset == "WETH" and close_to(unused.quantity, 1 - expected.amounts_deposited[0])
+    assert close_to(unused.value_at_deposit, 2000 * (1 - expected.amounts_deposited[0]))
+    # PnL: the pool's model value plus its estimated fees and rewards against what went in.
+    assert close_to(result.pnl, result.value_now + result.rewards_unclaimed - expected.value_at_deposit)
+    assert close_to(result.pnl_vs_hodl, result.il + result.fees + result.rewards_unclaimed)
+    assert any(w.startswith("0.2119938258 WETH of your deposit did not fit your range") for w in result.warnings)
+
+
 def test_a_one_sided_range_order_is_valued_with_the_price_looked_up_at_the_deposit(portfolio, v3_pool, usdc, prices):
     # Only USDC below the price: a buy order for ETH between 1000 and 1800.
     position = position_open(portfolio=portfolio, pool=v3_pool, kind="concentrated_lp", opened_at=DEPOSIT_AT,

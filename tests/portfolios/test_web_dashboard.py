@@ -143,9 +143,11 @@ def test_tax_and_dashboard_urls_keep_their_names():
 
 
 def test_stale_prices_are_flagged(owner_client, lp, eth, usdc):
-    # The fixture's prices are from 2025-10-01: far older than a day.
+    # The fixture's prices are from 2025-10-01: far older than a day. USDC, a stablecoin
+    # with no price from the last 7 days, is valued at its peg and said so instead.
     html = owner_client.get(reverse("portfolios:dashboard")).content.decode()
-    assert "Stale prices: USDC, WETH have no price from the last 24 hours (the oldest from 2025-10-01)." in html
+    assert "Stale prices: WETH has no price from the last 24 hours (the oldest from 2025-10-01)." in html
+    assert "USDC: no price from the last 7 days, so it is valued at $1.00 (assumed peg)." in html
 
 
 def test_fresh_prices_raise_no_warning(owner_client, lp, eth, usdc):

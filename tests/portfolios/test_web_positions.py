@@ -10,8 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from portfolios.models import Portfolio, Position, PositionAmountOverride, Transaction
-from portfolios.services import LegInput, position_open
-from tests.portfolios.conftest import DEPOSIT_AT
+from portfolios.services import LegInput, position_open, position_remove_liquidity
+from tests.portfolios.conftest import DEPOSIT_AT, WITHDRAW_AT
 from tests.portfolios.factories import TokenFactory
 
 pytestmark = pytest.mark.django_db
@@ -219,6 +219,18 @@ def test_the_position_page_explains_il_with_the_users_numbers(owner_client, lp):
     assert reverse("portfolios:transaction_delete", args=[txn.pk]) in html
 
 
+def test_a_closed_position_still_explains_its_impermanent_loss(owner_client, lp, eth, usdc):
+    position_remove_liquidity(position=lp, occurred_at=WITHDRAW_AT, close=True,
+                              withdrawals=[LegInput(token=eth, quantity=D("0.8")),
+                                           LegInput(token=usdc, quantity=D("2400"))])
+    response = owner_client.get(reverse("portfolios:position_detail", args=[lp.pk]))
+    sentences = " ".join(response.context["il_sentences"])
+    # Nothing is left in it, but it did hold 1 WETH and 2,000 USDC: not "a single token, no IL".
+    assert "Holding your original 1 WETH and 2,000 USDC would be worth $5,000.00" in sentences
+    assert "(what you withdrew counted at the prices then)" in sentences
+    assert "no impermanent loss" not in sentences
+
+
 def test_an_out_of_range_position_links_the_concentrated_liquidity_article(owner_client, portfolio, v3_pool, eth,
                                                                            usdc, prices):
     position = position_open(portfolio=portfolio, pool=v3_pool, kind="concentrated_lp", opened_at=DEPOSIT_AT,
@@ -232,12 +244,43 @@ def test_an_out_of_range_position_links_the_concentrated_liquidity_article(owner
     text = " ".join(response.context["range_sentences"])
     assert "Price now: 3,000 USDC per WETH. Your range: 1,500 to 2,500 USDC per WETH." in text
     assert "the price must fall 16.7 % to re-enter it" in text
-    # 1 ETH + 2000 USDC does not fit 1500-2500 at 2000 in that ratio: the model uses a part (its
-    # HODL value is $4,364.02, not the $5,000 of the whole deposit), and the sentence says so.
+    # 1 ETH + 2000 USDC does not fit 1500-2500 at 2000 in that ratio: the range takes all the USDC
+    # and 0.788 WETH (HODL at 3000: $4,364.02, not the $5,000 of the whole deposit). The
+    # sentences quote those amounts, and the 0.212 WETH left out, with its value then.
     sentences = " ".join(response.context["il_sentences"])
-    assert "Holding the part of your deposit that your range could use at the deposit price would be worth " \
-           "$4,364.02" in sentences
+    assert "Holding the 0.7880061742 WETH and 2,000 USDC your range took would be worth $4,364.02; your pool " \
+           "share is worth $3,762.04, so impermanent loss cost you $601.98 (13.79 %)." in sentences
+    assert "0.2119938258 WETH of your deposit did not fit your range at the deposit price and was not counted " \
+           "as in the pool (worth $423.99 then)" in sentences
     assert "$5,000.00" not in sentences
+    assert "deposited $3,576.01 · $423.99 did not fit the range" in html
+    assert "0.2119938258 WETH (worth $423.99 at the deposit) did not fit your range" in html
+
+
+def test_the_position_page_runs_the_same_13_queries_however_many_transactions(
+        owner_client, lp, crv, eth, usdc, django_assert_max_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from portfolios.services import position_claim_rewards
+
+    url = reverse("portfolios:position_detail", args=[lp.pk])
+    with CaptureQueriesContext(connection) as one:
+        assert owner_client.get(url).status_code == 200
+    # session, user, the position; its data (positions, pool, pool tokens, overrides,
+    # transactions, legs, pool yields); its tokens' daily prices; the transactions table
+    # (transactions, legs). The value series reuses the analytics' data (it was 21).
+    assert len(one.captured_queries) == 13
+    for i in range(30):
+        position_claim_rewards(position=lp, token=crv, quantity=D("1"), income_type="liquidity_mining",
+                               occurred_at=DEPOSIT_AT + timedelta(days=i + 1), fiat_value=D("0.7"))
+    position_remove_liquidity(position=lp, occurred_at=DEPOSIT_AT + timedelta(days=31),
+                              withdrawals=[LegInput(token=eth, quantity=D("0.1"), fiat_value=D("200")),
+                                           LegInput(token=usdc, quantity=D("200"), fiat_value=D("200"))])
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        response = owner_client.get(url)
+    assert len(response.context["transactions"]) == 32
+    assert response.context["series_days"] > 0
 
 
 def test_an_in_range_position_shows_the_distance_to_each_bound(owner_client, portfolio, v3_pool, eth, usdc, prices):
@@ -403,7 +446,7 @@ def test_a_closed_positions_stale_tokens_are_not_flagged(owner_client, lp):
     from django.utils import timezone
 
     html = owner_client.get(reverse("portfolios:dashboard")).content.decode()
-    assert "Stale prices: USDC, WETH" in html
+    assert "Stale prices: WETH has" in html
     Position.objects.filter(pk=lp.pk).update(closed_at=timezone.now())
     assert "Stale prices" not in owner_client.get(reverse("portfolios:dashboard")).content.decode()
 
