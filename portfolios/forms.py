@@ -92,17 +92,11 @@ def _usd_field(label: str = "Value in USD then", help_text: str = "") -> forms.D
 
 def resolve_token(symbol: str, *, chain_slug: str | None = None):
     """The listed token a symbol means (on the chain when given), or a ValidationError
-    that says so. Several tokens share a symbol across chains: the most used wins."""
-    from pools.models import Token
-    from pools.selectors import token_search
+    that says so. The lookup is the shared selector (also used by the CSV import)."""
+    from portfolios.selectors import token_for_symbol
 
     symbol = symbol.strip()
-    token = token_search(symbol=symbol, chain=chain_slug).first() if chain_slug else None
-    if token is None:
-        token = token_search(symbol=symbol).first()
-    if token is None:  # "ETH" for WETH: the price series name (as the CSV import does)
-        token = (Token.objects.filter(price_symbol__iexact=symbol)
-                 .order_by("-is_tracked", "-last_price_at", "id").first())
+    token = token_for_symbol(symbol=symbol, chain=chain_slug)
     if token is None:
         raise ValidationError(
             "Unknown token “%(symbol)s”: we list no token with this symbol. Check the spelling "

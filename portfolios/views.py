@@ -337,9 +337,9 @@ def portfolio_detail(request, portfolio_id: int):
     return render(request, "portfolios/dashboard.html", context)
 
 
-@login_required
 def tax(request):
-    return render(request, "portfolios/tax.html")
+    """The old placeholder address: tax reports live at /tax/ now."""
+    return redirect("tax:home", permanent=True)
 
 
 @login_required

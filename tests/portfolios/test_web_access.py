@@ -66,7 +66,7 @@ def test_anonymous_visitors_are_sent_to_log_in(client, owned, name, target):
     assert response["Location"].startswith(reverse("account_login"))
 
 
-@pytest.mark.parametrize("name", ["dashboard", "portfolio_create", "position_create", "tax"])
+@pytest.mark.parametrize("name", ["dashboard", "portfolio_create", "position_create"])
 def test_anonymous_visitors_are_sent_to_log_in_from_the_other_pages(client, name):
     response = client.get(reverse(f"portfolios:{name}"))
     assert response.status_code == 302

@@ -136,10 +136,12 @@ def test_the_portfolio_detail_of_another_user_is_404(client, stranger, portfolio
     assert client.get(reverse("portfolios:portfolio_detail", args=[portfolio.pk])).status_code == 404
 
 
-def test_tax_and_dashboard_urls_keep_their_names():
+def test_dashboard_urls_keep_their_names_and_the_old_tax_address_redirects(client):
     assert reverse("portfolios:dashboard") == "/portfolios/"
-    assert reverse("portfolios:tax") == "/portfolios/tax/"
     assert reverse("portfolios:position_create") == "/portfolios/positions/new/"
+    response = client.get(reverse("portfolios:tax"))
+    assert response.status_code == 301
+    assert response["Location"] == reverse("tax:home")
 
 
 def test_stale_prices_are_flagged(owner_client, lp, eth, usdc):
