@@ -223,6 +223,12 @@ class TokenFigureOut(serializers.Serializer):
     value_now = DecimalOut()
 
 
+class UnusedDepositOut(serializers.Serializer):
+    asset = serializers.CharField()
+    quantity = DecimalOut()
+    value_at_deposit = DecimalOut()
+
+
 class PositionAnalyticsOut(serializers.Serializer):
     position_id = serializers.IntegerField()
     name = serializers.CharField()
@@ -263,6 +269,10 @@ class PositionAnalyticsOut(serializers.Serializer):
     warnings = serializers.ListField(child=serializers.CharField())
     chain = serializers.CharField()
     protocol = serializers.CharField()
+    unused = UnusedDepositOut(many=True, help_text="what a concentrated range did not take at the deposit price "
+                                                   "(not counted in deposited, HODL or value)")
+    assumed_peg = serializers.ListField(child=serializers.CharField(),
+                                        help_text="stablecoins valued at 1.00 USD for want of a recent price")
 
 
 class SliceOut(serializers.Serializer):

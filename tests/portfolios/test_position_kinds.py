@@ -143,3 +143,10 @@ def test_lending_interest_accrues_from_the_pools_base_apy_history(portfolio, cha
     assert close_to(result.value_now, 1000 * growth)
     assert close_to(result.advertised_apy, D("0.06"))
     assert result.principal == D("1000")
+
+
+def test_the_api_reports_what_a_range_did_not_take(owner_api, v3):
+    body = owner_api.get(f"/api/v1/positions/{v3.pk}/analytics/").json()
+    [unused] = body["unused"]
+    assert unused["asset"] == "WETH"
+    assert D(unused["quantity"]).quantize(D("0.0000000001")) == D("0.2119938258")

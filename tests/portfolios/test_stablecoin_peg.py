@@ -88,3 +88,13 @@ def test_the_dashboard_tells_the_user(owner_client, held):
     html = owner_client.get(reverse("portfolios:dashboard")).content.decode()
     assert "USDT: no price from the last 7 days, so it is valued at $1.00 (assumed peg)." in html
     assert "Stale prices" not in html  # the peg warning covers it
+
+
+def test_the_api_names_pegged_stablecoins_and_what_a_range_did_not_take(owner_api, portfolio, amm_pool, eth, usdc,
+                                                                         prices):
+    position = position_open(portfolio=portfolio, pool=amm_pool, kind="lp", opened_at=DEPOSIT_AT,
+                             deposits=[LegInput(token=eth, quantity=D("1")), LegInput(token=usdc, quantity=D("2000"))])
+    type(usdc).objects.filter(pk=usdc.pk).update(last_price_usd=D("0.9"))
+    body = owner_api.get(f"/api/v1/positions/{position.pk}/analytics/").json()
+    assert body["assumed_peg"] == ["USDC"]
+    assert body["unused"] == []  # a constant-product deposit is taken whole
