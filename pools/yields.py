@@ -17,7 +17,10 @@ from datetime import datetime, timedelta
 from decimal import Context, Decimal, localcontext
 from typing import Literal
 
-from pools.amm import InvalidParameter
+from pools.amm import (
+    InvalidParameter,
+    _dec,  # one input coercion for both modules (floats refused)
+)
 
 __all__ = [
     "DAYS_PER_YEAR",
@@ -46,25 +49,6 @@ _SECONDS_PER_DAY = Decimal(86400)
 MIN_ANNUALISATION_DAYS = Decimal(1)
 
 Compounding = int | Literal["continuous"]
-
-
-def _dec(value: object, field: str) -> Decimal:
-    if isinstance(value, bool) or isinstance(value, float):
-        raise InvalidParameter(field, "must be a Decimal, int or numeric string, not float/bool")
-    if isinstance(value, Decimal):
-        result = value
-    elif isinstance(value, int):
-        result = Decimal(value)
-    elif isinstance(value, str):
-        try:
-            result = Decimal(value.strip())
-        except ArithmeticError:
-            raise InvalidParameter(field, f"not a number: {value!r}") from None
-    else:
-        raise InvalidParameter(field, f"must be a Decimal, int or numeric string, got {type(value).__name__}")
-    if not result.is_finite():
-        raise InvalidParameter(field, "must be finite")
-    return result
 
 
 def _periods(compounding: object) -> int | None:
