@@ -12,6 +12,8 @@ JavaScript: a few blank rows are offered and blank rows are ignored.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.forms import formset_factory
@@ -109,6 +111,13 @@ def resolve_token(symbol: str, *, chain_slug: str | None = None):
 # ----------------------------------------------------------------------------- legs
 
 
+def clean_fiat_value(value: Decimal | None) -> Decimal | None:
+    """An optional USD value entered beside an amount: absolute, so never negative."""
+    if value is not None and value < 0:
+        raise ValidationError("A value in USD is an absolute amount: it cannot be negative.", code="negative")
+    return value
+
+
 class TokenAmountForm(forms.Form):
     """One deposit/withdrawal row: a token, a positive amount, optionally its USD value.
 
@@ -144,10 +153,7 @@ class TokenAmountForm(forms.Form):
         return quantity
 
     def clean_fiat_value(self):
-        value = self.cleaned_data.get("fiat_value")
-        if value is not None and value < 0:
-            raise ValidationError("A value in USD cannot be negative.", code="negative")
-        return value
+        return clean_fiat_value(self.cleaned_data.get("fiat_value"))
 
     def clean(self):
         data = super().clean()
@@ -332,10 +338,7 @@ class ClaimRewardsForm(forms.Form):
         return quantity
 
     def clean_fiat_value(self):
-        value = self.cleaned_data.get("fiat_value")
-        if value is not None and value < 0:
-            raise ValidationError("A value in USD cannot be negative.", code="negative")
-        return value
+        return clean_fiat_value(self.cleaned_data.get("fiat_value"))
 
     def clean_token(self):
         token = self.cleaned_data["token"]
@@ -437,10 +440,7 @@ class LegForm(forms.Form):
         self.is_blank = True  # until clean() sees content
 
     def clean_fiat_value(self):
-        value = self.cleaned_data.get("fiat_value")
-        if value is not None and value < 0:
-            raise ValidationError("A value in USD is an absolute amount: it cannot be negative.", code="negative")
-        return value
+        return clean_fiat_value(self.cleaned_data.get("fiat_value"))
 
     def clean(self):
         data = super().clean()

@@ -11,6 +11,8 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django import template
 
+from portfolios.analytics import to_decimal
+
 register = template.Library()
 
 DASH = "—"
@@ -18,8 +20,8 @@ MINUS = "−"  # U+2212, lines up with digits in tabular figures
 
 
 def _dec(value) -> Decimal | None:
-    if value is None or value == "":
-        return None
+    """Template input as Decimal; blank and non-numbers show as a dash."""
+    return None if value == "" else to_decimal(value)
     if isinstance(value, Decimal):
         return value
     try:
