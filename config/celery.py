@@ -2,14 +2,18 @@
 
 import os
 
-from celery import Celery, Task
+from celery import Celery
+from celery.contrib.django.task import DjangoTask
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
 
 
-class BaseTask(Task):
+class BaseTask(DjangoTask):
     """Retry defaults for every task that opts into ``autoretry_for``:
-    exponential backoff with jitter, capped at 10 minutes, five attempts."""
+    exponential backoff with jitter, capped at 10 minutes, five attempts.
+
+    DjangoTask adds ``delay_on_commit``/``apply_async_on_commit``: services
+    enqueue through those instead of hand-written ``transaction.on_commit``."""
 
     retry_backoff = True
     retry_backoff_max = 600
