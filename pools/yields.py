@@ -17,10 +17,7 @@ from datetime import datetime, timedelta
 from decimal import Context, Decimal, localcontext
 from typing import Literal
 
-from pools.amm import (
-    InvalidParameter,
-    _dec,  # one input coercion for both modules (floats refused)
-)
+from pools.amm.numbers import InvalidParameter, dec_arg  # one input coercion for both (floats refused)
 
 __all__ = [
     "DAYS_PER_YEAR",
@@ -71,7 +68,7 @@ def apr_to_apy(apr: Decimal | int | str, compounding: Compounding = 365) -> Deci
     ``APY = (1 + APR/n) ** n - 1``; with ``compounding="continuous"``, ``APY = e ** APR - 1``.
     ``n = 1`` returns the APR unchanged. Requires ``APR > -n`` (the per-period rate above -100 %).
     """
-    rate = _dec(apr, "apr")
+    rate = dec_arg(apr, "apr")
     n = _periods(compounding)
     with localcontext(_CTX):
         if n is None:
@@ -88,7 +85,7 @@ def apy_to_apr(apy: Decimal | int | str, compounding: Compounding = 365) -> Deci
     ``APR = n * ((1 + APY) ** (1/n) - 1)``; with ``compounding="continuous"``,
     ``APR = ln(1 + APY)``. Requires ``APY > -1``.
     """
-    rate = _dec(apy, "apy")
+    rate = dec_arg(apy, "apy")
     n = _periods(compounding)
     if rate <= -1:
         raise InvalidParameter("apy", "must be greater than -100%")
@@ -111,8 +108,8 @@ def total_apy(apy_base: Decimal | int | str | None, apy_reward: Decimal | int | 
     """
     if apy_base is None and apy_reward is None:
         return None
-    base = _ZERO if apy_base is None else _dec(apy_base, "apy_base")
-    reward = _ZERO if apy_reward is None else _dec(apy_reward, "apy_reward")
+    base = _ZERO if apy_base is None else dec_arg(apy_base, "apy_base")
+    reward = _ZERO if apy_reward is None else dec_arg(apy_reward, "apy_reward")
     with localcontext(_CTX):
         return base + reward
 
@@ -156,9 +153,9 @@ def annualise_return(
     ``(1 + total_return) ** (365 / days) - 1``. Returns ``None`` when ``days < min_days`` (default
     one day): such short periods are not annualised. ``total_return`` must be > -1.
     """
-    ret = _dec(total_return, "total_return")
-    span = _dec(days, "days")
-    minimum = _dec(min_days, "min_days")
+    ret = dec_arg(total_return, "total_return")
+    span = dec_arg(days, "days")
+    minimum = dec_arg(min_days, "min_days")
     if span <= 0:
         raise InvalidParameter("days", "must be greater than 0")
     if span < minimum:
@@ -225,7 +222,7 @@ def time_weighted_return(
     obs: list[tuple[datetime, Decimal]] = []
     for item in observations:
         moment, value = item
-        v = _dec(value, "observations")
+        v = dec_arg(value, "observations")
         if v < 0:
             raise InvalidParameter("observations", "values must not be negative")
         obs.append((_aware(moment, "observations"), v))
@@ -246,7 +243,7 @@ def time_weighted_return(
                 raise InvalidParameter(
                     "cash_flows", f"cash flow at {moment.isoformat()} has no observation at the same timestamp"
                 )
-            flows[index[moment]] += _dec(amount, "cash_flows")
+            flows[index[moment]] += dec_arg(amount, "cash_flows")
 
         growth = _ONE
         for i in range(1, len(obs)):
@@ -269,7 +266,7 @@ def time_weighted_return(
         days = _days(end - start)
         net_flow = sum(flows[:-1], _ZERO)
         twr = growth - _ONE
-        minimum = _dec(min_days, "min_days")
+        minimum = dec_arg(min_days, "min_days")
         if days < minimum:
             annualised = simple = None
         else:
