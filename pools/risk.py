@@ -56,8 +56,8 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
-    from pools.sources.base import PoolRecord
     from pools.sources.stats import ApyStats
+    from pools.sources.types import PoolRecord
 
 __all__ = [
     "FACTOR_MAX_POINTS",

@@ -13,7 +13,11 @@ from __future__ import annotations
 
 from typing import Any, Protocol, runtime_checkable
 
-from pools.sources.base import (
+from pools.sources.bundled import BundledSource, DailyPrice, DailySnapshot, PricePoint
+from pools.sources.defillama import DefiLlamaYieldsSource
+from pools.sources.llama_coins import DefiLlamaCoinsSource
+from pools.sources.stats import ApyStats, compute_apy_stats
+from pools.sources.types import (
     IncompletePayloadError,
     MalformedPayloadError,
     PoolBatch,
@@ -33,10 +37,6 @@ from pools.sources.base import (
     SourceServerError,
     SourceTimeoutError,
 )
-from pools.sources.bundled import BundledSource, DailyPrice, DailySnapshot, PricePoint
-from pools.sources.defillama import DefiLlamaYieldsSource
-from pools.sources.llama_coins import DefiLlamaCoinsSource
-from pools.sources.stats import ApyStats, compute_apy_stats
 
 __all__ = [
     "SOURCES",

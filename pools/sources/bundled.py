@@ -1,7 +1,7 @@
 """Offline source backed by the real DeFiLlama / price files shipped in ``pools/data/``.
 
 See ``pools/data/README.md`` for provenance and licences. Everything goes
-through the same validation as the live source (``pools.sources.base``).
+through the same validation as the live source (``pools.sources.validation``).
 
 Pools (``fetch_pools``)
     Union of ``pools-2025-08-31-dex-fullfields`` (1,134 pools, every API field)
@@ -56,18 +56,9 @@ from functools import cached_property
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
-from pools.sources.base import (
-    InvalidRecord,
-    MalformedPayloadError,
-    PoolBatch,
-    PoolHistoryPoint,
-    PoolRecord,
-    Rejection,
-    loads_json,
-    parse_history_point,
-    validate_pools,
-)
 from pools.sources.defillama import unwrap_envelope
+from pools.sources.types import MalformedPayloadError, PoolBatch, PoolHistoryPoint, PoolRecord, Rejection
+from pools.sources.validation import InvalidRecord, loads_json, parse_history_point, validate_pools
 
 __all__ = ["DEFAULT_DATA_DIR", "BundledSource", "DailyPrice", "DailySnapshot", "PricePoint"]
 

@@ -68,7 +68,7 @@ deliberately short and explicit (no substring matching: ``ETHFI`` is not ETH).
 
 from __future__ import annotations
 
-from pools.sources.base import PoolKind
+from pools.sources.types import PoolKind
 
 __all__ = [
     "BTC_FAMILY",

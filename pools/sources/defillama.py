@@ -1,7 +1,7 @@
 """Live DeFiLlama yields source: ``GET /pools`` and ``GET /chart/{pool}``.
 
 Both endpoints answer ``{"status": "success", "data": [...]}``. Anything else
-raises a :class:`~pools.sources.base.SourceError` subclass (see ``base``), so the
+raises a :class:`~pools.sources.types.SourceError` subclass (see ``types``), so the
 caller can keep serving its last good data:
 
 * timeout / network error / 5xx / 429 -> retried with exponential backoff, then
@@ -28,17 +28,9 @@ from urllib.parse import quote
 
 import httpx
 
-from pools.sources.base import (
-    IncompletePayloadError,
-    InvalidRecord,
-    MalformedPayloadError,
-    PoolBatch,
-    PoolHistoryPoint,
-    parse_history_point,
-    utcnow,
-    validate_pools,
-)
 from pools.sources.http import RetryPolicy, get_json, make_client
+from pools.sources.types import IncompletePayloadError, MalformedPayloadError, PoolBatch, PoolHistoryPoint
+from pools.sources.validation import InvalidRecord, parse_history_point, utcnow, validate_pools
 
 __all__ = ["DEFAULT_MIN_POOLS", "DefiLlamaYieldsSource", "unwrap_envelope"]
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 
-from pools.sources.base import (
+from pools.sources.types import (
     IncompletePayloadError,
     MalformedPayloadError,
     SourceClientError,
@@ -28,8 +28,8 @@ from pools.sources.base import (
     SourceError,
     SourceServerError,
     SourceTimeoutError,
-    loads_json,
 )
+from pools.sources.validation import loads_json
 
 __all__ = ["DEFAULT_USER_AGENT", "RetryPolicy", "decode_json", "get_json", "make_client"]
 

@@ -25,19 +25,16 @@ from typing import Any
 
 import httpx
 
-from pools.sources.base import (
+from pools.sources.http import RetryPolicy, get_json, make_client
+from pools.sources.types import (
     IncompletePayloadError,
-    InvalidRecord,
     MalformedPayloadError,
     PriceBatch,
     PriceQuote,
     Rejection,
     RejectReason,
-    parse_timestamp,
-    to_decimal,
-    utcnow,
 )
-from pools.sources.http import RetryPolicy, get_json, make_client
+from pools.sources.validation import InvalidRecord, parse_timestamp, to_decimal, utcnow
 
 __all__ = ["DefiLlamaCoinsSource", "parse_price_entry"]
 

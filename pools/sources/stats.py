@@ -24,7 +24,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, localcontext
 
-from pools.sources.base import PoolHistoryPoint, to_decimal
+from pools.sources.types import PoolHistoryPoint
+from pools.sources.validation import to_decimal
 
 __all__ = ["ApyStats", "compute_apy_stats"]
 

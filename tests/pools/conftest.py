@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from pools.sources import DefiLlamaYieldsSource, PoolBatch, PoolRecord
-from pools.sources.base import validate_pools
+from pools.sources.validation import validate_pools
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 FULLFIELDS = "pools-fullfields-first50.json"

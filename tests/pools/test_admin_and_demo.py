@@ -140,7 +140,7 @@ def test_the_embedded_default_ingests_on_sqlite_idempotently(tmp_path):
         "import django, json; django.setup();"
         "from django.core.management import call_command; call_command('migrate', verbosity=0);"
         "from pools.sources import get_source; from pools.services import pools_refresh;"
-        "from pools.sources.base import validate_pools; import pools.services as s;"
+        "from pools.sources.validation import validate_pools; import pools.services as s;"
         "from tests.pools.conftest import fixture_items, make_batch, records_from;"
         "batch = make_batch(records_from(fixture_items()));"
         "src = type('S', (), {'name': 'test', 'fetch_pools': lambda self: batch})();"

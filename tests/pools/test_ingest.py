@@ -10,7 +10,7 @@ from django.db import connection
 
 from pools.models import Chain, Pool, PoolRewardToken, PoolSnapshot, PoolUnderlyingToken, Protocol, Token
 from pools.services import pool_risk_refresh, pool_stats_refresh, pools_ingest
-from pools.sources.base import validate_pools
+from pools.sources.validation import validate_pools
 from tests.pools.conftest import DEX, fixture_items, make_batch, records_from, restamp
 
 pytestmark = pytest.mark.django_db

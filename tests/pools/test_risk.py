@@ -347,8 +347,8 @@ def test_risky_flags_never_lower_the_score(i):
 
 
 def test_from_pool_ignores_our_sigma_with_too_few_observations():
-    from pools.sources.base import PoolRecord
     from pools.sources.stats import ApyStats
+    from pools.sources.types import PoolRecord
 
     pool = PoolRecord("p", "Ethereum", "uniswap-v3", "WETH-USDC", D(10**6), sigma=D("0.2"))
     few = ApyStats(count=4, window_count=4, mean_30d=D(5), sigma_30d=D("0.1"), first_day=None, last_day=None)

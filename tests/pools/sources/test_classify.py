@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pools.sources.base import PoolKind
 from pools.sources.classify import derive_exposure, derive_il_risk, derive_stablecoin, infer_kind, split_symbol
+from pools.sources.types import PoolKind
 
 K = PoolKind
 

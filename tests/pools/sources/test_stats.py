@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pools.sources.base import PoolHistoryPoint
 from pools.sources.stats import ApyStats, compute_apy_stats
+from pools.sources.types import PoolHistoryPoint
 from tests.pools.sources._support import shared_bundled
 
 D = Decimal

@@ -8,12 +8,9 @@ from decimal import Decimal
 
 import pytest
 
-from pools.sources.base import (
+from pools.sources.types import PoolBatch, PoolKind, PoolRecord, RejectReason
+from pools.sources.validation import (
     InvalidRecord,
-    PoolBatch,
-    PoolKind,
-    PoolRecord,
-    RejectReason,
     loads_json,
     parse_history_point,
     parse_pool,
