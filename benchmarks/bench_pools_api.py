@@ -168,7 +168,9 @@ def main(argv: list[str] | None = None) -> int:
     from django.db import connection
 
     from pools.models import Pool
-    from pools.services import pool_risk_refresh, pool_stats_refresh, pools_ingest
+    from pools.services.ingest import pools_ingest
+    from pools.services.risk import pool_risk_refresh
+    from pools.services.stats import pool_stats_refresh
     from tests.pools.conftest import make_batch
 
     records = ingest.scaled_records()

@@ -110,12 +110,12 @@ def copy_floor(records, when) -> float:
     """Plain COPY of the same pool rows and snapshot rows into fresh tables of the same shape."""
     from django.db import connection, transaction
 
-    from pools.services import POOL_COLUMNS, Q_CENTS, Q_PCT, _pool_row, _q
+    from pools.services.ingest import POOL_COLUMNS, Q_CENTS, Q_PCT, _pool_row, quantize
 
     rows = [_pool_row(r, chain_id=1, protocol_id=1, seen_at=r.updated_at or when, now=when,
                       history_start=when.date()) for r in records]
-    snaps = [(i + 1, when.date(), _q(r.tvl_usd, Q_CENTS), _q(r.apy, Q_PCT), _q(r.apy_base, Q_PCT),
-              _q(r.apy_reward, Q_PCT)) for i, r in enumerate(records)]
+    snaps = [(i + 1, when.date(), quantize(r.tvl_usd, Q_CENTS), quantize(r.apy, Q_PCT), quantize(r.apy_base, Q_PCT),
+              quantize(r.apy_reward, Q_PCT)) for i, r in enumerate(records)]
     cols = ", ".join(f'"{c}"' for c in POOL_COLUMNS)
     snap_cols = "pool_id, day, tvl_usd, apy, apy_base, apy_reward"
     with transaction.atomic(), connection.cursor() as cursor:
@@ -144,7 +144,9 @@ def main(argv: list[str] | None = None) -> int:
 
     recreate_database()
     setup_django()
-    from pools.services import pool_risk_refresh, pool_stats_refresh, pools_ingest
+    from pools.services.ingest import pools_ingest
+    from pools.services.risk import pool_risk_refresh
+    from pools.services.stats import pool_stats_refresh
     from tests.pools.conftest import make_batch
 
     records = scaled_records(args.pools)

@@ -1,15 +1,15 @@
 """Admin: staff edit protocol facts (audits, launch date, category, website) —
-saved through ``services.protocol_update_facts``, which rescores the protocol's
+saved through ``services.risk.protocol_update_facts``, which rescores the protocol's
 pools. Pool metrics are read-only (the refresh owns them)."""
 
 from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.db import transaction
 
-from pools import services
 from pools.models import Chain, Pool, PoolSnapshot, Protocol, RefreshRun, Token, TokenPrice
+from pools.services.history_requests import MAX_BACKFILLS_PER_REQUEST, pool_histories_request
+from pools.services.risk import PROTOCOL_FACT_FIELDS, pool_risk_refresh, protocol_update_facts
 
 
 class AuditLinksField(forms.CharField):
@@ -67,11 +67,11 @@ class ProtocolAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         if not change:
             super().save_model(request, obj, form, change)
-        facts = {k: form.cleaned_data.get(k) for k in services.PROTOCOL_FACT_FIELDS if k in form.cleaned_data}
+        facts = {k: form.cleaned_data.get(k) for k in PROTOCOL_FACT_FIELDS if k in form.cleaned_data}
         facts["audit_links"] = facts.get("audit_links") or []
         facts["category"] = facts.get("category") or ""
         facts["url"] = facts.get("url") or ""
-        services.protocol_update_facts(protocol=obj, **facts)
+        protocol_update_facts(protocol=obj, **facts)
 
 
 @admin.register(Token)
@@ -109,15 +109,12 @@ class PoolAdmin(admin.ModelAdmin):
 
     @admin.action(description="Backfill history (queued)")
     def backfill_history(self, request, queryset):
-        from pools.tasks import backfill_pool_history
-
-        ids = list(queryset.values_list("pk", flat=True)[:500])
-        transaction.on_commit(lambda: [backfill_pool_history.delay(pool_id=pk) for pk in ids])
-        self.message_user(request, f"History backfill queued for {len(ids)} pool(s).", messages.SUCCESS)
+        queued = pool_histories_request(pool_ids=queryset.values_list("pk", flat=True)[:MAX_BACKFILLS_PER_REQUEST])
+        self.message_user(request, f"History backfill queued for {queued} pool(s).", messages.SUCCESS)
 
     @admin.action(description="Recompute risk score")
     def recompute_risk(self, request, queryset):
-        changed = services.pool_risk_refresh(pool_ids=list(queryset.values_list("pk", flat=True)))
+        changed = pool_risk_refresh(pool_ids=list(queryset.values_list("pk", flat=True)))
         self.message_user(request, f"Risk recomputed; {changed} pool(s) changed.", messages.SUCCESS)
 
 

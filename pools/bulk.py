@@ -21,6 +21,7 @@ temporary tables are ``ON COMMIT DROP``).
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -28,6 +29,11 @@ from typing import Any
 from django.db import connection
 
 _counter = itertools.count()
+
+
+def json_text(value: Any) -> str:
+    """A JSON column value as Django's JSONField encodes it, so SQLite text compares equal."""
+    return json.dumps(value)
 
 
 def is_postgres() -> bool:

@@ -23,8 +23,13 @@ from datetime import time as dtime
 
 from django.utils import timezone
 
-from pools import services
 from pools.models import Pool, Protocol, RefreshRun
+from pools.services.ingest import pool_histories_ingest, pools_ingest
+from pools.services.prices import token_prices_load_bundled
+from pools.services.refresh import pools_refresh
+from pools.services.risk import pool_risk_refresh, protocol_update_facts
+from pools.services.runs import pool_source
+from pools.services.stats import pool_stats_refresh
 from pools.sources import PoolBatch
 
 # Public, well-known facts for the bundled protocols, at month precision (the
@@ -52,30 +57,30 @@ def _seed_protocol_facts() -> int:
     for protocol in Protocol.objects.filter(slug__in=DEMO_PROTOCOL_FACTS, facts_updated_at__isnull=True):
         facts = {k: v for k, v in DEMO_PROTOCOL_FACTS[protocol.slug].items() if not getattr(protocol, k)}
         if facts:
-            services.protocol_update_facts(protocol=protocol, **facts)
+            protocol_update_facts(protocol=protocol, **facts)
             seeded += 1
     return seeded
 
 
 def load(user=None) -> str:
     started = time.perf_counter()
-    source = services.pool_source("bundled")
+    source = pool_source("bundled")
     batch = source.fetch_pools()
     done = RefreshRun.objects.filter(kind=RefreshRun.Kind.POOLS, status=RefreshRun.Status.SUCCEEDED,
                                      source="bundled", data_as_of=batch.fetched_at).exists()
     history_points = 0
     if not done:
         for snapshot in source.fetch_snapshots():
-            services.pools_ingest(batch=_snapshot_batch(snapshot))
-        services.pools_refresh(source=source)
+            pools_ingest(batch=_snapshot_batch(snapshot))
+        pools_refresh(source=source)
         ids = dict(Pool.objects.values_list("external_id", "id"))
         histories = {ids[pid]: source.fetch_history(pid) for pid in sorted(source.chart_pool_ids()) if pid in ids}
-        history_points = services.pool_histories_ingest(histories=histories)
+        history_points = pool_histories_ingest(histories=histories)
         Pool.objects.filter(history_backfilled_at__isnull=True).update(history_backfilled_at=timezone.now())
-        services.pool_stats_refresh(as_of=batch.fetched_at.astimezone(UTC).date())
+        pool_stats_refresh(as_of=batch.fetched_at.astimezone(UTC).date())
     seeded = _seed_protocol_facts()
-    services.pool_risk_refresh()
-    prices = services.token_prices_load_bundled()
+    pool_risk_refresh()
+    prices = token_prices_load_bundled()
     pools = Pool.objects.filter(is_active=True).count()
     return (f"{pools:,} active pools (data as of {batch.fetched_at:%Y-%m-%d}), {history_points:,} history points, "
             f"{prices:,} token prices written, {seeded} protocols given facts, "

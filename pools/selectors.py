@@ -8,12 +8,14 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Lower
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from pools.filters import PoolFilter
 from pools.models import Chain, Pool, PoolSnapshot, PoolUnderlyingToken, Protocol, RefreshRun, Token, TokenPrice
+from pools.naming import chain_slug, normalize_address
 from pools.risk import FACTOR_MAX_POINTS, reward_share
 
 # Columns the lists (explorer, API list) read; the rest of a pool row stays on disk.
@@ -24,50 +26,6 @@ LIST_FIELDS = [
     "protocol__slug", "protocol__name",
 ]  # fmt: skip
 
-#: ordering key -> (field, descending). "-key" flips the direction.
-ORDERINGS: dict[str, tuple[str, bool]] = {
-    "tvl": ("tvl_usd", True),
-    "apy": ("apy", True),
-    "apy_base": ("apy_base", True),
-    "apy_reward": ("apy_reward", True),
-    "apy_mean_30d": ("apy_mean_30d", True),
-    "risk": ("risk_score", False),
-}
-ORDERING_LABELS = {
-    "tvl": "TVL (largest first)",
-    "apy": "APY (highest first)",
-    "apy_base": "Base APY (highest first)",
-    "apy_reward": "Reward APY (highest first)",
-    "apy_mean_30d": "30-day mean APY (highest first)",
-    "risk": "Risk (lowest first)",
-    "-risk": "Risk (highest first)",
-    "-tvl": "TVL (smallest first)",
-    "-apy": "APY (lowest first)",
-    "-apy_base": "Base APY (lowest first)",
-    "-apy_reward": "Reward APY (lowest first)",
-    "-apy_mean_30d": "30-day mean APY (lowest first)",
-}
-DEFAULT_ORDERING = "tvl"
-
-
-def pool_order(qs: QuerySet[Pool], key: str | None) -> QuerySet[Pool]:
-    """Order by a public key (``apy``, ``-apy``, ``risk``…): NULLs always last, id breaks ties.
-
-    The natural direction of each key (highest APY first, lowest risk first) is
-    served by a partial index (see Pool.Meta.indexes); the flipped one sorts.
-    """
-    key = key or DEFAULT_ORDERING
-    flip = key.startswith("-")
-    field, descending = ORDERINGS.get(key.lstrip("-"), ORDERINGS[DEFAULT_ORDERING])
-    descending = descending != flip
-    if field == "tvl_usd":  # NOT NULL: plain DESC matches the index exactly
-        return qs.order_by(f"{'-' if descending else ''}tvl_usd", f"{'-' if descending else ''}id")
-    from django.db.models import F
-
-    expr = F(field).desc(nulls_last=True) if descending else F(field).asc(nulls_last=True)
-    return qs.order_by(expr, "-id" if descending else "id")
-
-
 def pool_list_base(*, include_inactive: bool = False) -> QuerySet[Pool]:
     qs = Pool.objects.select_related("chain", "protocol").only(*LIST_FIELDS)
     return qs if include_inactive else qs.filter(is_active=True)
@@ -75,8 +33,6 @@ def pool_list_base(*, include_inactive: bool = False) -> QuerySet[Pool]:
 
 def pool_search(data, *, include_inactive: bool = False):
     """The explorer/API list: a bound ``PoolFilter`` (``.qs``, ``.form``, ``.is_valid()``)."""
-    from pools.filters import PoolFilter
-
     return PoolFilter(data, queryset=pool_list_base(include_inactive=include_inactive))
 
 
@@ -138,7 +94,7 @@ def tokens_in_use() -> QuerySet[Token]:
     """Tokens whose prices the refresh keeps current.
 
     = tokens flagged ``is_tracked`` (the portfolios app flags the tokens it holds
-    through ``services.token_set_tracked``) plus the underlying tokens of active
+    through ``services.tokens.token_set_tracked``) plus the underlying tokens of active
     pools with at least ``POOL_PRICE_MIN_TVL_USD`` ($10M) TVL, among those with a
     price id or a bundled price symbol. The TVL floor keeps the live refresh to a
     few dozen coins-API calls; raise or lower it with the setting.
@@ -152,18 +108,12 @@ def tokens_in_use() -> QuerySet[Token]:
 
 def token_get(*, chain: str, address: str) -> Token | None:
     """A token by chain (slug or name) and address (EVM addresses in any case)."""
-    from pools.services import chain_slug, normalize_address
-
     return (Token.objects.select_related("chain")
             .filter(chain__slug=chain_slug(chain), address=normalize_address(address)).first())
 
 
 def token_search(*, symbol: str, chain: str | None = None) -> QuerySet[Token]:
     """Tokens with exactly this symbol (case-insensitive), most-used first."""
-    from django.db.models import Count
-
-    from pools.services import chain_slug
-
     qs = Token.objects.select_related("chain").annotate(symbol_lower=Lower("symbol")).filter(
         symbol_lower=symbol.strip().lower())
     if chain:
@@ -175,7 +125,7 @@ def token_price_at(*, token: Token | int, when: datetime | date,
                    max_age: timedelta | None = timedelta(days=3)) -> TokenPrice | None:
     """The stored daily price for ``when``'s UTC day, else the nearest earlier day
     (``None`` when that is older than ``max_age``; ``max_age=None``: any age).
-    Does not fetch: see ``services.token_price_fetch`` for history on demand."""
+    Does not fetch: see ``services.prices.token_price_fetch`` for history on demand."""
     if isinstance(when, datetime):
         when = when.astimezone(UTC) if timezone.is_aware(when) else when.replace(tzinfo=UTC)
         day = when.date()

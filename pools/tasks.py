@@ -10,34 +10,24 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from pools.services.prices import prices_refresh
+from pools.services.refresh import pool_history_backfill, pools_refresh
 from pools.sources import SourceError
 
 
 @shared_task(name="pools.tasks.refresh_pools", autoretry_for=(SourceError,), retry_backoff=True)
 def refresh_pools() -> dict:
-    from pools.services import pools_refresh
-
     run = pools_refresh()
     return {"run_id": run.pk, "status": run.status}
 
 
 @shared_task(name="pools.tasks.refresh_prices", autoretry_for=(SourceError,), retry_backoff=True)
 def refresh_prices() -> dict:
-    from pools.services import prices_refresh
-
     run = prices_refresh()
     return {"run_id": run.pk, "status": run.status}
 
 
 @shared_task(name="pools.tasks.backfill_pool_history", autoretry_for=(SourceError,), retry_backoff=True)
 def backfill_pool_history(*, pool_id: int) -> dict:
-    from pools.services import pool_history_backfill
-
     run = pool_history_backfill(pool_id=pool_id)
     return {"run_id": run.pk, "status": run.status}
-
-
-# STYLE.md aliases
-refresh_pools_task = refresh_pools
-refresh_prices_task = refresh_prices
-backfill_pool_history_task = backfill_pool_history

@@ -18,7 +18,7 @@ from pools.selectors import (
     pool_search,
     pool_tokens,
 )
-from pools.services import pool_history_request
+from pools.services.history_requests import pool_history_request
 
 PAGE_SIZE = 50
 HIGH_REWARD_SHARE = Decimal("0.5")

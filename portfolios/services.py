@@ -167,7 +167,7 @@ def _enqueue_revalue(portfolio_id: int) -> None:
 def _track(token_ids: Iterable[int | None]) -> None:
     ids = {t for t in token_ids if t}
     if ids:
-        from pools.services import token_set_tracked
+        from pools.services.tokens import token_set_tracked
 
         token_set_tracked(token_ids=ids)
 
@@ -185,7 +185,7 @@ def token_price_at(*, token: Token, when: datetime) -> Decimal | None:
     if price is not None:
         return price
     try:
-        from pools.services import token_price_fetch
+        from pools.services.prices import token_price_fetch
 
         fetched = token_price_fetch(token=token, when=when)
     except Exception:  # noqa: BLE001 - a price source failure is "no price", the user can enter one

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import django_filters
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import cache_page
@@ -28,7 +27,7 @@ from pools.api.serializers import (
     PoolTokenPriceOut,
     ProtocolOut,
 )
-from pools.filters import PoolFilter
+from pools.filters import PoolFilter, TokenFilter
 from pools.models import Token
 
 CACHE_SECONDS = 60
@@ -117,26 +116,6 @@ class ProtocolViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PublicRe
     @cached
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
-
-
-class TokenFilter(django_filters.FilterSet):
-    symbol = django_filters.CharFilter(method="filter_symbol", help_text="Exact symbol, any case (e.g. usdc).")
-    chain = django_filters.CharFilter(field_name="chain__slug", help_text="Chain slug (e.g. ethereum).")
-    address = django_filters.CharFilter(method="filter_address", help_text="Token address (any case for EVM).")
-
-    class Meta:
-        model = Token
-        fields = ["symbol", "chain", "address"]
-
-    def filter_symbol(self, qs, name, value):
-        from django.db.models.functions import Lower
-
-        return qs.annotate(symbol_lower=Lower("symbol")).filter(symbol_lower=value.strip().lower())
-
-    def filter_address(self, qs, name, value):
-        from pools.services import normalize_address
-
-        return qs.filter(address=normalize_address(value))
 
 
 class SinceIn(serializers.Serializer):

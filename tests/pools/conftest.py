@@ -101,7 +101,7 @@ def t0() -> datetime:
 @pytest.fixture
 def ingested(db, fullfields_records):
     """The 50 real full-field pools, ingested once."""
-    from pools.services import pools_ingest
+    from pools.services.ingest import pools_ingest
 
     pools_ingest(batch=make_batch(fullfields_records))
     return fullfields_records

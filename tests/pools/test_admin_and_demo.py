@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from pools.models import Pool, PoolSnapshot, Protocol, RefreshRun, TokenPrice
-from pools.services import pool_risk_refresh, protocol_update_facts
+from pools.services.risk import pool_risk_refresh, protocol_update_facts
 from tests.factories import UserFactory
 from tests.pools.factories import PoolFactory, ProtocolFactory, RefreshRunFactory, TokenPriceFactory
 
@@ -139,8 +139,7 @@ def test_the_embedded_default_ingests_on_sqlite_idempotently(tmp_path):
     code = (
         "import django, json; django.setup();"
         "from django.core.management import call_command; call_command('migrate', verbosity=0);"
-        "from pools.sources import get_source; from pools.services import pools_refresh;"
-        "from pools.sources.validation import validate_pools; import pools.services as s;"
+        "from pools.services.refresh import pools_refresh;"
         "from tests.pools.conftest import fixture_items, make_batch, records_from;"
         "batch = make_batch(records_from(fixture_items()));"
         "src = type('S', (), {'name': 'test', 'fetch_pools': lambda self: batch})();"

@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from pools.models import PoolUnderlyingToken
-from pools.services import pool_risk_refresh
+from pools.services.risk import pool_risk_refresh
 from tests.pools.cases import FILTER_CASES, ORDER_CASES
 from tests.pools.factories import (
     ChainFactory,

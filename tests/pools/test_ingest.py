@@ -9,7 +9,9 @@ import pytest
 from django.db import connection
 
 from pools.models import Chain, Pool, PoolRewardToken, PoolSnapshot, PoolUnderlyingToken, Protocol, Token
-from pools.services import pool_risk_refresh, pool_stats_refresh, pools_ingest
+from pools.services.ingest import pools_ingest
+from pools.services.risk import pool_risk_refresh
+from pools.services.stats import pool_stats_refresh
 from pools.sources.validation import validate_pools
 from tests.pools.conftest import DEX, fixture_items, make_batch, records_from, restamp
 

@@ -9,14 +9,9 @@ import pytest
 
 from pools.models import Pool, PoolSnapshot, RefreshRun, Token, TokenPrice
 from pools.selectors import token_get, token_price_at, token_search, tokens_in_use
-from pools.services import (
-    pool_history_backfill,
-    prices_refresh,
-    token_get_or_create,
-    token_price_fetch,
-    token_prices_load_bundled,
-    token_set_tracked,
-)
+from pools.services.prices import prices_refresh, token_price_fetch, token_prices_load_bundled
+from pools.services.refresh import pool_history_backfill
+from pools.services.tokens import token_get_or_create, token_set_tracked
 from pools.sources import DefiLlamaCoinsSource, SourceError
 from pools.tasks import backfill_pool_history
 from tests.pools.conftest import Transport, fixture_bytes, json_response, llama_source
@@ -103,7 +98,7 @@ def _coins(transport):
 def test_the_live_price_refresh_reads_coins_llama_fi(weth):
     token_set_tracked(token_ids=[weth.pk])
     transport = Transport(json_response(fixture_bytes("coins-current-weth-fun.json")))
-    with patch("pools.services.get_source", return_value=_coins(transport)):
+    with patch("pools.services.prices.get_source", return_value=_coins(transport)):
         run = prices_refresh(source_name="defillama")
     assert run.status == "succeeded"
     assert f"ethereum:{WETH}" in str(transport.requests[0].url)
@@ -117,7 +112,7 @@ def test_the_live_price_refresh_reads_coins_llama_fi(weth):
 def test_a_failed_price_refresh_is_recorded_and_raised(weth):
     token_set_tracked(token_ids=[weth.pk])
     transport = Transport(json_response(b"{}", status=500))
-    with patch("pools.services.get_source", return_value=_coins(transport)), pytest.raises(SourceError):
+    with patch("pools.services.prices.get_source", return_value=_coins(transport)), pytest.raises(SourceError):
         prices_refresh(source_name="defillama")
     assert RefreshRun.objects.get(kind="prices").status == "failed"
     assert not TokenPrice.objects.exists()
@@ -162,7 +157,7 @@ def test_a_failed_backfill_is_recorded_and_retried(aero_pool):
 
 def test_the_backfill_task_takes_the_pool_id(aero_pool):
     source = llama_source(Transport(json_response(fixture_bytes(CHART))))
-    with patch("pools.services.pool_source", return_value=source):
+    with patch("pools.services.refresh.pool_source", return_value=source):
         result = backfill_pool_history.delay(pool_id=aero_pool.pk).get()
     assert result["status"] == "succeeded"
 

@@ -13,7 +13,7 @@ from django.db import connection, connections
 
 from pools.locking import lock_key, refresh_lock
 from pools.models import Pool, RefreshRun
-from pools.services import pools_refresh
+from pools.services.refresh import pools_refresh
 from pools.sources import SourceError
 from pools.tasks import refresh_pools
 from tests.pools.conftest import FULLFIELDS, Transport, fixture_bytes, json_response, llama_source, make_batch
@@ -78,7 +78,7 @@ def test_a_transient_5xx_is_retried_inside_the_source_and_then_succeeds(good_dat
 @pytest.mark.parametrize("fault", ["timeout", "server error", "truncated payload"])
 def test_the_task_schedules_a_retry_with_backoff_on_a_source_fault(db, fault):
     source = llama_source(Transport(FAULTS[fault]()))
-    with patch("pools.services.pool_source", return_value=source), \
+    with patch("pools.services.refresh.pool_source", return_value=source), \
             patch.object(refresh_pools, "retry", side_effect=lambda **kw: Retry("retrying", exc=kw["exc"])) as retry:
         with pytest.raises(Retry):
             refresh_pools.run()
@@ -92,7 +92,7 @@ def test_the_task_schedules_a_retry_with_backoff_on_a_source_fault(db, fault):
 
 def test_the_task_returns_the_run(db):
     source = llama_source(Transport(_good()))
-    with patch("pools.services.pool_source", return_value=source):
+    with patch("pools.services.refresh.pool_source", return_value=source):
         result = refresh_pools.delay().get()
     assert result["status"] == "succeeded"
     assert RefreshRun.objects.get(pk=result["run_id"]).created == 50
@@ -209,7 +209,7 @@ def test_the_cache_lock_used_on_sqlite_excludes_a_second_holder(db, monkeypatch)
 @pytest.mark.django_db(transaction=True)
 def test_refresh_pools_runs_on_a_real_worker_through_redis(real_worker):
     source = llama_source(Transport(_good()))
-    with patch("pools.services.pool_source", return_value=source):
+    with patch("pools.services.refresh.pool_source", return_value=source):
         result = refresh_pools.delay()
         payload = result.get(timeout=60)
     assert payload["status"] == "succeeded"
@@ -221,7 +221,7 @@ def test_refresh_pools_runs_on_a_real_worker_through_redis(real_worker):
 def test_later_refreshes_the_same_day_rescore_only_changed_pools(good_data):
     changed_body = BODY.replace(b'"tvlUsd":815672271.0', b'"tvlUsd":815672272.0', 1)
     assert changed_body != BODY
-    with patch("pools.services.pool_risk_refresh") as risk:
+    with patch("pools.services.refresh.pool_risk_refresh") as risk:
         pools_refresh(source=llama_source(Transport(_good())))
         risk.assert_not_called()  # nothing changed
         pools_refresh(source=llama_source(Transport(json_response(changed_body))))
@@ -232,9 +232,9 @@ def test_later_refreshes_the_same_day_rescore_only_changed_pools(good_data):
 def test_the_first_refresh_of_a_day_rescores_every_pool(good_data):
     from django.core.cache import cache
 
-    from pools.services import RISK_FULL_DAY_KEY
+    from pools.services.refresh import RISK_FULL_DAY_KEY
 
     cache.set(RISK_FULL_DAY_KEY, "2000-01-01")
-    with patch("pools.services.pool_risk_refresh") as risk:
+    with patch("pools.services.refresh.pool_risk_refresh") as risk:
         pools_refresh(source=llama_source(Transport(_good())))
     risk.assert_called_once_with()

@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from pools.models import PoolRewardToken, PoolUnderlyingToken
-from pools.services import pool_risk_refresh
+from pools.services.risk import pool_risk_refresh
 from tests.pools.cases import FILTER_CASES, ORDER_CASES
 from tests.pools.factories import (
     ChainFactory,

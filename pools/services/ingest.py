@@ -1,0 +1,545 @@
+"""Bulk upsert of a source's pool list and of daily histories (set-based, one
+transaction per batch; see ``pools.bulk``).
+
+``pools_ingest`` writes, in a few statements: chains, protocols (insert missing) ·
+tokens (upsert) · pools (upsert, changed rows only) · token links (diff) · today's
+snapshots (upsert) · missed / deactivated pools. Settings: ``POOL_INACTIVE_AFTER_MISSES``
+(3), ``POOL_SPIKE_RATIO`` (5), ``POOL_SPIKE_WINDOW_HOURS`` (5).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from pools import bulk
+from pools.models import Chain, Pool, PoolRewardToken, PoolSnapshot, PoolUnderlyingToken, Protocol, Token
+from pools.naming import COINS_PREFIX, chain_slug, normalize_address, price_symbol_for, protocol_name, token_price_id
+from pools.sources import PoolBatch, PoolHistoryPoint, PoolKind, PoolRecord
+from pools.sources.classify import FIAT_STABLES, split_symbol
+
+D = Decimal
+Q_CENTS = D("0.01")
+Q_PCT = D("1e-10")
+Q_PROB = D("0.001")
+MAX_SPIKE_POOLS_LISTED = 200
+
+
+def _setting(name: str, default: Any) -> Any:
+    return getattr(settings, name, default)
+
+
+def inactive_after_misses() -> int:
+    return int(_setting("POOL_INACTIVE_AFTER_MISSES", 3))
+
+
+FARM_PROJECTS = {"convex-finance", "aura", "stake-dao"}
+KIND_CATEGORY = {
+    "amm": Protocol.Category.DEX, "concentrated": Protocol.Category.DEX, "weighted": Protocol.Category.DEX,
+    "stableswap": Protocol.Category.DEX, "lending": Protocol.Category.LENDING,
+    "staking": Protocol.Category.STAKING, "liquid_staking": Protocol.Category.LIQUID_STAKING,
+    "farm": Protocol.Category.YIELD, "vault": Protocol.Category.YIELD,
+}  # fmt: skip
+
+
+def pool_kind(record: PoolRecord) -> str:
+    if record.kind == PoolKind.YIELD:
+        return Pool.Kind.FARM if record.project in FARM_PROJECTS else Pool.Kind.VAULT
+    try:
+        return Pool.Kind(str(record.kind)).value
+    except ValueError:
+        return Pool.Kind.UNKNOWN
+
+
+def quantize(value: Decimal | None, quantum: Decimal) -> Decimal | None:
+    return None if value is None else value.quantize(quantum)
+
+
+def _bool_il(value: str | None) -> bool | None:
+    return None if value is None else value == "yes"
+
+
+def _record_time(record: PoolRecord, batch: PoolBatch) -> datetime:
+    return record.updated_at or batch.fetched_at
+
+
+@dataclass
+class IngestResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    deactivated: int = 0
+    reactivated: int = 0
+    spike_skipped: int = 0
+    snapshots_written: int = 0
+    rejection_reasons: dict[str, int] = field(default_factory=dict)
+    spike_pools: list[dict[str, str]] = field(default_factory=list)
+    pool_ids: dict[str, int] = field(default_factory=dict)
+    changed_ids: list[int] = field(default_factory=list)  # created or updated pools
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def counts(self) -> dict[str, Any]:
+        return {
+            "created": self.created, "updated": self.updated, "unchanged": self.unchanged,
+            "rejected": self.rejected, "deactivated": self.deactivated, "reactivated": self.reactivated,
+            "spike_skipped": self.spike_skipped, "snapshots_written": self.snapshots_written,
+            "rejection_reasons": self.rejection_reasons, "spike_pools": self.spike_pools,
+        }  # fmt: skip
+
+
+class LapTimer:
+    """Seconds between successive ``lap(name)`` calls, written into a dict (run timings)."""
+
+    def __init__(self, into: dict[str, float]):
+        self.into = into
+        self.last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.into[name] = round(now - self.last, 4)
+        self.last = now
+
+
+POOL_COLUMNS = [
+    "external_id", "chain_id", "protocol_id", "symbol", "meta", "tokens_key", "tokens_signature", "kind",
+    "stablecoin", "il_risk",
+    "exposure", "derived_fields", "tvl_usd", "apy", "apy_base", "apy_reward", "apy_mean_30d", "apy_base_7d",
+    "apy_pct_1d", "apy_pct_7d", "apy_pct_30d", "volume_usd_1d", "volume_usd_7d", "il_7d", "mu", "sigma", "count",
+    "outlier", "predicted_class", "predicted_probability", "binned_confidence", "apy_mean_30d_computed",
+    "history_start", "first_seen_at", "last_seen_at", "missed_refreshes", "is_active", "changed_at",
+    "risk_grade", "risk_factors",
+]  # fmt: skip
+# On conflict: everything the source describes, plus coming back to life.
+_POOL_UPDATE = {
+    c: f"{{S}}.{c}" for c in POOL_COLUMNS if c not in {"external_id", "first_seen_at", "risk_grade", "risk_factors"}
+}
+# A source that stops sending apyMean30d does not erase the mean we computed ourselves.
+_POOL_UPDATE["apy_mean_30d"] = (
+    "CASE WHEN {S}.apy_mean_30d IS NULL AND {T}.apy_mean_30d_computed THEN {T}.apy_mean_30d ELSE {S}.apy_mean_30d END"
+)
+_POOL_UPDATE["apy_mean_30d_computed"] = "({S}.apy_mean_30d IS NULL AND {T}.apy_mean_30d_computed)"
+# history_start only moves back in time.
+_POOL_UPDATE["history_start"] = (
+    "CASE WHEN {T}.history_start IS NULL OR {S}.history_start < {T}.history_start "
+    "THEN {S}.history_start ELSE {T}.history_start END"
+)
+# Timestamps alone never justify rewriting a row (see Pool.last_seen_at).
+_POOL_COMPARE = [c for c in _POOL_UPDATE if c not in {"last_seen_at", "changed_at"}]
+
+SNAPSHOT_COLUMNS = ["pool_id", "day", "tvl_usd", "apy", "apy_base", "apy_reward"]
+
+
+def _ensure_chains(names: Iterable[str]) -> dict[str, int]:
+    """Chain name -> id, inserting missing chains."""
+    by_slug = {chain_slug(n): n for n in names}
+    existing = dict(Chain.objects.filter(slug__in=by_slug).values_list("slug", "id"))
+    missing = [
+        Chain(slug=s, name=n, coins_prefix=COINS_PREFIX.get(s, "")) for s, n in by_slug.items() if s not in existing
+    ]
+    if missing:
+        Chain.objects.bulk_create(missing, ignore_conflicts=True)
+        existing = dict(Chain.objects.filter(slug__in=by_slug).values_list("slug", "id"))
+    return {name: existing[slug] for slug, name in by_slug.items()}
+
+
+def _ensure_protocols(kinds: dict[str, str]) -> dict[str, int]:
+    """Protocol slug -> id, inserting missing protocols (staff-edited facts are never touched)."""
+    existing = dict(Protocol.objects.filter(slug__in=kinds).values_list("slug", "id"))
+    missing = [
+        Protocol(slug=s, name=protocol_name(s), category=KIND_CATEGORY.get(k, ""))
+        for s, k in kinds.items()
+        if s not in existing
+    ]
+    if missing:
+        Protocol.objects.bulk_create(missing, ignore_conflicts=True)
+        existing = dict(Protocol.objects.filter(slug__in=kinds).values_list("slug", "id"))
+    return existing
+
+
+def _addresses(record: PoolRecord) -> tuple[list[str], list[str]]:
+    """The record's (underlying, reward) token addresses, normalised, duplicates dropped."""
+    underlying = list(dict.fromkeys(normalize_address(a) for a in record.underlying_tokens or () if a and a.strip()))
+    rewards = list(dict.fromkeys(normalize_address(a) for a in record.reward_tokens or () if a and a.strip()))
+    return underlying, rewards
+
+
+def _token_candidates(
+    records: Sequence[PoolRecord], chain_ids: dict[str, int], addresses: dict[str, tuple[list[str], list[str]]]
+) -> dict[tuple[int, str], tuple[str, str]]:
+    """(chain_id, address) -> (symbol guess, chain name). The symbol is guessed from the
+    pool symbol when the counts line up (``WETH-USDC`` with two underlying addresses)."""
+    found: dict[tuple[int, str], tuple[str, str]] = {}
+    for record in records:
+        chain_id = chain_ids[record.chain]
+        underlying, rewards = addresses[record.pool_id]
+        symbols = split_symbol(record.symbol)
+        guess = symbols if len(symbols) == len(underlying) else [""] * len(underlying)
+        for address, symbol in zip(underlying, guess, strict=True):
+            key = (chain_id, address)
+            if key not in found or (symbol and not found[key][0]):
+                found[key] = (symbol[:64], record.chain)
+        for address in rewards:
+            found.setdefault((chain_id, address), ("", record.chain))
+    return found
+
+
+TOKEN_COLUMNS = ["chain_id", "address", "symbol", "name", "is_stablecoin", "price_id", "price_symbol", "is_tracked"]
+
+
+def _ensure_tokens(
+    records: Sequence[PoolRecord], chain_ids: dict[str, int], addresses: dict[str, tuple[list[str], list[str]]]
+) -> dict[tuple[int, str], int]:
+    """(chain_id, address) -> token id for every token the records mention. Only
+    unknown tokens are inserted and only blank facts filled in (symbol, price
+    ids); what staff or an earlier, better-informed record set is never overwritten."""
+    found = _token_candidates(records, chain_ids, addresses)
+    known: dict[tuple[int, str], tuple] = {}
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT chain_id, address, id, symbol, price_id, price_symbol FROM pools_token")
+        for chain_id, address, token_id, symbol, price_id, price_symbol in cursor.fetchall():
+            known[(chain_id, address)] = (token_id, symbol, price_id, price_symbol)
+    todo = []
+    for (chain_id, address), (symbol, chain_name) in found.items():
+        have = known.get((chain_id, address))
+        if have is not None and have[2] and (have[1] or not symbol):
+            continue  # nothing we could add
+        row = (
+            chain_id,
+            address,
+            symbol,
+            "",
+            symbol in FIAT_STABLES,
+            token_price_id(chain_name, address),
+            price_symbol_for(symbol) if symbol else "",
+            False,
+        )
+        if have is None or (not have[1] and row[2]) or (not have[2] and row[5]) or (not have[3] and row[6]):
+            todo.append(row)
+    if todo:
+        fill = {
+            "symbol": "CASE WHEN {T}.symbol = '' THEN {S}.symbol ELSE {T}.symbol END",
+            "is_stablecoin": "CASE WHEN {T}.symbol = '' THEN {S}.is_stablecoin ELSE {T}.is_stablecoin END",
+            "price_id": "CASE WHEN {T}.price_id = '' THEN {S}.price_id ELSE {T}.price_id END",
+            "price_symbol": "CASE WHEN {T}.price_symbol = '' THEN {S}.price_symbol ELSE {T}.price_symbol END",
+        }
+        for token_id, chain_id, address in bulk.upsert(
+            table=Token._meta.db_table,
+            columns=TOKEN_COLUMNS,
+            rows=todo,
+            conflict=["chain_id", "address"],
+            update=fill,
+            returning=("id", "chain_id", "address"),
+        ):
+            known[(chain_id, address)] = (token_id,)
+    return {key: value[0] for key, value in known.items()}
+
+
+def tokens_signature(record: PoolRecord) -> str:
+    """The token lists exactly as the source sent them (cheap to compare)."""
+    return f"{','.join(record.underlying_tokens or ())}|{','.join(record.reward_tokens or ())}"
+
+
+def _existing_pools() -> dict[str, tuple]:
+    """external_id -> (id, is_active, missed_refreshes, tvl_usd, apy, last_seen_at, tokens_signature)."""
+    fields = (
+        "external_id",
+        "id",
+        "is_active",
+        "missed_refreshes",
+        "tvl_usd",
+        "apy",
+        "last_seen_at",
+        "tokens_signature",
+    )
+    if bulk.is_postgres():  # psycopg returns Decimal and aware datetimes itself: skip the ORM
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {', '.join(fields)} FROM pools_pool")  # noqa: S608 - constant names
+            return {row[0]: row[1:] for row in cursor.fetchall()}
+    return {row[0]: row[1:] for row in Pool.objects.values_list(*fields).iterator(chunk_size=5000)}
+
+
+def _spike(old: Decimal | None, new: Decimal | None, floor: Decimal, ratio: Decimal) -> bool:
+    if old is None or new is None:
+        return False
+    old, new = max(old, floor), max(new, floor)
+    return new > old * ratio or old > new * ratio
+
+
+def _spike_guard(
+    records: Sequence[PoolRecord], batch: PoolBatch, existing: dict[str, tuple]
+) -> tuple[list[PoolRecord], list[dict[str, str]]]:
+    """Split off pools whose TVL or APY jumped more than ``POOL_SPIKE_RATIO``× (either way)
+    against a stored value less than ``POOL_SPIKE_WINDOW_HOURS`` old.
+
+    Such jumps are far more often a source glitch (a mispriced token, a decimals
+    bug) than reality; a real move is accepted at the first refresh after the
+    window, because the stored value is not refreshed meanwhile. Values below a
+    floor ($1,000 TVL, 0.01 % APY) are compared as the floor so dust does not trip it.
+    """
+    ratio = D(str(_setting("POOL_SPIKE_RATIO", 5)))
+    window = timedelta(hours=float(_setting("POOL_SPIKE_WINDOW_HOURS", 5)))
+    keep, spikes = [], []
+    for record in records:
+        old = existing.get(record.pool_id)
+        if old is not None and old[5] is not None and abs(_record_time(record, batch) - old[5]) < window:
+            old_tvl, old_apy = old[3], old[4]
+            field_name = None
+            if _spike(old_tvl, record.tvl_usd, D(1000), ratio):
+                field_name, before, after = "tvl_usd", old_tvl, record.tvl_usd
+            elif _spike(old_apy, record.apy, D("0.01"), ratio):
+                field_name, before, after = "apy", old_apy, record.apy
+            if field_name:
+                spikes.append({"pool": record.pool_id, "field": field_name, "old": str(before), "new": str(after)})
+                continue
+        keep.append(record)
+    return keep, spikes
+
+
+def _pool_row(
+    record: PoolRecord, *, chain_id: int, protocol_id: int, seen_at: datetime, now: datetime, history_start: date | None
+) -> tuple:
+    predictions = record.predictions
+    tokens = split_symbol(record.symbol)
+    return (
+        record.pool_id,
+        chain_id,
+        protocol_id,
+        record.symbol[:200],
+        (record.pool_meta or "")[:200],
+        f"-{'-'.join(tokens)}-"[:400] if tokens else "",
+        tokens_signature(record),
+        pool_kind(record),
+        record.stablecoin,
+        _bool_il(record.il_risk),
+        record.exposure or "",
+        bulk.json_text(sorted(record.derived)),
+        quantize(record.tvl_usd, Q_CENTS),
+        quantize(record.apy, Q_PCT),
+        quantize(record.apy_base, Q_PCT),
+        quantize(record.apy_reward, Q_PCT),
+        quantize(record.apy_mean_30d, Q_PCT),
+        quantize(record.apy_base_7d, Q_PCT),
+        quantize(record.apy_pct_1d, Q_PCT),
+        quantize(record.apy_pct_7d, Q_PCT),
+        quantize(record.apy_pct_30d, Q_PCT),
+        quantize(record.volume_usd_1d, Q_CENTS),
+        quantize(record.volume_usd_7d, Q_CENTS),
+        quantize(record.il_7d, Q_PCT),
+        quantize(record.mu, Q_PCT),
+        quantize(record.sigma, Q_PCT),
+        record.count,
+        record.outlier,
+        (predictions.predicted_class or "")[:32] if predictions else "",
+        quantize(predictions.predicted_probability, Q_PROB) if predictions else None,
+        predictions.binned_confidence if predictions else None,
+        False,
+        history_start,
+        now,
+        seen_at,
+        0,
+        True,
+        now,
+        "",
+        "[]",
+    )
+
+
+def _sync_links(model, desired: dict[int, list[int]]) -> None:
+    """Make ``model`` (pool -> token links) match ``desired`` for the pools it names."""
+    table = model._meta.db_table
+    current: dict[int, dict[int, tuple[int, int]]] = defaultdict(dict)
+    with connection.cursor() as cursor:
+        sql = f"SELECT id, pool_id, token_id, position FROM {table}"  # noqa: S608 - model table name
+        if bulk.is_postgres() and len(desired) < 2000:  # a few pools: use the (pool, token) index
+            cursor.execute(sql + " WHERE pool_id = ANY(%s)", [list(desired)])
+        else:
+            cursor.execute(sql)
+        for link_id, pool_id, token_id, position in cursor.fetchall():
+            if pool_id in desired:
+                current[pool_id][token_id] = (link_id, position)
+    to_insert, to_delete, to_move = [], [], []
+    for pool_id, token_ids in desired.items():
+        have = current.get(pool_id, {})
+        for position, token_id in enumerate(token_ids):
+            if token_id not in have:
+                to_insert.append((pool_id, token_id, position))
+            elif have[token_id][1] != position:
+                to_move.append((have[token_id][0], position))
+        wanted = set(token_ids)
+        to_delete += [link_id for token_id, (link_id, _) in have.items() if token_id not in wanted]
+    bulk.delete_ids(table=table, ids=to_delete)
+    bulk.insert_rows(table=table, columns=["pool_id", "token_id", "position"], rows=to_insert)
+    if to_move:
+        bulk.update_from(table=table, key="id", columns=["id", "position"], rows=to_move, returning=())
+
+
+def pools_ingest(*, batch: PoolBatch, now: datetime | None = None, snapshots: bool = True) -> IngestResult:
+    """Upsert a validated batch (one transaction). Safe to run twice: the second
+    run rewrites nothing and reports every pool as ``unchanged``."""
+    now = now or timezone.now()
+    result = IngestResult(rejected=len(batch.rejections), rejection_reasons=batch.rejection_counts)
+    timer = LapTimer(result.timings)
+    records = list(batch.records)
+    with transaction.atomic():
+        chain_ids = _ensure_chains({r.chain for r in records})
+        kinds: dict[str, str] = {}
+        for r in records:
+            kinds.setdefault(r.project, pool_kind(r))
+        protocol_ids = _ensure_protocols(kinds)
+        existing = _existing_pools()
+        timer.lap("prepare")
+        keep, spikes = _spike_guard(records, batch, existing)
+        result.spike_skipped, result.spike_pools = len(spikes), spikes[:MAX_SPIKE_POOLS_LISTED]
+        # Tokens and links only for new pools and pools whose token lists changed.
+        relink = [r for r in keep if r.pool_id not in existing or existing[r.pool_id][6] != tokens_signature(r)]
+        addresses = {r.pool_id: _addresses(r) for r in relink}
+        token_ids = _ensure_tokens(relink, chain_ids, addresses) if relink else {}
+        timer.lap("tokens")
+
+        rows, snapshot_days = [], {}
+        for r in keep:
+            seen_at = _record_time(r, batch)
+            day = seen_at.astimezone(UTC).date()
+            snapshot_days[r.pool_id] = day
+            rows.append(
+                _pool_row(
+                    r,
+                    chain_id=chain_ids[r.chain],
+                    protocol_id=protocol_ids[r.project],
+                    seen_at=seen_at,
+                    now=now,
+                    history_start=day if snapshots else None,
+                )
+            )
+        changed = bulk.upsert(
+            table=Pool._meta.db_table,
+            columns=POOL_COLUMNS,
+            rows=rows,
+            conflict=["external_id"],
+            update=_POOL_UPDATE,
+            compare=_POOL_COMPARE,
+            returning=("id", "external_id"),
+            insert=any(r.pool_id not in existing for r in keep),
+        )
+        timer.lap("pools")
+        ids = {ext: row[0] for ext, row in existing.items()}
+        ids.update({ext: pool_id for pool_id, ext in changed})
+        result.pool_ids = {r.pool_id: ids[r.pool_id] for r in keep}
+        result.changed_ids = [pool_id for pool_id, _ in changed]
+        result.created = sum(1 for _, ext in changed if ext not in existing)
+        result.updated = len(changed) - result.created
+        result.unchanged = len(keep) - len(changed)
+        result.reactivated = sum(1 for r in keep if r.pool_id in existing and not existing[r.pool_id][1])
+
+        for model, which in ((PoolUnderlyingToken, 0), (PoolRewardToken, 1)):
+            desired = {
+                ids[r.pool_id]: [token_ids[(chain_ids[r.chain], a)] for a in addresses[r.pool_id][which]]
+                for r in relink
+            }
+            if desired:
+                _sync_links(model, desired)
+        timer.lap("links")
+
+        if snapshots:
+            snap_rows = [
+                (
+                    ids[r.pool_id],
+                    snapshot_days[r.pool_id],
+                    quantize(r.tvl_usd, Q_CENTS),
+                    quantize(r.apy, Q_PCT),
+                    quantize(r.apy_base, Q_PCT),
+                    quantize(r.apy_reward, Q_PCT),
+                )
+                for r in keep
+            ]
+            result.snapshots_written = _upsert_snapshots(snap_rows)
+        timer.lap("snapshots")
+
+        # Pools the source did not list this time: count the miss; deactivate after N.
+        seen_ids = {r.pool_id for r in records}
+        limit = inactive_after_misses()
+        missing = [(row[0], row[1], row[2]) for ext, row in existing.items() if ext not in seen_ids and row[2] < limit]
+        result.deactivated = sum(1 for _, active, missed in missing if active and missed + 1 >= limit)
+        if missing:
+            bulk.update_from(
+                table=Pool._meta.db_table,
+                key="id",
+                columns=["id", "missed_refreshes"],
+                rows=[(pool_id, missed + 1) for pool_id, _, missed in missing],
+                update={
+                    "missed_refreshes": "{S}.missed_refreshes",
+                    "is_active": f"({{T}}.is_active AND {{S}}.missed_refreshes < {int(limit)})",
+                },
+                returning=(),
+            )
+        timer.lap("missed")
+    return result
+
+
+def _upsert_snapshots(rows: list[tuple]) -> int:
+    """Upsert (pool_id, day, tvl, apy, apy_base, apy_reward) rows; returns rows written."""
+    if not rows:
+        return 0
+    written = bulk.upsert(
+        table=PoolSnapshot._meta.db_table,
+        columns=SNAPSHOT_COLUMNS,
+        rows=rows,
+        conflict=["pool_id", "day"],
+        returning=("id",),
+    )
+    return len(written)
+
+
+def pool_histories_ingest(*, histories: dict[int, Iterable[PoolHistoryPoint]]) -> int:
+    """Store daily histories ``{pool_id: points}`` (one row per UTC day, the last
+    point of a day wins) in one upsert, and move each pool's ``history_start``
+    back to its first day. Returns the number of snapshot rows written."""
+    rows, firsts = [], []
+    for pool_id, points in histories.items():
+        by_day: dict[date, PoolHistoryPoint] = {}
+        for point in sorted(points, key=lambda p: p.timestamp):
+            by_day[point.day] = point
+        if not by_day:
+            continue
+        rows += [
+            (
+                pool_id,
+                day,
+                quantize(p.tvl_usd, Q_CENTS),
+                quantize(p.apy, Q_PCT),
+                quantize(p.apy_base, Q_PCT),
+                quantize(p.apy_reward, Q_PCT),
+            )
+            for day, p in sorted(by_day.items())
+        ]
+        firsts.append((pool_id, min(by_day)))
+    with transaction.atomic():
+        written = _upsert_snapshots(rows)
+        if firsts:
+            bulk.update_from(
+                table=Pool._meta.db_table,
+                key="id",
+                columns=["id", "history_start"],
+                rows=firsts,
+                update={
+                    "history_start": "CASE WHEN {T}.history_start IS NULL OR {S}.history_start < "
+                    "{T}.history_start THEN {S}.history_start ELSE {T}.history_start END"
+                },
+                returning=(),
+            )
+    return written
+
+
+def pool_snapshots_ingest(*, pool_id: int, points: Iterable[PoolHistoryPoint]) -> int:
+    """Store one pool's daily history (see ``pool_histories_ingest``)."""
+    return pool_histories_ingest(histories={pool_id: points})
