@@ -96,6 +96,9 @@ def main() -> int:
         ("stableswap", "A=100", {"amplification": D(100)}),
         ("stableswap", "A=2000, 3 coins", {"amplification": D(2000), "n_coins": 3}),
         ("stableswap", "A=1e6", {"amplification": D(10**6)}),
+        # The two heaviest curves the Learn calculator page offers (its test no longer times them).
+        ("weighted", "4 tokens", {"weights": [D("0.25")] * 4}),
+        ("stableswap", "A=1e6, 8 coins", {"amplification": D(10**6), "n_coins": 8}),
     ]
     print()
     print(f"{'200-point IL curve':<48} {'ms (best of 5)':>14}")

@@ -1,7 +1,7 @@
 """Calculator API (``/api/v1/calculators/``): serializers and views.
 
 Public (``AllowAny``) and throttled by the global anonymous/user rates. Inputs are query
-parameters parsed and capped by :mod:`pools.calculators.services` (the same rules and messages
+parameters parsed and capped by :mod:`pools.calculators.inputs` (the same rules and messages
 as the Learn pages); results are decimal strings. Rates are fractions (``0.12`` = 12 %).
 
 Errors: invalid input is a 400 ``{"<parameter>": ["message"]}`` naming the parameter, including
@@ -21,10 +21,10 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from pools.calculators import services
-from pools.calculators.services import InvalidParameter, InvalidParameters
+from pools.calculators import inputs
+from pools.calculators.inputs import InvalidParameter, InvalidParameters
 
-MODELS = list(services.MODEL_PARAMETERS)
+MODELS = list(inputs.MODEL_PARAMETERS)
 # Library parameter names that differ from our query parameters.
 _FIELD_ALIASES = {"compounding": "compounds_per_year"}
 
@@ -53,7 +53,7 @@ class TextParam(serializers.Field):
 @extend_schema_field(OpenApiTypes.NUMBER)
 class NumberParam(TextParam):
     """A numeric query parameter. With ``limit`` it is parsed and capped here; without, it is
-    kept as text for :func:`services.parse_pool_params` (model parameters are read only when the
+    kept as text for :func:`inputs.parse_pool_params` (model parameters are read only when the
     chosen model uses them)."""
 
     def __init__(self, *, limit: str | None = None, **kwargs):
@@ -65,14 +65,14 @@ class NumberParam(TextParam):
         if self.limit is None:
             return text
         try:
-            return services.parse_decimal(text, self.limit)
+            return inputs.parse_decimal(text, self.limit)
         except InvalidParameter as exc:
             raise serializers.ValidationError(exc.message) from None
 
 
 @extend_schema_field(OpenApiTypes.INT)
 class IntegerParam(TextParam):
-    """An integer query parameter kept as text for :func:`services.parse_pool_params`."""
+    """An integer query parameter kept as text for :func:`inputs.parse_pool_params`."""
 
 
 @extend_schema_field(
@@ -88,14 +88,14 @@ class CompoundingParam(TextParam):
 
     def to_internal_value(self, data):
         try:
-            return services.parse_compounding(super().to_internal_value(data))
+            return inputs.parse_compounding(super().to_internal_value(data))
         except InvalidParameter as exc:
             raise serializers.ValidationError(exc.message) from None
 
 
 @extend_schema_field({"type": "string", "format": "decimal"})
 class DecimalString(serializers.Field):
-    """A Decimal result as a string (see :func:`services.decimal_str`)."""
+    """A Decimal result as a string (see :func:`inputs.decimal_str`)."""
 
     def __init__(self, *, significant: int = 20, **kwargs):
         self.significant = significant
@@ -103,7 +103,7 @@ class DecimalString(serializers.Field):
         super().__init__(**kwargs)
 
     def to_representation(self, value):
-        return services.decimal_str(value, self.significant)
+        return inputs.decimal_str(value, self.significant)
 
 
 # --- query serializers (documented as query parameters) -----------------------------------
@@ -146,7 +146,7 @@ class PoolQuery(serializers.Serializer):
 
     def validate(self, attrs):
         try:
-            attrs["pool"] = services.parse_pool_params(attrs["model"], attrs)
+            attrs["pool"] = inputs.parse_pool_params(attrs["model"], attrs)
         except InvalidParameters as exc:
             raise serializers.ValidationError({k: [v] for k, v in exc.errors.items()}) from None
         return attrs
@@ -169,7 +169,7 @@ class BreakEvenQuery(PoolQuery):
     )
     compounds_per_year = CompoundingParam(
         required=False,
-        default=services.DEFAULT_COMPOUNDING,
+        default=inputs.DEFAULT_COMPOUNDING,
         help_text="How often fees are reinvested for break_even_apr_compounded: a positive integer "
         "(365 = daily, the default) or `continuous`.",
     )
@@ -190,7 +190,7 @@ class ApyQuery(serializers.Serializer):
     )
     compounds_per_year = CompoundingParam(
         required=False,
-        default=services.DEFAULT_COMPOUNDING,
+        default=inputs.DEFAULT_COMPOUNDING,
         help_text="Compounding periods per year: a positive integer (365 = daily, the default; at most "
         "31536000) or `continuous`.",
     )
@@ -288,14 +288,14 @@ def _computed(compute):
         return compute()
     except InvalidParameter as exc:
         field = _FIELD_ALIASES.get(exc.field, exc.field)
-        raise serializers.ValidationError({field: [services.sentence(exc.message)]}) from None
+        raise serializers.ValidationError({field: [inputs.sentence(exc.message)]}) from None
     except InvalidParameters as exc:
         raise serializers.ValidationError({k: [v] for k, v in exc.errors.items()}) from None
     except ArithmeticError:  # ConvergenceError, decimal Overflow
         raise NotComputable() from None
 
 
-def _pool_payload(pool: services.PoolParams, price_ratio, result) -> dict:
+def _pool_payload(pool: inputs.PoolParams, price_ratio, result) -> dict:
     return {
         "model": pool.model,
         "price_ratio": price_ratio,
@@ -346,11 +346,11 @@ class ImpermanentLossView(APIView):
         query = ImpermanentLossQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
         pool, ratio = query.validated_data["pool"], query.validated_data["price_ratio"]
-        payload = _pool_payload(pool, ratio, _computed(lambda: services.impermanent_loss(pool, ratio)))
+        payload = _pool_payload(pool, ratio, _computed(lambda: inputs.impermanent_loss(pool, ratio)))
         timing = None
         if query.validated_data["curve"]:
             started = time.perf_counter()
-            points = _computed(lambda: services.il_curve_points(pool, ratio))
+            points = _computed(lambda: inputs.il_curve_points(pool, ratio))
             timing = (time.perf_counter() - started) * 1000
             payload["curve"] = [{"price_ratio": r, "impermanent_loss": il} for r, il in points]
         response = Response(ImpermanentLossOut(payload).data)
@@ -377,7 +377,7 @@ class BreakEvenView(APIView):
         query.is_valid(raise_exception=True)
         data = query.validated_data
         pool, ratio, days, compounding = data["pool"], data["price_ratio"], data["days"], data["compounds_per_year"]
-        result = _computed(lambda: services.break_even(pool, ratio, days, compounding))
+        result = _computed(lambda: inputs.break_even(pool, ratio, days, compounding))
         payload = _pool_payload(pool, ratio, result.il)
         payload.update(
             days=days,
@@ -414,7 +414,7 @@ class ApyView(APIView):
         query.is_valid(raise_exception=True)
         data = query.validated_data
         given, compounding = data["given"], data["compounds_per_year"]
-        conversion = _computed(lambda: services.convert_rate(**{given: data[given]}, compounding=compounding))
+        conversion = _computed(lambda: inputs.convert_rate(**{given: data[given]}, compounding=compounding))
         return Response(
             RateConversionOut(
                 {

@@ -1,6 +1,6 @@
 """GET forms of the Learn calculators.
 
-Parsing, caps and messages come from :mod:`pools.calculators.services`, so a page and the
+Parsing, caps and messages come from :mod:`pools.calculators.inputs`, so a page and the
 API reject the same inputs with the same words. Numbers are text inputs with
 ``inputmode="decimal"`` rather than ``type=number``: the browser then never blocks a submission
 on its own rules (``step``, locale), and the server's message appears next to the field.
@@ -11,8 +11,8 @@ from decimal import Decimal
 
 from django import forms
 
-from pools.calculators import services
-from pools.calculators.services import InvalidParameter, InvalidParameters
+from pools.calculators import inputs
+from pools.calculators.inputs import InvalidParameter, InvalidParameters
 
 MODEL_CHOICES = [
     ("constant_product", "Constant product (Uniswap v2, 50/50)"),
@@ -41,7 +41,7 @@ def _text_input(placeholder: str = "") -> forms.TextInput:
 
 
 class BoundedDecimalField(forms.CharField):
-    """A number parsed and capped by :func:`services.parse_decimal` (``limit`` names the bounds)."""
+    """A number parsed and capped by :func:`inputs.parse_decimal` (``limit`` names the bounds)."""
 
     def __init__(self, *, limit: str, scale: Decimal = Decimal(1), unit: str = "", **kwargs):
         self.limit = limit
@@ -55,7 +55,7 @@ class BoundedDecimalField(forms.CharField):
         if value in self.empty_values:
             return None
         try:
-            return services.parse_decimal(value, self.limit, scale=self.scale, unit=self.unit)
+            return inputs.parse_decimal(value, self.limit, scale=self.scale, unit=self.unit)
         except InvalidParameter as exc:
             raise forms.ValidationError(exc.message, code="invalid") from None
 
@@ -75,7 +75,7 @@ class CalculatorForm(forms.Form):
     def add_library_error(self, exc: InvalidParameter) -> None:
         """Show a :mod:`pools.amm` error next to the field it names (or above the form)."""
         field = exc.field if exc.field in self.fields else None
-        self.add_error(field, services.sentence(exc.message))
+        self.add_error(field, inputs.sentence(exc.message))
 
 
 class PoolModelForm(CalculatorForm):
@@ -120,7 +120,7 @@ class PoolModelForm(CalculatorForm):
         if not model:
             return cleaned
         try:
-            cleaned["pool"] = services.parse_pool_params(model, cleaned)
+            cleaned["pool"] = inputs.parse_pool_params(model, cleaned)
         except InvalidParameters as exc:
             for field, message in exc.errors.items():
                 self.add_error(field, message)
@@ -164,7 +164,7 @@ class BreakEvenForm(ImpermanentLossForm):
 
     def clean_compounds_per_year(self):
         try:
-            return services.parse_compounding(self.cleaned_data["compounds_per_year"])
+            return inputs.parse_compounding(self.cleaned_data["compounds_per_year"])
         except InvalidParameter as exc:
             raise forms.ValidationError(exc.message) from None
 
@@ -193,7 +193,7 @@ class ApyForm(CalculatorForm):
 
     def clean_compounds_per_year(self):
         try:
-            return services.parse_compounding(self.cleaned_data["compounds_per_year"])
+            return inputs.parse_compounding(self.cleaned_data["compounds_per_year"])
         except InvalidParameter as exc:
             raise forms.ValidationError(exc.message) from None
 
@@ -203,8 +203,8 @@ class ApyForm(CalculatorForm):
         if direction and raw:
             limit = "apr" if direction == "apr_to_apy" else "apy"
             try:
-                cleaned["rate_fraction"] = services.parse_decimal(
-                    raw, "rate", services.LIMITS[limit], scale=PERCENT, unit=" %"
+                cleaned["rate_fraction"] = inputs.parse_decimal(
+                    raw, "rate", inputs.LIMITS[limit], scale=PERCENT, unit=" %"
                 )
             except InvalidParameter as exc:
                 self.add_error("rate", exc.message)

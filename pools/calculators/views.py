@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 from django.shortcuts import render
 
 from config.charts import Series, line_chart
-from pools.calculators import services
+from pools.calculators import inputs
 from pools.calculators.forms import (
     COMPOUNDING_CHOICES,
     ApyForm,
@@ -23,7 +23,7 @@ from pools.calculators.forms import (
     CalculatorForm,
     ImpermanentLossForm,
 )
-from pools.calculators.services import InvalidParameter
+from pools.calculators.inputs import InvalidParameter
 
 IL_ARTICLE_URL = "/learn/articles/impermanent-loss/"
 APY_ARTICLE_URL = "/learn/articles/apr-vs-apy-and-real-yield/"
@@ -87,13 +87,13 @@ def index(request):
     return render(request, "calculators/index.html", {"il_article_url": IL_ARTICLE_URL})
 
 
-def il_chart(pool: services.PoolParams, price_ratio: Decimal) -> tuple[str, int, float]:
+def il_chart(pool: inputs.PoolParams, price_ratio: Decimal) -> tuple[str, int, float]:
     """SVG of IL across price ratios (0.1× to 10×, widened to the current one).
 
     Returns ``(svg, points, milliseconds)``; the time is the curve computation alone.
     """
     started = time.perf_counter()
-    points = services.il_curve_points(pool, price_ratio)
+    points = inputs.il_curve_points(pool, price_ratio)
     elapsed_ms = (time.perf_counter() - started) * 1000
     lo, hi = points[0][0], points[-1][0]
     markers = [(price_ratio, f"now {ratio_label(price_ratio)}")]
@@ -129,7 +129,7 @@ def impermanent_loss(request):
     if form.is_valid():
         pool, ratio = form.cleaned_data["pool"], form.cleaned_data["price_ratio"]
         try:
-            il = services.impermanent_loss(pool, ratio)
+            il = inputs.impermanent_loss(pool, ratio)
             chart, curve_points, curve_ms = il_chart(pool, ratio)
         except InvalidParameter as exc:
             form.add_library_error(exc)
@@ -179,9 +179,9 @@ def break_even(request):
         data = form.cleaned_data
         pool, ratio, days, compounding = data["pool"], data["price_ratio"], data["days"], data["compounds_per_year"]
         try:
-            be = services.break_even(pool, ratio, days, compounding)
+            be = inputs.break_even(pool, ratio, days, compounding)
             horizons = [
-                (h, services.break_even_for(be.il, Decimal(h), compounding)) for h in BREAK_EVEN_HORIZONS
+                (h, inputs.break_even_for(be.il, Decimal(h), compounding)) for h in BREAK_EVEN_HORIZONS
             ]
         except InvalidParameter as exc:
             form.add_library_error(exc)
@@ -220,15 +220,15 @@ def apy(request):
         rate, compounding = data["rate_fraction"], data["compounds_per_year"]
         given = "apr" if data["direction"] == "apr_to_apy" else "apy"
         try:
-            conversion = services.convert_rate(**{given: rate}, compounding=compounding)
+            conversion = inputs.convert_rate(**{given: rate}, compounding=compounding)
             table = []
             for value, label in COMPOUNDING_CHOICES:
-                periods = services.parse_compounding(value)
-                row = services.convert_rate(**{given: rate}, compounding=periods)
+                periods = inputs.parse_compounding(value)
+                row = inputs.convert_rate(**{given: rate}, compounding=periods)
                 table.append({"label": label, "apr": percent(row.apr), "apy": percent(row.apy),
                               "current": periods == compounding})
         except InvalidParameter as exc:
-            form.add_error("rate" if exc.field in ("apr", "apy") else None, services.sentence(exc.message))
+            form.add_error("rate" if exc.field in ("apr", "apy") else None, inputs.sentence(exc.message))
         except ArithmeticError:
             error = "This rate is too large to convert; try a smaller one."
         else:

@@ -4,8 +4,8 @@ from decimal import Decimal
 
 import pytest
 
-from pools.calculators import services
-from pools.calculators.services import InvalidParameter, InvalidParameters
+from pools.calculators import inputs
+from pools.calculators.inputs import InvalidParameter, InvalidParameters
 
 
 @pytest.mark.parametrize(
@@ -20,7 +20,7 @@ from pools.calculators.services import InvalidParameter, InvalidParameters
     ],
 )
 def test_results_are_decimal_strings_with_twenty_significant_digits(value, expected):
-    assert services.decimal_str(value) == expected
+    assert inputs.decimal_str(value) == expected
 
 
 @pytest.mark.parametrize(
@@ -40,15 +40,15 @@ def test_results_are_decimal_strings_with_twenty_significant_digits(value, expec
 )
 def test_bad_numbers_raise_an_error_naming_the_field(raw, field, message_part):
     with pytest.raises(InvalidParameter) as exc:
-        services.parse_decimal(raw, field)
+        inputs.parse_decimal(raw, field)
     assert exc.value.field == field
     assert message_part in exc.value.message
 
 
 def test_percent_inputs_become_fractions_and_show_bounds_in_percent():
-    assert services.parse_decimal("12", "apr", scale=Decimal(100), unit=" %") == Decimal("0.12")
+    assert inputs.parse_decimal("12", "apr", scale=Decimal(100), unit=" %") == Decimal("0.12")
     with pytest.raises(InvalidParameter, match="greater than -100 %"):
-        services.parse_decimal("-100", "apr", scale=Decimal(100), unit=" %")
+        inputs.parse_decimal("-100", "apr", scale=Decimal(100), unit=" %")
 
 
 @pytest.mark.parametrize(
@@ -56,35 +56,35 @@ def test_percent_inputs_become_fractions_and_show_bounds_in_percent():
     [("", 365), (None, 365), ("1", 1), ("12", 12), (" continuous ", "continuous"), ("CONTINUOUS", "continuous")],
 )
 def test_compounding_is_a_positive_integer_or_continuous(raw, expected):
-    assert services.parse_compounding(raw) == expected
+    assert inputs.parse_compounding(raw) == expected
 
 
 @pytest.mark.parametrize("raw", ["0", "-1", "1.5", "daily", "1e3", "31536001"])
 def test_bad_compounding_is_refused(raw):
     with pytest.raises(InvalidParameter) as exc:
-        services.parse_compounding(raw)
+        inputs.parse_compounding(raw)
     assert exc.value.field == "compounds_per_year"
 
 
 def test_only_the_chosen_models_parameters_are_read():
-    pool = services.parse_pool_params("constant_product", {"lower": "garbage", "weights": "x"})
-    assert pool == services.PoolParams(model="constant_product")
+    pool = inputs.parse_pool_params("constant_product", {"lower": "garbage", "weights": "x"})
+    assert pool == inputs.PoolParams(model="constant_product")
 
 
 def test_pool_parameter_errors_are_reported_together():
     with pytest.raises(InvalidParameters) as exc:
-        services.parse_pool_params("concentrated", {"lower": "abc"})
+        inputs.parse_pool_params("concentrated", {"lower": "abc"})
     assert set(exc.value.errors) == {"lower", "upper"}
 
 
 def test_stableswap_defaults_to_two_coins():
-    pool = services.parse_pool_params("stableswap", {"amplification": "100"})
+    pool = inputs.parse_pool_params("stableswap", {"amplification": "100"})
     assert pool.n_coins == 2
     assert pool.library_kwargs() == {"amplification": Decimal(100), "n_coins": 2}
 
 
 def test_the_curve_grid_has_200_log_spaced_ratios_from_a_tenth_to_ten():
-    ratios = services.curve_ratios()
+    ratios = inputs.curve_ratios()
     assert len(ratios) == 200
     assert ratios[0] == Decimal("0.1") and ratios[-1] == Decimal(10)
     assert ratios == sorted(set(ratios))
@@ -95,12 +95,12 @@ def test_the_curve_grid_has_200_log_spaced_ratios_from_a_tenth_to_ten():
 @pytest.mark.parametrize(("ratio", "lo", "hi"), [(Decimal(50), Decimal("0.1"), Decimal(50)),
                                                  (Decimal("0.01"), Decimal("0.01"), Decimal(10))])
 def test_the_curve_grid_widens_to_include_the_current_ratio(ratio, lo, hi):
-    ratios = services.curve_ratios(ratio)
+    ratios = inputs.curve_ratios(ratio)
     assert (len(ratios), ratios[0], ratios[-1]) == (200, lo, hi)
 
 
 def test_exactly_one_rate_must_be_given():
     with pytest.raises(InvalidParameters):
-        services.convert_rate(compounding=365)
+        inputs.convert_rate(compounding=365)
     with pytest.raises(InvalidParameters):
-        services.convert_rate(apr=Decimal("0.1"), apy=Decimal("0.1"), compounding=365)
+        inputs.convert_rate(apr=Decimal("0.1"), apy=Decimal("0.1"), compounding=365)

@@ -1,4 +1,5 @@
-"""Calculator inputs, limits and results shared by the Learn pages and the API.
+"""Calculator inputs (parsed and capped), limits, and the results computed from them, shared by
+the Learn pages and the API.
 
 Pure Python on ``Decimal`` (no Django import), so the web forms and the DRF
 serializers parse and cap inputs the same way and get the same messages.

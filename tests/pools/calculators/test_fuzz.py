@@ -6,8 +6,8 @@ from decimal import Decimal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pools.calculators import services
-from pools.calculators.services import InvalidParameter, InvalidParameters
+from pools.calculators import inputs
+from pools.calculators.inputs import InvalidParameter, InvalidParameters
 
 numbers = st.one_of(
     st.decimals(allow_nan=True, allow_infinity=True).map(str),
@@ -22,7 +22,7 @@ EXPECTED = (InvalidParameter, InvalidParameters, ArithmeticError)
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    model=st.sampled_from(list(services.MODEL_PARAMETERS) + ["", "x"]),
+    model=st.sampled_from(list(inputs.MODEL_PARAMETERS) + ["", "x"]),
     price_ratio=numbers,
     raw=st.fixed_dictionaries(
         {"weights": weights, "lower": numbers, "upper": numbers, "amplification": numbers,
@@ -32,12 +32,12 @@ EXPECTED = (InvalidParameter, InvalidParameters, ArithmeticError)
 )
 def test_any_input_gives_a_result_or_a_named_error(model, price_ratio, raw, days):
     try:
-        pool = services.parse_pool_params(model, raw)
-        ratio = services.parse_decimal(price_ratio, "price_ratio")
-        result = services.impermanent_loss(pool, ratio)
+        pool = inputs.parse_pool_params(model, raw)
+        ratio = inputs.parse_decimal(price_ratio, "price_ratio")
+        result = inputs.impermanent_loss(pool, ratio)
         assert -1 < result.impermanent_loss <= 0
-        period = services.parse_decimal(days, "days")
-        assert services.break_even(pool, ratio, period, 365).apr_simple >= 0
+        period = inputs.parse_decimal(days, "days")
+        assert inputs.break_even(pool, ratio, period, 365).apr_simple >= 0
     except InvalidParameter as exc:
         assert exc.field in {"model", "price_ratio", "weights", "lower", "upper", "amplification", "n_coins", "days"}
     except InvalidParameters as exc:
@@ -51,10 +51,10 @@ def test_any_input_gives_a_result_or_a_named_error(model, price_ratio, raw, days
        which=st.sampled_from(["apr", "apy"]))
 def test_any_rate_converts_or_gives_a_named_error(rate, compounding, which):
     try:
-        periods = services.parse_compounding(compounding)
-        value = services.parse_decimal(rate, which)
-        conversion = services.convert_rate(**{which: value}, compounding=periods)
+        periods = inputs.parse_compounding(compounding)
+        value = inputs.parse_decimal(rate, which)
+        conversion = inputs.convert_rate(**{which: value}, compounding=periods)
         assert isinstance(conversion.apr, Decimal) and isinstance(conversion.apy, Decimal)
-        services.decimal_str(conversion.apy)
+        inputs.decimal_str(conversion.apy)
     except InvalidParameter as exc:
         assert exc.field in {"apr", "apy", "compounds_per_year"}

@@ -145,13 +145,12 @@ def test_crowded_range_bounds_keep_their_lines_but_not_their_labels(client):
     ],
     ids=lambda p: "-".join(p.values()),
 )
-def test_the_il_curve_has_200_points_and_computes_quickly_for_every_model(client, params):
+def test_the_il_curve_has_200_points_and_reports_its_cost_for_every_model(client, params):
     response, _ = page(client, "calculators:impermanent_loss", {**params, "price_ratio": "2"})
     assert response.context["curve_points"] == 200
-    # Server-Timing carries the curve's own cost. The budget is 50 ms (about 15 ms measured);
-    # the bound here is loose on purpose so a busy CI machine does not fail it.
-    duration = float(re.search(r"dur=([\d.]+)", response["Server-Timing"]).group(1))
-    assert duration < 250
+    # Server-Timing carries the curve's own cost; its budget (50 ms) is checked by
+    # benchmarks/bench_amm.py, not here (a test asserts no wall-clock duration).
+    assert re.fullmatch(r'il-curve;dur=\d+\.\d;desc="200-point IL curve"', response["Server-Timing"])
 
 
 def test_il_page_links_the_article_and_the_break_even_calculator(client):

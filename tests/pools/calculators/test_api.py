@@ -365,7 +365,7 @@ def test_calculator_views_generate_a_valid_schema_without_warnings(tmp_path):
     call_command(
         "spectacular",
         "--urlconf",
-        "tests.calculators.schema_urls",
+        "tests.pools.calculators.schema_urls",
         "--validate",
         "--fail-on-warn",
         "--file",
