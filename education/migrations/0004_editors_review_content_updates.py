@@ -28,8 +28,9 @@ def revoke(apps, schema_editor):
     Permission = apps.get_model("auth", "Permission")
     group = Group.objects.filter(name=GROUP).first()
     if group is not None:
-        group.permissions.remove(*Permission.objects.filter(content_type__app_label="education",
-                                                            codename__in=CODENAMES))
+        group.permissions.remove(
+            *Permission.objects.filter(content_type__app_label="education", codename__in=CODENAMES)
+        )
 
 
 class Migration(migrations.Migration):

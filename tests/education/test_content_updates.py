@@ -20,11 +20,14 @@ from tests.education.test_content_loader import ARBITRAGE, ARTICLE, CATEGORIES, 
 
 pytestmark = pytest.mark.django_db
 
-SOURCED = ARTICLE.replace("disclaimer: true", """disclaimer: true
+SOURCED = ARTICLE.replace(
+    "disclaimer: true",
+    """disclaimer: true
 sources:
   - title: "HMRC Cryptoassets Manual: CRYPTO22500"
     url: https://www.gov.uk/hmrc-internal-manuals/cryptoassets-manual/crypto22500
-checked_on: 2026-12-07""")
+checked_on: 2026-12-07""",
+)
 
 
 @pytest.fixture
@@ -58,22 +61,34 @@ def change_file(content, old: str, new: str) -> None:
 def test_sources_and_the_checked_on_date_are_loaded(content):
     content_load(root=content)
     article = Article.objects.get(slug="impermanent-loss")
-    assert article.sources == [{"title": "HMRC Cryptoassets Manual: CRYPTO22500",
-                                "url": "https://www.gov.uk/hmrc-internal-manuals/cryptoassets-manual/crypto22500"}]
+    assert article.sources == [
+        {
+            "title": "HMRC Cryptoassets Manual: CRYPTO22500",
+            "url": "https://www.gov.uk/hmrc-internal-manuals/cryptoassets-manual/crypto22500",
+        }
+    ]
     assert article.checked_on == dt.date(2026, 12, 7)
 
 
 @pytest.mark.parametrize(
     ("edit", "message"),
     [
-        (lambda t: t.replace("url: https://www.gov.uk", "url: javascript://www.gov.uk"),
-         "'sources': item 1: the url must start with http:// or https://"),
-        (lambda t: t.replace('  - title: "HMRC Cryptoassets Manual: CRYPTO22500"\n', "  - "),
-         "'sources': item 1 must have exactly a title and a url"),
-        (lambda t: t.replace("checked_on: 2026-12-07", "checked_on: last week"),
-         "'checked_on': must be a date like 2026-12-07"),
-        (lambda t: t.replace("sources:", "old_sources:"),
-         "'checked_on': a checked-on date needs the sources it was checked against"),
+        (
+            lambda t: t.replace("url: https://www.gov.uk", "url: javascript://www.gov.uk"),
+            "'sources': item 1: the url must start with http:// or https://",
+        ),
+        (
+            lambda t: t.replace('  - title: "HMRC Cryptoassets Manual: CRYPTO22500"\n', "  - "),
+            "'sources': item 1 must have exactly a title and a url",
+        ),
+        (
+            lambda t: t.replace("checked_on: 2026-12-07", "checked_on: last week"),
+            "'checked_on': must be a date like 2026-12-07",
+        ),
+        (
+            lambda t: t.replace("sources:", "old_sources:"),
+            "'checked_on': a checked-on date needs the sources it was checked against",
+        ),
     ],
 )
 def test_bad_sources_name_the_file_and_key_and_load_nothing(content, edit, message):
@@ -88,8 +103,10 @@ def test_bad_sources_name_the_file_and_key_and_load_nothing(content, edit, messa
 def test_the_article_page_and_api_show_the_sources_and_the_date(client, content):
     content_load(root=content)
     html = client.get("/learn/articles/impermanent-loss/").content.decode()
-    assert ('<a href="https://www.gov.uk/hmrc-internal-manuals/cryptoassets-manual/crypto22500" '
-            'rel="noopener noreferrer">HMRC Cryptoassets Manual: CRYPTO22500</a>') in html
+    assert (
+        '<a href="https://www.gov.uk/hmrc-internal-manuals/cryptoassets-manual/crypto22500" '
+        'rel="noopener noreferrer">HMRC Cryptoassets Manual: CRYPTO22500</a>'
+    ) in html
     assert 'Facts checked <time datetime="2026-12-07">7 Dec 2026</time>' in html
     assert "checked against these sources on" in html
     body = client.get("/api/v1/learn/articles/impermanent-loss/").json()
@@ -183,8 +200,7 @@ def test_a_newer_file_version_replaces_an_undecided_older_one(content):
     assert "Version three." in update.values["body_markdown"]
 
 
-def test_applying_takes_the_files_text_keeps_the_editors_in_history_and_hands_it_back_to_the_files(
-        content, editor):
+def test_applying_takes_the_files_text_keeps_the_editors_in_history_and_hands_it_back_to_the_files(content, editor):
     content_load(root=content)
     edit_article()
     change_file(content, "Arbitrage causes it.", "Version two.")
