@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import difflib
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import get_object_or_404
+from django.db.models import Case, IntegerField, Value, When
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -19,14 +21,15 @@ from reversion.models import Version
 
 from education import markdown as md
 from education import services
-from education.models import Article, Category, GlossaryTerm, Status
+from education.content_files import sources_problems
+from education.models import Article, Category, ContentUpdate, GlossaryTerm, Status
 from education.selectors import glossary_link_entries
 
 # Fields shown in the version diff, in this order.
 ARTICLE_DIFF_FIELDS = [
     ("title", "Title"), ("summary", "Summary"), ("seo_description", "SEO description"),
     ("level", "Level"), ("status", "Status"), ("path_order", "Learning path position"),
-    ("body_markdown", "Body"),
+    ("sources", "Sources"), ("checked_on", "Checked on"), ("body_markdown", "Body"),
 ]
 TERM_DIFF_FIELDS = [
     ("term", "Term"), ("short_definition", "Short definition"), ("explanation_markdown", "Explanation"),
@@ -141,8 +144,53 @@ class CategoryAdmin(VersionAdmin):
         services.category_save(category=obj)
 
 
+def sources_as_lines(sources: list[dict]) -> str:
+    return "\n".join(f"{s['title']} | {s['url']}" for s in sources or [])
+
+
+def sources_from_lines(text: str) -> list[dict]:
+    """'Title | https://…' per line (blank lines ignored) to the stored list."""
+    out = []
+    for number, line in enumerate((text or "").splitlines(), start=1):
+        if not line.strip():
+            continue
+        title, bar, url = line.rpartition("|")
+        if not bar:
+            raise forms.ValidationError(f"Line {number}: write the title, then ' | ', then the address.")
+        out.append({"title": title.strip(), "url": url.strip()})
+    problems = sources_problems(out)
+    if problems:
+        raise forms.ValidationError("; ".join(problems))
+    return out
+
+
+class SourcesField(forms.CharField):
+    """The article's sources as editable lines instead of raw JSON."""
+
+    widget = forms.Textarea(attrs={"rows": 5, "cols": 100})
+
+    def prepare_value(self, value):
+        return sources_as_lines(value) if isinstance(value, list) else value
+
+    def to_python(self, value):
+        return sources_from_lines(super().to_python(value))
+
+
+class ArticleForm(forms.ModelForm):
+    sources = SourcesField(
+        required=False,
+        help_text="One source a line: its title, a vertical bar, its address "
+                  "(Cryptoassets Manual CRYPTO22500 | https://www.gov.uk/…). Shown on the article page.",
+    )
+
+    class Meta:
+        model = Article
+        fields = ["sources"]  # the admin's fieldsets decide the rest
+
+
 @admin.register(Article)
 class ArticleAdmin(EducationAdminMixin, VersionAdmin):
+    form = ArticleForm
     change_form_template = "admin/education/article/change_form.html"
     preview_field = "body_markdown"
     preview_with_toc = True
@@ -163,6 +211,7 @@ class ArticleAdmin(EducationAdminMixin, VersionAdmin):
         (None, {"fields": ("title", "slug", "category", "level", "summary", "body_markdown")}),
         ("Publishing", {"fields": ("status", "published_at", "view_on_site_link", "path_order",
                                    "seo_description", "related_terms")}),
+        ("Sources", {"fields": ("sources", "checked_on")}),
         ("Record", {"classes": ("collapse",),
                     "fields": ("reading_time", "author", "created_at", "updated_at", "loaded_from_file")}),
     )
@@ -182,6 +231,15 @@ class ArticleAdmin(EducationAdminMixin, VersionAdmin):
         if current == obj.loaded_fingerprint:
             return "Loaded from education/content/; unchanged since, so a content reload may update it."
         return "Changed here since it was loaded: content reloads leave it alone."
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, object_id)
+        pending = None
+        if obj is not None:
+            pending = ContentUpdate.objects.filter(kind=ContentUpdate.Kind.ARTICLE, slug=obj.slug,
+                                                   state=ContentUpdate.State.PENDING).first()
+        return super().change_view(request, object_id, form_url,
+                                   {"pending_update": pending, **(extra_context or {})})
 
     def save_model(self, request, obj, form, change):
         if not change and obj.author_id is None:
@@ -244,3 +302,101 @@ class GlossaryTermAdmin(EducationAdminMixin, VersionAdmin):
     def delete_queryset(self, request, queryset):
         for term in queryset:
             services.term_delete(term=term)
+
+
+@admin.register(ContentUpdate)
+class ContentUpdateAdmin(admin.ModelAdmin):
+    """A content file's newer version of an article or term an editor
+    changed: compare it with the live text, then apply or dismiss it."""
+
+    change_form_template = "admin/education/contentupdate/change_form.html"
+    list_display = ("slug", "kind", "state", "created_at", "decided_by", "decided_at")
+    list_filter = ("state", "kind")
+    list_select_related = ("decided_by",)
+    search_fields = ("slug",)
+    readonly_fields = ("kind", "slug", "state", "created_at", "decided_by", "decided_at")
+    fields = readonly_fields
+
+    def get_ordering(self, request):
+        # Waiting ones first, newest first.
+        return [Case(When(state=ContentUpdate.State.PENDING, then=Value(0)), default=Value(1),
+                     output_field=IntegerField()), "-created_at"]
+
+    def has_add_permission(self, request):
+        return False  # the loader makes them
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # decided ones are the record of what was reviewed
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path("<int:pk>/apply/", wrap(require_POST(self.apply_view)), name="education_contentupdate_apply"),
+            path("<int:pk>/dismiss/", wrap(require_POST(self.dismiss_view)), name="education_contentupdate_dismiss"),
+        ] + super().get_urls()
+
+    def _current(self, update: ContentUpdate) -> dict[str, str]:
+        """The live item's text, field by field, as the diff shows it."""
+        if update.kind == ContentUpdate.Kind.ARTICLE:
+            item = Article.objects.filter(slug=update.slug).select_related("category").first()
+            if item is None:
+                return {}
+            return {
+                "title": item.title, "category": item.category.slug, "level": item.level, "summary": item.summary,
+                "seo_description": item.seo_description, "path_order": str(item.path_order or ""),
+                "related_terms": "\n".join(sorted(t.slug for t in item.related_terms.all())),
+                "sources": sources_as_lines(item.sources),
+                "checked_on": item.checked_on.isoformat() if item.checked_on else "",
+                "body_markdown": item.body_markdown,
+            }
+        item = GlossaryTerm.objects.filter(slug=update.slug).select_related("related_article").first()
+        if item is None:
+            return {}
+        return {"term": item.term, "short_definition": item.short_definition,
+                "explanation_markdown": item.explanation_markdown,
+                "related_article": item.related_article.slug if item.related_article else ""}
+
+    @staticmethod
+    def _proposed(update: ContentUpdate) -> dict[str, str]:
+        values = dict(update.values)
+        if update.kind == ContentUpdate.Kind.ARTICLE:
+            values["related_terms"] = "\n".join(sorted(values.get("related_terms") or []))
+            values["sources"] = sources_as_lines(values.get("sources") or [])
+        return {key: "" if value is None else str(value) for key, value in values.items()}
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        update = self.get_object(request, object_id)
+        extra = dict(extra_context or {})
+        if update is not None:
+            current, proposed = self._current(update), self._proposed(update)
+            labels = dict(ARTICLE_DIFF_FIELDS if update.kind == ContentUpdate.Kind.ARTICLE else TERM_DIFF_FIELDS)
+            labels.update({"category": "Category", "related_terms": "Related terms", "related_article": "Article"})
+            extra["changes"] = [
+                {"label": labels.get(key, key), "lines": diff_lines(current.get(key, ""), proposed.get(key, ""))}
+                for key in proposed if current.get(key, "") != proposed.get(key, "")
+            ]
+            extra["item_missing"] = not current
+            extra["can_decide"] = update.state == ContentUpdate.State.PENDING and self.has_change_permission(
+                request, update)
+        return super().change_view(request, object_id, form_url, extra)
+
+    def _decide(self, request, pk: int, decide, done: str):
+        update = get_object_or_404(ContentUpdate, pk=pk)
+        if not self.has_change_permission(request, update):
+            raise PermissionDenied
+        try:
+            decide(update=update, user=request.user)
+        except services.ContentUpdateError as exc:
+            self.message_user(request, f"Nothing changed: {exc}.", messages.ERROR)
+        else:
+            self.message_user(request, done.format(slug=update.slug), messages.SUCCESS)
+        return redirect(reverse("admin:education_contentupdate_change", args=[pk]))
+
+    def apply_view(self, request, pk: int):
+        return self._decide(request, pk, services.content_update_apply,
+                            "The file's version of “{slug}” is applied; the previous text is in its history.")
+
+    def dismiss_view(self, request, pk: int):
+        return self._decide(request, pk, services.content_update_dismiss,
+                            "Dismissed: “{slug}” keeps the editor's version, and this file version is not offered "
+                            "again.")

@@ -24,9 +24,10 @@ import yaml
 
 LEVELS = ("beginner", "intermediate", "advanced")
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+URL_RE = re.compile(r"^https?://[^\s<>\"']+$")
 ARTICLE_KEYS = {
     "title", "slug", "category", "level", "summary", "seo_description", "related_terms",
-    "path_order", "disclaimer", "published_at",
+    "path_order", "disclaimer", "published_at", "sources", "checked_on",
 }
 TERM_KEYS = {"term", "slug", "short_definition", "related_article"}
 CATEGORY_KEYS = {"slug", "name", "description", "order"}
@@ -67,6 +68,8 @@ class ArticleIn:
     published_at: dt.datetime | None
     source_hash: str
     source: str
+    sources: tuple[dict, ...] = ()
+    checked_on: dt.date | None = None
 
 
 @dataclass
@@ -168,6 +171,48 @@ def _read(path: Path, root: Path, errors: list[str]) -> tuple[dict, str, str, st
     return data, parts[1].strip() + "\n", sha256(raw), source
 
 
+def sources_problems(value: object) -> list[str]:
+    """What is wrong with a ``sources`` value (empty list: nothing).
+
+    The shape: a list of mappings, each with a non-empty ``title`` and an
+    ``http(s)://`` ``url`` (the article page links them, so no other scheme)."""
+    if not isinstance(value, list):
+        return ["must be a list of {title, url}"]
+    problems = []
+    for index, item in enumerate(value):
+        if not isinstance(item, dict) or set(item) != {"title", "url"}:
+            problems.append(f"item {index + 1} must have exactly a title and a url")
+            continue
+        title, url = item["title"], item["url"]
+        if not isinstance(title, str) or not title.strip() or len(title) > 300:
+            problems.append(f"item {index + 1}: the title must be text of 1 to 300 characters")
+        if not isinstance(url, str) or not URL_RE.match(url) or len(url) > 500:
+            problems.append(f"item {index + 1}: the url must start with http:// or https:// (got {url!r})")
+    return problems
+
+
+def _sources(check: _Checker) -> tuple[dict, ...]:
+    value = check.data.get("sources")
+    if value is None:
+        return ()
+    problems = sources_problems(value)
+    for problem in problems:
+        check.error("sources", problem)
+    if problems:
+        return ()
+    return tuple({"title": item["title"].strip(), "url": item["url"].strip()} for item in value)
+
+
+def _checked_on(check: _Checker) -> dt.date | None:
+    value = check.data.get("checked_on")
+    if value is None:
+        return None
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    check.error("checked_on", f"must be a date like 2026-12-07 (got {value!r})")
+    return None
+
+
 def _published_at(check: _Checker) -> dt.datetime | None:
     value = check.data.get("published_at")
     if value is None:
@@ -205,6 +250,10 @@ def parse_article(path: Path, root: Path, out: ContentSet) -> None:
     if "disclaimer" in data and not isinstance(data["disclaimer"], bool):
         check.error("disclaimer", f"must be true or false (got {data['disclaimer']!r})")
     published_at = _published_at(check)
+    sources = _sources(check)
+    checked_on = _checked_on(check)
+    if checked_on and not sources:
+        check.error("checked_on", "a checked-on date needs the sources it was checked against ('sources')")
     if not body.strip():
         out.errors.append(f"{source}: the article has no body below the front matter")
     check.unknown_keys(ARTICLE_KEYS, out.warnings)
@@ -212,7 +261,7 @@ def parse_article(path: Path, root: Path, out: ContentSet) -> None:
         out.articles.append(ArticleIn(
             slug=slug, title=title, category=category, level=level, summary=summary, seo_description=seo,
             body_markdown=body, related_terms=tuple(dict.fromkeys(terms)), path_order=path_order,
-            published_at=published_at, source_hash=digest, source=source,
+            published_at=published_at, source_hash=digest, source=source, sources=sources, checked_on=checked_on,
         ))
 
 

@@ -11,11 +11,21 @@ import reversion
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
+
+from education.content_files import sources_problems
+
+
+def validate_sources(value) -> None:
+    """A list of {"title", "url"} with http(s) URLs: the page links them."""
+    problems = sources_problems(value)
+    if problems:
+        raise ValidationError("; ".join(problems))
 
 
 class Level(models.TextChoices):
@@ -122,6 +132,15 @@ class Article(LoadedFromFile):
     # Weighted title (A), summary (B), body (C); written by the services on
     # PostgreSQL only (NULL elsewhere).
     search_vector = SearchVectorField(null=True, blank=True, editable=False)
+    # Where the facts come from: [{"title": ..., "url": ...}], shown on the
+    # page; checked_on is the day an editor last checked the text against them.
+    sources = models.JSONField(
+        default=list, blank=True, validators=[validate_sources],
+        help_text="The primary sources the article was checked against.",
+    )
+    checked_on = models.DateField(
+        null=True, blank=True, help_text="The day the facts were last checked against the sources.",
+    )
 
     class Meta:
         ordering = ["title"]
@@ -160,3 +179,48 @@ class Article(LoadedFromFile):
             and self.published_at is not None
             and self.published_at <= timezone.now()
         )
+
+
+class ContentUpdate(models.Model):
+    """A content file's newer version of an item that an editor has changed.
+
+    The loader never overwrites an editor's change; when the file behind such
+    an item changes, it stores the file's version here instead, for an editor
+    to review and apply (or dismiss) in the admin. ``values`` holds the
+    editable fields as the file has them (related items by slug)."""
+
+    class Kind(models.TextChoices):
+        ARTICLE = "article", "Article"
+        TERM = "term", "Glossary term"
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Waiting for review"
+        APPLIED = "applied", "Applied"
+        DISMISSED = "dismissed", "Dismissed"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    slug = models.SlugField(max_length=120, db_index=False)  # covered by the unique constraint
+    source_hash = models.CharField(max_length=64, help_text="SHA-256 of the file version.")
+    values = models.JSONField(help_text="The file's version of the editable fields.")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            # One row per file version of an item: a dismissed version is not offered again.
+            models.UniqueConstraint(fields=["kind", "slug", "source_hash"], name="education_update_one_per_version"),
+            models.CheckConstraint(condition=Q(state__in=["pending", "applied", "dismissed"]),
+                                   name="education_update_state_valid"),
+        ]
+        indexes = [
+            # The admin list (pending first) and the article form's "a newer version waits" note.
+            models.Index(fields=["state", "kind", "slug"], name="education_update_state_item"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.slug}: file version of {self.created_at:%Y-%m-%d}"

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from education import markdown as md
 from education.content_files import ArticleIn, CategoryIn, ContentError, TermIn, read_content
-from education.models import Article, Category, GlossaryTerm, Status
+from education.models import Article, Category, ContentUpdate, GlossaryTerm, Status
 from education.selectors import glossary_link_entries
 
 CONTENT_ROOT = Path(settings.BASE_DIR) / "education" / "content"
@@ -163,14 +163,16 @@ EDITORS_GROUP = "Editors"
 @transaction.atomic
 def editors_group_ensure():
     """The Editors group with exactly add/change/delete/view on the education
-    models. Migration 0002 creates it; this restores it (e.g. after a test
+    models, and view/change on content updates. Migration 0002 creates it; this restores it (e.g. after a test
     database flush, or if an admin deleted it) and resets its permissions."""
     from django.contrib.auth.models import Group, Permission
     from django.contrib.contenttypes.models import ContentType
 
     models = [Category, Article, GlossaryTerm]
-    content_types = ContentType.objects.get_for_models(*models).values()
+    content_types = [*ContentType.objects.get_for_models(*models, ContentUpdate).values()]
     codenames = [f"{action}_{m._meta.model_name}" for m in models for action in ("add", "change", "delete", "view")]
+    # File versions waiting for review: editors apply or dismiss them (migration 0004).
+    codenames += ["view_contentupdate", "change_contentupdate"]
     perms = Permission.objects.filter(content_type__in=content_types, codename__in=codenames)
     group, _ = Group.objects.get_or_create(name=EDITORS_GROUP)
     group.permissions.set(perms)
@@ -196,12 +198,20 @@ def term_fingerprint(term: GlossaryTerm, related_article_slug: str | None) -> st
 
 
 def article_fingerprint(article: Article, category_slug: str, term_slugs: list[str]) -> str:
-    return _fingerprint({
+    values = {
         "title": article.title, "category": category_slug, "level": article.level, "status": article.status,
         "summary": article.summary, "seo_description": article.seo_description,
         "body_markdown": article.body_markdown, "path_order": article.path_order,
         "related_terms": sorted(term_slugs),
-    })
+    }
+    # Sources and the checked-on date came later: left out while empty, so
+    # the fingerprints of articles loaded before them still match (an
+    # untouched article stays the loader's and updates in place).
+    if article.sources:
+        values["sources"] = [[s.get("title"), s.get("url")] for s in article.sources]
+    if article.checked_on:
+        values["checked_on"] = article.checked_on.isoformat()
+    return _fingerprint(values)
 
 
 @dataclass
@@ -210,17 +220,23 @@ class LoadReport:
     updated: int = 0
     unchanged: int = 0
     skipped: int = 0  # changed by an editor since it was loaded: left alone
+    offered: int = 0  # of those, a new file version now waits for an editor's review
     warnings: list[str] = field(default_factory=list)
     skipped_items: list[str] = field(default_factory=list)
+    offered_items: list[str] = field(default_factory=list)
 
     def count(self, outcome: str, label: str) -> None:
         setattr(self, outcome, getattr(self, outcome) + 1)
         if outcome == "skipped":
             self.skipped_items.append(label)
 
+    def offer(self, label: str) -> None:
+        self.offered += 1
+        self.offered_items.append(label)
+
     def __str__(self) -> str:
         return (f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged, "
-                f"{self.skipped} skipped (changed by an editor)")
+                f"{self.skipped} skipped (changed by an editor), {self.offered} new versions for review")
 
 
 @contextmanager
@@ -245,6 +261,18 @@ def _decide(obj, current_fp: str, desired_fp: str) -> str:
     if current_fp == desired_fp:
         return "unchanged"
     return "updated"
+
+
+def _offer_update(*, kind: str, slug: str, source_hash: str, values: dict, report: LoadReport) -> None:
+    """Store the file's version of an item an editor changed, for review.
+
+    Once per file version: a version an editor applied or dismissed is not
+    offered again, and an undecided older version gives way to the newer."""
+    if ContentUpdate.objects.filter(kind=kind, slug=slug, source_hash=source_hash).exists():
+        return
+    ContentUpdate.objects.filter(kind=kind, slug=slug, state=ContentUpdate.State.PENDING).delete()
+    ContentUpdate.objects.create(kind=kind, slug=slug, source_hash=source_hash, values=values)
+    report.offer(f"{kind} {slug}")
 
 
 def _load_categories(items: list[CategoryIn], report: LoadReport, *, user) -> None:
@@ -287,8 +315,12 @@ def _load_terms(items: list[TermIn], article_slugs: set[str], report: LoadReport
             outcome = "created"
         else:
             current_related = term.related_article.slug if term.related_article else None
-            outcome = _decide(term, term_fingerprint(term, current_related),
-                              term_fingerprint(GlossaryTerm(**values), related))
+            current = term_fingerprint(term, current_related)
+            desired = term_fingerprint(GlossaryTerm(**values), related)
+            outcome = _decide(term, current, desired)
+            if outcome == "skipped" and item.source_hash != term.source_hash and current != desired:
+                _offer_update(kind=ContentUpdate.Kind.TERM, slug=item.slug, source_hash=item.source_hash,
+                              values={**values, "related_article": related}, report=report)
             if outcome != "updated":
                 report.count(outcome, f"term {item.slug}")
                 continue
@@ -303,7 +335,8 @@ def _load_terms(items: list[TermIn], article_slugs: set[str], report: LoadReport
     return to_link
 
 
-def _load_articles(items: list[ArticleIn], report: LoadReport, *, user, now: dt.datetime) -> None:
+def _load_articles(items: list[ArticleIn], report: LoadReport, *, user, now: dt.datetime,
+                   new_status: str = Status.PUBLISHED) -> None:
     categories = {c.slug: c for c in Category.objects.all()}
     terms = {t.slug: t for t in GlossaryTerm.objects.all()}
     existing = {
@@ -317,24 +350,29 @@ def _load_articles(items: list[ArticleIn], report: LoadReport, *, user, now: dt.
         values = {
             "title": item.title, "category": category, "level": item.level, "summary": item.summary,
             "seo_description": item.seo_description, "body_markdown": item.body_markdown,
-            "path_order": item.path_order,
+            "path_order": item.path_order, "sources": [dict(s) for s in item.sources], "checked_on": item.checked_on,
         }
         article = existing.get(item.slug)
         if article is None:
-            article = Article(slug=item.slug, status=Status.PUBLISHED, author=user,
-                              published_at=item.published_at or now, **values)
+            published = new_status == Status.PUBLISHED
+            article = Article(slug=item.slug, status=new_status, author=user,
+                              published_at=(item.published_at or now) if published else item.published_at, **values)
             outcome = "created"
         else:
             current = article_fingerprint(article, article.category.slug,
                                           [t.slug for t in article.related_terms.all()])
-            desired = article_fingerprint(Article(status=Status.PUBLISHED, **values), item.category, term_slugs)
+            # The status stays what the loader wrote (published, or a draft
+            # made with new_as_drafts): only a person publishes or unpublishes.
+            desired = article_fingerprint(Article(status=article.status, **values), item.category, term_slugs)
             outcome = _decide(article, current, desired)
+            if outcome == "skipped" and item.source_hash != article.source_hash and current != desired:
+                _offer_update(kind=ContentUpdate.Kind.ARTICLE, slug=item.slug, source_hash=item.source_hash,
+                              values=_article_values_json(values, item.category, term_slugs), report=report)
             if outcome != "updated":
                 report.count(outcome, f"article {item.slug}")
                 continue
             for key, value in values.items():
                 setattr(article, key, value)
-            article.status = Status.PUBLISHED
             if item.published_at:
                 article.published_at = item.published_at
         article.source_hash = item.source_hash
@@ -344,13 +382,26 @@ def _load_articles(items: list[ArticleIn], report: LoadReport, *, user, now: dt.
         report.count(outcome, f"article {item.slug}")
 
 
-def content_load(*, root: Path = CONTENT_ROOT, user=None, now: dt.datetime | None = None) -> LoadReport:
+def _article_values_json(values: dict, category_slug: str, term_slugs: list[str]) -> dict:
+    """An article's editable fields as JSON (related items by slug)."""
+    out = {key: value for key, value in values.items() if key not in {"category", "checked_on"}}
+    out["category"] = category_slug
+    out["related_terms"] = list(term_slugs)
+    out["checked_on"] = values["checked_on"].isoformat() if values.get("checked_on") else None
+    return out
+
+
+def content_load(*, root: Path = CONTENT_ROOT, user=None, now: dt.datetime | None = None,
+                 new_as_drafts: bool = False) -> LoadReport:
     """Load categories, glossary terms and articles from ``root``.
 
     Safe to re-run: creates what is missing, updates what the loader itself
-    wrote and nobody changed since, and never overwrites an editor's change.
-    Articles are published on creation with ``published_at`` from the front
-    matter or ``now``. Raises ``ContentError`` (every problem, each naming the
+    wrote and nobody changed since, and never overwrites an editor's change:
+    when the file behind an item an editor changed has changed too, the
+    file's version waits in a :class:`ContentUpdate` for an editor to apply
+    or dismiss. Articles are published on creation with ``published_at`` from
+    the front matter or ``now``, or created as drafts for an editor to
+    publish with ``new_as_drafts``. Raises ``ContentError`` (every problem, each naming the
     file and the key) before writing anything if the content is invalid."""
     now = now or timezone.now()
     content = read_content(root)
@@ -367,7 +418,8 @@ def content_load(*, root: Path = CONTENT_ROOT, user=None, now: dt.datetime | Non
     with transaction.atomic():
         _load_categories(content.categories, report, user=user)
         to_link = _load_terms(content.terms, article_slugs, report, user=user)
-        _load_articles(content.articles, report, user=user, now=now)
+        _load_articles(content.articles, report, user=user, now=now,
+                       new_status=Status.DRAFT if new_as_drafts else Status.PUBLISHED)
         # Terms point at articles, which exist only now.
         by_slug = {a.slug: a for a in Article.objects.only("pk", "slug")}
         for term, related in to_link:
@@ -379,3 +431,72 @@ def content_load(*, root: Path = CONTENT_ROOT, user=None, now: dt.datetime | Non
         # Glossary links in article bodies depend on every term.
         articles_rerender()
     return report
+
+
+# --- Reviewing a file's newer version of an edited item -------------------------------
+
+
+class ContentUpdateError(Exception):
+    """The file version cannot be applied (say, its category no longer exists)."""
+
+
+def _article_from_values(article: Article, values: dict) -> list[GlossaryTerm]:
+    try:
+        category = Category.objects.get(slug=values["category"])
+    except Category.DoesNotExist:
+        raise ContentUpdateError(f"no category {values['category']!r}") from None
+    for key in ("title", "level", "summary", "seo_description", "body_markdown", "path_order", "sources"):
+        setattr(article, key, values[key])
+    article.category = category
+    article.checked_on = dt.date.fromisoformat(values["checked_on"]) if values.get("checked_on") else None
+    return list(GlossaryTerm.objects.filter(slug__in=values["related_terms"]))
+
+
+@transaction.atomic
+def content_update_apply(*, update: ContentUpdate, user) -> Article | GlossaryTerm:
+    """Apply a file version an editor reviewed: the item takes the file's text
+    (an article keeps its status: a draft stays a draft, a published article
+    shows the new text at once) and belongs to the files again, so later
+    file changes update it in place until a person edits it again. The
+    editor's version stays in the item's history, one revert away."""
+    update = ContentUpdate.objects.select_for_update().get(pk=update.pk)
+    if update.state != ContentUpdate.State.PENDING:
+        raise ContentUpdateError(f"this version was already {update.get_state_display().lower()}")
+    values = update.values
+    with reversion.create_revision():
+        reversion.set_user(user)
+        reversion.set_comment(f"Applied the content file's version of {update.created_at:%Y-%m-%d}")
+        if update.kind == ContentUpdate.Kind.ARTICLE:
+            article = Article.objects.filter(slug=update.slug).select_for_update().first()
+            if article is None:  # deleted since: it comes back as a draft
+                article = Article(slug=update.slug, status=Status.DRAFT, author=user)
+            terms = _article_from_values(article, values)
+            article.source_hash = update.source_hash
+            article.loaded_fingerprint = article_fingerprint(article, values["category"], [t.slug for t in terms])
+            item = article_save(article=article, related_terms=terms)
+        else:
+            term = GlossaryTerm.objects.filter(slug=update.slug).select_for_update().first() or GlossaryTerm(
+                slug=update.slug)
+            for key in ("term", "short_definition", "explanation_markdown"):
+                setattr(term, key, values[key])
+            related = values.get("related_article")
+            term.related_article = Article.objects.filter(slug=related).first() if related else None
+            term.source_hash = update.source_hash
+            term.loaded_fingerprint = term_fingerprint(term, related if term.related_article else None)
+            item = term_save(term=term)
+    update.state = ContentUpdate.State.APPLIED
+    update.decided_by, update.decided_at = user, timezone.now()
+    update.save(update_fields=["state", "decided_by", "decided_at"])
+    return item
+
+
+@transaction.atomic
+def content_update_dismiss(*, update: ContentUpdate, user) -> ContentUpdate:
+    """Keep the editor's version; this file version is not offered again."""
+    update = ContentUpdate.objects.select_for_update().get(pk=update.pk)
+    if update.state != ContentUpdate.State.PENDING:
+        raise ContentUpdateError(f"this version was already {update.get_state_display().lower()}")
+    update.state = ContentUpdate.State.DISMISSED
+    update.decided_by, update.decided_at = user, timezone.now()
+    update.save(update_fields=["state", "decided_by", "decided_at"])
+    return update

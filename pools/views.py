@@ -52,6 +52,9 @@ def education_links(pool: Pool, reward_share: Decimal | None) -> list[dict[str, 
     if pool.kind == Pool.Kind.CONCENTRATED:
         links.append({"href": "/learn/articles/concentrated-liquidity/", "title": "Concentrated liquidity",
                       "why": "Liquidity here sits in a price range; out of range it earns nothing."})
+    if pool.kind == Pool.Kind.LIQUID_STAKING:
+        links.append({"href": "/learn/articles/steth-vs-wsteth/", "title": "stETH and wstETH",
+                      "why": "Liquid staking tokens rebase or rise in value; the two behave differently in DeFi."})
     if reward_share is not None and reward_share >= HIGH_REWARD_SHARE:
         links.append({"href": "/learn/articles/apr-vs-apy-and-real-yield/", "title": "APR vs APY and real yield",
                       "why": "Half or more of this APY is paid in reward tokens, whose value can fall."})

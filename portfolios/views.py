@@ -418,6 +418,8 @@ def position_detail(request, position_id: int):
         learn.insert(0, (LEARN_CONCENTRATED, "Concentrated liquidity: ranges and what happens out of range"))
     elif a.kind == Position.Kind.CONCENTRATED_LP:
         learn.append((LEARN_CONCENTRATED, "Concentrated liquidity"))
+    if a.kind == Position.Kind.CONCENTRATED_LP:
+        learn.append(("/learn/articles/loss-versus-rebalancing-and-mev/", "What arbitrage costs a range (LVR)"))
     return render(request, "portfolios/position_detail.html", {
         "position": position,
         "a": a,

@@ -58,14 +58,22 @@ class ArticleListOut(serializers.ModelSerializer):
         return _web_url(self, reverse("education:article", args=[obj.slug]))
 
 
+class SourceOut(serializers.Serializer):
+    title = serializers.CharField()
+    url = serializers.URLField()
+
+
 class ArticleDetailOut(ArticleListOut):
     toc = TocEntryOut(many=True, read_only=True, help_text="Table of contents (long articles only; else empty).")
+    sources = SourceOut(many=True, read_only=True, help_text="The primary sources the facts were checked against.")
+    checked_on = serializers.DateField(read_only=True, allow_null=True,
+                                       help_text="The day the facts were last checked against the sources.")
     body_html = serializers.CharField(read_only=True, help_text="Sanitised HTML rendered from body_markdown.")
     related_terms = TermRefOut(many=True, read_only=True)
 
     class Meta(ArticleListOut.Meta):
         fields = [*ArticleListOut.Meta.fields, "seo_description", "toc", "body_html", "body_markdown",
-                  "related_terms"]
+                  "related_terms", "sources", "checked_on"]
         read_only_fields = fields
 
 

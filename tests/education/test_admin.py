@@ -16,7 +16,9 @@ EDUCATION_MODELS = ["category", "article", "glossaryterm"]
 
 
 EDITOR_PERMS = sorted(
-    ("education", f"{action}_{model}") for model in EDUCATION_MODELS for action in ("add", "change", "delete", "view")
+    [("education", f"{action}_{model}") for model in EDUCATION_MODELS for action in ("add", "change", "delete", "view")]
+    # Reviewing a content file's newer version: view it, apply or dismiss it (no add, no delete).
+    + [("education", "change_contentupdate"), ("education", "view_contentupdate")]
 )
 
 

@@ -1,7 +1,8 @@
 """Load education/content/ (categories, glossary, articles) into the database.
 
 Safe to re-run: creates what is missing, updates what the loader wrote and
-nobody changed since, never overwrites an editor's change. Exits with an
+nobody changed since, never overwrites an editor's change (a changed file
+behind an edited item waits for an editor's review in the admin instead). Exits with an
 error naming each file and key when the content is invalid (nothing written).
 """
 
@@ -20,6 +21,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--path", default=str(CONTENT_ROOT), help="content folder (default: education/content)")
         parser.add_argument("--author", default="", help="email of the user recorded as author of new articles")
+        parser.add_argument("--drafts", action="store_true",
+                            help="create new articles as drafts for an editor to publish (default: published)")
 
     def handle(self, *args, **options):
         user = None
@@ -29,7 +32,7 @@ class Command(BaseCommand):
             except get_user_model().DoesNotExist:
                 raise CommandError(f"No user with email {options['author']!r}") from None
         try:
-            report = content_load(root=Path(options["path"]), user=user)
+            report = content_load(root=Path(options["path"]), user=user, new_as_drafts=options["drafts"])
         except ContentError as exc:
             lines = "\n  ".join(exc.errors)
             raise CommandError(f"Learning content has errors; nothing was loaded:\n  {lines}") from exc
@@ -37,4 +40,6 @@ class Command(BaseCommand):
             self.stderr.write(self.style.WARNING(f"warning: {warning}"))
         for item in report.skipped_items:
             self.stdout.write(f"kept editor's version: {item}")
+        for item in report.offered_items:
+            self.stdout.write(f"file's new version waits for review in the admin: {item}")
         self.stdout.write(self.style.SUCCESS(f"Learning content: {report}"))
