@@ -200,18 +200,26 @@ class WalletReader:
         lp_txs = {e.at.tx_hash for e in read.lp_events}
         read.receipts.update({h: r for h, r in receipts.items() if h in lp_txs})
 
-    def _read_positions(self, read: WalletRead, owned: set[tuple[str, int]],
-                        owed: dict[tuple[str, int], tuple[int, int]], lo: int, hi: int) -> None:  # fmt: skip
+    def _read_positions(
+        self,
+        read: WalletRead,
+        owned: set[tuple[str, int]],
+        owed: dict[tuple[str, int], tuple[int, int]],
+        lo: int,
+        hi: int,
+    ) -> None:
         for manager in sorted(self.chain.position_managers):
             ids = {t.token_id for t in read.nft_transfers if t.contract == manager}
             ids |= {token_id for m, token_id in owned if m == manager}
             if not ids:
                 continue
             filters = [
-                LogFilter(((TOPIC_V3_INCREASE, TOPIC_V3_DECREASE, TOPIC_V3_COLLECT), tuple(map(uint_topic, chunk))),
-                          address=manager)
+                LogFilter(
+                    ((TOPIC_V3_INCREASE, TOPIC_V3_DECREASE, TOPIC_V3_COLLECT), tuple(map(uint_topic, chunk))),
+                    address=manager,
+                )
                 for chunk in _chunks(sorted(ids), IDS_PER_FILTER)
-            ]  # fmt: skip
+            ]
             events: list[V3Event] = [
                 e for e in (decode_manager_event(log) for log in self.rpc.get_logs(filters, lo, hi)) if e is not None
             ]
@@ -266,9 +274,12 @@ class WalletReader:
                     symbol = None
             decimals = _uint(decimals_raw)
             ref = self.chain.tokens.get(token)
-            out[token] = TokenMeta(token, symbol or (ref.symbol if ref else None),
-                                   decimals if decimals is not None and decimals <= 255 else None,
-                                   ref.price_id if ref else None)  # fmt: skip
+            out[token] = TokenMeta(
+                token,
+                symbol or (ref.symbol if ref else None),
+                decimals if decimals is not None and decimals <= 255 else None,
+                ref.price_id if ref else None,
+            )
         return out
 
     def pair_info(self, pairs: Iterable[str]) -> dict[str, PairInfo]:
@@ -305,15 +316,21 @@ class WalletReader:
         answers = self._calls([(manager, call_data(SEL_POSITIONS, encode_uint(i))) for i in ids], block)
         return {i: decode_positions(a) for i, a in zip(ids, answers, strict=True) if isinstance(a, bytes) and a}
 
-    def uncollected(self, manager: str, owner: str, token_ids: Iterable[int],
-                    block: int | str = "latest") -> dict[int, tuple[int, int]]:  # fmt: skip
+    def uncollected(
+        self, manager: str, owner: str, token_ids: Iterable[int], block: int | str = "latest"
+    ) -> dict[int, tuple[int, int]]:
         """What ``collect`` would pay now (owed principal + fees), by a static call from the owner."""
         ids = sorted(set(token_ids))
         tag = hex(block) if isinstance(block, int) else block
         calls = []
         for i in ids:
-            data = call_data(SEL_COLLECT, encode_uint(i), encode_address(owner), encode_uint(UINT128_MAX, 128),
-                             encode_uint(UINT128_MAX, 128))  # fmt: skip
+            data = call_data(
+                SEL_COLLECT,
+                encode_uint(i),
+                encode_address(owner),
+                encode_uint(UINT128_MAX, 128),
+                encode_uint(UINT128_MAX, 128),
+            )
             calls.append(("eth_call", [{"from": owner, "to": manager, "data": data}, tag]))
         out = {}
         for i, answer in zip(ids, self.rpc.batch_results(calls), strict=True):

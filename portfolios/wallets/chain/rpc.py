@@ -373,8 +373,12 @@ class RpcClient:
         for n, block in zip(wanted, answers, strict=True):
             if not block:
                 raise RpcError(f"block {n} is unknown to the node", method="eth_getBlockByNumber")
-            out[n] = BlockHeader(n, str(block["hash"]).lower(), str(block["parentHash"]).lower(),
-                                 datetime.fromtimestamp(quantity(block["timestamp"]), UTC))  # fmt: skip
+            out[n] = BlockHeader(
+                n,
+                str(block["hash"]).lower(),
+                str(block["parentHash"]).lower(),
+                datetime.fromtimestamp(quantity(block["timestamp"]), UTC),
+            )
         return out
 
     def receipts(self, tx_hashes: Iterable[str]) -> dict[str, Receipt]:

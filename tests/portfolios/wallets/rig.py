@@ -107,9 +107,25 @@ class AnvilNode:
     def start(self, timeout: float = 30.0) -> AnvilNode:
         binary = anvil_binary()
         self.port = free_port()
-        args = [str(binary), "--host", "127.0.0.1", "--port", str(self.port), "--chain-id", str(self.chain_id),
-                "--timestamp", str(int(self.genesis.timestamp())), "--accounts", str(self.accounts),
-                "--balance", "1000000", "--gas-limit", "100000000", "--code-size-limit", "49152"]  # fmt: skip
+        args = [
+            str(binary),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--chain-id",
+            str(self.chain_id),
+            "--timestamp",
+            str(int(self.genesis.timestamp())),
+            "--accounts",
+            str(self.accounts),
+            "--balance",
+            "1000000",
+            "--gas-limit",
+            "100000000",
+            "--code-size-limit",
+            "49152",
+        ]
         log = self.log_path.open("wb")
         self.process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
         log.close()
@@ -136,8 +152,9 @@ class AnvilNode:
             return ""
 
     def rpc(self, method: str, *params: Any) -> Any:
-        answer = httpx.post(self.url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)},
-                            timeout=60).json()  # fmt: skip
+        answer = httpx.post(
+            self.url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)}, timeout=60
+        ).json()
         if "error" in answer:
             raise RigError(f"{method}: {answer['error']}")
         return answer["result"]
@@ -191,18 +208,28 @@ def compile_test_contracts() -> dict[str, Any]:
     if not solc_js.is_file():
         raise _missing("solc (solc-js)")
     sources = {name: {"content": (CONTRACTS_DIR / name).read_text()} for name in sorted(set(COMPILED.values()))}
-    request = {"language": "Solidity", "sources": sources,
-               "settings": {"optimizer": {"enabled": True, "runs": 200}, "evmVersion": "paris",
-                            "outputSelection": {"*": {"*": ["abi", "evm.bytecode.object"]}}}}  # fmt: skip
+    request = {
+        "language": "Solidity",
+        "sources": sources,
+        "settings": {
+            "optimizer": {"enabled": True, "runs": 200},
+            "evmVersion": "paris",
+            "outputSelection": {"*": {"*": ["abi", "evm.bytecode.object"]}},
+        },
+    }
     oz_version = json.loads((NODE_MODULES / "@openzeppelin/contracts/package.json").read_text())["version"]
     solc_version = json.loads((NODE_MODULES / "solc/package.json").read_text())["version"]
     key = hashlib.sha256(json.dumps([request, oz_version, solc_version], sort_keys=True).encode()).hexdigest()[:16]
     cache = NODE_MODULES / ".cache" / "yieldledger-contracts" / f"{key}.json"
     if cache.is_file():
         return json.loads(cache.read_text())
-    run = subprocess.run(["node", str(solc_js), "--standard-json", "--base-path", str(ROOT), "--include-path",
-                          str(NODE_MODULES)], input=json.dumps(request).encode(), capture_output=True, check=False,
-                         timeout=300)  # fmt: skip
+    run = subprocess.run(
+        ["node", str(solc_js), "--standard-json", "--base-path", str(ROOT), "--include-path", str(NODE_MODULES)],
+        input=json.dumps(request).encode(),
+        capture_output=True,
+        check=False,
+        timeout=300,
+    )
     text = run.stdout.decode()
     if run.returncode or "{" not in text:
         raise RigError(f"solc failed ({run.returncode}): {run.stderr.decode()[-2000:]}")
@@ -250,19 +277,30 @@ class Protocols:
     position_manager: Contract
     swap_router: Contract
 
-    def chain_config(self, chain_id: int, url: str, *, max_log_range: int = 10_000, confirmations: int = 0,
-                     batch_size: int = 50) -> dict[str, Any]:  # fmt: skip
+    def chain_config(
+        self, chain_id: int, url: str, *, max_log_range: int = 10_000, confirmations: int = 0, batch_size: int = 50
+    ) -> dict[str, Any]:
         """A chains.json entry for this local chain: configured exactly like a mainnet."""
         return {
-            "chain_id": chain_id, "slug": f"anvil-{chain_id}", "name": f"Local anvil {chain_id}",
+            "chain_id": chain_id,
+            "slug": f"anvil-{chain_id}",
+            "name": f"Local anvil {chain_id}",
             "native": {"symbol": "ETH", "price_id": "coingecko:ethereum"},
-            "rpc_urls": [url], "max_log_range": max_log_range, "confirmations": confirmations,
-            "batch_size": batch_size, "wrapped_native": self.weth.address,
+            "rpc_urls": [url],
+            "max_log_range": max_log_range,
+            "confirmations": confirmations,
+            "batch_size": batch_size,
+            "wrapped_native": self.weth.address,
             "uniswap_v2": [{"name": "Uniswap V2", "factory": self.v2_factory.address}],
-            "uniswap_v3": [{"name": "Uniswap V3", "factory": self.v3_factory.address,
-                            "position_manager": self.position_manager.address}],
+            "uniswap_v3": [
+                {
+                    "name": "Uniswap V3",
+                    "factory": self.v3_factory.address,
+                    "position_manager": self.position_manager.address,
+                }
+            ],
             "tokens": {self.weth.address: {"symbol": "WETH", "price_id": "coingecko:ethereum"}},
-        }  # fmt: skip
+        }
 
 
 def deploy_protocols(w3: Web3) -> Protocols:

@@ -80,91 +80,81 @@ class Scenario:
         return config
 
 
-def _record(s: Scenario, name: str, receipt: Any) -> Step:
-    step = Step(name, receipt.blockNumber, "0x" + receipt.transactionHash.hex().removeprefix("0x"), receipt)
-    s.steps[name] = step
-    return step
-
-
 def play(node: AnvilNode) -> Scenario:
     w3 = node.web3()
     deployer, alice, bob, trader = w3.eth.accounts[:4]
     protocols = deploy_protocols(w3)
     start_block = w3.eth.block_number + 1
+    steps: dict[str, Step] = {}
+
+    def tx(name: str, fn: Any, sender: str, value: int = 0) -> Step:
+        receipt = send(fn, sender, value)
+        steps[name] = Step(name, receipt.blockNumber, receipt.transactionHash.to_0x_hex(), receipt)
+        return steps[name]
+
     a = deploy(w3, "ERC20PresetMinterPauser", "Token A", "TKA")
     b = deploy(w3, "ERC20PresetMinterPauser", "Token B", "TKB")
     token0, token1 = sorted([a, b], key=lambda c: int(c.address, 16))
+    t0, t1 = token0.address, token1.address
     rebasing = deploy(w3, "RebasingToken")
-    vault = deploy(w3, "TestVault", token0.address)
+    vault = deploy(w3, "TestVault", t0)
+    v2, npm, router = protocols.v2_router, protocols.position_manager, protocols.swap_router
     for token in (token0, token1):
         for who in (alice, trader):
             send(token.functions.mint(who, 1_000_000 * E18), deployer)
-            for spender in (protocols.v2_router, protocols.position_manager, protocols.swap_router, vault):
+            for spender in (v2, npm, router, vault):
                 send(token.functions.approve(spender.address, 2**256 - 1), who)
-    v2, npm, router = protocols.v2_router, protocols.position_manager, protocols.swap_router
-
-    s = Scenario(node, w3, protocols, deployer.lower(), alice.lower(), bob.lower(), trader.lower(), token0, token1,
-                 pair=None, eth_pair=None, v3_pool=None, rebasing=rebasing, vault=vault, token_id=0, token_id_2=0,
-                 lp_minted=0, start_block=start_block)  # type: ignore[arg-type]  # fmt: skip
 
     # Uniswap v2: token/token and token/ETH deposits, a trader's swap.
-    _record(s, "v2_add", send(v2.functions.addLiquidity(token0.address, token1.address, 10_000 * E18,
-                                                         20_000 * E18, 0, 0, alice, DEADLINE), alice))  # fmt: skip
-    s.pair = at(w3, "UniswapV2Pair", protocols.v2_factory.functions.getPair(token0.address, token1.address).call())
-    s.lp_minted = s.pair.functions.balanceOf(alice).call()
-    _record(s, "v2_add_eth", send(v2.functions.addLiquidityETH(token0.address, 1_000 * E18, 0, 0, alice, DEADLINE),
-                                  alice, value=5 * E18))  # fmt: skip
-    s.eth_pair = at(w3, "UniswapV2Pair", protocols.v2_factory.functions.getPair(token0.address,
-                                                                                protocols.weth.address).call())  # fmt: skip
-    _record(s, "v2_swap", send(v2.functions.swapExactTokensForTokens(V2_SWAP_IN, 0, [token0.address, token1.address],
-                                                                     trader, DEADLINE), trader))  # fmt: skip
+    tx("v2_add", v2.functions.addLiquidity(t0, t1, 10_000 * E18, 20_000 * E18, 0, 0, alice, DEADLINE), alice)
+    pair = at(w3, "UniswapV2Pair", protocols.v2_factory.functions.getPair(t0, t1).call())
+    lp_minted = pair.functions.balanceOf(alice).call()
+    tx("v2_add_eth", v2.functions.addLiquidityETH(t0, 1_000 * E18, 0, 0, alice, DEADLINE), alice, value=5 * E18)
+    eth_pair = at(w3, "UniswapV2Pair", protocols.v2_factory.functions.getPair(t0, protocols.weth.address).call())
+    tx("v2_swap", v2.functions.swapExactTokensForTokens(V2_SWAP_IN, 0, [t0, t1], trader, DEADLINE), trader)
 
     # Uniswap v3: a pool at price 1, Alice's position #1 alone in range.
-    send(npm.functions.createAndInitializePoolIfNecessary(token0.address, token1.address, FEE_TIER,
-                                                          sqrt_price_x96(1)), deployer)  # fmt: skip
-    s.v3_pool = at(w3, "UniswapV3Pool",
-                   protocols.v3_factory.functions.getPool(token0.address, token1.address, FEE_TIER).call())  # fmt: skip
-    mint = (token0.address, token1.address, FEE_TIER, TICK_LOWER, TICK_UPPER, 10_000 * E18, 10_000 * E18, 0, 0,
-            alice, DEADLINE)  # fmt: skip
-    s.token_id = npm.functions.mint(mint).call({"from": alice})[0]
-    _record(s, "v3_mint", send(npm.functions.mint(mint), alice))
-    s.v3_liquidity_1 = npm.functions.positions(s.token_id).call()[7]
-
+    send(npm.functions.createAndInitializePoolIfNecessary(t0, t1, FEE_TIER, sqrt_price_x96(1)), deployer)
+    v3_pool = at(w3, "UniswapV3Pool", protocols.v3_factory.functions.getPool(t0, t1, FEE_TIER).call())
+    mint = (t0, t1, FEE_TIER, TICK_LOWER, TICK_UPPER, 10_000 * E18, 10_000 * E18, 0, 0, alice, DEADLINE)
+    token_id = npm.functions.mint(mint).call({"from": alice})[0]
+    tx("v3_mint", npm.functions.mint(mint), alice)
+    liquidity_1 = npm.functions.positions(token_id).call()[7]
     for round_no in (1, 2):
         for i, (r, zero_for_one, amount_in) in enumerate(V3_SWAPS):
-            if r != round_no:
-                continue
-            tin, tout = (token0, token1) if zero_for_one else (token1, token0)
-            params = (tin.address, tout.address, FEE_TIER, trader, DEADLINE, amount_in, 0, 0)
-            _record(s, f"v3_swap_{i}", send(router.functions.exactInputSingle(params), trader))
+            if r == round_no:
+                tin, tout = (t0, t1) if zero_for_one else (t1, t0)
+                params = (tin, tout, FEE_TIER, trader, DEADLINE, amount_in, 0, 0)
+                tx(f"v3_swap_{i}", router.functions.exactInputSingle(params), trader)
+        collect_all = (token_id, alice, MAX_U128, MAX_U128)
         if round_no == 1:
-            _record(s, "v3_collect_fees", send(npm.functions.collect((s.token_id, alice, MAX_U128, MAX_U128)), alice))
+            tx("v3_collect_fees", npm.functions.collect(collect_all), alice)
         else:
-            half = s.v3_liquidity_1 // 2
             calls = [
-                npm.encode_abi("decreaseLiquidity", [(s.token_id, half, 0, 0, DEADLINE)]),
-                npm.encode_abi("collect", [(s.token_id, alice, MAX_U128, MAX_U128)]),
+                npm.encode_abi("decreaseLiquidity", [(token_id, liquidity_1 // 2, 0, 0, DEADLINE)]),
+                npm.encode_abi("collect", [collect_all]),
             ]
-            _record(s, "v3_decrease_collect", send(npm.functions.multicall(calls), alice))
-
-    mint2 = (token0.address, token1.address, FEE_TIER, TICK_LOWER_2, TICK_UPPER_2, 500 * E18, 500 * E18, 0, 0,
-             alice, DEADLINE)  # fmt: skip
-    s.token_id_2 = npm.functions.mint(mint2).call({"from": alice})[0]
-    _record(s, "v3_mint_2", send(npm.functions.mint(mint2), alice))
-    _record(s, "v3_give", send(npm.functions.safeTransferFrom(alice, bob, s.token_id), alice))
+            tx("v3_decrease_collect", npm.functions.multicall(calls), alice)
+    mint2 = (t0, t1, FEE_TIER, TICK_LOWER_2, TICK_UPPER_2, 500 * E18, 500 * E18, 0, 0, alice, DEADLINE)
+    token_id_2 = npm.functions.mint(mint2).call({"from": alice})[0]
+    tx("v3_mint_2", npm.functions.mint(mint2), alice)
+    tx("v3_give", npm.functions.safeTransferFrom(alice, bob, token_id), alice)
 
     # Back to v2: remove half of the token/token liquidity.
-    send(s.pair.functions.approve(v2.address, 2**256 - 1), alice)
-    _record(s, "v2_remove", send(v2.functions.removeLiquidity(token0.address, token1.address, s.lp_minted // 2, 0, 0,
-                                                              alice, DEADLINE), alice))  # fmt: skip
+    send(pair.functions.approve(v2.address, 2**256 - 1), alice)
+    tx("v2_remove", v2.functions.removeLiquidity(t0, t1, lp_minted // 2, 0, 0, alice, DEADLINE), alice)
 
     # A rebasing token: 100 to Alice, 50 to Bob, Alice sends Bob 10, then +10 % for everyone.
-    _record(s, "rebasing_mint_alice", send(rebasing.functions.mint(alice, 100 * E18), deployer))
+    tx("rebasing_mint_alice", rebasing.functions.mint(alice, 100 * E18), deployer)
     send(rebasing.functions.mint(bob, 50 * E18), deployer)
-    _record(s, "rebasing_transfer", send(rebasing.functions.transfer(bob, 10 * E18), alice))
-    _record(s, "rebase", send(rebasing.functions.rebase(REBASE_TO), deployer))
+    tx("rebasing_transfer", rebasing.functions.transfer(bob, 10 * E18), alice)
+    tx("rebase", rebasing.functions.rebase(REBASE_TO), deployer)
 
     # An ERC-4626 vault: Alice deposits, the vault earns (a donation of its asset).
-    _record(s, "vault_deposit", send(vault.functions.deposit(VAULT_DEPOSIT, alice), alice))
-    _record(s, "vault_yield", send(token0.functions.transfer(vault.address, VAULT_DONATION), trader))
-    return s
+    tx("vault_deposit", vault.functions.deposit(VAULT_DEPOSIT, alice), alice)
+    tx("vault_yield", token0.functions.transfer(vault.address, VAULT_DONATION), trader)
+
+    return Scenario(
+        node, w3, protocols, deployer.lower(), alice.lower(), bob.lower(), trader.lower(), token0, token1, pair,
+        eth_pair, v3_pool, rebasing, vault, token_id, token_id_2, lp_minted, start_block, steps, liquidity_1,
+    )  # fmt: skip

@@ -70,8 +70,13 @@ def test_net_decoded_transfers_equal_balance_of_at_the_read_block_for_every_plai
     block = alice_read.to_block
     assert block == scenario.end_block
     flows = alice_read.flows()
-    tokens = {scenario.token0.address, scenario.token1.address, scenario.pair.address, scenario.eth_pair.address,
-              scenario.vault.address}  # fmt: skip
+    tokens = {
+        scenario.token0.address,
+        scenario.token1.address,
+        scenario.pair.address,
+        scenario.eth_pair.address,
+        scenario.vault.address,
+    }
     assert {cs(t) for t in flows} >= tokens
     for token in tokens:
         contract = scenario.w3.eth.contract(address=token, abi=scenario.token0.abi)
@@ -149,8 +154,10 @@ def test_positions_liquidity_and_ticks_match_the_decoded_history(scenario, alice
     npm = scenario.protocols.position_manager
     block = alice_read.to_block
     info = reader.positions_info(npm.address.lower(), [scenario.token_id, scenario.token_id_2], block)
-    for token_id, (lower, upper) in ((scenario.token_id, (TICK_LOWER, TICK_UPPER)),
-                                     (scenario.token_id_2, (TICK_LOWER_2, TICK_UPPER_2))):  # fmt: skip
+    for token_id, (lower, upper) in (
+        (scenario.token_id, (TICK_LOWER, TICK_UPPER)),
+        (scenario.token_id_2, (TICK_LOWER_2, TICK_UPPER_2)),
+    ):
         facts = npm.functions.positions(token_id).call(block_identifier=block)
         ours = info[token_id]
         assert (ours.token0, ours.token1, ours.fee) == (facts[2].lower(), facts[3].lower(), facts[4])
@@ -226,8 +233,11 @@ def test_rebasing_growth_between_two_syncs_is_what_the_rebase_gave(scenario, ali
     start, end = scenario.step("rebasing_transfer").block, scenario.step("rebase").block
     before = reader.balances(scenario.alice, [token], start)[token]
     after = reader.balances(scenario.alice, [token], end)[token]
-    window = [t.signed_for(scenario.alice) for t in alice_read.transfers
-              if t.token == token and start < t.at.block_number <= end]  # fmt: skip
+    window = [
+        t.signed_for(scenario.alice)
+        for t in alice_read.transfers
+        if t.token == token and start < t.at.block_number <= end
+    ]
     g = growth(token, start, end, before, after, window)
     shares = scenario.rebasing.functions.sharesOf(cs(scenario.alice)).call(block_identifier=end)
     assert g.amount == shares * REBASE_TO // REBASE_FROM - shares == 9 * E18
