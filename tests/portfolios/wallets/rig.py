@@ -94,8 +94,15 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child before e
 class AnvilNode:
     """One anvil process on a free loopback port, with a fixed chain id and genesis time."""
 
-    def __init__(self, *, chain_id: int = 31337, genesis: datetime = GENESIS, accounts: int = 10):
-        self.chain_id, self.genesis, self.accounts = chain_id, genesis, accounts
+    def __init__(
+        self,
+        *,
+        chain_id: int = 31337,
+        genesis: datetime = GENESIS,
+        accounts: int = 10,
+        extra_args: tuple[str, ...] = (),
+    ):
+        self.chain_id, self.genesis, self.accounts, self.extra_args = chain_id, genesis, accounts, extra_args
         self.port = 0
         self.process: subprocess.Popen[bytes] | None = None
         self.log_path = Path(tempfile.gettempdir()) / f"yl-anvil-{chain_id}-{os.getpid()}.log"
