@@ -145,7 +145,7 @@ def run(
     started = time.perf_counter()
     built = build(node, transfers, v2, v3, n_tokens, n_others)
     head, wallet, config = built["head"], built["wallet"], built["config"]
-    page = max(1, -(-head // pages))
+    page = max(1, head // pages)  # at least `pages` pages per filter
     out = {"build_s": time.perf_counter() - started, "blocks": head, "page": page, "pages": -(-head // page)}
 
     def client() -> RpcClient:
