@@ -156,7 +156,7 @@ class WalletReader:
         wallet = address(wallet)
         head = self.rpc.block_number()
         final = max(from_block - 1, head - self.chain.confirmations)
-        last = to_block if to_block is not None else (head if include_unconfirmed else final)
+        last = min(head, to_block) if to_block is not None else (head if include_unconfirmed else final)
         final = min(final, last)
         final_hash = self.rpc.block_headers([final])[final].hash if final >= 0 else None
         read = WalletRead(self.chain.chain_id, wallet, from_block, last, final, final_hash)

@@ -36,7 +36,7 @@ from portfolios.wallets.chain.logs import LogId, RawLog
 
 
 @dataclass(frozen=True, slots=True)
-class V3Increase:
+class _LiquidityChange:
     at: LogId
     manager: str
     token_id: int
@@ -46,13 +46,13 @@ class V3Increase:
 
 
 @dataclass(frozen=True, slots=True)
-class V3Decrease:
-    at: LogId
-    manager: str
-    token_id: int
-    liquidity: int
-    amount0: int
-    amount1: int
+class V3Increase(_LiquidityChange):
+    """Tokens put into the position (amounts paid in)."""
+
+
+@dataclass(frozen=True, slots=True)
+class V3Decrease(_LiquidityChange):
+    """Liquidity taken out: the amounts become owed to the position, paid by a later ``Collect``."""
 
 
 @dataclass(frozen=True, slots=True)
