@@ -263,7 +263,12 @@ class RpcClient:
                 payload.append({"jsonrpc": "2.0", "id": self._next_id, "method": method, "params": list(params)})
                 self._next_id += 1
             self.stats.calls += len(payload)
-            body = self._post(payload)
+            try:
+                body = self._post(payload)
+            except RpcTransportError as exc:
+                if exc.code != 413 or len(payload) == 1:  # 413: the request body (the batch) is too large
+                    raise
+                body = {"error": {"code": 413, "message": "batch too large (HTTP 413)"}}
             if isinstance(body, Mapping):  # one error object for the whole batch
                 error = _error(body.get("error") or {"message": str(body)}, "batch")
                 if len(payload) > 1 and _BATCH_TOO_LARGE.search(str(error)) and not isinstance(error, RpcRateLimited):

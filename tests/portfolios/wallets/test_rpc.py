@@ -110,6 +110,19 @@ def test_a_node_refusing_the_batch_size_gets_smaller_batches():
     assert sum(len(r) for r in node.accepted) == 30 and all(len(r) <= 10 for r in node.accepted)
 
 
+def test_http_413_for_a_large_batch_also_makes_batches_smaller():
+    node = FakeNode()
+
+    def handler(request):
+        if len(json.loads(request.content)) > 8:
+            return httpx.Response(413, text="Request Entity Too Large")
+        return node.handler(request)
+
+    rpc = RpcClient(["http://n.test"], batch_size=40, client=httpx.Client(transport=httpx.MockTransport(handler)))
+    assert rpc.batch([("echo", [i]) for i in range(20)]) == [f"echo:{i}" for i in range(20)]
+    assert rpc.batch_size <= 8
+
+
 def test_rate_limited_calls_are_retried_with_exponential_backoff():
     node = FakeNode(rate_limit_first=3)
     rpc, sleeps = client(node)
