@@ -22,8 +22,8 @@ Timed, best of ``--repeat`` (time.perf_counter, client in this process, node on
   same state reads.
 
 The local chain is short (a few hundred blocks), so ``--pages`` sets the log
-page size to split it into that many ``eth_getLogs`` pages per filter: 500
-pages is what a wallet with two years of Ethereum history (5 M blocks) costs
+page size to split it into at least that many ``eth_getLogs`` pages per filter:
+500 pages is what a wallet with two years of Ethereum history (5 M blocks) costs
 at the usual 10,000-block limit. Targets (issue 12, with phase 2's database
 writes on top): < 60 s from scratch, < 2 s unchanged.
 """
