@@ -14,7 +14,7 @@ FIND_PYTHON = for p in python3.13 python3.12 python3 $$(ls -d $$HOME/.pyenv/vers
 	  "$$p" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo "$$p"; exit 0; }; done; \
 	  echo "Python 3.12 or newer is required" >&2; exit 1
 
-.PHONY: run test install install-dev migrate demo worker beat lint format system-deps clean
+.PHONY: run test install install-dev node migrate demo worker beat lint format system-deps clean
 
 $(VENV)/.installed: requirements.txt
 	@test -x $(PY) || "$$( $(FIND_PYTHON) )" -m venv $(VENV)
@@ -28,6 +28,15 @@ $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
+
+## Test-only npm packages (package-lock.json): a local Ethereum node (anvil) and
+## the compiled Uniswap / OpenZeppelin contracts for the wallet-sync tests.
+node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "npm (Node.js 20+) is needed for the wallet tests: install nodejs and npm" >&2; exit 1; }
+	npm ci --ignore-scripts --no-audit --no-fund
+	@touch $@
+
+node: node_modules/.installed
 
 migrate: install
 	$(PY) manage.py migrate --noinput
@@ -56,7 +65,7 @@ format: install-dev
 	$(PY) -m ruff check --fix . && $(PY) -m ruff format .
 
 ## make test: the whole suite against PostgreSQL and Redis (real services).
-test: install-dev system-deps lint
+test: install-dev node system-deps lint
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
 	  $(PY) -m pytest $(PYTEST_ARGS)
 
@@ -68,4 +77,4 @@ beat: install
 	$(VENV)/bin/celery -A config beat -l info
 
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) node_modules staticfiles .pytest_cache .ruff_cache
