@@ -20,10 +20,10 @@ from __future__ import annotations
 
 import bisect
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
+from datetime import date
+from decimal import ROUND_HALF_UP, Context, Decimal, DivisionByZero, Inexact, InvalidOperation, Overflow
 from enum import StrEnum
 
 EUR = "EUR"
@@ -89,6 +89,9 @@ _RATE_QUANTUM = Decimal(1).scaleb(-RATE_DECIMAL_PLACES)
 _RATE_MAX = Decimal(10) ** (RATE_MAX_DIGITS - RATE_DECIMAL_PLACES)
 
 CONTEXT = Context(prec=40)
+# Products are exact: wide enough for any amount we store times any rate, and
+# trapping Inexact so that a product that would not fit fails loudly instead.
+_EXACT = Context(prec=120, traps=[Inexact, InvalidOperation, DivisionByZero, Overflow])
 DEFAULT_MAX_AGE_DAYS = 7  # longest ECB gap: a 4-day Easter weekend, or Christmas to the next business day
 DEFAULT_MAX_DAILY_MOVE = Decimal("0.5")
 
@@ -189,13 +192,13 @@ def convert(amount: Decimal, *, rate_from: Decimal, rate_to: Decimal) -> Decimal
         raise ValueError("exchange rates must be positive")
     if rate_from == rate_to:
         return amount
-    return CONTEXT.divide(amount * rate_to, rate_from)
+    return CONTEXT.divide(_EXACT.multiply(amount, rate_to), rate_from)
 
 
 def round_for_display(amount: Decimal, currency: str) -> Decimal:
     """``amount`` rounded half-up to the currency's minor unit (cents; whole yen)."""
     places = MINOR_UNITS.get(normalize_currency(currency), 2)
-    return amount.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    return amount.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP, context=CONTEXT)
 
 
 # --------------------------------------------------------------------------- validation
@@ -208,7 +211,9 @@ def parse_rate(text: str) -> Decimal:
         raise ValueError(FxRejectReason.BAD_RATE, f"not a number: {text!r}") from None
     if not rate.is_finite() or rate <= 0:
         raise ValueError(FxRejectReason.BAD_RATE, f"not a positive finite number: {text!r}")
-    if rate != rate.quantize(_RATE_QUANTUM, context=CONTEXT) or rate >= _RATE_MAX:
+    exponent = rate.as_tuple().exponent  # an int for a finite Decimal
+    fits = isinstance(exponent, int) and exponent >= -RATE_DECIMAL_PLACES  # the usual case, cheaply
+    if not (fits or rate == rate.quantize(_RATE_QUANTUM, context=CONTEXT)) or rate >= _RATE_MAX:
         raise ValueError(FxRejectReason.TOO_PRECISE, f"beyond {RATE_DECIMAL_PLACES} decimals or too large: {text!r}")
     return rate
 
@@ -349,6 +354,8 @@ class FxTable:
         hit = self._memo.get(key)
         if hit is not None:
             return hit
+        if type(day) is not date:  # a datetime's calendar day depends on a zone the caller must choose
+            raise TypeError(f"expected a date, got {type(day).__name__}")
         code = normalize_currency(currency)
         if code == EUR:
             used = FxRateUsed(EUR, day, ONE, day)
@@ -382,16 +389,3 @@ class FxTable:
             source=source,
             target=target,
         )
-
-
-def window_start(start: date, max_age_days: int) -> date:
-    """The first day a table answering from ``start`` must load."""
-    return start - timedelta(days=max_age_days)
-
-
-def latest_by_currency(quotes: Iterable[FxQuote]) -> Mapping[str, FxQuote]:
-    out: dict[str, FxQuote] = {}
-    for q in quotes:
-        if q.currency not in out or q.day > out[q.currency].day:
-            out[q.currency] = q
-    return out

