@@ -368,8 +368,10 @@ class FxRate(models.Model):
             # Also the index of every read: fx_rate_on (currency, day <= d, newest first),
             # fx_table (currency IN …, day BETWEEN …) and the loaders' ON CONFLICT.
             models.UniqueConstraint(fields=["currency", "day"], name="pools_fxrate_currency_day_uniq"),
-            models.CheckConstraint(condition=Q(rate__gt=0), name="pools_fxrate_rate_positive"),
-            models.CheckConstraint(condition=~Q(currency="EUR"), name="pools_fxrate_not_eur"),
+            models.CheckConstraint(condition=Q(rate__gt=0), name="pools_fxrate_rate_positive",
+                                   violation_error_message="A rate must be positive."),
+            models.CheckConstraint(condition=~Q(currency="EUR"), name="pools_fxrate_not_eur",
+                                   violation_error_message="EUR is the base: its rate is always 1."),
         ]
         indexes = [
             # fx_history_load's per-day counts, the refresh's newest stored day, the admin's date drill-down.

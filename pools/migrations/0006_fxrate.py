@@ -47,10 +47,10 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='fxrate',
-            constraint=models.CheckConstraint(condition=models.Q(('rate__gt', 0)), name='pools_fxrate_rate_positive'),
+            constraint=models.CheckConstraint(condition=models.Q(('rate__gt', 0)), name='pools_fxrate_rate_positive', violation_error_message='A rate must be positive.'),
         ),
         migrations.AddConstraint(
             model_name='fxrate',
-            constraint=models.CheckConstraint(condition=models.Q(('currency', 'EUR'), _negated=True), name='pools_fxrate_not_eur'),
+            constraint=models.CheckConstraint(condition=models.Q(('currency', 'EUR'), _negated=True), name='pools_fxrate_not_eur', violation_error_message='EUR is the base: its rate is always 1.'),
         ),
     ]
