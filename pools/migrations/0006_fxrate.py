@@ -21,6 +21,7 @@ class Migration(migrations.Migration):
                 ('fetched_at', models.DateTimeField()),
             ],
             options={
+                'db_table': 'pools_fxrate',
                 'ordering': ['currency', '-day'],
             },
         ),
@@ -36,10 +37,6 @@ class Migration(migrations.Migration):
         migrations.AddConstraint(
             model_name='refreshrun',
             constraint=models.CheckConstraint(condition=models.Q(('kind__in', ['pools', 'prices', 'history', 'fx'])), name='pools_run_kind_valid'),
-        ),
-        migrations.AddIndex(
-            model_name='fxrate',
-            index=models.Index(fields=['day'], name='pools_fxrate_day_idx'),
         ),
         migrations.AddConstraint(
             model_name='fxrate',
