@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Context, Decimal, DivisionByZero, Inexact, InvalidOperation, Overflow
 from enum import StrEnum
+from typing import NamedTuple
 
 EUR = "EUR"
 ONE = Decimal(1)
@@ -156,16 +157,20 @@ class FxRateUsed:
         return self.used_day != self.day
 
 
-@dataclass(frozen=True, slots=True)
-class FxConversion:
-    """``amount`` (in ``currency``) converted from ``source``'s currency at ``rate``
-    (units of ``currency`` per 1 unit of the source currency)."""
+class FxConversion(NamedTuple):
+    """``amount`` in ``currency``, converted at the rates ``source`` (of the original
+    currency) and ``target`` (of ``currency``), with the days they were published.
+    (A named tuple: a report builds 100,000 of these, and it is the cheapest to make.)"""
 
     amount: Decimal
     currency: str
-    rate: Decimal
     source: FxRateUsed
     target: FxRateUsed
+
+    @property
+    def rate(self) -> Decimal:
+        """Units of ``currency`` per 1 unit of the original currency."""
+        return cross_rate(self.source.rate, self.target.rate)
 
 
 # --------------------------------------------------------------------------- conversion
@@ -382,10 +387,5 @@ class FxTable:
         (through the euro; see :func:`convert`)."""
         source = self.lookup(from_currency, day)
         target = self.lookup(to_currency, day)
-        return FxConversion(
-            amount=convert(amount, rate_from=source.rate, rate_to=target.rate),
-            currency=target.currency,
-            rate=cross_rate(source.rate, target.rate),
-            source=source,
-            target=target,
-        )
+        return FxConversion(convert(amount, rate_from=source.rate, rate_to=target.rate), target.currency, source,
+                            target)
