@@ -35,29 +35,10 @@ from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-BENCH_PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+from benchmarks.bench_pools_ingest import recreate_database, setup_django
+
 BENCH_DB = os.environ.get("BENCH_FX_DB", "yl_fx_bench")
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def recreate_database() -> None:
-    import psycopg
-
-    with psycopg.connect(f"{BENCH_PG}/postgres", autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{BENCH_DB}"')
-
-
-def setup_django() -> None:
-    os.environ["DATABASE_URL"] = f"{BENCH_PG}/{BENCH_DB}"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
-    os.environ.pop("REDIS_URL", None)
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
 
 
 def timed(fn):
@@ -72,8 +53,10 @@ def copy_floor(quotes) -> float:
 
     now = timezone.now()
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("CREATE TEMP TABLE _floor (currency varchar(3), day date, rate numeric(18,6), "
-                       "source varchar(16), fetched_at timestamptz) ON COMMIT DROP")
+        cursor.execute(
+            "CREATE TEMP TABLE _floor (currency varchar(3), day date, rate numeric(18,6), "
+            "source varchar(16), fetched_at timestamptz) ON COMMIT DROP"
+        )
         started = time.perf_counter()
         with cursor.cursor.copy("COPY _floor FROM STDIN") as copy:
             for q in quotes:
@@ -129,8 +112,7 @@ def bench_lookups(repeat: int) -> dict:
         seconds, _ = timed(convert_all)
         best["100k conversions"] = min(best.get("100k conversions", 1e9), seconds)
         seconds, _ = timed(lambda: [fx_rate_on(c, d) for c, d in pairs[:1000]])
-        best["fx_rate_on x 100k (extrapolated)"] = min(best.get("fx_rate_on x 100k (extrapolated)", 1e9),
-                                                       seconds * 100)
+        best["fx_rate_on x 100k (extrapolated)"] = min(best.get("fx_rate_on x 100k (extrapolated)", 1e9), seconds * 100)
     return {k: round(v, 3) for k, v in best.items()}
 
 
@@ -146,10 +128,14 @@ def bench_sqlite() -> dict:
     )
     with tempfile.TemporaryDirectory() as tmp:
         env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
-        env.update(DJANGO_SETTINGS_MODULE="config.settings.base", DATABASE_URL=f"sqlite:///{tmp}/db.sqlite3",
-                   PYTHONPATH=str(ROOT))
-        result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
-                                check=True, timeout=900)
+        env.update(
+            DJANGO_SETTINGS_MODULE="config.settings.base",
+            DATABASE_URL=f"sqlite:///{tmp}/db.sqlite3",
+            PYTHONPATH=str(ROOT),
+        )
+        result = subprocess.run(
+            [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True, timeout=900
+        )
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
@@ -158,8 +144,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--sqlite", action="store_true", help="also time the embedded default (SQLite)")
     args = parser.parse_args()
-    recreate_database()
-    setup_django()
+    recreate_database(BENCH_DB)
+    setup_django(BENCH_DB)
     report = {"load": bench_load(args.repeat), "lookups": bench_lookups(args.repeat)}
     if args.sqlite:
         report["sqlite"] = bench_sqlite()

@@ -292,16 +292,23 @@ def screen_quotes(
             result.rejections.append(FxRejection(q.currency, q.day, FxRejectReason.UNKNOWN_CURRENCY))
             continue
         if q.day > latest_day:
-            result.rejections.append(FxRejection(q.currency, q.day, FxRejectReason.FUTURE_DAY,
-                                                 f"after {latest_day.isoformat()}"))
+            result.rejections.append(
+                FxRejection(q.currency, q.day, FxRejectReason.FUTURE_DAY, f"after {latest_day.isoformat()}")
+            )
             continue
         rates = accepted[q.currency]
         if q.day in rates:
             if rates[q.day] == q.rate:
                 result.unchanged += 1
             else:
-                result.rejections.append(FxRejection(q.currency, q.day, FxRejectReason.CONFLICTS_WITH_STORED,
-                                                     f"stored {rates[q.day]}, received {q.rate}"))
+                result.rejections.append(
+                    FxRejection(
+                        q.currency,
+                        q.day,
+                        FxRejectReason.CONFLICTS_WITH_STORED,
+                        f"stored {rates[q.day]}, received {q.rate}",
+                    )
+                )
             continue
         days = accepted_days.setdefault(q.currency, [])
         i = bisect.bisect_left(days, q.day)
@@ -309,9 +316,14 @@ def screen_quotes(
             previous_day = days[i - 1]
             previous = rates[previous_day]
             if not move_allowed(previous, q.rate, max_move):
-                result.rejections.append(FxRejection(
-                    q.currency, q.day, FxRejectReason.MOVE_TOO_LARGE,
-                    f"{q.rate} against {previous} on {previous_day.isoformat()} (limit {max_move * 100:.0f} %)"))
+                result.rejections.append(
+                    FxRejection(
+                        q.currency,
+                        q.day,
+                        FxRejectReason.MOVE_TOO_LARGE,
+                        f"{q.rate} against {previous} on {previous_day.isoformat()} (limit {max_move * 100:.0f} %)",
+                    )
+                )
                 continue
         rates[q.day] = q.rate
         days.insert(i, q.day)
@@ -366,13 +378,15 @@ class FxTable:
             used = FxRateUsed(EUR, day, ONE, day)
         else:
             if not self.start <= day <= self.end:
-                raise ValueError(f"{day.isoformat()} is outside this table's range "
-                                 f"{self.start.isoformat()}..{self.end.isoformat()}")
+                raise ValueError(
+                    f"{day.isoformat()} is outside this table's range {self.start.isoformat()}..{self.end.isoformat()}"
+                )
             days = self._days.get(code, [])
             i = bisect.bisect_right(days, day) - 1
             if i < 0 or (day - days[i]).days > self.max_age_days:
-                raise FxRateUnavailable(code, day, max_age_days=self.max_age_days,
-                                        latest_day=days[i] if i >= 0 else None)
+                raise FxRateUnavailable(
+                    code, day, max_age_days=self.max_age_days, latest_day=days[i] if i >= 0 else None
+                )
             used = FxRateUsed(code, day, self._rates[code][i], days[i])
         self._memo[key] = used
         return used
@@ -387,5 +401,6 @@ class FxTable:
         (through the euro; see :func:`convert`)."""
         source = self.lookup(from_currency, day)
         target = self.lookup(to_currency, day)
-        return FxConversion(convert(amount, rate_from=source.rate, rate_to=target.rate), target.currency, source,
-                            target)
+        return FxConversion(
+            convert(amount, rate_from=source.rate, rate_to=target.rate), target.currency, source, target
+        )

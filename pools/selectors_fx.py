@@ -63,8 +63,12 @@ def fx_rate_on(currency: str, day: date, *, max_age_days: int | None = None) -> 
     if code == EUR:
         return FxRateUsed(EUR, day, ONE, day)
     max_age = fx_max_age_days() if max_age_days is None else max_age_days
-    row = (FxRate.objects.filter(currency=code, day__lte=day, day__gte=day - timedelta(days=max_age))
-           .order_by("-day").values_list("day", "rate").first())
+    row = (
+        FxRate.objects.filter(currency=code, day__lte=day, day__gte=day - timedelta(days=max_age))
+        .order_by("-day")
+        .values_list("day", "rate")
+        .first()
+    )
     if row is None:
         latest = FxRate.objects.filter(currency=code, day__lte=day).aggregate(d=Max("day"))["d"]
         raise FxRateUnavailable(code, day, max_age_days=max_age, latest_day=latest)
@@ -116,8 +120,9 @@ def fx_quotes_around(*, currencies: Iterable[str], first: date, last: date) -> l
     before ``first`` (what ``pools.fx.screen_quotes`` compares a fetched batch with)."""
     codes = sorted(set(currencies))
     inside = FxRate.objects.filter(currency__in=codes, day__gte=first, day__lte=last)
-    previous_day = (FxRate.objects.filter(currency=OuterRef("currency"), day__lt=first)
-                    .order_by("-day").values("day")[:1])
+    previous_day = (
+        FxRate.objects.filter(currency=OuterRef("currency"), day__lt=first).order_by("-day").values("day")[:1]
+    )
     before = FxRate.objects.filter(currency__in=codes, day=Subquery(previous_day))
     rows = (inside | before).values_list("currency", "day", "rate")
     return [FxQuote(c, d, r) for c, d, r in rows]

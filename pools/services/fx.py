@@ -49,8 +49,9 @@ def ecb_published_at(day: date) -> datetime:
 
 
 def ecb_source() -> EcbSource:
-    return EcbSource(base_url=settings.FX_ECB_BASE_URL, timeout=settings.FX_ECB_TIMEOUT,
-                     retries=settings.FX_ECB_RETRIES)
+    return EcbSource(
+        base_url=settings.FX_ECB_BASE_URL, timeout=settings.FX_ECB_TIMEOUT, retries=settings.FX_ECB_RETRIES
+    )
 
 
 def fx_rates_insert(quotes: Sequence[FxQuote], *, source: str, fetched_at: datetime) -> int:
@@ -63,11 +64,14 @@ def fx_rates_insert(quotes: Sequence[FxQuote], *, source: str, fetched_at: datet
         return 0
     if bulk.is_postgres():
         with transaction.atomic():
-            tmp = bulk.load_temp(FxRate._meta.db_table, FX_COLUMNS,
-                                 ((q.currency, q.day, q.rate, source, fetched_at) for q in quotes))
+            tmp = bulk.load_temp(
+                FxRate._meta.db_table, FX_COLUMNS, ((q.currency, q.day, q.rate, source, fetched_at) for q in quotes)
+            )
             with connection.cursor() as cursor:
-                cursor.execute(f"INSERT INTO pools_fxrate ({', '.join(FX_COLUMNS)}) "  # noqa: S608 - constant names
-                               f"SELECT {', '.join(FX_COLUMNS)} FROM {tmp} ON CONFLICT (currency, day) DO NOTHING")
+                cursor.execute(
+                    f"INSERT INTO pools_fxrate ({', '.join(FX_COLUMNS)}) "  # noqa: S608 - constant names
+                    f"SELECT {', '.join(FX_COLUMNS)} FROM {tmp} ON CONFLICT (currency, day) DO NOTHING"
+                )
                 return cursor.rowcount
     # SQLite: one executemany of plain tuples. (bulk_create took 26 s for the whole
     # history here, building 221,702 model instances; this takes about 3 s.)
@@ -83,8 +87,13 @@ def fx_rates_insert(quotes: Sequence[FxQuote], *, source: str, fetched_at: datet
 
 def fx_rate_add_manual(*, currency: str, day: date, rate: Decimal) -> FxRate:
     """A rate entered by staff for a day the feed lacks or rejected (admin)."""
-    obj = FxRate(currency=normalize_currency(currency), day=day, rate=parse_rate(str(rate)),
-                 source=FxRate.Source.MANUAL, fetched_at=timezone.now())
+    obj = FxRate(
+        currency=normalize_currency(currency),
+        day=day,
+        rate=parse_rate(str(rate)),
+        source=FxRate.Source.MANUAL,
+        fetched_at=timezone.now(),
+    )
     obj.full_clean()
     obj.save()
     logger.info("FX rate added by hand: %s", obj)
@@ -96,8 +105,10 @@ def _reasons(rejections: Sequence[FxRejection]) -> dict[str, int]:
 
 
 def _rejection_detail(rejections: Sequence[FxRejection]) -> list[dict[str, str]]:
-    return [{"currency": r.currency, "day": r.day.isoformat() if r.day else "", "reason": str(r.reason),
-             "detail": r.detail} for r in rejections[:MAX_LOGGED_REJECTIONS]]
+    return [
+        {"currency": r.currency, "day": r.day.isoformat() if r.day else "", "reason": str(r.reason), "detail": r.detail}
+        for r in rejections[:MAX_LOGGED_REJECTIONS]
+    ]
 
 
 def fx_history_load(
@@ -131,8 +142,9 @@ def fx_history_load(
         if wanted is not None:
             held_qs = held_qs.filter(currency__in=wanted)
         held = dict(held_qs.values_list("day").annotate(n=Count("id")).values_list("day", "n"))
-        history = bundled_history(path, since=since, until=until, currencies=wanted,
-                                  skip_day=lambda day, figures: held.get(day, 0) >= figures)
+        history = bundled_history(
+            path, since=since, until=until, currencies=wanted, skip_day=lambda day, figures: held.get(day, 0) >= figures
+        )
         inserted = fx_rates_insert(history.quotes, source=FxRate.Source.ECB_HISTORY, fetched_at=now)
     except Exception as exc:
         run_failed(run, exc)

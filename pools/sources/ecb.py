@@ -199,8 +199,7 @@ def parse_history_csv(
     header = [h.strip().upper() for h in next(reader, [])]
     if not header or header[0] != "DATE":
         raise MalformedPayloadError(f"ECB history: unexpected header {header[:3]!r}")
-    columns = [(i, code) for i, code in enumerate(header) if i and code
-               and (currencies is None or code in currencies)]
+    columns = [(i, code) for i, code in enumerate(header) if i and code and (currencies is None or code in currencies)]
     low, high = (since.isoformat() if since else ""), (until.isoformat() if until else "9999")
     quotes: list[FxQuote] = []
     rejections: list[FxRejection] = []
@@ -240,8 +239,9 @@ def bundled_history(
     path = Path(path) if path else bundled_history_path()
 
     def parse(lines: Iterable[str]) -> HistoryFile:
-        return parse_history_csv(lines, since=since, until=until, currencies=currencies, skip_day=skip_day,
-                                 path=str(path))
+        return parse_history_csv(
+            lines, since=since, until=until, currencies=currencies, skip_day=skip_day, path=str(path)
+        )
 
     if path.suffix == ".zip":
         with zipfile.ZipFile(path) as archive:

@@ -35,8 +35,9 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         currencies = [c for c in (options["currencies"] or "").split(",") if c.strip()] or None
         try:
-            run = fx_history_load(path=options["file"], since=options["since"], until=options["until"],
-                                  currencies=currencies)
+            run = fx_history_load(
+                path=options["file"], since=options["since"], until=options["until"], currencies=currencies
+            )
         except (OSError, SourceError) as exc:
             raise CommandError(f"could not read the ECB history: {exc}") from exc
         detail = run.detail
@@ -50,5 +51,7 @@ class Command(BaseCommand):
                 run = fx_refresh()
             except SourceError as exc:
                 raise CommandError(f"ECB fetch failed (recorded on a failed run): {exc}") from exc
-            self.stdout.write(f"ECB fetch {run.detail['first_day']} .. {run.detail['last_day']}: "
-                              f"{run.created:,} new, {run.unchanged:,} unchanged, {run.rejected:,} rejected")
+            self.stdout.write(
+                f"ECB fetch {run.detail['first_day']} .. {run.detail['last_day']}: "
+                f"{run.created:,} new, {run.unchanged:,} unchanged, {run.rejected:,} rejected"
+            )

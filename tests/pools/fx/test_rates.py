@@ -154,9 +154,37 @@ def test_codes_the_ecb_does_not_publish_are_rejected(code):
 
 
 def test_known_codes_cover_today_and_the_historical_ones():
-    today = {"USD", "JPY", "CZK", "DKK", "GBP", "HUF", "PLN", "RON", "SEK", "CHF", "ISK", "NOK", "TRY", "AUD",
-             "BRL", "CAD", "CNY", "HKD", "IDR", "ILS", "INR", "KRW", "MXN", "MYR", "NZD", "PHP", "SGD", "THB",
-             "ZAR"}  # the wheel's latest daily file (2026-10-30)
+    today = {
+        "USD",
+        "JPY",
+        "CZK",
+        "DKK",
+        "GBP",
+        "HUF",
+        "PLN",
+        "RON",
+        "SEK",
+        "CHF",
+        "ISK",
+        "NOK",
+        "TRY",
+        "AUD",
+        "BRL",
+        "CAD",
+        "CNY",
+        "HKD",
+        "IDR",
+        "ILS",
+        "INR",
+        "KRW",
+        "MXN",
+        "MYR",
+        "NZD",
+        "PHP",
+        "SGD",
+        "THB",
+        "ZAR",
+    }  # the wheel's latest daily file (2026-10-30)
     gone = {"BGN", "CYP", "EEK", "HRK", "LTL", "LVL", "MTL", "ROL", "RUB", "SIT", "SKK", "TRL"}
     assert today | gone | {"EUR"} == ECB_CURRENCIES
     assert quote_from_text("gbp", date(2024, 3, 15), "0.85410") == FxQuote("GBP", date(2024, 3, 15), D("0.8541"))
@@ -192,14 +220,19 @@ def test_guard_rejects_a_jump_and_measures_the_next_day_from_the_last_good_rate(
 
 
 def test_guard_keeps_a_stored_rate_that_the_feed_contradicts():
-    screen = screen_quotes([FxQuote("USD", FRI, D("1.0900"))], stored=[FxQuote("USD", FRI, D("1.0892"))],
-                           latest_day=TUE)
+    screen = screen_quotes(
+        [FxQuote("USD", FRI, D("1.0900"))], stored=[FxQuote("USD", FRI, D("1.0892"))], latest_day=TUE
+    )
     assert screen.new == [] and screen.rejections[0].reason == FxRejectReason.CONFLICTS_WITH_STORED
 
 
 def test_guard_rejects_future_days_duplicates_and_unknown_codes():
-    batch = [FxQuote("USD", TUE + timedelta(days=1), D("1.08")), FxQuote("USD", MON, D("1.0892")),
-             FxQuote("USD", MON, D("1.0892")), FxQuote("XAU", MON, D("0.0005"))]
+    batch = [
+        FxQuote("USD", TUE + timedelta(days=1), D("1.08")),
+        FxQuote("USD", MON, D("1.0892")),
+        FxQuote("USD", MON, D("1.0892")),
+        FxQuote("XAU", MON, D("0.0005")),
+    ]
     screen = screen_quotes(batch, stored=[], latest_day=TUE)
     assert screen.rejection_counts == {"future_day": 1, "duplicate": 1, "unknown_currency": 1}
     assert screen.new == [FxQuote("USD", MON, D("1.0892"))]  # no previous rate: accepted as published
@@ -233,8 +266,10 @@ def weekday_series(start: date, rates_: list[Decimal]) -> list[tuple[str, date, 
     return rows
 
 
-@given(start=st.dates(min_value=date(1999, 1, 4), max_value=date(2030, 1, 1)),
-       series=st.lists(rates, min_size=6, max_size=30))
+@given(
+    start=st.dates(min_value=date(1999, 1, 4), max_value=date(2030, 1, 1)),
+    series=st.lists(rates, min_size=6, max_size=30),
+)
 def test_weekend_lookups_return_fridays_rate(start, series):
     rows = weekday_series(start, series)
     table = FxTable(rows, start=rows[0][1], end=rows[-1][1] + timedelta(days=2))
@@ -262,8 +297,9 @@ def test_table_answers_euro_and_refuses_what_it_cannot_know():
 
 
 def test_table_says_when_the_last_rate_is_too_old():
-    table = FxTable([("USD", date(2024, 3, 1), D("1.0834"))], start=date(2024, 3, 1), end=date(2024, 3, 31),
-                    max_age_days=7)
+    table = FxTable(
+        [("USD", date(2024, 3, 1), D("1.0834"))], start=date(2024, 3, 1), end=date(2024, 3, 31), max_age_days=7
+    )
     assert table.rate_on("USD", date(2024, 3, 8)) == (D("1.0834"), date(2024, 3, 1))
     with pytest.raises(FxRateUnavailable) as info:
         table.rate_on("USD", date(2024, 3, 9))

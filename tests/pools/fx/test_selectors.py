@@ -72,8 +72,10 @@ def test_a_rate_too_old_is_an_error_that_says_which_rate_exists(fx_rates):
     with pytest.raises(FxRateUnavailable) as info:
         fx_rate_on("GBP", date(2026, 12, 7))
     assert info.value.latest_day == date(2026, 10, 30)
-    assert str(info.value) == ("No GBP exchange rate for 2026-12-07 (the last 7 days are searched): "
-                               "the latest ECB rate before it is from 2026-10-30.")
+    assert str(info.value) == (
+        "No GBP exchange rate for 2026-12-07 (the last 7 days are searched): "
+        "the latest ECB rate before it is from 2026-10-30."
+    )
     assert fx_rate_on("GBP", date(2026, 11, 6)).used_day == date(2026, 10, 30)  # 7 days: still answered
 
 
@@ -108,8 +110,7 @@ def test_days_must_be_dates_not_datetimes(fx_rates):
 
 def test_a_table_answers_a_year_of_lookups_from_one_query(fx_rates, django_assert_num_queries):
     with django_assert_num_queries(1):
-        table = fx_table(currencies=["USD", "GBP", "JPY", "CHF", "EUR"], start=date(2024, 1, 1),
-                         end=date(2024, 12, 31))
+        table = fx_table(currencies=["USD", "GBP", "JPY", "CHF", "EUR"], start=date(2024, 1, 1), end=date(2024, 12, 31))
         day, answers = date(2024, 1, 1), 0
         while day <= date(2024, 12, 31):
             for code in ("USD", "GBP", "JPY", "CHF", "EUR"):

@@ -97,8 +97,7 @@ def test_history_load_can_be_limited_to_some_currencies():
 
 
 def test_history_load_never_overwrites_a_stored_rate():
-    FxRate.objects.create(currency="USD", day=date(2024, 3, 15), rate=D("1.2"), source="manual",
-                          fetched_at=NOW)
+    FxRate.objects.create(currency="USD", day=date(2024, 3, 15), rate=D("1.2"), source="manual", fetched_at=NOW)
     fx_history_load(since=date(2024, 3, 15), until=date(2024, 3, 15))
     assert stored("USD", date(2024, 3, 15)) == D("1.2")
     assert FxRate.objects.filter(day=date(2024, 3, 15)).count() == 30
@@ -134,10 +133,14 @@ def test_the_embedded_default_loads_history_on_sqlite_idempotently(tmp_path):
         " 'gbp': [str(used.rate), used.used_day.isoformat()], 'converted': str(c.amount)}))"
     )
     env = {k: os.environ[k] for k in ("PATH", "HOME") if k in os.environ}
-    env.update(DJANGO_SETTINGS_MODULE="config.settings.base", DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
-               PYTHONPATH=str(ROOT))
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
-                            timeout=300)
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings.base",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        PYTHONPATH=str(ROOT),
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     out = json.loads(result.stdout.strip().splitlines()[-1])
     rows = len(bundled_history(since=date(2024, 1, 1), until=date(2024, 6, 30)).quotes)
@@ -170,8 +173,10 @@ def test_refresh_fills_a_gap_from_the_90_day_feed():
     fx_history_load(since=date(2023, 12, 1), until=date(2024, 3, 12))
     source, transport = ecb(xml(DAILY_0315), xml(HIST_90D))
     run = fx_refresh(source=source, today=TODAY)
-    assert [r.url.path.rsplit("/", 1)[1] for r in transport.requests] == ["eurofxref-daily.xml",
-                                                                          "eurofxref-hist-90d.xml"]
+    assert [r.url.path.rsplit("/", 1)[1] for r in transport.requests] == [
+        "eurofxref-daily.xml",
+        "eurofxref-hist-90d.xml",
+    ]
     assert run.created == 90  # 13, 14 and 15 March, 30 currencies each
     assert run.unchanged == 59 * 30  # the 90-day file's other business days, already held
     assert run.detail["first_day"] == "2023-12-18" and run.detail["last_day"] == "2024-03-15"
@@ -259,8 +264,9 @@ def test_the_source_is_built_from_settings(until_thursday, settings, monkeypatch
         return httpx.Response(500)
 
     real_client = httpx.Client
-    monkeypatch.setattr("pools.sources.http.httpx.Client",
-                        lambda **kw: real_client(transport=httpx.MockTransport(handler), **kw))
+    monkeypatch.setattr(
+        "pools.sources.http.httpx.Client", lambda **kw: real_client(transport=httpx.MockTransport(handler), **kw)
+    )
     with pytest.raises(SourceError):
         fx_refresh(today=TODAY)
     assert [str(r.url) for r in seen] == ["https://fx.test/ecb/eurofxref-daily.xml"]  # retries=0: one attempt

@@ -52,8 +52,10 @@ def test_the_task_stores_the_days_rates(until_thursday):
 
 def test_the_task_retries_with_backoff_when_the_ecb_fails(until_thursday):
     failing = source_replying(httpx.ReadTimeout("slow"))
-    with patch("pools.services.fx.ecb_source", return_value=failing), \
-            patch.object(refresh_fx_rates, "retry", side_effect=lambda **kw: Retry("again", exc=kw["exc"])) as retry:
+    with (
+        patch("pools.services.fx.ecb_source", return_value=failing),
+        patch.object(refresh_fx_rates, "retry", side_effect=lambda **kw: Retry("again", exc=kw["exc"])) as retry,
+    ):
         with pytest.raises(Retry):
             refresh_fx_rates.run()
     assert isinstance(retry.call_args.kwargs["exc"], SourceError)
@@ -62,7 +64,7 @@ def test_the_task_retries_with_backoff_when_the_ecb_fails(until_thursday):
 
 
 @pytest.mark.worker
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # keep the migrations' seeded rows for others
 def test_the_task_runs_on_a_real_worker_through_redis(real_worker):
     fx_history_load(since=date(2024, 3, 1), until=date(2024, 3, 14), currencies=["USD", "GBP"])
     with patch("pools.services.fx.ecb_source", return_value=source_replying(daily())):
@@ -102,8 +104,9 @@ def test_the_admin_lists_rates_and_shows_one_read_only(staff_client, until_thurs
 
 
 def test_staff_may_add_a_missing_rate_by_hand(staff_client, until_thursday):
-    response = staff_client.post(reverse("admin:pools_fxrate_add"),
-                                 {"currency": "gbp", "day": "2024-03-15", "rate": "0.85410"})
+    response = staff_client.post(
+        reverse("admin:pools_fxrate_add"), {"currency": "gbp", "day": "2024-03-15", "rate": "0.85410"}
+    )
     assert response.status_code == 302
     added = FxRate.objects.get(currency="GBP", day=date(2024, 3, 15))
     assert (added.rate, added.source) == (D("0.8541"), "manual") and added.fetched_at is not None
@@ -132,8 +135,7 @@ def test_fx_load_reports_what_it_did_and_is_idempotent(db):
     call_command("fx_load", since=date(2024, 3, 11), until=date(2024, 3, 15), currencies="USD,GBP", stdout=out)
     assert "10 rates inserted on 5 days, 0 already stored, 0 rejected" in out.getvalue()
     again = StringIO()
-    call_command("fx_load", "--since", "2024-03-11", "--until", "2024-03-15", "--currencies", "USD,GBP",
-                 stdout=again)
+    call_command("fx_load", "--since", "2024-03-11", "--until", "2024-03-15", "--currencies", "USD,GBP", stdout=again)
     assert "0 rates inserted on 0 days, 10 already stored" in again.getvalue()
     assert FxRate.objects.count() == 10
 
@@ -150,6 +152,8 @@ def test_fx_load_errors_are_clear(db, tmp_path):
         call_command("fx_load", "--file", str(tmp_path / "missing.zip"))
     with pytest.raises(CommandError, match="not a date"):
         call_command("fx_load", "--since", "15/03/2024")
-    with patch("pools.services.fx.ecb_source", return_value=source_replying(httpx.Response(503))), \
-            pytest.raises(CommandError, match="ECB fetch failed"):
+    with (
+        patch("pools.services.fx.ecb_source", return_value=source_replying(httpx.Response(503))),
+        pytest.raises(CommandError, match="ECB fetch failed"),
+    ):
         call_command("fx_load", "--since", "2024-03-14", "--until", "2024-03-14", "--fetch", stdout=StringIO())
