@@ -38,16 +38,16 @@ BENCH_DB = os.environ.get("BENCH_DB", "yl_bench")
 N_POOLS = 20_000
 
 
-def recreate_database() -> None:
+def recreate_database(name: str = BENCH_DB) -> None:
     import psycopg
 
     with psycopg.connect(f"{BENCH_PG}/postgres", autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{BENCH_DB}"')
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{name}"')
 
 
-def setup_django() -> None:
-    os.environ["DATABASE_URL"] = f"{BENCH_PG}/{BENCH_DB}"
+def setup_django(name: str = BENCH_DB) -> None:
+    os.environ["DATABASE_URL"] = f"{BENCH_PG}/{name}"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
     os.environ.pop("REDIS_URL", None)
     import django

@@ -24,6 +24,12 @@ SCHEDULES: dict[str, tuple[str, dict[str, str], str]] = {
         {"minute": "*/5"},
         "Every 5 minutes: latest prices of tokens held in portfolios.",
     ),
+    "refresh-fx-rates": (
+        "pools.tasks.refresh_fx_rates",
+        {"minute": "30", "hour": "15,17", "day_of_week": "1-5"},
+        "Weekdays at 15:30 and 17:30 UTC: the ECB publishes its reference rates around "
+        "16:00 Frankfurt time (14:00 or 15:00 UTC); the second run catches a late publication.",
+    ),
     "snapshot-portfolios": (
         "portfolios.tasks.snapshot_all_portfolios",
         {"minute": "15", "hour": "0"},

@@ -1,13 +1,16 @@
 """Admin: staff edit protocol facts (audits, launch date, category, website) —
 saved through ``services.risk.protocol_update_facts``, which rescores the protocol's
-pools. Pool metrics are read-only (the refresh owns them)."""
+pools. Pool metrics are read-only (the refresh owns them). FX rates are
+read-only too, except that staff may add a missing one by hand."""
 
 from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
 
-from pools.models import Chain, Pool, PoolSnapshot, Protocol, RefreshRun, Token, TokenPrice
+from pools.fx import ECB_CURRENCIES, EUR, normalize_currency
+from pools.models import Chain, FxRate, Pool, PoolSnapshot, Protocol, RefreshRun, Token, TokenPrice
+from pools.services.fx import fx_rate_add_manual
 from pools.services.history_requests import MAX_BACKFILLS_PER_REQUEST, pool_histories_request
 from pools.services.risk import PROTOCOL_FACT_FIELDS, pool_risk_refresh, protocol_update_facts
 
@@ -136,6 +139,48 @@ class TokenPriceAdmin(admin.ModelAdmin):
     search_fields = ["token__symbol", "token__address"]
     list_filter = ["source"]
     show_full_result_count = False
+
+
+class FxRateForm(forms.ModelForm):
+    class Meta:
+        model = FxRate
+        fields = ["currency", "day", "rate"]
+        help_texts = {"rate": "Units of the currency per 1 EUR, as the ECB publishes it (e.g. 1.0890 for USD)."}
+
+    def clean_currency(self):
+        code = normalize_currency(self.cleaned_data["currency"])
+        if code not in ECB_CURRENCIES or code == EUR:
+            raise forms.ValidationError("Not a currency the ECB publishes a euro rate for.")
+        return code
+
+
+@admin.register(FxRate)
+class FxRateAdmin(admin.ModelAdmin):
+    """Read-mostly: rates come from the ECB. Staff may add a rate the feed lacks or
+    rejected (saved as source "manual"; it becomes the reference for the next
+    day's move check) but never change or delete one: reports depend on them."""
+
+    form = FxRateForm
+    list_display = ["day", "currency", "rate", "source", "fetched_at"]
+    list_filter = ["source", "currency"]
+    search_fields = ["currency"]
+    date_hierarchy = "day"
+    fields = ["currency", "day", "rate", "source", "fetched_at"]
+    show_full_result_count = False  # 220k rows of history
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["currency", "day", "rate", "source", "fetched_at"] if obj else ["source", "fetched_at"]
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return
+        fx_rate_add_manual(currency=obj.currency, day=obj.day, rate=obj.rate)
 
 
 @admin.register(RefreshRun)

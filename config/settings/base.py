@@ -8,9 +8,11 @@ Variables (all optional unless noted; see README "Configuration"):
   DEBUG, SECRET_KEY (required when DEBUG is false), ALLOWED_HOSTS,
   CSRF_TRUSTED_ORIGINS, DATABASE_URL, CONN_MAX_AGE, REDIS_URL, EMAIL_URL,
   DEFAULT_FROM_EMAIL, SECURE_SSL_REDIRECT, SECURE_HSTS_SECONDS,
-  CELERY_TASK_ALWAYS_EAGER, POOL_SOURCE, POOL_* tuning, API_THROTTLE_*, LOG_LEVEL.
+  CELERY_TASK_ALWAYS_EAGER, POOL_SOURCE, POOL_* tuning, FX_* (ECB rates), API_THROTTLE_*,
+  LOG_LEVEL.
 """
 
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import environ
@@ -315,6 +317,21 @@ POOL_STALE_AFTER_HOURS = env.int("POOL_STALE_AFTER_HOURS", default=3)
 # refresh_prices also covers the tokens of active pools at least this large.
 POOL_PRICE_MIN_TVL_USD = env.int("POOL_PRICE_MIN_TVL_USD", default=10_000_000)
 SUPPORTED_FIAT = ["USD"]
+
+# FX rates (docs/fx.md): the ECB feeds fetched by pools.tasks.refresh_fx_rates.
+FX_ECB_BASE_URL = env.str("FX_ECB_BASE_URL", default="https://www.ecb.europa.eu/stats/eurofxref/")
+FX_ECB_TIMEOUT = env.float("FX_ECB_TIMEOUT", default=20.0)  # seconds per request
+FX_ECB_RETRIES = env.int("FX_ECB_RETRIES", default=3)  # in-request retries (then the task's own, with backoff)
+# A fetched rate moving more than this fraction (0.5 = ×1.5 up or ÷1.5 down) from the
+# previous accepted rate of its currency is rejected; the last good rate stays in force.
+try:
+    FX_MAX_DAILY_MOVE = Decimal(env.str("FX_MAX_DAILY_MOVE", default="0.5"))
+except InvalidOperation:
+    raise ImproperlyConfigured("FX_MAX_DAILY_MOVE must be a decimal number such as 0.5.") from None
+# A day without a published rate uses the last one before it, at most this many days back.
+FX_MAX_AGE_DAYS = env.int("FX_MAX_AGE_DAYS", default=7)
+if not (FX_MAX_DAILY_MOVE.is_finite() and FX_MAX_DAILY_MOVE > 0) or FX_MAX_AGE_DAYS < 0 or FX_ECB_TIMEOUT <= 0:
+    raise ImproperlyConfigured("FX_MAX_DAILY_MOVE and FX_ECB_TIMEOUT must be positive, FX_MAX_AGE_DAYS not negative.")
 
 LOGGING = {
     "version": 1,

@@ -1,4 +1,4 @@
-"""A small JSON-over-HTTP helper with timeouts, retries and exponential backoff.
+"""A small HTTP helper (JSON or raw bytes) with timeouts, retries and exponential backoff.
 
 Retried: timeouts, network errors, HTTP 5xx and HTTP 429 (honouring a numeric
 ``Retry-After`` up to ``max_backoff``). Not retried: other 4xx, and payload
@@ -31,7 +31,7 @@ from pools.sources.types import (
 )
 from pools.sources.validation import loads_json
 
-__all__ = ["DEFAULT_USER_AGENT", "RetryPolicy", "decode_json", "get_json", "make_client"]
+__all__ = ["DEFAULT_USER_AGENT", "RetryPolicy", "decode_json", "get_bytes", "get_json", "make_client"]
 
 logger = logging.getLogger(__name__)
 
@@ -114,6 +114,19 @@ def get_json(
     policy: RetryPolicy | None = None,
 ) -> Any:
     """GET ``url`` and return the decoded JSON, or raise a :class:`SourceError` subclass."""
+    return decode_json(get_bytes(client, url, params=params, timeout=timeout, policy=policy), url)
+
+
+def get_bytes(
+    client: httpx.Client,
+    url: str,
+    *,
+    params: Mapping[str, Any] | None = None,
+    timeout: float | httpx.Timeout | None = None,
+    policy: RetryPolicy | None = None,
+) -> bytes:
+    """GET ``url`` and return the body of a 2xx answer, or raise a :class:`SourceError` subclass
+    (retrying as the module docstring says)."""
     policy = policy or RetryPolicy()
     attempts = policy.retries + 1
     last_error: SourceError | None = None
@@ -142,7 +155,7 @@ def get_json(
             elif status >= 300:
                 raise SourceClientError(f"{url}: unexpected redirect HTTP {status}", status, url)
             else:
-                return decode_json(response.content, url)
+                return response.content
         if attempt + 1 < attempts:
             delay = policy.delay(attempt) if wait is None else min(wait, policy.max_backoff)
             logger.warning("%s (attempt %d/%d); retrying in %.2fs", last_error, attempt + 1, attempts, delay)
