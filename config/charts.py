@@ -1,7 +1,8 @@
 """Server-rendered SVG charts: no JavaScript, no CDN, CSP-safe.
 
 Pages embed the returned markup inline. Numbers may be Decimal or int; they
-are only converted to float for pixel coordinates, never for money.
+are only converted to float for pixel coordinates, never for money. Axis and
+bar labels are written by ``config.formatting`` (the pages' own rules).
 
     line_chart([Series("APY", points)], y_label="%")
 
@@ -17,6 +18,8 @@ from decimal import Decimal
 from html import escape
 
 from django.utils.safestring import SafeString, mark_safe
+
+from config import formatting
 
 PALETTE = ["#0b6e4f", "#c2410c", "#1d4ed8", "#7c3aed", "#a16207", "#be123c"]
 
@@ -39,19 +42,13 @@ def _x_value(x) -> float:
     return float(x)
 
 
-def _fmt_tick(value: float, kind: str) -> str:
+def _fmt_tick(value: float | Decimal, kind: str) -> str:
     if kind == "date":
-        return dt.datetime.fromtimestamp(value, tz=dt.UTC).strftime("%Y-%m-%d")
+        return dt.datetime.fromtimestamp(float(value), tz=dt.UTC).strftime("%Y-%m-%d")
     if kind == "percent":
-        return f"{value:.1f}%"
+        return formatting.percent(value, 1)
     if kind == "usd":
-        if abs(value) >= 1e9:
-            return f"${value / 1e9:.1f}B"
-        if abs(value) >= 1e6:
-            return f"${value / 1e6:.1f}M"
-        if abs(value) >= 1e3:
-            return f"${value / 1e3:.1f}k"
-        return f"${value:,.2f}"
+        return formatting.money_compact(value, "USD")
     if abs(value) >= 100:
         return f"{value:,.0f}"
     return f"{value:.3g}"
@@ -181,6 +178,6 @@ def bar_chart(items: list[tuple[str, Decimal | float | int]], *, title: str = ""
         parts.append(f'<text x="{left - 8}" y="{y + 15}" text-anchor="end" fill="#16202a">{escape(label[:24])}</text>'
                      f'<rect x="{left}" y="{y + 3}" width="{w:.1f}" height="{row_h - 8}" fill="{color}" rx="2"/>'
                      f'<text x="{left + w + 6:.1f}" y="{y + 15}" fill="#4a5866">'
-                     f"{escape(_fmt_tick(float(value), value_kind))}</text>")
+                     f"{escape(_fmt_tick(value, value_kind))}</text>")
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 - every text node above is escaped

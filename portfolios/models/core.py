@@ -26,6 +26,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower, Upper
 
+from portfolios.ledger import INCOME_TYPE_CHOICES, TX_KIND_CHOICES, TxKind, lp_asset
+
 __all__ = [
     "FIAT",
     "INCOME_TYPES",
@@ -42,9 +44,9 @@ __all__ = [
 QTY = {"max_digits": 48, "decimal_places": 18}
 FIAT = {"max_digits": 38, "decimal_places": 18}
 PRICE = {"max_digits": 38, "decimal_places": 18}
-TRANSACTION_KINDS = ["buy", "sell", "swap", "lp_deposit", "lp_withdraw", "stake", "unstake", "reward", "fee",
-                     "transfer_in", "transfer_out"]
-INCOME_TYPES = ["staking", "liquidity_mining", "lp_fees", "interest", "airdrop", "mining", "other"]
+# The database checks list the ledger's values (portfolios.ledger), as plain strings.
+TRANSACTION_KINDS = [value for value, _ in TX_KIND_CHOICES]
+INCOME_TYPES = [value for value, _ in INCOME_TYPE_CHOICES]
 TRANSACTION_SOURCES = ["manual", "import", "api"]
 
 
@@ -136,7 +138,7 @@ class Position(models.Model):
     @property
     def lp_asset(self) -> str:
         """The synthetic receipt asset of this position in transaction legs."""
-        return f"LP#{self.pk}"
+        return lp_asset(self.pk)
 
     @property
     def is_open(self) -> bool:
@@ -166,29 +168,7 @@ class PositionAmountOverride(models.Model):
 
 
 class Transaction(models.Model):
-    class Kind(models.TextChoices):
-        BUY = "buy", "Buy"
-        SELL = "sell", "Sell"
-        SWAP = "swap", "Swap"
-        LP_DEPOSIT = "lp_deposit", "LP deposit"
-        LP_WITHDRAW = "lp_withdraw", "LP withdrawal"
-        STAKE = "stake", "Stake"
-        UNSTAKE = "unstake", "Unstake"
-        REWARD = "reward", "Reward"
-        FEE = "fee", "Fee"
-        TRANSFER_IN = "transfer_in", "Transfer in"
-        TRANSFER_OUT = "transfer_out", "Transfer out"
-
-    class IncomeType(models.TextChoices):
-        STAKING = "staking", "Staking"
-        LIQUIDITY_MINING = "liquidity_mining", "Liquidity mining"
-        LP_FEES = "lp_fees", "LP fees"
-        INTEREST = "interest", "Interest"
-        AIRDROP = "airdrop", "Airdrop"
-        # Also accepted by the tax engine and the Koinly import.
-        MINING = "mining", "Mining"
-        OTHER = "other", "Other income"
-
+    # Kinds and income types are the ledger's (portfolios.ledger.TxKind, IncomeType).
     class Source(models.TextChoices):
         MANUAL = "manual", "Entered by hand"
         IMPORT = "import", "CSV import"
@@ -200,8 +180,8 @@ class Transaction(models.Model):
     # (composite FK, migration 0002), so a position of another portfolio cannot be attached.
     position = models.ForeignKey(Position, on_delete=models.CASCADE, null=True, blank=True,
                                  related_name="transactions", db_index=False)  # portfolios_txn_position_idx
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    income_type = models.CharField(max_length=20, choices=IncomeType.choices, blank=True)
+    kind = models.CharField(max_length=20, choices=TX_KIND_CHOICES)
+    income_type = models.CharField(max_length=20, choices=INCOME_TYPE_CHOICES, blank=True)
     occurred_at = models.DateTimeField()
     description = models.CharField(max_length=500, blank=True)
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.MANUAL)
@@ -217,8 +197,8 @@ class Transaction(models.Model):
             models.CheckConstraint(condition=Q(source__in=TRANSACTION_SOURCES),
                                    name="portfolios_txn_source_valid"),
             models.CheckConstraint(
-                condition=(Q(kind="reward", income_type__in=INCOME_TYPES)
-                           | (~Q(kind="reward") & Q(income_type=""))),
+                condition=(Q(kind=TxKind.REWARD.value, income_type__in=INCOME_TYPES)
+                           | (~Q(kind=TxKind.REWARD.value) & Q(income_type=""))),
                 name="portfolios_txn_income_type_iff_reward",
                 violation_error_message="A reward needs an income type; other transactions have none."),
             # Re-importing a file finds these and skips them (also the lookup index).
@@ -235,7 +215,7 @@ class Transaction(models.Model):
                          condition=Q(position__isnull=False)),
             # Income this year (selectors.portfolio_summary) and ?kind=reward: rewards by date.
             models.Index(F("portfolio"), F("occurred_at"), name="portfolios_txn_rewards_idx",
-                         condition=Q(kind="reward")),
+                         condition=Q(kind=TxKind.REWARD.value)),
         ]
 
     def __str__(self) -> str:
