@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import factory
 
+from portfolios.ledger import TxKind
 from portfolios.models import Leg, Portfolio, PortfolioSnapshot, Position, Transaction
 from tests.factories import UserFactory
 from tests.pools.factories import (
@@ -45,7 +46,7 @@ class TransactionFactory(factory.django.DjangoModelFactory):
         model = Transaction
 
     portfolio = factory.SubFactory(PortfolioFactory)
-    kind = Transaction.Kind.BUY
+    kind = TxKind.BUY.value
     occurred_at = factory.LazyFunction(lambda: datetime(2025, 6, 1, tzinfo=UTC))
 
 

@@ -7,6 +7,7 @@ import pytest
 
 from pools import amm
 from portfolios import analytics as an
+from portfolios.analytics.tranches import _value_stableswap
 
 D = Decimal
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
@@ -180,7 +181,7 @@ def test_the_windows_cover_the_holding_period_deposits_and_the_last_claim():
     ([D(100), D(250), D(400)], [D(1), D(1), D(1)], [D(1), D("1.05"), D("0.98")]),
 ])
 def test_the_cached_stableswap_valuation_equals_pools_amm(amounts, p_dep, p_now):
-    ours = an._value_stableswap(amounts, p_dep, p_now, D(100))
+    ours = _value_stableswap(amounts, p_dep, p_now, D(100))
     theirs = amm.value_position("stableswap", amounts, p_dep, p_now, amplification=D(100))
     for a, b in zip(ours.amounts_now, theirs.amounts_now, strict=True):
         assert close_to(a, b, D("1e-20"))
