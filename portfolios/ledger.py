@@ -13,6 +13,8 @@ CSV formats, the analytics, the forms and the template tags import them.
   user can choose) plus the euro: 30 codes. It is deliberately not the whole
   ISO 4217 list: a dozen other codes are also tickers of tokens we list (MNT
   is Mantle, BOB, GEL, SOS, USN...), and a symbol alone cannot tell them apart.
+* **Token assets**: a leg of a listed token names it by its upper-case symbol
+  (:func:`token_asset`), the address's start when it has none.
 * **LP assets**: a position's synthetic receipt asset is ``"LP#<position id>"``
   (:func:`lp_asset` makes it, :func:`parse_lp_asset` reads it back,
   :func:`is_lp_asset` recognises one). The tax engine also names
@@ -44,6 +46,7 @@ __all__ = [
     "is_synthetic_asset",
     "lp_asset",
     "parse_lp_asset",
+    "token_asset",
 ]
 
 
@@ -160,3 +163,9 @@ def is_lp_asset(asset: str) -> bool:
 def is_synthetic_asset(asset: str) -> bool:
     """A bookkeeping asset, not a token: an LP receipt or a position-bound ``X@pos``."""
     return is_lp_asset(asset) or "@" in asset
+
+
+def token_asset(symbol: str, address: str) -> str:
+    """The asset a leg of a listed token carries: ``token_asset("weth", "0xc02a...") == "WETH"``;
+    a token without a symbol goes by the start of its address."""
+    return (symbol or address[:10]).strip().upper()
