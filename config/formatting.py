@@ -204,15 +204,18 @@ def ratio_percent(value: object, places: int = 2, *, signed: bool = False, minus
 
 def normalize_decimal(value: Decimal) -> Decimal:
     """``value`` without trailing zeros and without an exponent: ``2000.000`` → ``2000``
-    (not ``2E+3``), ``1.50`` → ``1.5``. The same number."""
-    normal = value.normalize()
-    return normal.quantize(Decimal(1)) if normal == normal.to_integral_value() else normal
+    (not ``2E+3``), ``1.50`` → ``1.5``, ``-0`` → ``0``. The same number (rounded to the
+    context's 28 significant digits, as ``Decimal.normalize`` does)."""
+    return Decimal(plain_number(value))
 
 
 def plain_number(value: object) -> str:
-    """Full precision for files and the API: ``-1.5``, ``2000``, ``0.000000000000000001``
-    (no grouping, no exponent, no trailing zeros, ASCII minus); an empty string when missing."""
+    """Full precision for files, hashes and the API: ``-1.5``, ``2000``,
+    ``0.000000000000000001`` (no grouping, no exponent, no trailing zeros, ASCII
+    minus, ``0`` for zero); an empty string when missing."""
     d = to_decimal(value)
     if d is None:
         return ""
-    return format(normalize_decimal(d), "f")
+    if d == 0:
+        return "0"
+    return format(d.normalize(), "f")

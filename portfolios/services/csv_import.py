@@ -12,7 +12,7 @@
 * ``csv_export`` writes the portfolio in the native format.
 
 Formats: ``"native"`` (Yieldledger, one row per leg) and ``"koinly"`` (Koinly
-universal, one row per transaction); see ``portfolios/csvformats.py``.
+universal, one row per transaction); see ``portfolios.csvformats``.
 
 Assets: fiat (USD ...) needs no token; ``LP#<id>`` naming a position of this
 portfolio links the transaction to it (any other ``LP#...`` is kept as a plain
@@ -24,36 +24,40 @@ that says which value to add to the file.
 
 from __future__ import annotations
 
-import re
+import csv
+import io
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_HALF_EVEN
+from typing import IO
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from config.formatting import normalize_decimal
 from pools.models import Token
 from portfolios import csvformats
-from portfolios.analytics import FIAT_ASSETS
+from portfolios.csvformats import LegIn, TxIn
+from portfolios.ledger import FIAT_CODES, is_fiat, is_synthetic_asset, lp_asset, parse_lp_asset
 from portfolios.models import Leg, Portfolio, Position, Transaction
 from portfolios.selectors import token_for_symbol
-from portfolios.services import (
+from portfolios.services.legs import (
     FUTURE_TOLERANCE,
     PRICE_MAX_AGE,
     Q18,
-    _check_shape,
-    _enqueue_revalue,
-    _Resolved,
-    _track,
-    token_price_at,
+    ResolvedLeg,
+    check_shape,
+    token_usd_price_at,
+    tokens_track,
 )
-from portfolios.tax.engine import DEFAULT_FIAT_CODES, LegIn, TxIn
+from portfolios.tasks import revalue_portfolio as revalue_portfolio_task
 
 FORMATS = ("native", "koinly")
 #: Largest file accepted (bytes): ~100k native rows.
 MAX_FILE_BYTES = 20 * 1024 * 1024
-_POSITION_KEY = re.compile(r"^LP#(\d+)$")
+#: What a CSV import accepts as a file: bytes, text, or a file object (an upload).
+CsvFile = bytes | str | IO[bytes] | IO[str]
 
 
 @dataclass(frozen=True)
@@ -76,7 +80,7 @@ class ImportRow:
     occurred_at: datetime
     kind: str
     income_type: str
-    legs: list[_Resolved]
+    legs: list[ResolvedLeg]
     position_id: int | None
     dedupe_key: str
     description: str = ""
@@ -118,7 +122,7 @@ class ImportResult:
 # --------------------------------------------------------------------------- reading
 
 
-def _read(file) -> bytes:
+def _read(file: CsvFile) -> bytes:
     if isinstance(file, bytes):
         data = file
     elif isinstance(file, str):
@@ -134,30 +138,13 @@ def _read(file) -> bytes:
     return data
 
 
-def _native_rows(text: str) -> dict[str, int]:
-    """tx_id -> first spreadsheet row, to point errors found after parsing at a row."""
-    import csv
-    import io
-
+def _first_rows(text: str, column: str) -> dict[str, int]:
+    """Transaction reference (the ``column`` of the format) -> its first spreadsheet row,
+    to point errors found after parsing at a row."""
     first: dict[str, int] = {}
     try:
         for number, row in enumerate(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"), newline="")), start=2):
-            ref = (row.get("tx_id") or "").strip()
-            if ref and ref not in first:
-                first[ref] = number
-    except csv.Error:
-        pass
-    return first
-
-
-def _koinly_rows(text: str) -> dict[str, int]:
-    import csv
-    import io
-
-    first: dict[str, int] = {}
-    try:
-        for number, row in enumerate(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"), newline="")), start=2):
-            ref = (row.get("TxHash") or "").strip()
+            ref = (row.get(column) or "").strip()
             if ref and ref not in first:
                 first[ref] = number
     except csv.Error:
@@ -174,10 +161,10 @@ def _parse(data: bytes, fmt: str, fiat: str) -> tuple[list[TxIn], list[ImportErr
         return [], [ImportError_(1, "file", "The file is not UTF-8 text; save it as CSV (UTF-8).")], {}
     if fmt == "native":
         txs, errors = csvformats.parse_native(text)
-        rows = _native_rows(text)
+        rows = _first_rows(text, "tx_id")
     else:
-        txs, errors = csvformats.parse_koinly(text, fiat_currency=fiat, fiat_codes=DEFAULT_FIAT_CODES)
-        rows = _koinly_rows(text)
+        txs, errors = csvformats.parse_koinly(text, fiat_currency=fiat, fiat_codes=FIAT_CODES)
+        rows = _first_rows(text, "TxHash")
     return txs, [ImportError_(e.row_number, e.field, e.message) for e in errors], rows
 
 
@@ -187,7 +174,7 @@ def _parse(data: bytes, fmt: str, fiat: str) -> tuple[list[TxIn], list[ImportErr
 class _Tokens:
     """Symbol -> token, one lookup per distinct symbol of the file."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._cache: dict[str, Token | None] = {}
 
     def get(self, symbol: str) -> Token | None:
@@ -225,12 +212,12 @@ def _resolve_tx(tx: TxIn, *, portfolio: Portfolio, positions: set[int], tokens: 
     position_id = None
     description = ""
     if tx.position:
-        match = _POSITION_KEY.match(tx.position)
-        if match and int(match.group(1)) in positions:
-            position_id = int(match.group(1))
+        key = parse_lp_asset(tx.position)
+        if key is not None and key in positions:
+            position_id = key
         else:
             description = f"position: {tx.position}"
-    legs: list[_Resolved] = []
+    legs: list[ResolvedLeg] = []
     for leg in tx.legs:
         asset = leg.asset.strip().upper()
         qty = leg.quantity
@@ -238,30 +225,29 @@ def _resolve_tx(tx: TxIn, *, portfolio: Portfolio, positions: set[int], tokens: 
             err("quantity", f"The {asset} quantity has more than 18 decimal places.")
             continue
         token = None
-        if asset not in FIAT_ASSETS and asset not in DEFAULT_FIAT_CODES and not asset.startswith("LP#") \
-                and "@" not in asset:
+        if not is_fiat(asset) and not is_synthetic_asset(asset):
             token = tokens.get(asset)
             if token is None:
                 err("asset", f"Unknown token {asset!r}: we list no token with this symbol.")
                 continue
         if leg.fiat_value is not None:
-            legs.append(_Resolved(asset, token, qty, leg.fiat_value.quantize(Q18, ROUND_HALF_EVEN), "entered",
-                                  leg.is_fee))
-        elif token is None and (asset in FIAT_ASSETS or asset in DEFAULT_FIAT_CODES):
-            legs.append(_Resolved(asset, None, qty, abs(qty), "entered", leg.is_fee))
+            legs.append(ResolvedLeg(asset, token, qty, leg.fiat_value.quantize(Q18, ROUND_HALF_EVEN), "entered",
+                                    leg.is_fee))
+        elif token is None and is_fiat(asset):
+            legs.append(ResolvedLeg(asset, None, qty, abs(qty), "entered", leg.is_fee))
         elif token is None:
-            legs.append(_Resolved(asset, None, qty, None, "missing", leg.is_fee))
+            legs.append(ResolvedLeg(asset, None, qty, None, "missing", leg.is_fee))
         else:
-            price = token_price_at(token=token, when=tx.occurred_at)
+            price = token_usd_price_at(token=token, when=tx.occurred_at)
             if price is None:
                 err("fiat_value", f"No {asset} price is known for {tx.occurred_at:%Y-%m-%d}: add the value of "
                                   f"this {asset} amount to the file.")
                 continue
-            legs.append(_Resolved(asset, token, qty, (abs(qty) * price).quantize(Q18, ROUND_HALF_EVEN),
-                                  "looked_up", leg.is_fee))
+            legs.append(ResolvedLeg(asset, token, qty, (abs(qty) * price).quantize(Q18, ROUND_HALF_EVEN),
+                                    "looked_up", leg.is_fee))
     if not errors:
         try:
-            _check_shape(tx.kind, legs, tx.income_type or "")
+            check_shape(tx.kind, legs, tx.income_type or "")
         except ValidationError as exc:
             for name, messages in exc.message_dict.items():
                 for message in messages:
@@ -273,7 +259,7 @@ def _resolve_tx(tx: TxIn, *, portfolio: Portfolio, positions: set[int], tokens: 
                      dedupe_key=csvformats.transaction_key(tx), description=description), []
 
 
-def csv_import_preview(*, portfolio: Portfolio, file, fmt: str) -> ImportPreview:
+def csv_import_preview(*, portfolio: Portfolio, file: CsvFile, fmt: str) -> ImportPreview:
     """Parse and check a file against the portfolio; write nothing."""
     data = _read(file)
     fiat = getattr(portfolio.owner, "fiat_currency", "USD") or "USD"
@@ -305,7 +291,7 @@ def csv_import_preview(*, portfolio: Portfolio, file, fmt: str) -> ImportPreview
     return preview
 
 
-def csv_import_commit(*, portfolio: Portfolio, file, fmt: str) -> ImportResult:
+def csv_import_commit(*, portfolio: Portfolio, file: CsvFile, fmt: str) -> ImportResult:
     """Import a file: every new transaction, or none if any row has an error."""
     with transaction.atomic():
         # One import at a time per portfolio: a concurrent re-import of the same file
@@ -324,8 +310,8 @@ def csv_import_commit(*, portfolio: Portfolio, file, fmt: str) -> ImportResult:
         created = Transaction.objects.bulk_create(txns)
         legs = [leg.leg(txn) for txn, r in zip(created, preview.rows, strict=True) for leg in r.legs]
         Leg.objects.bulk_create(legs, batch_size=2000)
-        _track(leg.token.pk for r in preview.rows for leg in r.legs if leg.token is not None)
-        _enqueue_revalue(portfolio.pk)
+        tokens_track(leg.token.pk for r in preview.rows for leg in r.legs if leg.token is not None)
+        revalue_portfolio_task.delay_on_commit(portfolio_id=portfolio.pk)
         return ImportResult(created=len(created), duplicates=len(preview.duplicates), errors=[],
                             transaction_ids=[t.pk for t in created])
 
@@ -333,19 +319,13 @@ def csv_import_commit(*, portfolio: Portfolio, file, fmt: str) -> ImportResult:
 # --------------------------------------------------------------------------- export
 
 
-def _plain(value: Decimal | None) -> Decimal | None:
-    if value is None:
-        return None
-    normal = value.normalize()
-    return normal if normal.as_tuple().exponent <= 0 else normal.quantize(Decimal(1))
-
-
 def _tx_in(txn: Transaction) -> TxIn:
-    legs = tuple(LegIn(leg.asset, _plain(leg.quantity), _plain(leg.fiat_value), leg.is_fee)
+    legs = tuple(LegIn(leg.asset, normalize_decimal(leg.quantity),
+                       None if leg.fiat_value is None else normalize_decimal(leg.fiat_value), leg.is_fee)
                  for leg in sorted(txn.legs.all(), key=lambda leg: leg.pk))
     return TxIn(ref=str(txn.pk), occurred_at=txn.occurred_at, kind=txn.kind, legs=legs,
                 income_type=txn.income_type or None,
-                position=f"LP#{txn.position_id}" if txn.position_id else None)
+                position=lp_asset(txn.position_id) if txn.position_id else None)
 
 
 def csv_export(*, portfolio: Portfolio) -> str:
