@@ -19,11 +19,13 @@ from django.core.exceptions import ValidationError
 from django.forms import formset_factory
 from django.utils import timezone
 
-from portfolios.analytics import FIAT_ASSETS
-from portfolios.models import Position, Transaction
+from portfolios.ledger import INCOME_TYPE_CHOICES, TX_KIND_CHOICES, IncomeType, TxKind, is_fiat, is_lp_asset
+from portfolios.models import Position
+from portfolios.selectors import token_for_symbol
+from portfolios.services.errors import MissingPrice, PortfolioError
 
 # FUTURE_TOLERANCE: a clock a little ahead of the server's is not "the future" (same rule as the services).
-from portfolios.services import FUTURE_TOLERANCE, LegInput, MissingPrice, PortfolioError
+from portfolios.services.legs import FUTURE_TOLERANCE, LegInput
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -42,12 +44,12 @@ POOL_KIND_TO_POSITION_KIND = {
 }
 # Position kind -> the income type its reward claims usually are.
 DEFAULT_INCOME_TYPE = {
-    Position.Kind.LP: Transaction.IncomeType.LIQUIDITY_MINING,
-    Position.Kind.CONCENTRATED_LP: Transaction.IncomeType.LIQUIDITY_MINING,
-    Position.Kind.FARM: Transaction.IncomeType.LIQUIDITY_MINING,
-    Position.Kind.STAKING: Transaction.IncomeType.STAKING,
-    Position.Kind.LIQUID_STAKING: Transaction.IncomeType.STAKING,
-    Position.Kind.LENDING: Transaction.IncomeType.INTEREST,
+    Position.Kind.LP: IncomeType.LIQUIDITY_MINING,
+    Position.Kind.CONCENTRATED_LP: IncomeType.LIQUIDITY_MINING,
+    Position.Kind.FARM: IncomeType.LIQUIDITY_MINING,
+    Position.Kind.STAKING: IncomeType.STAKING,
+    Position.Kind.LIQUID_STAKING: IncomeType.STAKING,
+    Position.Kind.LENDING: IncomeType.INTEREST,
 }
 
 
@@ -95,8 +97,6 @@ def _usd_field(label: str = "Value in USD then", help_text: str = "") -> forms.D
 def resolve_token(symbol: str, *, chain_slug: str | None = None):
     """The listed token a symbol means (on the chain when given), or a ValidationError
     that says so. The lookup is the shared selector (also used by the CSV import)."""
-    from portfolios.selectors import token_for_symbol
-
     symbol = symbol.strip()
     token = token_for_symbol(symbol=symbol, chain=chain_slug)
     if token is None:
@@ -315,7 +315,7 @@ class PositionWithdrawForm(PositionMoveForm):
 class ClaimRewardsForm(forms.Form):
     token = forms.CharField(label="Reward token", max_length=64)
     quantity = _amount_field("Amount received")
-    income_type = forms.ChoiceField(label="Income type", choices=Transaction.IncomeType.choices)
+    income_type = forms.ChoiceField(label="Income type", choices=INCOME_TYPE_CHOICES)
     occurred_at = PastDateTimeField(label="Claimed at", help_text="When you received it, in your time zone.")
     fiat_value = _usd_field(help_text="Its value when received (your income); leave blank to use that day's price.")
 
@@ -401,9 +401,9 @@ class OverrideAmountsForm(forms.Form):
 
 
 class TransactionForm(forms.Form):
-    kind = forms.ChoiceField(label="Kind", choices=Transaction.Kind.choices)
+    kind = forms.ChoiceField(label="Kind", choices=TX_KIND_CHOICES)
     income_type = forms.ChoiceField(label="Income type", required=False,
-                                    choices=[("", "— (not a reward)")] + list(Transaction.IncomeType.choices),
+                                    choices=[("", "— (not a reward)"), *INCOME_TYPE_CHOICES],
                                     help_text="Rewards only: what kind of income it is.")
     occurred_at = PastDateTimeField(label="Date", help_text="When it happened, in your time zone.")
     position = forms.TypedChoiceField(label="Position", required=False, coerce=int, empty_value=None,
@@ -418,9 +418,9 @@ class TransactionForm(forms.Form):
     def clean(self):
         data = super().clean()
         kind, income_type = data.get("kind"), data.get("income_type")
-        if kind == Transaction.Kind.REWARD and not income_type:
+        if kind == TxKind.REWARD and not income_type:
             self.add_error("income_type", "A reward needs an income type (staking, LP fees, interest…).")
-        elif kind and kind != Transaction.Kind.REWARD and income_type:
+        elif kind and kind != TxKind.REWARD and income_type:
             self.add_error("income_type", "Only rewards have an income type: clear it or choose Reward.")
         data["position_obj"] = self.positions.get(data.get("position")) if data.get("position") else None
         return data
@@ -461,7 +461,7 @@ class LegForm(forms.Form):
         data["asset"] = asset
         data["token_obj"] = None
         # Fiat and a position's receipt units (LP#<id>) are not listed tokens.
-        if asset and asset not in FIAT_ASSETS and not asset.startswith("LP#") and "asset" not in self.errors:
+        if asset and not is_fiat(asset) and not is_lp_asset(asset) and "asset" not in self.errors:
             try:
                 data["token_obj"] = resolve_token(asset, chain_slug=self.chain_slug)
             except ValidationError as exc:

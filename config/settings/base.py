@@ -74,6 +74,8 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.UserTimezoneMiddleware",
+    # Idempotency-Key on every POST under /api/v1/ (config/idempotency.py).
+    "config.idempotency.IdempotencyMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -291,12 +293,16 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.idempotency.document_header",  # the Idempotency-Key header on every create
+    ],
     # Several models have a "kind"; give each choice set its own schema name.
     "ENUM_NAME_OVERRIDES": {
         "PoolKindEnum": "pools.models.Pool.Kind",
         "PositionKindEnum": "portfolios.models.Position.Kind",
-        "TransactionKindEnum": "portfolios.models.Transaction.Kind",
-        "IncomeTypeEnum": "portfolios.models.Transaction.IncomeType",
+        "TransactionKindEnum": "portfolios.ledger.TX_KIND_CHOICES",
+        "IncomeTypeEnum": "portfolios.ledger.INCOME_TYPE_CHOICES",
     },
 }
 

@@ -11,11 +11,10 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from config.formatting import plain_number
 from pools.models import Pool, Token
-from portfolios.models import Leg, Portfolio, PortfolioSnapshot, Position, Transaction
-
-QTY = {"max_digits": 48, "decimal_places": 18}
-FIAT = {"max_digits": 38, "decimal_places": 18}
+from portfolios.ledger import INCOME_TYPE_CHOICES, TX_KIND_CHOICES
+from portfolios.models import FIAT, QTY, Leg, Portfolio, PortfolioSnapshot, Position, Transaction
 
 
 @extend_schema_field(OpenApiTypes.STR)
@@ -26,14 +25,8 @@ class DecimalOut(serializers.Field):
         kwargs["read_only"] = True
         super().__init__(**kwargs)
 
-    def to_representation(self, value):
-        if value is None:
-            return None
-        value = Decimal(value)
-        normal = value.normalize()
-        if normal.as_tuple().exponent > 0:
-            normal = normal.quantize(Decimal(1))
-        return format(normal, "f")
+    def to_representation(self, value: object) -> str | None:
+        return None if value is None else plain_number(Decimal(str(value)))
 
 
 # --------------------------------------------------------------------------- in
@@ -102,7 +95,7 @@ class WithdrawIn(DepositIn):
 class ClaimIn(serializers.Serializer):
     token = serializers.PrimaryKeyRelatedField(queryset=Token.objects.all())
     quantity = serializers.DecimalField(**QTY)
-    income_type = serializers.ChoiceField(choices=Transaction.IncomeType.choices)
+    income_type = serializers.ChoiceField(choices=INCOME_TYPE_CHOICES)
     occurred_at = serializers.DateTimeField()
     fiat_value = serializers.DecimalField(**FIAT, required=False, allow_null=True, min_value=Decimal(0))
 
@@ -123,8 +116,8 @@ class OverrideIn(serializers.Serializer):
 class TransactionIn(serializers.Serializer):
     portfolio = serializers.IntegerField()
     position = serializers.IntegerField(required=False, allow_null=True)
-    kind = serializers.ChoiceField(choices=Transaction.Kind.choices)
-    income_type = serializers.ChoiceField(choices=Transaction.IncomeType.choices, required=False, allow_null=True,
+    kind = serializers.ChoiceField(choices=TX_KIND_CHOICES)
+    income_type = serializers.ChoiceField(choices=INCOME_TYPE_CHOICES, required=False, allow_null=True,
                                           allow_blank=True)
     occurred_at = serializers.DateTimeField()
     description = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
@@ -133,8 +126,8 @@ class TransactionIn(serializers.Serializer):
 
 class TransactionUpdateIn(serializers.Serializer):
     position = serializers.IntegerField(required=False, allow_null=True)
-    kind = serializers.ChoiceField(choices=Transaction.Kind.choices, required=False)
-    income_type = serializers.ChoiceField(choices=Transaction.IncomeType.choices, required=False, allow_null=True,
+    kind = serializers.ChoiceField(choices=TX_KIND_CHOICES, required=False)
+    income_type = serializers.ChoiceField(choices=INCOME_TYPE_CHOICES, required=False, allow_null=True,
                                           allow_blank=True)
     occurred_at = serializers.DateTimeField(required=False)
     description = serializers.CharField(max_length=500, required=False, allow_blank=True)
@@ -144,7 +137,7 @@ class TransactionUpdateIn(serializers.Serializer):
 class TransactionFilterIn(serializers.Serializer):
     portfolio = serializers.IntegerField(required=False)
     position = serializers.IntegerField(required=False)
-    kind = serializers.ChoiceField(choices=Transaction.Kind.choices, required=False)
+    kind = serializers.ChoiceField(choices=TX_KIND_CHOICES, required=False)
 
 
 class PositionFilterIn(serializers.Serializer):

@@ -5,10 +5,14 @@ default is ``.none()``, so a view that forgets ``get_queryset`` shows nothing.
 Another user's object answers 404 on every endpoint and method (tested for
 every route under /api/v1/ that takes an id). Views are thin: validate with an
 ``*In`` serializer, call a service or selector, answer with an ``*Out`` one;
-domain errors become 400 with the service's message.
+domain errors become 400 with the service's message. Every POST honours an
+``Idempotency-Key`` (``config.idempotency``, a middleware: no view code).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpResponse
@@ -19,14 +23,18 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from portfolios import imports, selectors, services
+from portfolios import selectors
 from portfolios.api import serializers as s
-from portfolios.api.idempotency import idempotent
 from portfolios.models import Portfolio, Position, Transaction
-from portfolios.services import LegInput, PortfolioError
+from portfolios.services import csv_import
+from portfolios.services import portfolios as portfolio_services
+from portfolios.services import positions as position_services
+from portfolios.services import transactions as transaction_services
+from portfolios.services.errors import PortfolioError
+from portfolios.services.legs import LegInput
 
 
-def _call(fn, **kwargs):
+def _call[T](fn: Callable[..., T], **kwargs: Any) -> T:
     """Run a service; its errors become 400 responses with the service's message."""
     try:
         return fn(**kwargs)
@@ -37,7 +45,7 @@ def _call(fn, **kwargs):
         raise serializers.ValidationError({exc.field or "detail": [str(exc)]}) from exc
 
 
-def _amounts(rows) -> list[LegInput]:
+def _amounts(rows: list[dict[str, Any]]) -> list[LegInput]:
     return [LegInput(token=r["token"], quantity=r["quantity"], fiat_value=r.get("fiat_value")) for r in rows]
 
 
@@ -75,21 +83,21 @@ class PortfolioViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnedVi
     def create(self, request):
         data = s.PortfolioIn(data=request.data)
         data.is_valid(raise_exception=True)
-        portfolio = _call(services.portfolio_create, owner=request.user, name=data.validated_data["name"])
+        portfolio = _call(portfolio_services.portfolio_create, owner=request.user, name=data.validated_data["name"])
         return Response(s.PortfolioOut(portfolio).data, status=status.HTTP_201_CREATED)
 
     def update(self, request, pk=None, partial=False):
         portfolio = self.get_object()
         data = s.PortfolioIn(data=request.data)
         data.is_valid(raise_exception=True)
-        portfolio = _call(services.portfolio_update, portfolio=portfolio, name=data.validated_data["name"])
+        portfolio = _call(portfolio_services.portfolio_update, portfolio=portfolio, name=data.validated_data["name"])
         return Response(s.PortfolioOut(portfolio).data)
 
     def partial_update(self, request, pk=None):
         return self.update(request, pk=pk, partial=True)
 
     def destroy(self, request, pk=None):
-        _call(services.portfolio_delete, portfolio=self.get_object())
+        _call(portfolio_services.portfolio_delete, portfolio=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(summary="Value, PnL, income, allocations and every position's analytics",
@@ -118,13 +126,13 @@ class PortfolioViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnedVi
         data.is_valid(raise_exception=True)
         fmt, file = data.validated_data["format"], data.validated_data["file"]
         if not data.validated_data["commit"]:
-            preview = _call(imports.csv_import_preview, portfolio=portfolio, file=file, fmt=fmt)
+            preview = _call(csv_import.csv_import_preview, portfolio=portfolio, file=file, fmt=fmt)
             return Response({
                 "rows": [r.as_dict() for r in preview.rows],
                 "duplicates": [r.as_dict() for r in preview.duplicates],
                 "errors": [e.as_dict() for e in preview.errors],
             }, status=status.HTTP_200_OK)
-        result = _call(imports.csv_import_commit, portfolio=portfolio, file=file, fmt=fmt)
+        result = _call(csv_import.csv_import_commit, portfolio=portfolio, file=file, fmt=fmt)
         body = {"created": result.created, "duplicates": result.duplicates,
                 "errors": [e.as_dict() for e in result.errors], "transactions": result.transaction_ids}
         if result.errors:
@@ -136,7 +144,7 @@ class PortfolioViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnedVi
     @action(detail=True, methods=["get"])
     def export(self, request, pk=None):
         portfolio = self.get_object()
-        response = HttpResponse(imports.csv_export(portfolio=portfolio), content_type="text/csv; charset=utf-8")
+        response = HttpResponse(csv_import.csv_export(portfolio=portfolio), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="portfolio-{portfolio.pk}-transactions.csv"'
         return response
 
@@ -176,7 +184,7 @@ class PositionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnedVie
         data.is_valid(raise_exception=True)
         v = data.validated_data
         portfolio = selectors.portfolio_get_for_user(user=request.user, portfolio_id=v["portfolio"])
-        position = _call(services.position_open, portfolio=portfolio, pool=v.get("pool"), label=v["label"],
+        position = _call(position_services.position_open, portfolio=portfolio, pool=v.get("pool"), label=v["label"],
                          kind=v["kind"], opened_at=v["opened_at"], deposits=_amounts(v["deposits"]),
                          range_lower=v.get("range_lower"), range_upper=v.get("range_upper"), notes=v["notes"])
         return Response(s.PositionOut(position).data, status=status.HTTP_201_CREATED)
@@ -185,14 +193,14 @@ class PositionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnedVie
         position = self.get_object()
         data = s.PositionUpdateIn(data=request.data)
         data.is_valid(raise_exception=True)
-        position = _call(services.position_update, position=position, **data.validated_data)
+        position = _call(position_services.position_update, position=position, **data.validated_data)
         return Response(s.PositionOut(position).data)
 
     def partial_update(self, request, pk=None):
         return self.update(request, pk=pk, partial=True)
 
     def destroy(self, request, pk=None):
-        _call(services.position_delete, position=self.get_object())
+        _call(position_services.position_delete, position=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(summary="Value now, HODL, impermanent loss, fees, rewards, PnL, realised APY, range",
@@ -209,7 +217,8 @@ class PositionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnedVie
         position = self.get_object()
         data = s.DepositIn(data=request.data)
         data.is_valid(raise_exception=True)
-        fn = services.position_stake if position.kind in services.STAKING_KINDS else services.position_add_liquidity
+        staking = position.kind in position_services.STAKING_KINDS
+        fn = position_services.position_stake if staking else position_services.position_add_liquidity
         txn = _call(fn, position=position, deposits=_amounts(data.validated_data["amounts"]),
                     occurred_at=data.validated_data["occurred_at"])
         return Response(s.TransactionOut(txn).data, status=status.HTTP_201_CREATED)
@@ -222,8 +231,8 @@ class PositionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnedVie
         data = s.WithdrawIn(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        fn = services.position_unstake if position.kind in services.STAKING_KINDS else \
-            services.position_remove_liquidity
+        staking = position.kind in position_services.STAKING_KINDS
+        fn = position_services.position_unstake if staking else position_services.position_remove_liquidity
         txn = _call(fn, position=position, withdrawals=_amounts(v["amounts"]), occurred_at=v["occurred_at"],
                     close=v.get("close"), fraction=v.get("fraction"))
         return Response(s.TransactionOut(txn).data, status=status.HTTP_201_CREATED)
@@ -235,7 +244,7 @@ class PositionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnedVie
         position = self.get_object()
         data = s.ClaimIn(data=request.data)
         data.is_valid(raise_exception=True)
-        txn = _call(services.position_claim_rewards, position=position, **data.validated_data)
+        txn = _call(position_services.position_claim_rewards, position=position, **data.validated_data)
         return Response(s.TransactionOut(txn).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(summary="Mark the position closed", request=s.CloseIn, responses=s.PositionOut,
@@ -245,7 +254,8 @@ class PositionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnedVie
         position = self.get_object()
         data = s.CloseIn(data=request.data)
         data.is_valid(raise_exception=True)
-        position = _call(services.position_close, position=position, closed_at=data.validated_data["closed_at"])
+        position = _call(position_services.position_close, position=position,
+                         closed_at=data.validated_data["closed_at"])
         return Response(s.PositionOut(position).data)
 
     @extend_schema(summary="Override the current token amounts with your wallet's", request=s.OverrideIn,
@@ -256,7 +266,7 @@ class PositionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnedVie
         data = s.OverrideIn(data=request.data)
         data.is_valid(raise_exception=True)
         amounts = {row["token"]: row["quantity"] for row in data.validated_data["amounts"]}
-        _call(services.position_override_amounts, position=position, amounts=amounts)
+        _call(position_services.position_override_amounts, position=position, amounts=amounts)
         return Response(s.PositionAnalyticsOut(selectors.position_analytics(position=position)).data)
 
 
@@ -268,11 +278,8 @@ class PositionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnedVie
         PORTFOLIO_PARAM, OpenApiParameter("position", OpenApiTypes.INT), OpenApiParameter("kind", OpenApiTypes.STR)],
         responses=s.TransactionOut(many=True), tags=["transactions"]),
     retrieve=extend_schema(summary="A transaction", responses=s.TransactionOut, tags=["transactions"]),
-    create=extend_schema(summary="Record a transaction (honours Idempotency-Key)", request=s.TransactionIn,
-                         responses={201: s.TransactionOut}, tags=["transactions"],
-                         parameters=[OpenApiParameter("Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER,
-                                                      description="Retries with the same key replay the first "
-                                                                  "response instead of recording twice.")]),
+    create=extend_schema(summary="Record a transaction", request=s.TransactionIn,
+                         responses={201: s.TransactionOut}, tags=["transactions"]),
     partial_update=extend_schema(summary="Change a transaction (legs replace all legs)",
                                  request=s.TransactionUpdateIn, responses=s.TransactionOut, tags=["transactions"]),
     update=extend_schema(summary="Change a transaction (legs replace all legs)", request=s.TransactionUpdateIn,
@@ -302,18 +309,15 @@ class TransactionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Owned
         return position
 
     def create(self, request):
-        def run():
-            data = s.TransactionIn(data=request.data)
-            data.is_valid(raise_exception=True)
-            v = data.validated_data
-            portfolio = selectors.portfolio_get_for_user(user=request.user, portfolio_id=v["portfolio"])
-            txn = _call(services.transaction_record, portfolio=portfolio, kind=v["kind"], legs=_legs(v["legs"]),
-                        occurred_at=v["occurred_at"], position=self._position(v.get("position"), portfolio),
-                        income_type=v.get("income_type") or None, description=v["description"], source="api")
-            txn = selectors.transaction_get_for_user(user=request.user, transaction_id=txn.pk)
-            return Response(s.TransactionOut(txn).data, status=status.HTTP_201_CREATED)
-
-        return idempotent(request, run)
+        data = s.TransactionIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        portfolio = selectors.portfolio_get_for_user(user=request.user, portfolio_id=v["portfolio"])
+        txn = _call(transaction_services.transaction_record, portfolio=portfolio, kind=v["kind"], legs=_legs(v["legs"]),
+                    occurred_at=v["occurred_at"], position=self._position(v.get("position"), portfolio),
+                    income_type=v.get("income_type") or None, description=v["description"], source="api")
+        txn = selectors.transaction_get_for_user(user=request.user, transaction_id=txn.pk)
+        return Response(s.TransactionOut(txn).data, status=status.HTTP_201_CREATED)
 
     def update(self, request, pk=None, partial=False):
         txn = self.get_object()
@@ -326,7 +330,7 @@ class TransactionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Owned
             fields["position"] = self._position(fields["position"], txn.portfolio)
         if "income_type" in fields:
             fields["income_type"] = fields["income_type"] or ""
-        _call(services.transaction_update, transaction=txn, **fields)
+        _call(transaction_services.transaction_update, transaction=txn, **fields)
         txn = selectors.transaction_get_for_user(user=request.user, transaction_id=txn.pk)
         return Response(s.TransactionOut(txn).data)
 
@@ -334,10 +338,10 @@ class TransactionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Owned
         return self.update(request, pk=pk, partial=True)
 
     def destroy(self, request, pk=None):
-        _call(services.transaction_delete, transaction=self.get_object())
+        _call(transaction_services.transaction_delete, transaction=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-def _legs(rows) -> list[LegInput]:
+def _legs(rows: list[dict[str, Any]]) -> list[LegInput]:
     return [LegInput(token=r.get("token"), asset=r.get("asset") or "", quantity=r["quantity"],
                      fiat_value=r.get("fiat_value"), is_fee=r.get("is_fee", False)) for r in rows]

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.core.exceptions import ValidationError
+
 from pools.models import Token
 
 
@@ -43,3 +45,7 @@ class InsufficientPosition(PortfolioError):
 class PositionClosed(PortfolioError):
     field = "position"
 
+
+
+#: What a service raises on bad input: views and the API turn these into messages.
+SERVICE_ERRORS = (ValidationError, PortfolioError)
