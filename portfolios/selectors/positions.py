@@ -3,16 +3,16 @@ the user's own current amounts, and what went in over its deposits."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Q, Sum
-
-from config.formatting import to_decimal
 from pools.models import Token
 from pools.selectors import pool_tokens
-from portfolios.ledger import DEPOSIT_KINDS, LP_PREFIX
-from portfolios.models import Leg, Position, PositionAmountOverride
+from portfolios.ledger import DEPOSIT_KINDS, is_lp_asset
+from portfolios.models import Leg, Position, PositionAmountOverride, Transaction
+
+ZERO = Decimal(0)
 
 
 def position_tokens(*, position: Position) -> list[Token]:
@@ -40,21 +40,22 @@ class Deposits:
     price: dict[str, Decimal]  # average price paid: value at deposit / quantity, over the valued legs
 
 
-def position_deposits(*, position: Position) -> Deposits:
-    """The tokens sent into the position by its deposits (``lp_deposit`` / ``stake``:
-    outgoing legs, fees and LP receipts left out) and their average price then.
-    One grouped query."""
-    rows = (Leg.objects.filter(transaction__position=position, transaction__kind__in=sorted(DEPOSIT_KINDS),
-                               quantity__lt=0, is_fee=False)
-            .exclude(asset__startswith=LP_PREFIX)
-            .values("asset").order_by("asset")
-            .annotate(sent=Sum("quantity"), value=Sum("fiat_value"),
-                      valued=Sum("quantity", filter=Q(fiat_value__isnull=False))))
+def position_deposits(*, transactions: Iterable[Transaction]) -> Deposits:
+    """What a position's deposits (``lp_deposit`` / ``stake``) sent in, per asset: the
+    outgoing legs, fees and LP receipts left out, and their average price then (value
+    over quantity of the legs that carry a value). ``transactions``: the position's,
+    legs prefetched, as the position page loads them (no query here)."""
     quantity: dict[str, Decimal] = {}
-    price: dict[str, Decimal] = {}
-    for row in rows:
-        quantity[row["asset"]] = -(to_decimal(row["sent"]) or Decimal(0))
-        valued, value = to_decimal(row["valued"]), to_decimal(row["value"])
-        if valued and value is not None:
-            price[row["asset"]] = value / -valued
-    return Deposits(quantity, price)
+    value: dict[str, Decimal] = {}
+    valued: dict[str, Decimal] = {}
+    for txn in transactions:
+        if txn.kind not in DEPOSIT_KINDS:
+            continue
+        for leg in txn.legs.all():
+            if leg.quantity >= 0 or leg.is_fee or is_lp_asset(leg.asset):
+                continue
+            quantity[leg.asset] = quantity.get(leg.asset, ZERO) - leg.quantity
+            if leg.fiat_value is not None:
+                value[leg.asset] = value.get(leg.asset, ZERO) + leg.fiat_value
+                valued[leg.asset] = valued.get(leg.asset, ZERO) - leg.quantity
+    return Deposits(quantity, {a: value[a] / q for a, q in valued.items() if q})

@@ -73,7 +73,7 @@ def position_detail(request: HttpRequest, position_id: int) -> HttpResponse:
         "breakdown": breakdown,
         "breakdown_chart": breakdown_chart,
         "transactions": transactions,
-        "il_sentences": explain_impermanent_loss(a, position_deposits(position=position).price),
+        "il_sentences": explain_impermanent_loss(a, position_deposits(transactions=transactions).price),
         "range_sentences": explain_range(a, lower=position.range_lower, upper=position.range_upper),
         "learn": learn,
         "moves": _moves_for(position),

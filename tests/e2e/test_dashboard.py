@@ -79,7 +79,7 @@ def test_a_user_adds_a_pool_to_the_portfolio_and_sees_it_valued(page, live_serve
     value = page.get_by_test_id("position-value").inner_text()
     assert re.fullmatch(r"\$[\d,]+\.\d\d", value), value
     assert "What impermanent loss did to this position" in page.inner_text("main")
-    assert "WETH rose 30 % against USDC since you deposited." in page.inner_text("main")
+    assert "WETH rose 30% against USDC since you deposited." in page.inner_text("main")
     shot("position")
 
     page.get_by_role("link", name="Dashboard", exact=True).click()

@@ -10,7 +10,8 @@ import pytest
 from django.utils import timezone
 
 from pools.models import Pool
-from portfolios.services import LegInput, position_open
+from portfolios.services.legs import LegInput
+from portfolios.services.positions import position_open
 from tests.e2e.test_dashboard import seed_pool
 from tests.factories import UserFactory
 from tests.portfolios.factories import PoolFactory, PortfolioFactory, PortfolioSnapshotFactory

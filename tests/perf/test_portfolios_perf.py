@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 
 from portfolios.models import Portfolio
 from portfolios.selectors import portfolio_summary
-from portfolios.services import portfolio_revalue, portfolio_snapshots_write
+from portfolios.services.valuation import portfolio_revalue, portfolio_snapshots_write
 from tests.portfolios.conftest import (  # noqa: F401 - fixtures used here
     DEPOSIT_AT,
     amm_pool,
@@ -28,7 +28,7 @@ from tests.portfolios.conftest import (  # noqa: F401 - fixtures used here
     v3_pool,
 )
 from tests.portfolios.factories import PoolSnapshotFactory, PortfolioFactory
-from tests.portfolios.test_queries import add_positions
+from tests.portfolios.selectors.test_queries import add_positions
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,9 @@ import pytest
 from django_celery_beat.models import PeriodicTask
 
 from portfolios.models import Portfolio, PortfolioSnapshot
-from portfolios.services import LegInput, position_open, transaction_record
+from portfolios.services.legs import LegInput
+from portfolios.services.positions import position_open
+from portfolios.services.transactions import transaction_record
 from portfolios.tasks import revalue_all_portfolios, revalue_portfolio, snapshot_all_portfolios
 from tests.portfolios.conftest import DEPOSIT_AT, at
 from tests.portfolios.factories import PortfolioFactory

@@ -6,7 +6,8 @@ from decimal import Decimal
 import pytest
 
 from portfolios.models import Portfolio
-from portfolios.services import LegInput, position_open
+from portfolios.services.legs import LegInput
+from portfolios.services.positions import position_open
 from tests.portfolios.conftest import DEPOSIT_AT
 
 

@@ -8,15 +8,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from portfolios.models import PortfolioSnapshot
-from portfolios.services import (
-    LegInput,
-    portfolio_snapshots_backfill,
-    portfolio_snapshots_write,
-    position_claim_rewards,
-    position_open,
-    position_remove_liquidity,
-    transaction_record,
-)
+from portfolios.services.legs import LegInput
+from portfolios.services.positions import position_claim_rewards, position_open, position_remove_liquidity
+from portfolios.services.transactions import transaction_record
+from portfolios.services.valuation import portfolio_snapshots_backfill, portfolio_snapshots_write
 from tests.portfolios.conftest import DEPOSIT_AT, at
 from tests.portfolios.factories import PoolSnapshotFactory, PortfolioFactory
 

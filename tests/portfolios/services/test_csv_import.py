@@ -4,9 +4,10 @@ from decimal import Decimal
 
 import pytest
 
-from portfolios.imports import csv_export, csv_import_commit, csv_import_preview
 from portfolios.models import Leg, Transaction
-from portfolios.services import LegInput, position_open
+from portfolios.services.csv_import import csv_export, csv_import_commit, csv_import_preview
+from portfolios.services.legs import LegInput
+from portfolios.services.positions import position_open
 from tests.portfolios.conftest import DEPOSIT_AT
 from tests.portfolios.factories import PortfolioFactory
 

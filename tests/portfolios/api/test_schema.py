@@ -12,8 +12,8 @@ from drf_spectacular.settings import patched_settings
 
 ENUM_NAME_OVERRIDES = {
     "PositionKindEnum": "portfolios.models.Position.Kind",
-    "TransactionKindEnum": "portfolios.models.Transaction.Kind",
-    "IncomeTypeEnum": "portfolios.models.Transaction.IncomeType",
+    "TransactionKindEnum": "portfolios.ledger.TX_KIND_CHOICES",
+    "IncomeTypeEnum": "portfolios.ledger.INCOME_TYPE_CHOICES",
     "PoolKindEnum": "pools.models.Pool.Kind",
 }
 

@@ -8,7 +8,8 @@ import pytest
 from django.urls import reverse
 
 from portfolios.models import Leg, Position, Transaction
-from portfolios.services import LegInput, position_open
+from portfolios.services.legs import LegInput
+from portfolios.services.positions import position_open
 from tests.portfolios.conftest import DEPOSIT_AT
 from tests.portfolios.factories import PortfolioFactory, PortfolioSnapshotFactory
 

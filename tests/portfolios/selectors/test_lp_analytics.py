@@ -7,7 +7,8 @@ import pytest
 from pools import amm
 from portfolios.models import Leg, Transaction
 from portfolios.selectors import position_analytics
-from portfolios.services import LegInput, position_claim_rewards, position_open, position_remove_liquidity
+from portfolios.services.legs import LegInput
+from portfolios.services.positions import position_claim_rewards, position_open, position_remove_liquidity
 from tests.portfolios.conftest import DEPOSIT_AT, WITHDRAW_AT, at
 
 pytestmark = pytest.mark.django_db

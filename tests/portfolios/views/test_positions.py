@@ -10,7 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from portfolios.models import Portfolio, Position, PositionAmountOverride, Transaction
-from portfolios.services import LegInput, position_open, position_remove_liquidity
+from portfolios.services.legs import LegInput
+from portfolios.services.positions import position_open, position_remove_liquidity
 from tests.portfolios.conftest import DEPOSIT_AT, WITHDRAW_AT
 from tests.portfolios.factories import TokenFactory
 
@@ -200,9 +201,9 @@ def test_the_position_page_explains_il_with_the_users_numbers(owner_client, lp):
     html = response.content.decode()
     # ETH 2000 -> 3000 against USDC: HODL 1 ETH + 2000 USDC = $5,000; pool share 2*sqrt(1.5)*... = $4,898.98.
     sentences = " ".join(response.context["il_sentences"])
-    assert "WETH rose 50 % against USDC since you deposited." in sentences
+    assert "WETH rose 50% against USDC since you deposited." in sentences
     assert "Holding your original 1 WETH and 2,000 USDC would be worth $5,000.00" in sentences
-    assert "your pool share is worth $4,898.98, so impermanent loss cost you $101.02 (2.02 %)" in sentences
+    assert "your pool share is worth $4,898.98, so impermanent loss cost you $101.02 (2.02%)" in sentences
     assert "Fees of $" in sentences
     assert "/learn/articles/impermanent-loss/" in html
     assert "/learn/articles/concentrated-liquidity/" not in html
@@ -243,7 +244,7 @@ def test_an_out_of_range_position_links_the_concentrated_liquidity_article(owner
     assert "above range" in html
     text = " ".join(response.context["range_sentences"])
     assert "Price now: 3,000 USDC per WETH. Your range: 1,500 to 2,500 USDC per WETH." in text
-    assert "the price must fall 16.7 % to re-enter it" in text
+    assert "the price must fall 16.7% to re-enter it" in text
     # 1 ETH + 2000 USDC does not fit 1500-2500 at 2000 in that ratio: the range takes all the USDC
     # and 0.788 WETH (HODL at 3000: $4,364.02, not the $5,000 of the whole deposit). The
     # sentences quote those amounts, and the 0.212 WETH left out, with its value then.
@@ -262,7 +263,7 @@ def test_the_position_page_runs_the_same_13_queries_however_many_transactions(
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from portfolios.services import position_claim_rewards
+    from portfolios.services.positions import position_claim_rewards
 
     url = reverse("portfolios:position_detail", args=[lp.pk])
     with CaptureQueriesContext(connection) as one:
@@ -290,7 +291,7 @@ def test_an_in_range_position_shows_the_distance_to_each_bound(owner_client, por
                                        LegInput(token=usdc, quantity=D("2000"))])
     response = owner_client.get(reverse("portfolios:position_detail", args=[position.pk]))
     text = " ".join(response.context["range_sentences"])
-    assert "In range: the price can fall 50.0 % before it reaches the lower bound, or rise 33.3 %" in text
+    assert "In range: the price can fall 50.0% before it reaches the lower bound, or rise 33.3%" in text
     assert "in range" in response.content.decode()
 
 
@@ -402,29 +403,30 @@ def test_overriding_amounts_values_the_position_from_them(owner_client, lp, eth,
 
 @pytest.fixture
 def analysed(lp):
-    from portfolios.selectors import position_analytics
+    from portfolios.selectors import position_analytics, position_deposits
 
-    return position_analytics(position=lp), Transaction.objects.filter(position=lp).prefetch_related("legs")
+    transactions = Transaction.objects.filter(position=lp).prefetch_related("legs")
+    return position_analytics(position=lp), position_deposits(transactions=transactions).price
 
 
-def _explain(a, transactions, **changes):
+def _explain(a, entry_prices, **changes):
     from dataclasses import replace
 
-    from portfolios.views import _deposited, explain_impermanent_loss
+    from portfolios.explain import explain_impermanent_loss
 
-    return " ".join(explain_impermanent_loss(replace(a, **changes), _deposited(transactions)))
+    return " ".join(explain_impermanent_loss(replace(a, **changes), entry_prices))
 
 
 def test_fees_just_short_of_the_loss_are_not_rounded_up_to_all_of_it(analysed):
     a, txns = analysed
     text = _explain(a, txns, fees=-a.il * D("0.998"))
-    assert "offset almost all of it (99.8 %)" in text
+    assert "offset almost all of it (99.8%)" in text
 
 
 def test_fees_larger_than_the_loss(analysed):
     a, txns = analysed
     text = _explain(a, txns, fees=-a.il * 3)
-    assert "more than made up for it: they cover 300 % of the loss" in text
+    assert "more than made up for it: they cover 300% of the loss" in text
 
 
 def test_no_fees_yet(analysed):

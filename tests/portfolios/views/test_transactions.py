@@ -6,7 +6,9 @@ import pytest
 from django.urls import reverse
 
 from portfolios.models import Portfolio, Transaction
-from portfolios.services import LegInput, position_open, transaction_record
+from portfolios.services.legs import LegInput
+from portfolios.services.positions import position_open
+from portfolios.services.transactions import transaction_record
 from tests.portfolios.conftest import DEPOSIT_AT
 
 pytestmark = pytest.mark.django_db

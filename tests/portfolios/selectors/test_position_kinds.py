@@ -8,7 +8,8 @@ import pytest
 from pools import amm
 from pools.models import Pool
 from portfolios.selectors import position_analytics, position_value_series
-from portfolios.services import LegInput, position_claim_rewards, position_open, position_unstake
+from portfolios.services.legs import LegInput
+from portfolios.services.positions import position_claim_rewards, position_open, position_unstake
 from tests.portfolios.conftest import DEPOSIT_AT, WITHDRAW_AT, _pool, at
 from tests.portfolios.factories import PoolSnapshotFactory, ProtocolFactory
 
@@ -116,7 +117,7 @@ def test_staking_rewards_accrue_until_claimed(staked, eth):
 
 
 def test_unstaking_more_than_staked_is_refused_and_all_of_it_closes(staked, eth):
-    from portfolios.services import InsufficientPosition
+    from portfolios.services.errors import InsufficientPosition
 
     with pytest.raises(InsufficientPosition) as exc:
         position_unstake(position=staked, occurred_at=WITHDRAW_AT, withdrawals=[LegInput(token=eth, quantity=D("11"))])

@@ -7,7 +7,6 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from portfolios.imports import csv_import_preview
 from portfolios.models import Position, PositionAmountOverride
 from portfolios.selectors import (
     portfolios_value_history,
@@ -16,7 +15,9 @@ from portfolios.selectors import (
     stale_tokens,
     token_for_symbol,
 )
-from portfolios.services import LegInput, position_claim_rewards, position_open
+from portfolios.services.csv_import import csv_import_preview
+from portfolios.services.legs import LegInput
+from portfolios.services.positions import position_claim_rewards, position_open
 from tests.portfolios.conftest import DEPOSIT_AT, at
 from tests.portfolios.factories import ChainFactory, PortfolioFactory, PortfolioSnapshotFactory, TokenFactory
 

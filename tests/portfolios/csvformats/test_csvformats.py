@@ -18,7 +18,7 @@ from portfolios.csvformats import (
 )
 from portfolios.tax import LegIn, TaxSettings, TxIn, compute
 
-FIXTURES = Path(__file__).parent / "tax" / "fixtures"
+FIXTURES = Path(__file__).parent.parent / "tax" / "fixtures"  # shared with the tax engine tests
 D = Decimal
 
 

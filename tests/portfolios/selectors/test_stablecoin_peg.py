@@ -8,7 +8,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from portfolios.selectors import portfolio_summary, position_analytics, position_value_series
-from portfolios.services import LegInput, portfolio_snapshots_write, position_open, transaction_record
+from portfolios.services.legs import LegInput
+from portfolios.services.positions import position_open
+from portfolios.services.transactions import transaction_record
+from portfolios.services.valuation import portfolio_snapshots_write
 from tests.portfolios.conftest import DEPOSIT_AT, at
 from tests.portfolios.factories import TokenFactory, TokenPriceFactory
 

@@ -10,14 +10,10 @@ from django.utils import timezone
 
 from portfolios.models import Leg, Portfolio, Position, PositionAmountOverride, Transaction
 from portfolios.selectors import position_analytics
-from portfolios.services import (
-    InsufficientPosition,
-    LegInput,
-    MissingPrice,
-    PositionClosed,
-    portfolio_create,
-    portfolio_delete,
-    portfolio_update,
+from portfolios.services.errors import InsufficientPosition, MissingPrice, PositionClosed
+from portfolios.services.legs import LegInput
+from portfolios.services.portfolios import portfolio_create, portfolio_delete, portfolio_update
+from portfolios.services.positions import (
     position_add_liquidity,
     position_claim_rewards,
     position_close,
@@ -26,10 +22,8 @@ from portfolios.services import (
     position_override_amounts,
     position_remove_liquidity,
     position_stake,
-    transaction_delete,
-    transaction_record,
-    transaction_update,
 )
+from portfolios.services.transactions import transaction_delete, transaction_record, transaction_update
 from tests.portfolios.conftest import DEPOSIT_AT, WITHDRAW_AT, at
 from tests.portfolios.factories import PortfolioFactory, TokenFactory, TokenPriceFactory
 
@@ -82,7 +76,7 @@ def test_a_negative_deposit_is_refused_with_the_amount(portfolio, amm_pool, eth,
     with pytest.raises(ValidationError) as exc:
         position_open(portfolio=portfolio, pool=amm_pool, kind="lp", opened_at=DEPOSIT_AT,
                       deposits=[LegInput(token=eth, quantity=D("-1"))])
-    assert "The WETH amount must be greater than zero (got -1)." in messages(exc)
+    assert "The WETH amount must be greater than zero (got −1)." in messages(exc)
     assert "deposits" in exc.value.message_dict
 
 
@@ -322,7 +316,7 @@ def test_deleting_a_position_deletes_its_transactions(lp):
 
 
 def test_changes_enqueue_a_revaluation_after_commit(portfolio, eth, prices, django_capture_on_commit_callbacks):
-    with patch("portfolios.services.revalue_portfolio_task.delay") as delay:
+    with patch("portfolios.tasks.revalue_portfolio.delay") as delay:
         with django_capture_on_commit_callbacks(execute=True):
             transaction_record(portfolio=portfolio, kind="transfer_in", occurred_at=DEPOSIT_AT,
                                legs=[LegInput(token=eth, quantity=D("1"))])
@@ -330,7 +324,7 @@ def test_changes_enqueue_a_revaluation_after_commit(portfolio, eth, prices, djan
 
 
 def test_nothing_is_enqueued_when_the_write_fails(portfolio, django_capture_on_commit_callbacks):
-    with patch("portfolios.services.revalue_portfolio_task.delay") as delay:
+    with patch("portfolios.tasks.revalue_portfolio.delay") as delay:
         with django_capture_on_commit_callbacks(execute=True), pytest.raises(ValidationError):
             transaction_record(portfolio=portfolio, kind="transfer_in", occurred_at=DEPOSIT_AT,
                                legs=[LegInput(asset="NOPE", quantity=D("1"))])

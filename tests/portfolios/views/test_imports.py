@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from portfolios.models import Transaction
-from portfolios.views import IMPORT_CACHE_PREFIX
+from portfolios.views.imports import IMPORT_CACHE_PREFIX
 from tests.portfolios.factories import PortfolioFactory
 
 pytestmark = pytest.mark.django_db

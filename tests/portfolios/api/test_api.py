@@ -88,7 +88,7 @@ def test_validation_errors_name_the_field(owner_api, pid, amm_pool, eth, prices)
         "portfolio": pid, "pool": amm_pool.pk, "kind": "lp", "opened_at": "2025-06-01T00:00:00Z",
         "deposits": [{"token": eth.pk, "quantity": "-1"}]}, format="json")
     assert negative.status_code == 400 and negative.json()["deposits"] == [
-        "The WETH amount must be greater than zero (got -1)."]
+        "The WETH amount must be greater than zero (got −1)."]
 
 
 def test_a_missing_price_answers_400_asking_for_the_value(owner_api, pid, chain):
