@@ -28,12 +28,43 @@ def clear_cache() -> None:
         cache.clear()
 
 
-@pytest.fixture(autouse=True)
-def _clear_cache():
-    """Rate-limit counters and cached pages live in the cache (Redis in CI):
-    every test starts from an empty one."""
+#: Fixtures that make HTTP requests: every request may touch the cache (API throttles,
+#: login rate limits, cached pool lists, import previews, idempotency keys, /healthz).
+HTTP_FIXTURES = frozenset({"client", "admin_client", "async_client", "api_client", "owner_client", "owner_api",
+                           "live_server", "real_worker"})
+#: Modules outside our own folders that use the cache without an HTTP client (locks,
+#: once-a-day markers, task heartbeats). Their owners may mark them instead
+#: (``pytestmark = pytest.mark.uses_cache``); then the entry here can go.
+CACHE_MODULES = frozenset({
+    "tests/pools/test_refresh.py",  # the refresh lock and the daily full risk pass
+    "tests/pools/test_prices_and_history.py",  # history requests are remembered in the cache
+    "tests/tax_reports/test_worker.py",  # a real worker (running_worker) writes its heartbeat
+})
+
+
+def uses_cache(item: pytest.Item) -> bool:
+    return (item.get_closest_marker("uses_cache") is not None
+            or not HTTP_FIXTURES.isdisjoint(getattr(item, "fixturenames", ()))
+            or item.nodeid.split("::", 1)[0] in CACHE_MODULES)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that use the cache get ``clean_cache`` first: marked ``uses_cache``, in a
+    module of ``CACHE_MODULES``, or requesting an HTTP fixture. The others (most of the
+    suite: pure maths, services, selectors) never touch Redis for it."""
+    for item in items:
+        if uses_cache(item) and "clean_cache" not in item.fixturenames:
+            item.fixturenames.insert(0, "clean_cache")  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def clean_cache():
+    """An empty cache for the test, emptied again after it: rate-limit counters, cached
+    pages, locks and idempotency keys never leak into another test (including the
+    tests that do not ask for this fixture and must find the cache empty)."""
     clear_cache()
     yield
+    clear_cache()
 
 
 @pytest.fixture
