@@ -14,6 +14,9 @@ from pathlib import Path
 
 import reversion
 from django.conf import settings
+from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.models import ContentType
+from django.contrib.postgres.search import SearchVector
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -45,8 +48,6 @@ def _article_update_search_vector(*, article_ids: list[int]) -> None:
     SQLite fallback search reads the columns directly."""
     if connection.vendor != "postgresql" or not article_ids:
         return
-    from django.contrib.postgres.search import SearchVector
-
     vector = (
         SearchVector("title", weight="A", config=SEARCH_CONFIG)
         + SearchVector("summary", weight="B", config=SEARCH_CONFIG)
@@ -165,9 +166,6 @@ def editors_group_ensure():
     """The Editors group with exactly add/change/delete/view on the education
     models. Migration 0002 creates it; this restores it (e.g. after a test
     database flush, or if an admin deleted it) and resets its permissions."""
-    from django.contrib.auth.models import Group, Permission
-    from django.contrib.contenttypes.models import ContentType
-
     models = [Category, Article, GlossaryTerm]
     content_types = ContentType.objects.get_for_models(*models).values()
     codenames = [f"{action}_{m._meta.model_name}" for m in models for action in ("add", "change", "delete", "view")]

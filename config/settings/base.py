@@ -139,7 +139,7 @@ CELERY_RESULT_EXPIRES = 60 * 60 * 24
 CELERY_TIMEZONE = "UTC"
 CELERY_ENABLE_UTC = True
 # A task is acknowledged after it ran, so a worker that dies mid-task does not
-# lose it; tasks must therefore be idempotent (see STYLE.md §6).
+# lose it; tasks must therefore be idempotent (safe to run twice).
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

@@ -7,7 +7,7 @@
 * ``transactions``: the list, record, edit, delete;
 * ``imports``: CSV import (upload, preview, commit) and export.
 
-Thin views (STYLE.md §5): ``@login_required``, an access-checked selector
+Thin views: ``@login_required``, an access-checked selector
 (another user's id is a 404), a form, a service, render or redirect. Figures
 come from ``portfolios.selectors``, sentences from ``portfolios.explain``;
 these modules only arrange them into charts and templates.
