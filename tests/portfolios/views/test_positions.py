@@ -250,7 +250,7 @@ def test_an_out_of_range_position_links_the_concentrated_liquidity_article(owner
     # sentences quote those amounts, and the 0.212 WETH left out, with its value then.
     sentences = " ".join(response.context["il_sentences"])
     assert "Holding the 0.7880061742 WETH and 2,000 USDC your range took would be worth $4,364.02; your pool " \
-           "share is worth $3,762.04, so impermanent loss cost you $601.98 (13.79 %)." in sentences
+           "share is worth $3,762.04, so impermanent loss cost you $601.98 (13.79%)." in sentences
     assert "0.2119938258 WETH of your deposit did not fit your range at the deposit price and was not counted " \
            "as in the pool (worth $423.99 then)" in sentences
     assert "$5,000.00" not in sentences
