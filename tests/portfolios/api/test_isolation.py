@@ -4,15 +4,14 @@ The routes are read from the URL conf, so a new endpoint that takes an object
 id is covered (or makes this test fail) without anyone remembering to add it.
 """
 
-import re
 from decimal import Decimal
 
 import pytest
-from django.urls import URLPattern, URLResolver, get_resolver
 
 from portfolios.services.legs import LegInput
 from portfolios.services.positions import position_open
 from portfolios.services.transactions import transaction_record
+from tests.portfolios.api.routes import _methods, _url, routes_with_an_id
 from tests.portfolios.conftest import DEPOSIT_AT
 
 pytestmark = pytest.mark.django_db
@@ -44,40 +43,6 @@ OWNED = {
 }
 # Our own routes, which the owner must reach with GET (other apps test their owners' access).
 OURS = ("api/v1/portfolios/", "api/v1/positions/", "api/v1/transactions/")
-# Values for route arguments other than the object id.
-SAMPLE_KWARGS = {"kind": "csv-disposals"}
-ID_KWARGS = {"pk", "id"}
-
-_GROUP = re.compile(r"\(\?P<(\w+)>[^)]*\)|<(?:\w+:)?(\w+)>")
-
-
-def _walk(patterns, prefix=""):
-    for p in patterns:
-        text = str(p.pattern).lstrip("^").rstrip("$").replace("\\Z", "")
-        if isinstance(p, URLResolver):
-            yield from _walk(p.url_patterns, prefix + text)
-        elif isinstance(p, URLPattern):
-            yield prefix + text, p
-
-
-def _methods(pattern: URLPattern) -> list[str]:
-    callback = pattern.callback
-    if getattr(callback, "actions", None):
-        return sorted(callback.actions)
-    cls = getattr(callback, "cls", None) or getattr(callback, "view_class", None)
-    if cls is None:  # plain function view
-        return ["get", "post"]
-    return [m for m in ("get", "post", "put", "patch", "delete") if hasattr(cls, m)]
-
-
-def routes_with_an_id():
-    out = []
-    for route, pattern in _walk(get_resolver().url_patterns):
-        if route.startswith("api/v1/") and _GROUP.search(route):
-            out.append((route, pattern))
-    return out
-
-
 def test_every_api_route_with_an_id_is_either_owned_or_allowlisted_as_public():
     unknown = [route for route, _ in routes_with_an_id()
                if not route.startswith(tuple(OWNED)) and not route.startswith(tuple(PUBLIC))]
@@ -96,14 +61,6 @@ def owned(owner, portfolio, amm_pool, eth, usdc, prices):
     ctx = {"owner": owner, "portfolio": portfolio, "position": position, "transaction": txn}
     routed = {next((p for p in OWNED if route.startswith(p)), None) for route, _ in routes_with_an_id()}
     return {prefix: make(ctx) for prefix, make in OWNED.items() if prefix in routed}
-
-
-def _url(route: str, object_id: int) -> str:
-    def fill(match):
-        name = match.group(1) or match.group(2)
-        return str(object_id) if name in ID_KWARGS else SAMPLE_KWARGS.get(name, "x")
-
-    return "/" + _GROUP.sub(fill, route)
 
 
 def _owned_prefix(route: str) -> str | None:
