@@ -17,12 +17,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import time
 
 os.environ.setdefault("BENCH_DB", "yl_bench_dash")
 
-from benchmarks.bench_portfolios_revalue import build, recreate_database, setup_django  # noqa: E402 - BENCH_DB first
+from benchmarks.bench_portfolios_revalue import prepare  # noqa: E402 - BENCH_DB first
 
 TARGET_SECONDS = 3.0
 
@@ -34,16 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="reuse the existing database (skip the build)")
     args = parser.parse_args(argv)
 
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs, "
-          f"load average {load:.2f}")
-    if not args.keep:
-        recreate_database()
-        setup_django(migrate=True)
-        counts = build(1, args.positions)
-        print(f"built {counts}")
-    else:
-        setup_django()
+    prepare(n_portfolios=1, n_positions=args.positions, keep=args.keep)
     # After django.setup(): these import models.
     from django.db import connection
     from django.test.utils import CaptureQueriesContext

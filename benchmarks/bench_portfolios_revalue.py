@@ -200,6 +200,21 @@ def _chunk_worker(ids: list[int]) -> int:
     return revalue_portfolios.apply(kwargs={"portfolio_ids": ids}).get()
 
 
+def prepare(*, n_portfolios: int, n_positions: int, keep: bool) -> None:
+    """Print the machine and its load, then (re)build the data unless ``keep``; Django is set up."""
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs, "
+          f"load average {load:.2f}")
+    if keep:
+        setup_django()
+        return
+    recreate_database()
+    setup_django(migrate=True)
+    start = time.perf_counter()
+    counts = build(n_portfolios, n_positions)
+    print(f"built {counts} in {time.perf_counter() - start:.1f} s")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="portfolio revaluation benchmark")
     parser.add_argument("--portfolios", type=int, default=10_000)
@@ -208,17 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="reuse the existing database (skip the build)")
     args = parser.parse_args(argv)
 
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs, "
-          f"load average {load:.2f}")
-    if not args.keep:
-        recreate_database()
-        setup_django(migrate=True)
-        start = time.perf_counter()
-        counts = build(args.portfolios, args.positions)
-        print(f"built {counts} in {time.perf_counter() - start:.1f} s")
-    else:
-        setup_django()
+    prepare(n_portfolios=args.portfolios, n_positions=args.positions, keep=args.keep)
     from django.db import connection
 
     with connection.cursor() as cursor:

@@ -31,7 +31,7 @@ The rules, everywhere:
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 from typing import Final
 
 __all__ = [
@@ -204,18 +204,18 @@ def ratio_percent(value: object, places: int = 2, *, signed: bool = False, minus
 
 def normalize_decimal(value: Decimal) -> Decimal:
     """``value`` without trailing zeros and without an exponent: ``2000.000`` → ``2000``
-    (not ``2E+3``), ``1.50`` → ``1.5``, ``-0`` → ``0``. The same number (rounded to the
-    context's 28 significant digits, as ``Decimal.normalize`` does)."""
+    (not ``2E+3``), ``1.50`` → ``1.5``, ``-0`` → ``0``. Exactly the same number."""
     return Decimal(plain_number(value))
 
 
 def plain_number(value: object) -> str:
     """Full precision for files, hashes and the API: ``-1.5``, ``2000``,
     ``0.000000000000000001`` (no grouping, no exponent, no trailing zeros, ASCII
-    minus, ``0`` for zero); an empty string when missing."""
+    minus, ``0`` for zero); an empty string when missing. Every digit is kept: a
+    48-digit token quantity is not rounded to the 28 of the default context."""
     d = to_decimal(value)
     if d is None:
         return ""
     if d == 0:
         return "0"
-    return format(d.normalize(), "f")
+    return format(d.normalize(Context(prec=max(28, len(d.as_tuple().digits)))), "f")

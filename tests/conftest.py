@@ -32,25 +32,25 @@ def clear_cache() -> None:
 #: login rate limits, cached pool lists, import previews, idempotency keys, /healthz).
 HTTP_FIXTURES = frozenset({"client", "admin_client", "async_client", "api_client", "owner_client", "owner_api",
                            "live_server", "real_worker"})
-#: Modules outside our own folders that use the cache without an HTTP client (locks,
-#: once-a-day markers, task heartbeats). Their owners may mark them instead
-#: (``pytestmark = pytest.mark.uses_cache``); then the entry here can go.
-CACHE_MODULES = frozenset({
-    "tests/pools/test_refresh.py",  # the refresh lock and the daily full risk pass
-    "tests/pools/test_prices_and_history.py",  # history requests are remembered in the cache
-    "tests/tax_reports/test_worker.py",  # a real worker (running_worker) writes its heartbeat
-})
+#: Tests outside our own folders that use the cache without an HTTP client (locks,
+#: once-a-day markers), by node id prefix (a module or one test). Their owners may mark
+#: them instead (``pytest.mark.uses_cache``); then the entry here can go. Found by
+#: recording every cache call per test over the whole suite.
+CACHE_TESTS = (
+    "tests/pools/test_refresh.py::",  # the refresh lock and the daily full risk pass
+    "tests/pools/test_admin_and_demo.py::test_the_demo_loads_the_real_bundle_and_is_idempotent",  # refresh lock
+)
 
 
 def uses_cache(item: pytest.Item) -> bool:
     return (item.get_closest_marker("uses_cache") is not None
             or not HTTP_FIXTURES.isdisjoint(getattr(item, "fixturenames", ()))
-            or item.nodeid.split("::", 1)[0] in CACHE_MODULES)
+            or item.nodeid.startswith(CACHE_TESTS))
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests that use the cache get ``clean_cache`` first: marked ``uses_cache``, in a
-    module of ``CACHE_MODULES``, or requesting an HTTP fixture. The others (most of the
+    """Tests that use the cache get ``clean_cache`` first: marked ``uses_cache``, listed in
+    ``CACHE_TESTS``, or requesting an HTTP fixture. The others (most of the
     suite: pure maths, services, selectors) never touch Redis for it."""
     for item in items:
         if uses_cache(item) and "clean_cache" not in item.fixturenames:

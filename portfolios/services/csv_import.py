@@ -28,7 +28,6 @@ import csv
 import io
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import ROUND_HALF_EVEN
 from typing import IO
 
 from django.core.exceptions import ValidationError
@@ -45,9 +44,9 @@ from portfolios.selectors import token_for_symbol
 from portfolios.services.legs import (
     FUTURE_TOLERANCE,
     PRICE_MAX_AGE,
-    Q18,
     ResolvedLeg,
     check_shape,
+    q18,
     token_usd_price_at,
     tokens_track,
 )
@@ -221,7 +220,7 @@ def _resolve_tx(tx: TxIn, *, portfolio: Portfolio, positions: set[int], tokens: 
     for leg in tx.legs:
         asset = leg.asset.strip().upper()
         qty = leg.quantity
-        if qty != qty.quantize(Q18):
+        if qty != q18(qty):
             err("quantity", f"The {asset} quantity has more than 18 decimal places.")
             continue
         token = None
@@ -231,7 +230,7 @@ def _resolve_tx(tx: TxIn, *, portfolio: Portfolio, positions: set[int], tokens: 
                 err("asset", f"Unknown token {asset!r}: we list no token with this symbol.")
                 continue
         if leg.fiat_value is not None:
-            legs.append(ResolvedLeg(asset, token, qty, leg.fiat_value.quantize(Q18, ROUND_HALF_EVEN), "entered",
+            legs.append(ResolvedLeg(asset, token, qty, q18(leg.fiat_value), "entered",
                                     leg.is_fee))
         elif token is None and is_fiat(asset):
             legs.append(ResolvedLeg(asset, None, qty, abs(qty), "entered", leg.is_fee))
@@ -243,7 +242,7 @@ def _resolve_tx(tx: TxIn, *, portfolio: Portfolio, positions: set[int], tokens: 
                 err("fiat_value", f"No {asset} price is known for {tx.occurred_at:%Y-%m-%d}: add the value of "
                                   f"this {asset} amount to the file.")
                 continue
-            legs.append(ResolvedLeg(asset, token, qty, (abs(qty) * price).quantize(Q18, ROUND_HALF_EVEN),
+            legs.append(ResolvedLeg(asset, token, qty, q18(abs(qty) * price),
                                     "looked_up", leg.is_fee))
     if not errors:
         try:

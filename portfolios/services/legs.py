@@ -19,7 +19,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -47,6 +47,14 @@ logger = logging.getLogger(__name__)
 
 ZERO = Decimal(0)
 Q18 = Decimal("1e-18")
+#: Room for the widest column (48 digits, 18 of them decimals): the default context's
+#: 28 digits cannot hold 1e11 with 18 decimals, and quantize would raise.
+_WIDE = Context(prec=60)
+
+
+def q18(value: Decimal, rounding: str = ROUND_HALF_EVEN) -> Decimal:
+    """``value`` to 18 decimal places (the columns' scale), whatever its size."""
+    return value.quantize(Q18, rounding=rounding, context=_WIDE)
 #: How old the nearest earlier daily price may be to value a leg.
 PRICE_MAX_AGE = timedelta(days=7)
 #: Times up to this far ahead of the server clock are accepted (clock skew).
@@ -177,7 +185,7 @@ def resolve_legs(legs: Sequence[LegInput], *, when: datetime, sign: int = 0, fie
             qty = qty * sign
         elif qty == 0:
             raise ValidationError({field: f"The {asset} amount cannot be zero."})
-        if qty != qty.quantize(Q18):
+        if qty != q18(qty):
             raise ValidationError({field: f"The {asset} amount has more than 18 decimal places."})
         if leg.is_fee and qty > 0:
             raise ValidationError({field: f"A fee is an amount paid: the {asset} fee must be negative."})
@@ -185,7 +193,7 @@ def resolve_legs(legs: Sequence[LegInput], *, when: datetime, sign: int = 0, fie
             fiat = parse_decimal(leg.fiat_value, "fiat_value")
             if fiat < 0:
                 raise ValidationError({"fiat_value": f"The value of the {asset} amount cannot be negative."})
-            resolved = ResolvedLeg(asset, token, qty, fiat.quantize(Q18, ROUND_HALF_EVEN), "entered", leg.is_fee)
+            resolved = ResolvedLeg(asset, token, qty, q18(fiat), "entered", leg.is_fee)
         elif token is None and is_fiat(asset):
             resolved = ResolvedLeg(asset, None, qty, abs(qty), "entered", leg.is_fee)
         elif token is None:
@@ -197,7 +205,7 @@ def resolve_legs(legs: Sequence[LegInput], *, when: datetime, sign: int = 0, fie
                     raise MissingPrice(token, when)
                 resolved = ResolvedLeg(asset, token, qty, None, "missing", leg.is_fee)
             else:
-                resolved = ResolvedLeg(asset, token, qty, (abs(qty) * price).quantize(Q18, ROUND_HALF_EVEN),
+                resolved = ResolvedLeg(asset, token, qty, q18(abs(qty) * price),
                                        "looked_up", leg.is_fee)
         out.append(resolved)
     return out

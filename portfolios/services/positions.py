@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -37,6 +37,7 @@ from portfolios.services.legs import (
     ResolvedLeg,
     check_when,
     parse_decimal,
+    q18,
     resolve_legs,
     save_transaction,
     tokens_track,
@@ -66,7 +67,7 @@ def _lp_units(position: Position) -> Decimal:
 
 def _receipt(position: Position, value: Decimal, quantity: Decimal, sources: Sequence[ResolvedLeg]) -> ResolvedLeg:
     source = "looked_up" if any(r.value_source == "looked_up" for r in sources) else "entered"
-    return ResolvedLeg(position.lp_asset, None, quantity.quantize(Q18, ROUND_HALF_EVEN), value, source, False)
+    return ResolvedLeg(position.lp_asset, None, q18(quantity), value, source, False)
 
 
 
@@ -310,7 +311,7 @@ def position_override_amounts(*, position: Position, amounts: Mapping[Token, Dec
         value = parse_decimal(qty, "amounts")
         if value < 0:
             raise ValidationError({"amounts": f"The {token.symbol} amount cannot be negative."})
-        if value != value.quantize(Q18):
+        if value != q18(value):
             raise ValidationError({"amounts": f"The {token.symbol} amount has more than 18 decimal places."})
         row = PositionAmountOverride(position=locked, token=token, quantity=value, as_of=as_of)
         row.full_clean(validate_constraints=False)

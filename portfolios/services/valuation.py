@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -19,8 +19,7 @@ from django.utils import timezone
 from portfolios.analytics import PortfolioSummary
 from portfolios.models import Portfolio, PortfolioSnapshot
 from portfolios.selectors import day_close, portfolio_summaries, portfolio_summaries_at_closes
-
-Q18 = Decimal("1e-18")
+from portfolios.services.legs import q18
 
 
 def portfolio_revalue(*, portfolio_ids: Sequence[int]) -> int:
@@ -46,7 +45,7 @@ def portfolio_revalue(*, portfolio_ids: Sequence[int]) -> int:
 
 
 def _money(value: Decimal) -> Decimal:
-    return value.quantize(Q18, ROUND_HALF_EVEN)
+    return q18(value)
 
 
 def portfolio_snapshots_write(*, day: date, portfolio_ids: Sequence[int] | None = None) -> int:

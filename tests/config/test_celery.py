@@ -56,6 +56,7 @@ def test_the_embedded_default_runs_tasks_in_process_without_any_service():
     assert json.loads(result.stdout.strip().splitlines()[-1]) == {"eager": True, "value": "embedded"}
 
 
+@pytest.mark.uses_cache
 def test_heartbeat_records_when_it_ran(db):
     from django.core.cache import cache
 

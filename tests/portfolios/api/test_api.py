@@ -166,3 +166,14 @@ def test_an_import_with_a_bad_row_answers_400_with_row_errors(owner_api, pid, et
         "file": SimpleUploadedFile("t.csv", csv_text.encode()), "commit": "true"}, format="multipart")
     assert response.status_code == 400
     assert response.json()["errors"][0]["row"] == 2 and response.json()["created"] == 0
+
+
+def test_a_quantity_with_every_digit_used_comes_back_whole(owner_api, pid, eth, prices):
+    """48 significant digits (the quantity column): none is lost to Decimal's default 28."""
+    big = "123456789012345678901234567890.123456789012345678"
+    body = {"portfolio": pid, "kind": "transfer_in", "occurred_at": "2025-06-01T12:00:00Z",
+            "legs": [{"token": eth.pk, "quantity": big, "fiat_value": "1"}]}
+    created = owner_api.post("/api/v1/transactions/", body, format="json")
+    assert created.status_code == 201, created.json()
+    assert created.json()["legs"][0]["quantity"] == big
+    assert Transaction.objects.get().legs.get().quantity == Decimal(big)
