@@ -35,7 +35,5 @@ def user_ensure_demo(*, email: str, password: str) -> User:
     user.name = user.name or "Demo user"
     user.full_clean()
     user.save()
-    EmailAddress.objects.update_or_create(
-        user=user, email=user.email, defaults={"verified": True, "primary": True}
-    )
+    EmailAddress.objects.update_or_create(user=user, email=user.email, defaults={"verified": True, "primary": True})
     return user

@@ -52,9 +52,11 @@ def main(argv: list[str] | None = None) -> int:
             summary = portfolio_summary(portfolio=portfolio)
             times.append(time.perf_counter() - start)
     best = min(times)
-    print(f"portfolio_summary, {len(summary.positions)} positions: best {best:.3f} s, median "
-          f"{sorted(times)[len(times) // 2]:.3f} s of {args.repeat}, {len(ctx.captured_queries)} queries - "
-          f"target < {TARGET_SECONDS:.0f} s: {'OK' if best < TARGET_SECONDS else 'MISSED'}")
+    print(
+        f"portfolio_summary, {len(summary.positions)} positions: best {best:.3f} s, median "
+        f"{sorted(times)[len(times) // 2]:.3f} s of {args.repeat}, {len(ctx.captured_queries)} queries - "
+        f"target < {TARGET_SECONDS:.0f} s: {'OK' if best < TARGET_SECONDS else 'MISSED'}"
+    )
     return 0
 
 

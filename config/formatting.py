@@ -108,8 +108,15 @@ def _with_currency(text: str, currency: str, symbol: bool) -> str:
     return f"{sign}{text}" if sign else f"{currency.upper()} {text}"
 
 
-def money(value: object, currency: str = "USD", *, places: int | None = None, signed: bool = False,
-          symbol: bool = True, minus: str = MINUS) -> str:
+def money(
+    value: object,
+    currency: str = "USD",
+    *,
+    places: int | None = None,
+    signed: bool = False,
+    symbol: bool = True,
+    minus: str = MINUS,
+) -> str:
     """An amount of ``currency`` for people: ``−$1,234.50``, ``CHF 12.00``, ``¥1,235``.
 
     ``places`` overrides the currency's minor units; ``signed`` adds ``+`` to gains;

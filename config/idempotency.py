@@ -84,8 +84,7 @@ def fingerprint(request: HttpRequest) -> str:
     body = request.body
     if content_type == "application/json":
         try:
-            body = json.dumps(json.loads(body, parse_float=Decimal), sort_keys=True,
-                              default=_canonical_json).encode()
+            body = json.dumps(json.loads(body, parse_float=Decimal), sort_keys=True, default=_canonical_json).encode()
         except (ValueError, TypeError):
             pass  # not valid JSON: compare the bytes (the view rejects it anyway)
     digest.update(body)
@@ -118,8 +117,12 @@ class IdempotencyMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         key = (request.headers.get(HEADER) or "").strip()
-        if (request.method != "POST" or not key or not request.path.startswith(PREFIX)
-                or request.path.startswith(EXEMPT)):
+        if (
+            request.method != "POST"
+            or not key
+            or not request.path.startswith(PREFIX)
+            or request.path.startswith(EXEMPT)
+        ):
             return self.get_response(request)
         if len(key) > MAX_KEY_LENGTH:
             return _problem(400, f"{HEADER} is longer than {MAX_KEY_LENGTH} characters.")
@@ -141,17 +144,24 @@ class IdempotencyMiddleware:
                 return self._replay(stored, mine)
             if cache.get(lock) not in (None, mine):
                 return self._reused()
-            return _problem(409, f"A request with this {HEADER} is still being processed; retry in a moment.",
-                            **{"Retry-After": str(RETRY_AFTER)})
+            return _problem(
+                409,
+                f"A request with this {HEADER} is still being processed; retry in a moment.",
+                **{"Retry-After": str(RETRY_AFTER)},
+            )
         try:
             response = self.get_response(request)
             if response.status_code < 500 and response.status_code not in _NOT_KEPT and not response.streaming:
-                cache.set(base, {
-                    "fingerprint": mine,
-                    "status": response.status_code,
-                    "content": response.content,
-                    "headers": {name: response[name] for name in _KEPT_HEADERS if name in response},
-                }, TTL)
+                cache.set(
+                    base,
+                    {
+                        "fingerprint": mine,
+                        "status": response.status_code,
+                        "content": response.content,
+                        "headers": {name: response[name] for name in _KEPT_HEADERS if name in response},
+                    },
+                    TTL,
+                )
             return response
         finally:
             cache.delete(lock)
@@ -174,10 +184,13 @@ def document_header(result: dict[str, Any], generator: object, request: object, 
     """drf-spectacular postprocessing hook: every POST the middleware covers documents
     the ``Idempotency-Key`` header."""
     parameter = {
-        "in": "header", "name": HEADER, "required": False, "schema": {"type": "string", "maxLength": MAX_KEY_LENGTH},
+        "in": "header",
+        "name": HEADER,
+        "required": False,
+        "schema": {"type": "string", "maxLength": MAX_KEY_LENGTH},
         "description": "Retries with the same key replay the first response instead of creating twice "
-                       "(409 with Retry-After while the first is still running; 422 if reused for another "
-                       "request).",
+        "(409 with Retry-After while the first is still running; 422 if reused for another "
+        "request).",
     }
     for path, operations in result.get("paths", {}).items():
         post = operations.get("post")

@@ -218,9 +218,7 @@ def search_terms(*, q: str) -> QuerySet[GlossaryTerm]:
         + SearchVector("explanation_markdown", weight="C", config=SEARCH_CONFIG)
     )
     return (
-        qs.annotate(search=vector, rank=SearchRank(vector, query))
-        .filter(search=query)
-        .order_by("-rank", Lower("term"))
+        qs.annotate(search=vector, rank=SearchRank(vector, query)).filter(search=query).order_by("-rank", Lower("term"))
     )
 
 

@@ -66,7 +66,9 @@ def articles_rerender(*, article_ids: list[int] | None = None) -> int:
     for article in qs.only("pk", "body_markdown"):
         _render_article_fields(article, entries)
         Article.objects.filter(pk=article.pk).update(
-            body_html=article.body_html, toc=article.toc, reading_time=article.reading_time,
+            body_html=article.body_html,
+            toc=article.toc,
+            reading_time=article.reading_time,
         )
         count += 1
     return count
@@ -187,19 +189,30 @@ def category_fingerprint(category: Category) -> str:
 
 
 def term_fingerprint(term: GlossaryTerm, related_article_slug: str | None) -> str:
-    return _fingerprint({
-        "term": term.term, "short_definition": term.short_definition,
-        "explanation_markdown": term.explanation_markdown, "related_article": related_article_slug,
-    })
+    return _fingerprint(
+        {
+            "term": term.term,
+            "short_definition": term.short_definition,
+            "explanation_markdown": term.explanation_markdown,
+            "related_article": related_article_slug,
+        }
+    )
 
 
 def article_fingerprint(article: Article, category_slug: str, term_slugs: list[str]) -> str:
-    return _fingerprint({
-        "title": article.title, "category": category_slug, "level": article.level, "status": article.status,
-        "summary": article.summary, "seo_description": article.seo_description,
-        "body_markdown": article.body_markdown, "path_order": article.path_order,
-        "related_terms": sorted(term_slugs),
-    })
+    return _fingerprint(
+        {
+            "title": article.title,
+            "category": category_slug,
+            "level": article.level,
+            "status": article.status,
+            "summary": article.summary,
+            "seo_description": article.seo_description,
+            "body_markdown": article.body_markdown,
+            "path_order": article.path_order,
+            "related_terms": sorted(term_slugs),
+        }
+    )
 
 
 @dataclass
@@ -217,8 +230,10 @@ class LoadReport:
             self.skipped_items.append(label)
 
     def __str__(self) -> str:
-        return (f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged, "
-                f"{self.skipped} skipped (changed by an editor)")
+        return (
+            f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged, "
+            f"{self.skipped} skipped (changed by an editor)"
+        )
 
 
 @contextmanager
@@ -278,15 +293,19 @@ def _load_terms(items: list[TermIn], article_slugs: set[str], report: LoadReport
         if item.related_article and related is None:
             report.warnings.append(f"{item.source}: 'related_article': no article {item.related_article!r}, not linked")
         term = existing.get(item.slug)
-        values = {"term": item.term, "short_definition": item.short_definition,
-                  "explanation_markdown": item.explanation_markdown}
+        values = {
+            "term": item.term,
+            "short_definition": item.short_definition,
+            "explanation_markdown": item.explanation_markdown,
+        }
         if term is None:
             term = GlossaryTerm(slug=item.slug, **values)
             outcome = "created"
         else:
             current_related = term.related_article.slug if term.related_article else None
-            outcome = _decide(term, term_fingerprint(term, current_related),
-                              term_fingerprint(GlossaryTerm(**values), related))
+            outcome = _decide(
+                term, term_fingerprint(term, current_related), term_fingerprint(GlossaryTerm(**values), related)
+            )
             if outcome != "updated":
                 report.count(outcome, f"term {item.slug}")
                 continue
@@ -304,27 +323,29 @@ def _load_terms(items: list[TermIn], article_slugs: set[str], report: LoadReport
 def _load_articles(items: list[ArticleIn], report: LoadReport, *, user, now: dt.datetime) -> None:
     categories = {c.slug: c for c in Category.objects.all()}
     terms = {t.slug: t for t in GlossaryTerm.objects.all()}
-    existing = {
-        a.slug: a for a in Article.objects.select_related("category").prefetch_related("related_terms")
-    }
+    existing = {a.slug: a for a in Article.objects.select_related("category").prefetch_related("related_terms")}
     for item in items:
         category = categories[item.category]
         term_slugs = [slug for slug in item.related_terms if slug in terms]
         for missing in (slug for slug in item.related_terms if slug not in terms):
             report.warnings.append(f"{item.source}: 'related_terms': no glossary term {missing!r}, not linked")
         values = {
-            "title": item.title, "category": category, "level": item.level, "summary": item.summary,
-            "seo_description": item.seo_description, "body_markdown": item.body_markdown,
+            "title": item.title,
+            "category": category,
+            "level": item.level,
+            "summary": item.summary,
+            "seo_description": item.seo_description,
+            "body_markdown": item.body_markdown,
             "path_order": item.path_order,
         }
         article = existing.get(item.slug)
         if article is None:
-            article = Article(slug=item.slug, status=Status.PUBLISHED, author=user,
-                              published_at=item.published_at or now, **values)
+            article = Article(
+                slug=item.slug, status=Status.PUBLISHED, author=user, published_at=item.published_at or now, **values
+            )
             outcome = "created"
         else:
-            current = article_fingerprint(article, article.category.slug,
-                                          [t.slug for t in article.related_terms.all()])
+            current = article_fingerprint(article, article.category.slug, [t.slug for t in article.related_terms.all()])
             desired = article_fingerprint(Article(status=Status.PUBLISHED, **values), item.category, term_slugs)
             outcome = _decide(article, current, desired)
             if outcome != "updated":

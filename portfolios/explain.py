@@ -62,11 +62,15 @@ def explain_impermanent_loss(a: PositionAnalytics, entry_prices: Mapping[str, De
     tokens = [t for t in a.tokens if took.get(t.asset) or t.deposited]
     if a.model == "hold" or len(tokens) < 2:
         names = and_join([t.asset for t in tokens]) or "its token"
-        return [f"This position holds {names} itself, not a pool of two tokens that rebalance, so it has no "
-                "impermanent loss: its value follows the token's price, plus what it earns."]
+        return [
+            f"This position holds {names} itself, not a pool of two tokens that rebalance, so it has no "
+            "impermanent loss: its value follows the token's price, plus what it earns."
+        ]
     if a.il is None or a.value_hodl is None:
-        return ["We cannot work out impermanent loss yet: a current price is missing for one of the tokens "
-                "(see the warnings above)."]
+        return [
+            "We cannot work out impermanent loss yet: a current price is missing for one of the tokens "
+            "(see the warnings above)."
+        ]
     sentences = []
     # 1. How the prices moved, relative to each other.
     if len(tokens) == 2:
@@ -75,13 +79,18 @@ def explain_impermanent_loss(a: PositionAnalytics, entry_prices: Mapping[str, De
         if p0 and p1 and first.price_now and second.price_now:
             change = (first.price_now / second.price_now) / (p0 / p1) - 1
             if abs(change) < SAME_RATIO:
-                sentences.append(f"{first.asset} and {second.asset} kept the same price ratio since you deposited "
-                                 "(within 0.5%), so impermanent loss is close to nothing.")
+                sentences.append(
+                    f"{first.asset} and {second.asset} kept the same price ratio since you deposited "
+                    "(within 0.5%), so impermanent loss is close to nothing."
+                )
             else:
                 sentences.append(f"{first.asset} {moved(change)} against {second.asset} since you deposited.")
     else:
-        moves = [f"{t.asset} {moved(t.price_now / entry_prices[t.asset] - 1)}" for t in tokens
-                 if entry_prices.get(t.asset) and t.price_now and t.price_now != entry_prices[t.asset]]
+        moves = [
+            f"{t.asset} {moved(t.price_now / entry_prices[t.asset] - 1)}"
+            for t in tokens
+            if entry_prices.get(t.asset) and t.price_now and t.price_now != entry_prices[t.asset]
+        ]
         if moves:
             sentences.append(f"Since you deposited, in US dollars, {and_join(moves)}.")
     # 2. HODL vs pool, and the loss. IL = model value - HODL value (fees excluded), realised + unrealised;
@@ -92,43 +101,54 @@ def explain_impermanent_loss(a: PositionAnalytics, entry_prices: Mapping[str, De
     loss = -a.il
     tail = " (what you withdrew counted at the prices then)" if a.withdrawn else ""
     if loss > 0:
-        sentences.append(f"Holding {held} would be worth {money(a.value_hodl)}; your pool share is worth "
-                         f"{money(pool_value)}{tail}, so impermanent loss cost you {money(loss)} "
-                         f"({ratio_percent(abs(a.il_pct or 0))}).")
+        sentences.append(
+            f"Holding {held} would be worth {money(a.value_hodl)}; your pool share is worth "
+            f"{money(pool_value)}{tail}, so impermanent loss cost you {money(loss)} "
+            f"({ratio_percent(abs(a.il_pct or 0))})."
+        )
     else:
-        sentences.append(f"Holding {held} would be worth {money(a.value_hodl)}, the same as your pool "
-                         f"share{tail}: impermanent loss has cost you nothing so far.")
+        sentences.append(
+            f"Holding {held} would be worth {money(a.value_hodl)}, the same as your pool "
+            f"share{tail}: impermanent loss has cost you nothing so far."
+        )
     # What a range did not take is not in these figures: say so, with the amounts.
     if a.unused:
         left = and_join([f"{quantity(u.quantity)} {u.asset}" for u in a.unused])
-        sentences.append(f"{left} of your deposit did not fit your range at the deposit price and was not counted "
-                         f"as in the pool (worth {money(a.unused_value)} then): the deposited value, the HODL value "
-                         "and the profit above leave it out.")
+        sentences.append(
+            f"{left} of your deposit did not fit your range at the deposit price and was not counted "
+            f"as in the pool (worth {money(a.unused_value)} then): the deposited value, the HODL value "
+            "and the profit above leave it out."
+        )
     # 3. What the fees did about it.
     fees = a.fees or Decimal(0)
     estimated = " (estimated from the pool's fee APY)" if a.fees_estimated else ""
     if loss > 0 and fees > 0:
         share = fees / loss
         if ALMOST_ALL <= share < 1:
-            sentences.append(f"Fees of {money(fees)}{estimated} offset almost all of it "
-                             f"({percent(share * 100, 1)}).")
+            sentences.append(f"Fees of {money(fees)}{estimated} offset almost all of it ({percent(share * 100, 1)}).")
         elif share >= 1:
-            sentences.append(f"Fees of {money(fees)}{estimated} more than made up for it: they cover "
-                             f"{percent(share * 100, 0)} of the loss.")
+            sentences.append(
+                f"Fees of {money(fees)}{estimated} more than made up for it: they cover "
+                f"{percent(share * 100, 0)} of the loss."
+            )
         else:
             sentences.append(f"Fees of {money(fees)}{estimated} offset {percent(share * 100, 0)} of it.")
     elif loss > 0:
         sentences.append("No fees have offset it yet.")
     if a.pnl_vs_hodl is not None:
         if a.pnl_vs_hodl >= 0:
-            sentences.append(f"Counting fees, rewards and costs, you are {money(a.pnl_vs_hodl)} ahead of simply "
-                             "holding the tokens.")
+            sentences.append(
+                f"Counting fees, rewards and costs, you are {money(a.pnl_vs_hodl)} ahead of simply holding the tokens."
+            )
         else:
-            sentences.append(f"Counting fees, rewards and costs, you are {money(-a.pnl_vs_hodl)} behind simply "
-                             "holding the tokens.")
+            sentences.append(
+                f"Counting fees, rewards and costs, you are {money(-a.pnl_vs_hodl)} behind simply holding the tokens."
+            )
     if a.kind == CONCENTRATED_LP:
-        sentences.append("A concentrated position magnifies impermanent loss: inside your range it behaves like a "
-                         "much larger full-range position.")
+        sentences.append(
+            "A concentrated position magnifies impermanent loss: inside your range it behaves like a "
+            "much larger full-range position."
+        )
     return sentences
 
 
@@ -139,20 +159,25 @@ def explain_range(a: PositionAnalytics, *, lower: Decimal | None, upper: Decimal
         return []
     tokens = [t.asset for t in a.tokens]
     unit = f" {tokens[1]} per {tokens[0]}" if len(tokens) == 2 else ""
-    out = [f"Price now: {quantity(a.current_price)}{unit}. Your range: {quantity(lower)} to "
-           f"{quantity(upper)}{unit}."]
+    out = [f"Price now: {quantity(a.current_price)}{unit}. Your range: {quantity(lower)} to {quantity(upper)}{unit}."]
     if a.range_status == "in_range":
-        out.append(f"In range: the price can fall {ratio_percent(abs(a.distance_to_lower or 0), 1)} before it "
-                   f"reaches the lower bound, or rise {ratio_percent(a.distance_to_upper, 1)} before the upper "
-                   "bound.")
+        out.append(
+            f"In range: the price can fall {ratio_percent(abs(a.distance_to_lower or 0), 1)} before it "
+            f"reaches the lower bound, or rise {ratio_percent(a.distance_to_upper, 1)} before the upper "
+            "bound."
+        )
     elif a.range_status == "below":
         held = tokens[0] if tokens else "the first token"
-        out.append(f"Out of range: the price is below your range. The position now holds only {held} and earns "
-                   f"no fees; the price must rise {ratio_percent(a.distance_to_lower, 1)} to re-enter it.")
+        out.append(
+            f"Out of range: the price is below your range. The position now holds only {held} and earns "
+            f"no fees; the price must rise {ratio_percent(a.distance_to_lower, 1)} to re-enter it."
+        )
     elif a.range_status == "above":
         held = tokens[1] if len(tokens) > 1 else "the second token"
-        out.append(f"Out of range: the price is above your range. The position now holds only {held} and earns "
-                   f"no fees; the price must fall {ratio_percent(abs(a.distance_to_upper or 0), 1)} to re-enter it.")
+        out.append(
+            f"Out of range: the price is above your range. The position now holds only {held} and earns "
+            f"no fees; the price must fall {ratio_percent(abs(a.distance_to_upper or 0), 1)} to re-enter it."
+        )
     return out
 
 
@@ -164,8 +189,7 @@ def return_breakdown(a: PositionAnalytics) -> list[tuple[str, Decimal | None, st
     return [
         ("Price change of the tokens you deposited", market, "what simply holding them would have made"),
         ("Fees earned", a.fees, "partly estimated from the pool's fee APY" if a.fees_estimated else ""),
-        ("Rewards", rewards,
-         f"{money(a.rewards_unclaimed)} of it unclaimed (estimate)" if a.rewards_unclaimed else ""),
+        ("Rewards", rewards, f"{money(a.rewards_unclaimed)} of it unclaimed (estimate)" if a.rewards_unclaimed else ""),
         ("Impermanent loss", a.il, "pool value minus holding value, fees excluded"),
         ("Gas and other costs", -a.costs if a.costs else Decimal(0), ""),
     ]
@@ -180,15 +204,16 @@ class StalePrice:
     last_price_at: datetime | None
 
 
-def dashboard_warnings(summary: PortfolioSummary, stale: Sequence[StalePrice], *,
-                       stale_after: timedelta) -> list[str]:
+def dashboard_warnings(summary: PortfolioSummary, stale: Sequence[StalePrice], *, stale_after: timedelta) -> list[str]:
     """The dashboard's warnings: the summary's own (once each), out-of-range positions,
     and the stale prices (``stale_after`` old) of tokens not already valued at their peg."""
     warnings = list(dict.fromkeys(summary.warnings))
     for a in summary.positions:
         if a.is_open and a.range_status in ("below", "above"):
-            warnings.append(f"{a.name} is out of range (price {a.range_status} your range): it earns no fees "
-                            "until the price comes back.")
+            warnings.append(
+                f"{a.name} is out of range (price {a.range_status} your range): it earns no fees "
+                "until the price comes back."
+            )
     # A stablecoin valued at its peg has its own warning (the summary's "assumed peg").
     pegged = set(summary.assumed_peg)
     stale = [s for s in stale if s.asset not in pegged]
@@ -196,9 +221,11 @@ def dashboard_warnings(summary: PortfolioSummary, stale: Sequence[StalePrice], *
         dated = [s.last_price_at for s in stale if s.last_price_at]
         since = f" (the oldest from {min(dated):%Y-%m-%d})" if dated else ""
         names = ", ".join(s.name for s in stale)
-        warnings.append(f"Stale prices: {names} {'has' if len(stale) == 1 else 'have'} no price from the last "
-                        f"{int(stale_after.total_seconds() // 3600)} hours{since}. "
-                        "Values use the latest price we have.")
+        warnings.append(
+            f"Stale prices: {names} {'has' if len(stale) == 1 else 'have'} no price from the last "
+            f"{int(stale_after.total_seconds() // 3600)} hours{since}. "
+            "Values use the latest price we have."
+        )
     return warnings
 
 

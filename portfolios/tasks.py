@@ -33,7 +33,7 @@ SNAPSHOT_CHUNK = 200
 
 def _chunks(ids: list[int], size: int) -> Iterator[list[int]]:
     for start in range(0, len(ids), size):
-        yield ids[start:start + size]
+        yield ids[start : start + size]
 
 
 @shared_task(name="portfolios.tasks.revalue_portfolio", ignore_result=True)

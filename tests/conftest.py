@@ -30,8 +30,9 @@ def clear_cache() -> None:
 
 #: Fixtures that make HTTP requests: every request may touch the cache (API throttles,
 #: login rate limits, cached pool lists, import previews, idempotency keys, /healthz).
-HTTP_FIXTURES = frozenset({"client", "admin_client", "async_client", "api_client", "owner_client", "owner_api",
-                           "live_server", "real_worker"})
+HTTP_FIXTURES = frozenset(
+    {"client", "admin_client", "async_client", "api_client", "owner_client", "owner_api", "live_server", "real_worker"}
+)
 #: Tests outside our own folders that use the cache without an HTTP client (locks,
 #: once-a-day markers), by node id prefix (a module or one test). Their owners may mark
 #: them instead (``pytest.mark.uses_cache``); then the entry here can go. Found by
@@ -43,9 +44,11 @@ CACHE_TESTS = (
 
 
 def uses_cache(item: pytest.Item) -> bool:
-    return (item.get_closest_marker("uses_cache") is not None
-            or not HTTP_FIXTURES.isdisjoint(getattr(item, "fixturenames", ()))
-            or item.nodeid.startswith(CACHE_TESTS))
+    return (
+        item.get_closest_marker("uses_cache") is not None
+        or not HTTP_FIXTURES.isdisjoint(getattr(item, "fixturenames", ()))
+        or item.nodeid.startswith(CACHE_TESTS)
+    )
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -117,8 +120,15 @@ def running_worker(queues: list[str] | None = None):
     consume_from = app.amqp.queues._consume_from
     try:
         kwargs = {"queues": queues} if queues else {}
-        with start_worker(app, pool="solo", concurrency=1, perform_ping_check=not queues, loglevel="WARNING",
-                          shutdown_timeout=10, **kwargs) as worker:
+        with start_worker(
+            app,
+            pool="solo",
+            concurrency=1,
+            perform_ping_check=not queues,
+            loglevel="WARNING",
+            shutdown_timeout=10,
+            **kwargs,
+        ) as worker:
             yield worker
     finally:
         app.conf.task_always_eager = True

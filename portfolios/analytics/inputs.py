@@ -31,7 +31,6 @@ def stablecoin_price(price: Decimal | None, priced_at: datetime | None, as_of: d
     return STABLECOIN_PEG, True
 
 
-
 @dataclass(frozen=True, slots=True)
 class LegData:
     asset: str
@@ -103,7 +102,5 @@ class PositionData:
     pegged_at: frozenset[tuple[int, str]] = frozenset()
 
 
-
 def replace_extra_prices(p: PositionData, prices: Mapping[tuple[int, str], Decimal]) -> PositionData:
     return replace(p, extra_prices={**p.extra_prices, **prices})
-

@@ -15,8 +15,9 @@ from portfolios.analytics.results import AllocationSlice, Holding, PortfolioSumm
 from portfolios.ledger import TxKind, is_fiat, is_synthetic_asset
 
 
-def holdings_from_transactions(transactions: Iterable[TxData], prices_now: Mapping[str, Decimal | None],
-                               pegged: frozenset[str] = frozenset()) -> list[Holding]:
+def holdings_from_transactions(
+    transactions: Iterable[TxData], prices_now: Mapping[str, Decimal | None], pegged: frozenset[str] = frozenset()
+) -> list[Holding]:
     """Loose holdings: net quantity of each asset over transactions not attached to a
     position; positive balances only (a negative one means the history is incomplete),
     fiat and synthetic assets excluded. ``pegged``: stablecoins priced at their assumed peg."""
@@ -59,13 +60,21 @@ def _slices(values: Mapping[str, Decimal], total: Decimal) -> tuple[AllocationSl
 
 def _peg_warning(assets: Iterable[str]) -> str:
     names = sorted(assets)
-    return (f"{', '.join(names)}: no price from the last {PEG_MAX_AGE.days} days, so "
-            f"{'it is' if len(names) == 1 else 'each is'} valued at {money(STABLECOIN_PEG)} (assumed peg).")
+    return (
+        f"{', '.join(names)}: no price from the last {PEG_MAX_AGE.days} days, so "
+        f"{'it is' if len(names) == 1 else 'each is'} valued at {money(STABLECOIN_PEG)} (assumed peg)."
+    )
 
 
-def summarise_portfolio(positions: Sequence[PositionAnalytics], holdings: Sequence[Holding], *,
-                        as_of: datetime, income_ytd: Decimal, portfolio_id: int | None = None,
-                        name: str = "") -> PortfolioSummary:
+def summarise_portfolio(
+    positions: Sequence[PositionAnalytics],
+    holdings: Sequence[Holding],
+    *,
+    as_of: datetime,
+    income_ytd: Decimal,
+    portfolio_id: int | None = None,
+    name: str = "",
+) -> PortfolioSummary:
     """Totals and allocations over positions (open and closed) and loose holdings.
 
     value = open positions' value now + loose holdings; deposited = cost of what is
@@ -117,11 +126,26 @@ def summarise_portfolio(positions: Sequence[PositionAnalytics], holdings: Sequen
         if pegged:
             warnings.append(_peg_warning(pegged))
         return PortfolioSummary(
-            as_of=as_of, value=value, deposited=deposited, pnl=pnl, il=il, fees=fees, rewards=rewards, costs=costs,
-            income_ytd=income_ytd, positions=tuple(positions), holdings=tuple(holdings),
-            by_chain=_slices(by_chain, value), by_protocol=_slices(by_protocol, value),
-            by_asset=_slices(by_asset, value), by_kind=_slices(by_kind, value), open_positions=open_count,
-            warnings=tuple(warnings), portfolio_id=portfolio_id, name=name, assumed_peg=tuple(sorted(pegged)),
+            as_of=as_of,
+            value=value,
+            deposited=deposited,
+            pnl=pnl,
+            il=il,
+            fees=fees,
+            rewards=rewards,
+            costs=costs,
+            income_ytd=income_ytd,
+            positions=tuple(positions),
+            holdings=tuple(holdings),
+            by_chain=_slices(by_chain, value),
+            by_protocol=_slices(by_protocol, value),
+            by_asset=_slices(by_asset, value),
+            by_kind=_slices(by_kind, value),
+            open_positions=open_count,
+            warnings=tuple(warnings),
+            portfolio_id=portfolio_id,
+            name=name,
+            assumed_peg=tuple(sorted(pegged)),
         )
 
 
@@ -136,4 +160,3 @@ def combine_summaries(summaries: Sequence[PortfolioSummary], *, as_of: datetime)
     if combined.assumed_peg:  # one sentence for every portfolio's pegged assets
         warnings.append(_peg_warning(combined.assumed_peg))
     return replace(combined, warnings=tuple(warnings))
-

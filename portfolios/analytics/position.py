@@ -84,9 +84,13 @@ def _stats(yields: Mapping[tuple[date, date], YieldStats], start: date, end: dat
 # --------------------------------------------------------------------------- analyse
 
 
-def analyse_position(p: PositionData, *, as_of: datetime,
-                     yields: Mapping[tuple[date, date], YieldStats] | None = None,
-                     detail: bool = True) -> PositionAnalytics:
+def analyse_position(
+    p: PositionData,
+    *,
+    as_of: datetime,
+    yields: Mapping[tuple[date, date], YieldStats] | None = None,
+    detail: bool = True,
+) -> PositionAnalytics:
     """Every figure of one position at ``as_of`` (see the module docstring).
 
     ``detail=False`` (nightly revaluation and snapshots of every portfolio) skips
@@ -119,8 +123,7 @@ def analyse_position(p: PositionData, *, as_of: datetime,
                 amounts_dep[a] += qty * tranche.factor
             if not is_open:
                 continue
-            val, used_model = value_tranche(model, params, order, tranche, p.prices_now, p.range_lower,
-                                             p.range_upper)
+            val, used_model = value_tranche(model, params, order, tranche, p.prices_now, p.range_lower, p.range_upper)
             if val is None:
                 model_value = hodl_now = None
                 continue
@@ -222,31 +225,41 @@ def analyse_position(p: PositionData, *, as_of: datetime,
                     to_lower, to_upper = distances.to_lower, distances.to_upper
                 if not in_range and is_open:
                     side = order[0] if status == "below" else order[1]
-                    warnings.append(f"Out of range: the position holds only {side} and earns no fees until the "
-                                    "price returns to the range.")
+                    warnings.append(
+                        f"Out of range: the position holds only {side} and earns no fees until the "
+                        "price returns to the range."
+                    )
 
         # ---- what a range did not take; stablecoins at their peg ----------------------------
         # A remainder worth less than half a cent is left out of the figures like any
         # other, but not reported (unless its value is unknown).
-        unused = tuple(UnusedDeposit(a, state.unused_qty[a], state.unused_value[a])
-                       for a in sorted(state.unused_qty)
-                       if state.unused_value[a] >= _UNUSED_REPORTED or not state.unused_value[a])
+        unused = tuple(
+            UnusedDeposit(a, state.unused_qty[a], state.unused_value[a])
+            for a in sorted(state.unused_qty)
+            if state.unused_value[a] >= _UNUSED_REPORTED or not state.unused_value[a]
+        )
         for u in unused:
             worth = f" (worth {money(u.value_at_deposit)} then)" if u.value_at_deposit else ""
-            warnings.append(f"{quantity(u.quantity)} {u.asset} of your deposit did not fit your range at the "
-                            f"deposit price and was not counted as in the pool{worth}: the deposited value, "
-                            "the HODL value, impermanent loss and profit leave it out.")
+            warnings.append(
+                f"{quantity(u.quantity)} {u.asset} of your deposit did not fit your range at the "
+                f"deposit price and was not counted as in the pool{worth}: the deposited value, "
+                "the HODL value, impermanent loss and profit leave it out."
+            )
         priced_now = set(state.rewards_qty)
         if is_open:
             priced_now.update(order, p.overrides)
         assumed_peg = tuple(sorted(a for a in p.pegged if a in priced_now))
         for a in assumed_peg:
-            warnings.append(f"No {a} price from the last {PEG_MAX_AGE.days} days: {a} is valued at "
-                            f"{money(STABLECOIN_PEG)}, its assumed peg.")
+            warnings.append(
+                f"No {a} price from the last {PEG_MAX_AGE.days} days: {a} is valued at "
+                f"{money(STABLECOIN_PEG)}, its assumed peg."
+            )
         moments = {tx.id: tx.occurred_at for tx in p.transactions if tx.occurred_at <= as_of}
         for tx_id, a in sorted(k for k in p.pegged_at if k[0] in moments):
-            warnings.append(f"No {a} price within {PEG_MAX_AGE.days} days of {moments[tx_id]:%Y-%m-%d}: {a} is "
-                            f"valued at {money(STABLECOIN_PEG)} (its assumed peg) for that transaction.")
+            warnings.append(
+                f"No {a} price within {PEG_MAX_AGE.days} days of {moments[tx_id]:%Y-%m-%d}: {a} is "
+                f"valued at {money(STABLECOIN_PEG)} (its assumed peg) for that transaction."
+            )
         deposited_amounts: dict[str, Decimal] = defaultdict(Decimal)
         for tranche in state.tranches:
             for a, qty in tranche.amounts.items():
@@ -256,30 +269,68 @@ def analyse_position(p: PositionData, *, as_of: datetime,
         for a in dict.fromkeys(list(order) + list(amounts_now)):
             price = p.prices_now.get(a)
             qty_now = amounts_now.get(a, ZERO)
-            tokens.append(TokenFigure(asset=a, deposited=amounts_dep.get(a, ZERO), now=qty_now, price_now=price,
-                                      value_now=None if price is None else qty_now * price))
+            tokens.append(
+                TokenFigure(
+                    asset=a,
+                    deposited=amounts_dep.get(a, ZERO),
+                    now=qty_now,
+                    price_now=price,
+                    value_now=None if price is None else qty_now * price,
+                )
+            )
         return PositionAnalytics(
-            position_id=p.id, name=p.name, kind=p.kind, model=used_model if state.tranches else model,
-            is_open=is_open, opened_at=p.opened_at, closed_at=p.closed_at, as_of=as_of, days_held=days_held,
-            tokens=tuple(tokens), deposited=state.deposited, withdrawn=state.withdrawn,
+            position_id=p.id,
+            name=p.name,
+            kind=p.kind,
+            model=used_model if state.tranches else model,
+            is_open=is_open,
+            opened_at=p.opened_at,
+            closed_at=p.closed_at,
+            as_of=as_of,
+            days_held=days_held,
+            tokens=tuple(tokens),
+            deposited=state.deposited,
+            withdrawn=state.withdrawn,
             remaining_cost=remaining_cost if is_open else ZERO,
-            value_now=(value_now if is_open else ZERO), value_model=model_value, value_hodl=value_hodl, il=il,
-            il_pct=il_pct, fees=fees, fees_realised=state.fees_realised, fees_estimated=bool(fees_estimated),
-            rewards_claimed_at_receipt=state.rewards_at_receipt, rewards_claimed_now=rewards_now,
-            rewards_unclaimed=unclaimed, rewards_by_asset=dict(state.rewards_qty), costs=state.costs,
-            pnl=pnl, pnl_vs_hodl=pnl_vs_hodl, annualised_return=annualised, realised_apy=realised_apy,
-            advertised_apy=advertised, overridden=overridden, in_range=in_range, range_status=status,
-            current_price=current, distance_to_lower=to_lower, distance_to_upper=to_upper,
-            warnings=tuple(warnings), chain=pool.chain if pool else "", protocol=pool.protocol if pool else "",
-            deposited_amounts=dict(deposited_amounts), unused=unused, assumed_peg=assumed_peg,
+            value_now=(value_now if is_open else ZERO),
+            value_model=model_value,
+            value_hodl=value_hodl,
+            il=il,
+            il_pct=il_pct,
+            fees=fees,
+            fees_realised=state.fees_realised,
+            fees_estimated=bool(fees_estimated),
+            rewards_claimed_at_receipt=state.rewards_at_receipt,
+            rewards_claimed_now=rewards_now,
+            rewards_unclaimed=unclaimed,
+            rewards_by_asset=dict(state.rewards_qty),
+            costs=state.costs,
+            pnl=pnl,
+            pnl_vs_hodl=pnl_vs_hodl,
+            annualised_return=annualised,
+            realised_apy=realised_apy,
+            advertised_apy=advertised,
+            overridden=overridden,
+            in_range=in_range,
+            range_status=status,
+            current_price=current,
+            distance_to_lower=to_lower,
+            distance_to_upper=to_upper,
+            warnings=tuple(warnings),
+            chain=pool.chain if pool else "",
+            protocol=pool.protocol if pool else "",
+            deposited_amounts=dict(deposited_amounts),
+            unused=unused,
+            assumed_peg=assumed_peg,
         )
 
 
 # --------------------------------------------------------------------------- series
 
 
-def position_value_series(p: PositionData, daily_prices: Mapping[date, Mapping[str, Decimal]],
-                          *, until: date | None = None) -> list[SeriesPoint]:
+def position_value_series(
+    p: PositionData, daily_prices: Mapping[date, Mapping[str, Decimal]], *, until: date | None = None
+) -> list[SeriesPoint]:
     """Daily value of the position under its model vs. holding the deposited tokens.
 
     ``daily_prices`` maps each day to ``{asset: price}`` (the day's close). Days
@@ -312,4 +363,3 @@ def position_value_series(p: PositionData, daily_prices: Mapping[date, Mapping[s
                     points.append(SeriesPoint(day, value, hodl))
             day += timedelta(days=1)
     return points
-

@@ -131,8 +131,13 @@ def price_at(tx: TxData, asset: str, extra: Mapping[tuple[int, str], Decimal]) -
     return extra.get((tx.id, asset))
 
 
-def fit_range(order: Sequence[str], amounts: Mapping[str, Decimal], prices: Mapping[str, Decimal | None],
-               lower: Decimal | None, upper: Decimal | None) -> dict[str, Decimal] | None:
+def fit_range(
+    order: Sequence[str],
+    amounts: Mapping[str, Decimal],
+    prices: Mapping[str, Decimal | None],
+    lower: Decimal | None,
+    upper: Decimal | None,
+) -> dict[str, Decimal] | None:
     """The amounts of a concentrated deposit its range takes at the deposit price,
     as Uniswap v3's mint does: the largest liquidity the amounts allow
     (``getLiquidityForAmounts``), then the amounts that liquidity holds - the
@@ -163,9 +168,15 @@ def fit_range(order: Sequence[str], amounts: Mapping[str, Decimal], prices: Mapp
     return {a: taken.get(a, ZERO) for a in amounts}
 
 
-def value_tranche(model: str, params: dict, order: Sequence[str], tranche: Tranche,
-                   prices: Mapping[str, Decimal | None], lower: Decimal | None,
-                   upper: Decimal | None) -> tuple[amm.PositionValuation | None, str]:
+def value_tranche(
+    model: str,
+    params: dict,
+    order: Sequence[str],
+    tranche: Tranche,
+    prices: Mapping[str, Decimal | None],
+    lower: Decimal | None,
+    upper: Decimal | None,
+) -> tuple[amm.PositionValuation | None, str]:
     """Value one tranche under ``model`` at ``prices`` (None when a price is missing)."""
     amounts = [tranche.amounts.get(a, ZERO) for a in order]
     p_dep = [tranche.prices.get(a) for a in order]
@@ -176,8 +187,9 @@ def value_tranche(model: str, params: dict, order: Sequence[str], tranche: Tranc
         with localcontext(CTX):
             value_now = sum((amt * p for amt, p in zip(amounts, p_now, strict=True)), ZERO)
             value_dep = sum((amt * (p or ZERO) for amt, p in zip(amounts, p_dep, strict=True)), ZERO)
-        return amm.PositionValuation(tuple(amounts), tuple(amounts), value_dep, value_now, value_now, ZERO, ZERO,
-                                     None), "hold"
+        return amm.PositionValuation(
+            tuple(amounts), tuple(amounts), value_dep, value_now, value_now, ZERO, ZERO, None
+        ), "hold"
     kwargs = dict(params)
     if model == "concentrated":
         kwargs.update(lower=lower, upper=upper)
@@ -199,8 +211,9 @@ def _stableswap_unit(amplification: Decimal, prices: tuple[Decimal, ...]) -> tup
     return tuple(amm.stableswap_balances_at_prices([ONE / n] * n, amplification, list(prices)))
 
 
-def _value_stableswap(amounts: Sequence[Decimal], p_dep: Sequence[Decimal], p_now: Sequence[Decimal],
-                      amplification: Decimal) -> amm.PositionValuation:
+def _value_stableswap(
+    amounts: Sequence[Decimal], p_dep: Sequence[Decimal], p_now: Sequence[Decimal], amplification: Decimal
+) -> amm.PositionValuation:
     """``pools.amm.value_position("stableswap", ...)`` computed once per set of prices.
 
     The arbitraged balances depend only on the invariant D of the deposited amounts
@@ -217,12 +230,21 @@ def _value_stableswap(amounts: Sequence[Decimal], p_dep: Sequence[Decimal], p_no
         value_at_deposit = sum((a * p for a, p in zip(amounts, p_dep, strict=True)), ZERO)
         value_lp = sum((a * p for a, p in zip(now, p_now, strict=True)), ZERO)
         value_hodl = sum((a * p for a, p in zip(amounts, p_now, strict=True)), ZERO)
-        return amm.PositionValuation(tuple(amounts), tuple(now), value_at_deposit, value_lp, value_hodl,
-                                     value_lp - value_hodl, value_lp / value_hodl - ONE, None)
+        return amm.PositionValuation(
+            tuple(amounts),
+            tuple(now),
+            value_at_deposit,
+            value_lp,
+            value_hodl,
+            value_lp - value_hodl,
+            value_lp / value_hodl - ONE,
+            None,
+        )
 
 
-def replay(p: PositionData, order: Sequence[str], model: str, params: dict,
-            until: datetime | None = None) -> ReplayState:
+def replay(
+    p: PositionData, order: Sequence[str], model: str, params: dict, until: datetime | None = None
+) -> ReplayState:
     """Apply the position's transactions (up to ``until``) to its tranches."""
     state = ReplayState()
     lp = lp_asset(p.id)
@@ -248,8 +270,7 @@ def replay(p: PositionData, order: Sequence[str], model: str, params: dict,
             if not amounts:
                 continue
             prices = {a: price_at(tx, a, p.extra_prices) for a in set(order) | set(amounts)}
-            taken = fit_range(order, amounts, prices, p.range_lower, p.range_upper) if model == "concentrated" \
-                else None
+            taken = fit_range(order, amounts, prices, p.range_lower, p.range_upper) if model == "concentrated" else None
             if taken is not None:
                 # What the range leaves out is not in the position: its share of the legs'
                 # value comes off the tranche's cost (so off deposited, HODL and PnL).
@@ -300,8 +321,10 @@ def replay(p: PositionData, order: Sequence[str], model: str, params: dict,
                     state.il_realised += (model_value - hodl_value) * fraction
                     state.hodl_realised += hodl_value * fraction
                 else:
-                    state.warnings.append(f"No price for every token at the withdrawal of {tx.occurred_at:%Y-%m-%d}:"
-                                          " its fees and impermanent loss are not counted.")
+                    state.warnings.append(
+                        f"No price for every token at the withdrawal of {tx.occurred_at:%Y-%m-%d}:"
+                        " its fees and impermanent loss are not counted."
+                    )
                     state.hodl_realised += received
                 for tranche in state.tranches:
                     tranche.factor *= ONE - fraction
@@ -312,4 +335,3 @@ def replay(p: PositionData, order: Sequence[str], model: str, params: dict,
                     state.rewards_qty[leg.asset] += leg.quantity
             state.last_claim = tx.occurred_at
     return state
-

@@ -65,12 +65,15 @@ class OwnedViewSet(viewsets.GenericViewSet):
 @extend_schema_view(
     list=extend_schema(summary="Your portfolios", responses=s.PortfolioOut(many=True), tags=["portfolios"]),
     retrieve=extend_schema(summary="A portfolio", responses=s.PortfolioOut, tags=["portfolios"]),
-    create=extend_schema(summary="Create a portfolio", request=s.PortfolioIn, responses={201: s.PortfolioOut},
-                         tags=["portfolios"]),
-    partial_update=extend_schema(summary="Rename a portfolio", request=s.PortfolioIn, responses=s.PortfolioOut,
-                                 tags=["portfolios"]),
-    update=extend_schema(summary="Rename a portfolio", request=s.PortfolioIn, responses=s.PortfolioOut,
-                         tags=["portfolios"]),
+    create=extend_schema(
+        summary="Create a portfolio", request=s.PortfolioIn, responses={201: s.PortfolioOut}, tags=["portfolios"]
+    ),
+    partial_update=extend_schema(
+        summary="Rename a portfolio", request=s.PortfolioIn, responses=s.PortfolioOut, tags=["portfolios"]
+    ),
+    update=extend_schema(
+        summary="Rename a portfolio", request=s.PortfolioIn, responses=s.PortfolioOut, tags=["portfolios"]
+    ),
     destroy=extend_schema(summary="Delete a portfolio and everything in it", tags=["portfolios"]),
 )
 class PortfolioViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnedViewSet):
@@ -100,25 +103,32 @@ class PortfolioViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnedVi
         _call(portfolio_services.portfolio_delete, portfolio=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(summary="Value, PnL, income, allocations and every position's analytics",
-                   responses=s.PortfolioSummaryOut, tags=["portfolios"])
+    @extend_schema(
+        summary="Value, PnL, income, allocations and every position's analytics",
+        responses=s.PortfolioSummaryOut,
+        tags=["portfolios"],
+    )
     @action(detail=True, methods=["get"])
     def summary(self, request, pk=None):
         summary = selectors.portfolio_summary(portfolio=self.get_object())
         return Response(s.PortfolioSummaryOut(summary).data)
 
-    @extend_schema(summary="Daily value history (one row per day, oldest first)",
-                   responses=s.SnapshotOut(many=True), tags=["portfolios"])
+    @extend_schema(
+        summary="Daily value history (one row per day, oldest first)",
+        responses=s.SnapshotOut(many=True),
+        tags=["portfolios"],
+    )
     @action(detail=True, methods=["get"], pagination_class=None)
     def history(self, request, pk=None):
         rows = selectors.portfolio_value_history(portfolio=self.get_object())
         return Response(s.SnapshotOut(rows, many=True).data)
 
-    @extend_schema(summary="Import a CSV (native or Koinly): preview with commit=false, import with commit=true",
-                   request={"multipart/form-data": s.ImportIn}, responses={200: OpenApiTypes.OBJECT,
-                                                                          201: OpenApiTypes.OBJECT,
-                                                                          400: OpenApiTypes.OBJECT},
-                   tags=["portfolios"])
+    @extend_schema(
+        summary="Import a CSV (native or Koinly): preview with commit=false, import with commit=true",
+        request={"multipart/form-data": s.ImportIn},
+        responses={200: OpenApiTypes.OBJECT, 201: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT},
+        tags=["portfolios"],
+    )
     @action(detail=True, methods=["post"], url_path="import", parser_classes=[MultiPartParser, FormParser])
     def import_csv(self, request, pk=None):
         portfolio = self.get_object()
@@ -127,20 +137,30 @@ class PortfolioViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnedVi
         fmt, file = data.validated_data["format"], data.validated_data["file"]
         if not data.validated_data["commit"]:
             preview = _call(csv_import.csv_import_preview, portfolio=portfolio, file=file, fmt=fmt)
-            return Response({
-                "rows": [r.as_dict() for r in preview.rows],
-                "duplicates": [r.as_dict() for r in preview.duplicates],
-                "errors": [e.as_dict() for e in preview.errors],
-            }, status=status.HTTP_200_OK)
+            return Response(
+                {
+                    "rows": [r.as_dict() for r in preview.rows],
+                    "duplicates": [r.as_dict() for r in preview.duplicates],
+                    "errors": [e.as_dict() for e in preview.errors],
+                },
+                status=status.HTTP_200_OK,
+            )
         result = _call(csv_import.csv_import_commit, portfolio=portfolio, file=file, fmt=fmt)
-        body = {"created": result.created, "duplicates": result.duplicates,
-                "errors": [e.as_dict() for e in result.errors], "transactions": result.transaction_ids}
+        body = {
+            "created": result.created,
+            "duplicates": result.duplicates,
+            "errors": [e.as_dict() for e in result.errors],
+            "transactions": result.transaction_ids,
+        }
         if result.errors:
             return Response(body, status=status.HTTP_400_BAD_REQUEST)
         return Response(body, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)
 
-    @extend_schema(summary="Export every transaction as CSV (native format)",
-                   responses={(200, "text/csv"): OpenApiTypes.STR}, tags=["portfolios"])
+    @extend_schema(
+        summary="Export every transaction as CSV (native format)",
+        responses={(200, "text/csv"): OpenApiTypes.STR},
+        tags=["portfolios"],
+    )
     @action(detail=True, methods=["get"])
     def export(self, request, pk=None):
         portfolio = self.get_object()
@@ -156,15 +176,31 @@ PORTFOLIO_PARAM = OpenApiParameter("portfolio", OpenApiTypes.INT, description="O
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Your positions (newest first)", parameters=[PORTFOLIO_PARAM],
-                       responses=s.PositionOut(many=True), tags=["positions"]),
+    list=extend_schema(
+        summary="Your positions (newest first)",
+        parameters=[PORTFOLIO_PARAM],
+        responses=s.PositionOut(many=True),
+        tags=["positions"],
+    ),
     retrieve=extend_schema(summary="A position", responses=s.PositionOut, tags=["positions"]),
-    create=extend_schema(summary="Open a position with its first deposit", request=s.PositionIn,
-                         responses={201: s.PositionOut}, tags=["positions"]),
-    partial_update=extend_schema(summary="Edit label, notes, pool or range", request=s.PositionUpdateIn,
-                                 responses=s.PositionOut, tags=["positions"]),
-    update=extend_schema(summary="Edit label, notes, pool or range", request=s.PositionUpdateIn,
-                         responses=s.PositionOut, tags=["positions"]),
+    create=extend_schema(
+        summary="Open a position with its first deposit",
+        request=s.PositionIn,
+        responses={201: s.PositionOut},
+        tags=["positions"],
+    ),
+    partial_update=extend_schema(
+        summary="Edit label, notes, pool or range",
+        request=s.PositionUpdateIn,
+        responses=s.PositionOut,
+        tags=["positions"],
+    ),
+    update=extend_schema(
+        summary="Edit label, notes, pool or range",
+        request=s.PositionUpdateIn,
+        responses=s.PositionOut,
+        tags=["positions"],
+    ),
     destroy=extend_schema(summary="Delete a position with its transactions", tags=["positions"]),
 )
 class PositionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnedViewSet):
@@ -173,8 +209,7 @@ class PositionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnedVie
     def get_queryset(self):
         params = s.PositionFilterIn(data=self.request.query_params)
         params.is_valid(raise_exception=True)
-        return selectors.positions_for_user(user=self.request.user,
-                                            portfolio_id=params.validated_data.get("portfolio"))
+        return selectors.positions_for_user(user=self.request.user, portfolio_id=params.validated_data.get("portfolio"))
 
     def get_serializer_class(self):
         return s.PositionOut
@@ -184,9 +219,18 @@ class PositionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnedVie
         data.is_valid(raise_exception=True)
         v = data.validated_data
         portfolio = selectors.portfolio_get_for_user(user=request.user, portfolio_id=v["portfolio"])
-        position = _call(position_services.position_open, portfolio=portfolio, pool=v.get("pool"), label=v["label"],
-                         kind=v["kind"], opened_at=v["opened_at"], deposits=_amounts(v["deposits"]),
-                         range_lower=v.get("range_lower"), range_upper=v.get("range_upper"), notes=v["notes"])
+        position = _call(
+            position_services.position_open,
+            portfolio=portfolio,
+            pool=v.get("pool"),
+            label=v["label"],
+            kind=v["kind"],
+            opened_at=v["opened_at"],
+            deposits=_amounts(v["deposits"]),
+            range_lower=v.get("range_lower"),
+            range_upper=v.get("range_upper"),
+            notes=v["notes"],
+        )
         return Response(s.PositionOut(position).data, status=status.HTTP_201_CREATED)
 
     def update(self, request, pk=None, partial=False):
@@ -203,15 +247,22 @@ class PositionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnedVie
         _call(position_services.position_delete, position=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(summary="Value now, HODL, impermanent loss, fees, rewards, PnL, realised APY, range",
-                   responses=s.PositionAnalyticsOut, tags=["positions"])
+    @extend_schema(
+        summary="Value now, HODL, impermanent loss, fees, rewards, PnL, realised APY, range",
+        responses=s.PositionAnalyticsOut,
+        tags=["positions"],
+    )
     @action(detail=True, methods=["get"])
     def analytics(self, request, pk=None):
         result = selectors.position_analytics(position=self.get_object())
         return Response(s.PositionAnalyticsOut(result).data)
 
-    @extend_schema(summary="Add liquidity (LP, farm) or stake more (staking, lending)", request=s.DepositIn,
-                   responses={201: s.TransactionOut}, tags=["positions"])
+    @extend_schema(
+        summary="Add liquidity (LP, farm) or stake more (staking, lending)",
+        request=s.DepositIn,
+        responses={201: s.TransactionOut},
+        tags=["positions"],
+    )
     @action(detail=True, methods=["post"])
     def deposit(self, request, pk=None):
         position = self.get_object()
@@ -219,12 +270,20 @@ class PositionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnedVie
         data.is_valid(raise_exception=True)
         staking = position.kind in position_services.STAKING_KINDS
         fn = position_services.position_stake if staking else position_services.position_add_liquidity
-        txn = _call(fn, position=position, deposits=_amounts(data.validated_data["amounts"]),
-                    occurred_at=data.validated_data["occurred_at"])
+        txn = _call(
+            fn,
+            position=position,
+            deposits=_amounts(data.validated_data["amounts"]),
+            occurred_at=data.validated_data["occurred_at"],
+        )
         return Response(s.TransactionOut(txn).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(summary="Withdraw liquidity or unstake", request=s.WithdrawIn,
-                   responses={201: s.TransactionOut}, tags=["positions"])
+    @extend_schema(
+        summary="Withdraw liquidity or unstake",
+        request=s.WithdrawIn,
+        responses={201: s.TransactionOut},
+        tags=["positions"],
+    )
     @action(detail=True, methods=["post"])
     def withdraw(self, request, pk=None):
         position = self.get_object()
@@ -233,12 +292,22 @@ class PositionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnedVie
         v = data.validated_data
         staking = position.kind in position_services.STAKING_KINDS
         fn = position_services.position_unstake if staking else position_services.position_remove_liquidity
-        txn = _call(fn, position=position, withdrawals=_amounts(v["amounts"]), occurred_at=v["occurred_at"],
-                    close=v.get("close"), fraction=v.get("fraction"))
+        txn = _call(
+            fn,
+            position=position,
+            withdrawals=_amounts(v["amounts"]),
+            occurred_at=v["occurred_at"],
+            close=v.get("close"),
+            fraction=v.get("fraction"),
+        )
         return Response(s.TransactionOut(txn).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(summary="Record rewards claimed from the position", request=s.ClaimIn,
-                   responses={201: s.TransactionOut}, tags=["positions"])
+    @extend_schema(
+        summary="Record rewards claimed from the position",
+        request=s.ClaimIn,
+        responses={201: s.TransactionOut},
+        tags=["positions"],
+    )
     @action(detail=True, methods=["post"])
     def claim(self, request, pk=None):
         position = self.get_object()
@@ -247,19 +316,23 @@ class PositionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnedVie
         txn = _call(position_services.position_claim_rewards, position=position, **data.validated_data)
         return Response(s.TransactionOut(txn).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(summary="Mark the position closed", request=s.CloseIn, responses=s.PositionOut,
-                   tags=["positions"])
+    @extend_schema(summary="Mark the position closed", request=s.CloseIn, responses=s.PositionOut, tags=["positions"])
     @action(detail=True, methods=["post"])
     def close(self, request, pk=None):
         position = self.get_object()
         data = s.CloseIn(data=request.data)
         data.is_valid(raise_exception=True)
-        position = _call(position_services.position_close, position=position,
-                         closed_at=data.validated_data["closed_at"])
+        position = _call(
+            position_services.position_close, position=position, closed_at=data.validated_data["closed_at"]
+        )
         return Response(s.PositionOut(position).data)
 
-    @extend_schema(summary="Override the current token amounts with your wallet's", request=s.OverrideIn,
-                   responses=s.PositionAnalyticsOut, tags=["positions"])
+    @extend_schema(
+        summary="Override the current token amounts with your wallet's",
+        request=s.OverrideIn,
+        responses=s.PositionAnalyticsOut,
+        tags=["positions"],
+    )
     @action(detail=True, methods=["put"])
     def amounts(self, request, pk=None):
         position = self.get_object()
@@ -274,16 +347,35 @@ class PositionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnedVie
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Your transactions with their legs (newest first)", parameters=[
-        PORTFOLIO_PARAM, OpenApiParameter("position", OpenApiTypes.INT), OpenApiParameter("kind", OpenApiTypes.STR)],
-        responses=s.TransactionOut(many=True), tags=["transactions"]),
+    list=extend_schema(
+        summary="Your transactions with their legs (newest first)",
+        parameters=[
+            PORTFOLIO_PARAM,
+            OpenApiParameter("position", OpenApiTypes.INT),
+            OpenApiParameter("kind", OpenApiTypes.STR),
+        ],
+        responses=s.TransactionOut(many=True),
+        tags=["transactions"],
+    ),
     retrieve=extend_schema(summary="A transaction", responses=s.TransactionOut, tags=["transactions"]),
-    create=extend_schema(summary="Record a transaction", request=s.TransactionIn,
-                         responses={201: s.TransactionOut}, tags=["transactions"]),
-    partial_update=extend_schema(summary="Change a transaction (legs replace all legs)",
-                                 request=s.TransactionUpdateIn, responses=s.TransactionOut, tags=["transactions"]),
-    update=extend_schema(summary="Change a transaction (legs replace all legs)", request=s.TransactionUpdateIn,
-                         responses=s.TransactionOut, tags=["transactions"]),
+    create=extend_schema(
+        summary="Record a transaction",
+        request=s.TransactionIn,
+        responses={201: s.TransactionOut},
+        tags=["transactions"],
+    ),
+    partial_update=extend_schema(
+        summary="Change a transaction (legs replace all legs)",
+        request=s.TransactionUpdateIn,
+        responses=s.TransactionOut,
+        tags=["transactions"],
+    ),
+    update=extend_schema(
+        summary="Change a transaction (legs replace all legs)",
+        request=s.TransactionUpdateIn,
+        responses=s.TransactionOut,
+        tags=["transactions"],
+    ),
     destroy=extend_schema(summary="Delete a transaction", tags=["transactions"]),
 )
 class TransactionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnedViewSet):
@@ -294,8 +386,9 @@ class TransactionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Owned
         params = s.TransactionFilterIn(data=self.request.query_params)
         params.is_valid(raise_exception=True)
         v = params.validated_data
-        return selectors.transactions_for_user(user=self.request.user, portfolio_id=v.get("portfolio"),
-                                               position_id=v.get("position"), kind=v.get("kind"))
+        return selectors.transactions_for_user(
+            user=self.request.user, portfolio_id=v.get("portfolio"), position_id=v.get("position"), kind=v.get("kind")
+        )
 
     def get_serializer_class(self):
         return s.TransactionOut
@@ -313,9 +406,17 @@ class TransactionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Owned
         data.is_valid(raise_exception=True)
         v = data.validated_data
         portfolio = selectors.portfolio_get_for_user(user=request.user, portfolio_id=v["portfolio"])
-        txn = _call(transaction_services.transaction_record, portfolio=portfolio, kind=v["kind"], legs=_legs(v["legs"]),
-                    occurred_at=v["occurred_at"], position=self._position(v.get("position"), portfolio),
-                    income_type=v.get("income_type") or None, description=v["description"], source="api")
+        txn = _call(
+            transaction_services.transaction_record,
+            portfolio=portfolio,
+            kind=v["kind"],
+            legs=_legs(v["legs"]),
+            occurred_at=v["occurred_at"],
+            position=self._position(v.get("position"), portfolio),
+            income_type=v.get("income_type") or None,
+            description=v["description"],
+            source="api",
+        )
         txn = selectors.transaction_get_for_user(user=request.user, transaction_id=txn.pk)
         return Response(s.TransactionOut(txn).data, status=status.HTTP_201_CREATED)
 
@@ -343,5 +444,13 @@ class TransactionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Owned
 
 
 def _legs(rows: list[dict[str, Any]]) -> list[LegInput]:
-    return [LegInput(token=r.get("token"), asset=r.get("asset") or "", quantity=r["quantity"],
-                     fiat_value=r.get("fiat_value"), is_fee=r.get("is_fee", False)) for r in rows]
+    return [
+        LegInput(
+            token=r.get("token"),
+            asset=r.get("asset") or "",
+            quantity=r["quantity"],
+            fiat_value=r.get("fiat_value"),
+            is_fee=r.get("is_fee", False),
+        )
+        for r in rows
+    ]

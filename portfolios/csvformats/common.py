@@ -89,11 +89,8 @@ def parse_bool(text: str, field: str) -> bool:
 def transaction_key(tx: TxIn) -> str:
     """Stable content hash (hex SHA-256) of a transaction's economic content."""
     moment = tx.occurred_at.astimezone(UTC).isoformat(timespec="microseconds")
-    legs = sorted(
-        [leg.asset, plain_number(leg.quantity), plain_number(leg.fiat_value), leg.is_fee] for leg in tx.legs
-    )
+    legs = sorted([leg.asset, plain_number(leg.quantity), plain_number(leg.fiat_value), leg.is_fee] for leg in tx.legs)
     payload = json.dumps(
         [1, moment, tx.kind, tx.income_type or "", tx.position or "", legs], separators=(",", ":"), ensure_ascii=False
     )
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
-

@@ -227,4 +227,3 @@ def write_native(transactions: Iterable[TxIn], notes: Mapping[str, str] | None =
                 ]
             )
     return out.getvalue()
-

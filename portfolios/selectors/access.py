@@ -32,15 +32,17 @@ def portfolio_get_for_user(*, user: RequestUser, portfolio_id: int) -> Portfolio
 
 def position_get_for_user(*, user: RequestUser, position_id: int) -> Position:
     return get_object_or_404(
-        Position.objects.filter(portfolio__owner=user).select_related("portfolio__owner", "pool__chain",
-                                                                      "pool__protocol"),
+        Position.objects.filter(portfolio__owner=user).select_related(
+            "portfolio__owner", "pool__chain", "pool__protocol"
+        ),
         pk=position_id,
     )
 
 
 def transaction_get_for_user(*, user: RequestUser, transaction_id: int) -> Transaction:
     return get_object_or_404(
-        Transaction.objects.filter(portfolio__owner=user).select_related("portfolio", "position")
+        Transaction.objects.filter(portfolio__owner=user)
+        .select_related("portfolio", "position")
         .prefetch_related(_legs_prefetch()),
         pk=transaction_id,
     )
@@ -52,8 +54,11 @@ def _legs_prefetch() -> Prefetch:
 
 def positions_for_portfolio(*, portfolio: Portfolio) -> QuerySet[Position]:
     """A portfolio's positions, newest first (index: portfolios_position_list_idx)."""
-    return (Position.objects.filter(portfolio=portfolio)
-            .select_related("pool__chain", "pool__protocol").order_by("-opened_at", "-id"))
+    return (
+        Position.objects.filter(portfolio=portfolio)
+        .select_related("pool__chain", "pool__protocol")
+        .order_by("-opened_at", "-id")
+    )
 
 
 def positions_for_user(*, user: RequestUser, portfolio_id: int | None = None) -> QuerySet[Position]:
@@ -63,8 +68,9 @@ def positions_for_user(*, user: RequestUser, portfolio_id: int | None = None) ->
     return query.order_by("-opened_at", "-id")
 
 
-def transactions_for_user(*, user: RequestUser, portfolio_id: int | None = None, position_id: int | None = None,
-                          kind: str | None = None) -> QuerySet[Transaction]:
+def transactions_for_user(
+    *, user: RequestUser, portfolio_id: int | None = None, position_id: int | None = None, kind: str | None = None
+) -> QuerySet[Transaction]:
     """The user's transactions newest first, legs prefetched (index: portfolios_txn_list_idx;
     with a position: portfolios_txn_position_idx)."""
     query = Transaction.objects.filter(portfolio__owner=user)
@@ -78,8 +84,12 @@ def transactions_for_user(*, user: RequestUser, portfolio_id: int | None = None,
 
 
 def transactions_for_portfolio(*, portfolio: Portfolio) -> QuerySet[Transaction]:
-    return (Transaction.objects.filter(portfolio=portfolio).select_related("position")
-            .prefetch_related(_legs_prefetch()).order_by("-occurred_at", "-id"))
+    return (
+        Transaction.objects.filter(portfolio=portfolio)
+        .select_related("position")
+        .prefetch_related(_legs_prefetch())
+        .order_by("-occurred_at", "-id")
+    )
 
 
 def portfolio_value_history(*, portfolio: Portfolio, since: date | None = None) -> QuerySet[PortfolioSnapshot]:
@@ -106,7 +116,6 @@ def portfolios_value_history(*, portfolios: Sequence[Portfolio], since: date | N
         query = query.filter(day__gte=since)
     rows = query.order_by().values("day").annotate(v=Sum("value"), d=Sum("deposited")).order_by("day")
     return [HistoryPoint(r["day"], to_decimal(r["v"]), to_decimal(r["d"])) for r in rows]
-
 
 
 def portfolio_ids_all() -> list[int]:

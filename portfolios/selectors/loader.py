@@ -53,13 +53,15 @@ def _prices_at(pairs: Sequence[tuple[int, datetime]]) -> list[Quote]:
     out: list[Quote] = []
     ops = connection.ops
     for start in range(0, len(pairs), _VALUES_BATCH):
-        chunk = pairs[start:start + _VALUES_BATCH]
+        chunk = pairs[start : start + _VALUES_BATCH]
         values = ", ".join(["(%s, %s, %s)"] * len(chunk))
         params: list = []
         for i, (token_id, moment) in enumerate(chunk):
             params += [i, token_id, ops.adapt_datetimefield_value(moment)]
-        nearest = ("FROM pools_tokenprice tp WHERE tp.token_id = v.token_id AND tp.timestamp <= v.ts "
-                   "ORDER BY tp.timestamp DESC LIMIT 1")
+        nearest = (
+            "FROM pools_tokenprice tp WHERE tp.token_id = v.token_id AND tp.timestamp <= v.ts "
+            "ORDER BY tp.timestamp DESC LIMIT 1"
+        )
         sql = (
             f"WITH v(k, token_id, ts) AS (VALUES {values}) "  # noqa: S608 - placeholders only
             f"SELECT v.k, (SELECT tp.price_usd {nearest}), (SELECT tp.timestamp {nearest}) FROM v ORDER BY v.k"
@@ -90,9 +92,11 @@ def token_quotes_at(token_ids: Iterable[int], when: datetime) -> dict[int, Quote
     if not ids:
         return {}
     latest = TokenPrice.objects.filter(token=OuterRef("pk"), timestamp__lte=when).order_by("-timestamp")
-    rows = (Token.objects.filter(pk__in=ids)
-            .annotate(p=Subquery(latest.values("price_usd")[:1]), t=Subquery(latest.values("timestamp")[:1]))
-            .values_list("pk", "p", "t"))
+    rows = (
+        Token.objects.filter(pk__in=ids)
+        .annotate(p=Subquery(latest.values("price_usd")[:1]), t=Subquery(latest.values("timestamp")[:1]))
+        .values_list("pk", "p", "t")
+    )
     return {pk: (to_decimal(p), t) for pk, p, t in rows}
 
 
@@ -114,7 +118,7 @@ def _yield_stats(windows: Sequence[tuple[int, date, date]]) -> dict[tuple[int, d
     series: dict[int, list[tuple]] = defaultdict(list)
     items = sorted(bounds.items())
     for first in range(0, len(items), _VALUES_BATCH):
-        chunk = items[first:first + _VALUES_BATCH]
+        chunk = items[first : first + _VALUES_BATCH]
         values = ", ".join(["(%s, %s, %s)"] * len(chunk))
         params: list = []
         for pool_id, (lo, hi) in chunk:
@@ -172,8 +176,6 @@ class Loaded:
     pegged: frozenset[str] = frozenset()  # loose holdings' stablecoins valued at their peg
 
 
-
-
 @dataclass
 class Rows:
     """What the analytics of some portfolios need, read once (:func:`read_rows`) up to a moment;
@@ -204,8 +206,11 @@ def read_rows(*, portfolio_ids: Sequence[int], until: datetime, position_ids: Se
         tx_q = tx_q.filter(position_id__in=position_ids)
         leg_q = leg_q.filter(transaction__position_id__in=position_ids)
         override_q = override_q.filter(position_id__in=position_ids)
-    position_rows = list(positions_q.order_by("-opened_at", "-id").values_list(
-        "id", "portfolio_id", "pool_id", "label", "kind", "opened_at", "closed_at", "range_lower", "range_upper"))
+    position_rows = list(
+        positions_q.order_by("-opened_at", "-id").values_list(
+            "id", "portfolio_id", "pool_id", "label", "kind", "opened_at", "closed_at", "range_lower", "range_upper"
+        )
+    )
     pool_ids = sorted({row[2] for row in position_rows if row[2] is not None})
     pools: dict[int, an.PoolData] = {}
     pool_assets: dict[int, list[tuple[str, int]]] = defaultdict(list)
@@ -213,14 +218,32 @@ def read_rows(*, portfolio_ids: Sequence[int], until: datetime, position_ids: Se
     stable_tokens: set[int] = set()
     if pool_ids:
         for pid, kind, symbol, meta, chain, protocol, apy, base, reward in Pool.objects.filter(
-                pk__in=pool_ids).values_list("id", "kind", "symbol", "meta", "chain__name", "protocol__name", "apy",
-                                             "apy_base", "apy_reward"):
-            pools[pid] = an.PoolData(id=pid, kind=kind, symbol=symbol, meta=meta, chain=chain or "",
-                                     protocol=protocol or "", apy=apy, apy_base=base, apy_reward=reward)
-        for pid, token_id, symbol, address, price, priced_at, stable in PoolUnderlyingToken.objects.filter(
-                pool_id__in=pool_ids).order_by("pool_id", "position", "id").values_list(
-                "pool_id", "token_id", "token__symbol", "token__address", "token__last_price_usd",
-                "token__last_price_at", "token__is_stablecoin"):
+            pk__in=pool_ids
+        ).values_list("id", "kind", "symbol", "meta", "chain__name", "protocol__name", "apy", "apy_base", "apy_reward"):
+            pools[pid] = an.PoolData(
+                id=pid,
+                kind=kind,
+                symbol=symbol,
+                meta=meta,
+                chain=chain or "",
+                protocol=protocol or "",
+                apy=apy,
+                apy_base=base,
+                apy_reward=reward,
+            )
+        for pid, token_id, symbol, address, price, priced_at, stable in (
+            PoolUnderlyingToken.objects.filter(pool_id__in=pool_ids)
+            .order_by("pool_id", "position", "id")
+            .values_list(
+                "pool_id",
+                "token_id",
+                "token__symbol",
+                "token__address",
+                "token__last_price_usd",
+                "token__last_price_at",
+                "token__is_stablecoin",
+            )
+        ):
             pool_assets[pid].append((token_asset(symbol, address), token_id))
             quotes[token_id] = (price, priced_at)
             if stable:
@@ -228,19 +251,39 @@ def read_rows(*, portfolio_ids: Sequence[int], until: datetime, position_ids: Se
     overrides: dict[int, dict[str, Decimal]] = defaultdict(dict)
     override_assets: dict[int, dict[str, int]] = defaultdict(dict)
     for pos_id, token_id, symbol, address, qty, price, priced_at, stable in override_q.values_list(
-            "position_id", "token_id", "token__symbol", "token__address", "quantity", "token__last_price_usd",
-            "token__last_price_at", "token__is_stablecoin"):
+        "position_id",
+        "token_id",
+        "token__symbol",
+        "token__address",
+        "quantity",
+        "token__last_price_usd",
+        "token__last_price_at",
+        "token__is_stablecoin",
+    ):
         asset = token_asset(symbol, address)
         overrides[pos_id][asset] = qty
         override_assets[pos_id].setdefault(asset, token_id)
         quotes[token_id] = (price, priced_at)
         if stable:
             stable_tokens.add(token_id)
-    tx_rows = list(tx_q.order_by("occurred_at", "id").values_list(
-        "id", "portfolio_id", "position_id", "kind", "income_type", "occurred_at"))
-    leg_rows = list(leg_q.order_by("id").values_list(
-        "transaction_id", "asset", "quantity", "fiat_value", "is_fee", "token_id", "token__last_price_usd",
-        "token__last_price_at", "token__is_stablecoin"))
+    tx_rows = list(
+        tx_q.order_by("occurred_at", "id").values_list(
+            "id", "portfolio_id", "position_id", "kind", "income_type", "occurred_at"
+        )
+    )
+    leg_rows = list(
+        leg_q.order_by("id").values_list(
+            "transaction_id",
+            "asset",
+            "quantity",
+            "fiat_value",
+            "is_fee",
+            "token_id",
+            "token__last_price_usd",
+            "token__last_price_at",
+            "token__is_stablecoin",
+        )
+    )
 
     legs_by_tx: dict[int, list[an.LegData]] = defaultdict(list)
     assets_by_tx: dict[int, dict[str, int]] = defaultdict(dict)
@@ -251,12 +294,25 @@ def read_rows(*, portfolio_ids: Sequence[int], until: datetime, position_ids: Se
             if is_stable:
                 stable_tokens.add(token_id)
             assets_by_tx[tx_id].setdefault(asset, token_id)
-    txs = [(portfolio_id, an.TxData(tx_id, kind, occurred_at, tuple(legs_by_tx.get(tx_id, ())), income_type or "",
-                                    position_id))
-           for tx_id, portfolio_id, position_id, kind, income_type, occurred_at in tx_rows]
-    return Rows(position_rows=position_rows, pools=pools, pool_assets=pool_assets, quotes=quotes,
-                 stable_tokens=stable_tokens, overrides=overrides, override_assets=override_assets, txs=txs,
-                 tx_times=[tx.occurred_at for _, tx in txs], assets_by_tx=assets_by_tx)
+    txs = [
+        (
+            portfolio_id,
+            an.TxData(tx_id, kind, occurred_at, tuple(legs_by_tx.get(tx_id, ())), income_type or "", position_id),
+        )
+        for tx_id, portfolio_id, position_id, kind, income_type, occurred_at in tx_rows
+    ]
+    return Rows(
+        position_rows=position_rows,
+        pools=pools,
+        pool_assets=pool_assets,
+        quotes=quotes,
+        stable_tokens=stable_tokens,
+        overrides=overrides,
+        override_assets=override_assets,
+        txs=txs,
+        tx_times=[tx.occurred_at for _, tx in txs],
+        assets_by_tx=assets_by_tx,
+    )
 
 
 @dataclass
@@ -271,12 +327,18 @@ class Moment:
     loaded: dict[int, Loaded]  # portfolio id -> everything (filled by ``complete_moments``)
 
 
-def moment_at(rows: Rows, *, portfolio_ids: Sequence[int], as_of: datetime, quotes: Mapping[int, Quote],
-              price_overrides: Mapping[str, Decimal] | None = None) -> Moment:
+def moment_at(
+    rows: Rows,
+    *,
+    portfolio_ids: Sequence[int],
+    as_of: datetime,
+    quotes: Mapping[int, Quote],
+    price_overrides: Mapping[str, Decimal] | None = None,
+) -> Moment:
     """The analytics input at ``as_of`` (no query): the transactions up to it, each
     asset at its token's quote in ``quotes`` - a stablecoin without a quote from the
     last ``analytics.PEG_MAX_AGE`` at its peg - or at ``price_overrides``."""
-    txs = rows.txs[:bisect_right(rows.tx_times, as_of)]
+    txs = rows.txs[: bisect_right(rows.tx_times, as_of)]
     position_assets: dict[int, dict[str, int]] = defaultdict(dict)
     for pos_id, assets in rows.override_assets.items():
         position_assets[pos_id].update(assets)
@@ -318,19 +380,33 @@ def moment_at(rows: Rows, *, portfolio_ids: Sequence[int], as_of: datetime, quot
         portfolio_of[pos_id] = portfolio_id
         prices_now, pegged = asset_prices(assets)
         data[pos_id] = an.PositionData(
-            id=pos_id, kind=kind, name=label or (pool.symbol if pool else f"Position {pos_id}"), opened_at=opened_at,
-            closed_at=closed_at, range_lower=lower, range_upper=upper,
-            transactions=tuple(txs_by_position.get(pos_id, ())), prices_now=prices_now, pool=pool,
+            id=pos_id,
+            kind=kind,
+            name=label or (pool.symbol if pool else f"Position {pos_id}"),
+            opened_at=opened_at,
+            closed_at=closed_at,
+            range_lower=lower,
+            range_upper=upper,
+            transactions=tuple(txs_by_position.get(pos_id, ())),
+            prices_now=prices_now,
+            pool=pool,
             pool_assets=tuple(a for a, _ in rows.pool_assets.get(pool_id, ())),
             stablecoins=frozenset(a for a, t in assets.items() if t in rows.stable_tokens),
-            overrides=rows.overrides.get(pos_id, {}), pegged=pegged,
+            overrides=rows.overrides.get(pos_id, {}),
+            pegged=pegged,
         )
     loaded = {}
     for pid in portfolio_ids:
         prices, pegged = asset_prices(portfolio_assets.get(pid, {}))
         loaded[pid] = Loaded(pid, [], txs_by_portfolio.get(pid, []), prices, {}, pegged)
-    return Moment(as_of=as_of, portfolio_ids=portfolio_ids, data=data, portfolio_of=portfolio_of,
-                   position_assets=position_assets, loaded=loaded)
+    return Moment(
+        as_of=as_of,
+        portfolio_ids=portfolio_ids,
+        data=data,
+        portfolio_of=portfolio_of,
+        position_assets=position_assets,
+        loaded=loaded,
+    )
 
 
 def complete_moments(rows: Rows, moments: Sequence[Moment]) -> None:
@@ -361,8 +437,9 @@ def complete_moments(rows: Rows, moments: Sequence[Moment]) -> None:
             for pos_id in list(m.data):
                 key = (id(m), pos_id)
                 if key in extra:
-                    m.data[pos_id] = replace(an.replace_extra_prices(m.data[pos_id], extra[key]),
-                                             pegged_at=frozenset(pegged.get(key, ())))
+                    m.data[pos_id] = replace(
+                        an.replace_extra_prices(m.data[pos_id], extra[key]), pegged_at=frozenset(pegged.get(key, ()))
+                    )
 
     windows: dict[tuple[int, int], set[tuple[date, date]]] = {}
     keys: set[tuple[int, date, date]] = set()
@@ -381,13 +458,19 @@ def complete_moments(rows: Rows, moments: Sequence[Moment]) -> None:
             if pdata.pool is not None:
                 loaded.yields[pos_id] = {
                     (s, e): stats[(pdata.pool.id, s, e)]
-                    for s, e in windows.get((id(m), pos_id), ()) if (pdata.pool.id, s, e) in stats
+                    for s, e in windows.get((id(m), pos_id), ())
+                    if (pdata.pool.id, s, e) in stats
                 }
 
 
-def load(*, portfolio_ids: Sequence[int], as_of: datetime, at_close: bool = False,
-         position_ids: Sequence[int] | None = None,
-         price_overrides: Mapping[str, Decimal] | None = None) -> Moment:
+def load(
+    *,
+    portfolio_ids: Sequence[int],
+    as_of: datetime,
+    at_close: bool = False,
+    position_ids: Sequence[int] | None = None,
+    price_overrides: Mapping[str, Decimal] | None = None,
+) -> Moment:
     """Everything the analytics of these portfolios need at ``as_of``, in a constant
     number of ``values`` reads (see the module docstring). Latest quotes for a
     valuation today, stored daily prices for one in the past or ``at_close``."""
@@ -409,4 +492,3 @@ def year_start(owner: object, as_of: datetime) -> datetime:
 def day_close(day: date) -> datetime:
     """The last moment of a UTC day: snapshots value a day at its close."""
     return datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1) - timedelta(microseconds=1)
-

@@ -35,17 +35,20 @@ def _summaries(portfolios: Sequence[Portfolio], moment: Moment, *, detail: bool)
     out = {}
     for portfolio in portfolios:
         data = moment.loaded[portfolio.pk]
-        analytics = [an.analyse_position(p, as_of=as_of, yields=data.yields.get(p.id, {}), detail=detail)
-                     for p in data.positions]
+        analytics = [
+            an.analyse_position(p, as_of=as_of, yields=data.yields.get(p.id, {}), detail=detail) for p in data.positions
+        ]
         holdings = an.holdings_from_transactions(data.transactions, data.asset_prices, data.pegged)
         income = an.income_between(data.transactions, year_start(portfolio.owner, as_of), as_of)
-        out[portfolio.pk] = an.summarise_portfolio(analytics, holdings, as_of=as_of, income_ytd=income,
-                                                   portfolio_id=portfolio.pk, name=portfolio.name)
+        out[portfolio.pk] = an.summarise_portfolio(
+            analytics, holdings, as_of=as_of, income_ytd=income, portfolio_id=portfolio.pk, name=portfolio.name
+        )
     return out
 
 
-def portfolio_summaries(*, portfolios: Sequence[Portfolio], as_of: datetime | None = None,
-                        at_close: bool = False, detail: bool = True) -> dict[int, an.PortfolioSummary]:
+def portfolio_summaries(
+    *, portfolios: Sequence[Portfolio], as_of: datetime | None = None, at_close: bool = False, detail: bool = True
+) -> dict[int, an.PortfolioSummary]:
     """Summaries of many portfolios in one batch of reads (``selectors.loader``).
     ``at_close``: value with the stored daily prices at ``as_of`` (snapshots).
     ``detail=False``: totals only (``analytics.analyse_position``), for the nightly jobs."""
@@ -54,8 +57,9 @@ def portfolio_summaries(*, portfolios: Sequence[Portfolio], as_of: datetime | No
     return _summaries(portfolios, moment, detail=detail)
 
 
-def portfolio_summaries_at_closes(*, portfolios: Sequence[Portfolio], days: Iterable[date],
-                                  detail: bool = False) -> dict[date, dict[int, an.PortfolioSummary]]:
+def portfolio_summaries_at_closes(
+    *, portfolios: Sequence[Portfolio], days: Iterable[date], detail: bool = False
+) -> dict[date, dict[int, an.PortfolioSummary]]:
     """What ``portfolio_summaries(as_of=day_close(day), at_close=True)`` gives for each
     day, for many days in one batch of reads: the reads of ``loader.read_rows`` once (up to
     the last close), the stored prices once (the nearest at the first close, then
@@ -73,9 +77,11 @@ def portfolio_summaries_at_closes(*, portfolios: Sequence[Portfolio], days: Iter
     quotes = token_quotes_at(rows.quotes.keys(), first)
     later = []
     if len(days) > 1 and rows.quotes:
-        later = list(TokenPrice.objects.filter(token_id__in=sorted(rows.quotes), timestamp__gt=first,
-                                               timestamp__lte=last)
-                     .order_by("timestamp", "token_id").values_list("token_id", "timestamp", "price_usd"))
+        later = list(
+            TokenPrice.objects.filter(token_id__in=sorted(rows.quotes), timestamp__gt=first, timestamp__lte=last)
+            .order_by("timestamp", "token_id")
+            .values_list("token_id", "timestamp", "price_usd")
+        )
     moments = []
     i = 0
     for day in days:
@@ -108,15 +114,13 @@ def user_summary(*, user: RequestUser, as_of: datetime | None = None) -> UserSum
     return UserSummary(total=an.combine_summaries(ordered, as_of=as_of), portfolios=ordered)
 
 
-def _position_moment(*, position: Position, as_of: datetime,
-                     prices: Mapping[str, Decimal] | None = None) -> Moment:
-    return load(portfolio_ids=[position.portfolio_id], as_of=as_of, position_ids=[position.pk],
-                price_overrides=prices)
+def _position_moment(*, position: Position, as_of: datetime, prices: Mapping[str, Decimal] | None = None) -> Moment:
+    return load(portfolio_ids=[position.portfolio_id], as_of=as_of, position_ids=[position.pk], price_overrides=prices)
 
 
-def position_data(*, position: Position, as_of: datetime | None = None,
-                  prices: Mapping[str, Decimal] | None = None
-                  ) -> tuple[an.PositionData, dict[tuple[date, date], an.YieldStats]]:
+def position_data(
+    *, position: Position, as_of: datetime | None = None, prices: Mapping[str, Decimal] | None = None
+) -> tuple[an.PositionData, dict[tuple[date, date], an.YieldStats]]:
     """The analytics input of one position (and its pool yield windows). ``prices``
     (asset -> USD) replace the current prices, e.g. a withdrawal's own prices."""
     moment = _position_moment(position=position, as_of=as_of or timezone.now(), prices=prices)
@@ -150,8 +154,9 @@ def position_report(*, position: Position, as_of: datetime | None = None) -> Pos
     as_of = as_of or timezone.now()
     moment = _position_moment(position=position, as_of=as_of)
     data = moment.data[position.pk]
-    analytics = an.analyse_position(data, as_of=as_of, yields=moment.loaded[position.portfolio_id].yields.get(
-        position.pk, {}))
+    analytics = an.analyse_position(
+        data, as_of=as_of, yields=moment.loaded[position.portfolio_id].yields.get(position.pk, {})
+    )
     return PositionReport(analytics, _value_series(position=position, moment=moment))
 
 
@@ -167,10 +172,15 @@ def _value_series(*, position: Position, moment: Moment, until: date | None = No
     by_id = {t: a for a, t in token_ids.items()}
     # From a week before the opening, so the first days have a price to carry over.
     lookback = datetime.combine(start_day, datetime.min.time(), tzinfo=UTC) - an.PEG_MAX_AGE
-    rows = (TokenPrice.objects.filter(token_id__in=list(by_id), timestamp__gte=lookback,
-                                      timestamp__lt=datetime.combine(end_day + timedelta(days=1),
-                                                                     datetime.min.time(), tzinfo=UTC))
-            .order_by("timestamp").values_list("token_id", "timestamp", "price_usd"))
+    rows = (
+        TokenPrice.objects.filter(
+            token_id__in=list(by_id),
+            timestamp__gte=lookback,
+            timestamp__lt=datetime.combine(end_day + timedelta(days=1), datetime.min.time(), tzinfo=UTC),
+        )
+        .order_by("timestamp")
+        .values_list("token_id", "timestamp", "price_usd")
+    )
     daily: dict[date, dict[str, Decimal]] = defaultdict(dict)
     for token_id, ts, price in rows:
         daily[ts.astimezone(UTC).date()][by_id[token_id]] = price

@@ -43,8 +43,12 @@ def token_for_symbol(*, symbol: str, chain: str | None = None) -> Token | None:
     if token is None:
         token = token_search(symbol=symbol).first()
     if token is None:
-        token = (Token.objects.filter(price_symbol__iexact=symbol).select_related("chain")
-                 .order_by("-is_tracked", F("last_price_at").desc(nulls_last=True), "id").first())
+        token = (
+            Token.objects.filter(price_symbol__iexact=symbol)
+            .select_related("chain")
+            .order_by("-is_tracked", F("last_price_at").desc(nulls_last=True), "id")
+            .first()
+        )
     return token
 
 
@@ -54,8 +58,13 @@ def stale_tokens(*, portfolios: Sequence[Portfolio], older_than: timedelta, limi
     the number of positions."""
     held = Leg.objects.filter(
         Q(transaction__position__isnull=True) | Q(transaction__position__closed_at__isnull=True),
-        transaction__portfolio__in=[p.pk for p in portfolios], token__isnull=False)
+        transaction__portfolio__in=[p.pk for p in portfolios],
+        token__isnull=False,
+    )
     cutoff = timezone.now() - older_than
-    return list(Token.objects.filter(pk__in=held.values("token_id"))
-                .filter(Q(last_price_at__lt=cutoff) | Q(last_price_at__isnull=True))
-                .only("symbol", "address", "last_price_at", "is_stablecoin").order_by("symbol", "id")[:limit])
+    return list(
+        Token.objects.filter(pk__in=held.values("token_id"))
+        .filter(Q(last_price_at__lt=cutoff) | Q(last_price_at__isnull=True))
+        .only("symbol", "address", "last_price_at", "is_stablecoin")
+        .order_by("symbol", "id")[:limit]
+    )

@@ -86,12 +86,24 @@ class ImportRow:
 
     def as_dict(self) -> dict:
         return {
-            "ref": self.ref, "row": self.row, "occurred_at": self.occurred_at.isoformat(), "kind": self.kind,
-            "income_type": self.income_type or None, "position": self.position_id,
+            "ref": self.ref,
+            "row": self.row,
+            "occurred_at": self.occurred_at.isoformat(),
+            "kind": self.kind,
+            "income_type": self.income_type or None,
+            "position": self.position_id,
             "description": self.description,
-            "legs": [{"asset": leg.asset, "token": leg.token.pk if leg.token else None, "quantity": str(leg.quantity),
-                      "fiat_value": None if leg.fiat_value is None else str(leg.fiat_value),
-                      "value_source": leg.value_source, "is_fee": leg.is_fee} for leg in self.legs],
+            "legs": [
+                {
+                    "asset": leg.asset,
+                    "token": leg.token.pk if leg.token else None,
+                    "quantity": str(leg.quantity),
+                    "fiat_value": None if leg.fiat_value is None else str(leg.fiat_value),
+                    "value_source": leg.value_source,
+                    "is_fee": leg.is_fee,
+                }
+                for leg in self.legs
+            ],
         }
 
 
@@ -187,8 +199,11 @@ def _existing_keys(portfolio: Portfolio) -> set[str]:
     """Dedupe keys stored on the portfolio's transactions plus the content hash of
     every one of them (so exported-then-imported or hand-entered ones match)."""
     keys: set[str] = set()
-    txs = (Transaction.objects.filter(portfolio=portfolio)
-           .prefetch_related("legs").only("id", "occurred_at", "kind", "income_type", "position_id", "dedupe_key"))
+    txs = (
+        Transaction.objects.filter(portfolio=portfolio)
+        .prefetch_related("legs")
+        .only("id", "occurred_at", "kind", "income_type", "position_id", "dedupe_key")
+    )
     for txn in txs:
         if txn.dedupe_key:
             keys.add(txn.dedupe_key)
@@ -199,8 +214,9 @@ def _existing_keys(portfolio: Portfolio) -> set[str]:
     return keys
 
 
-def _resolve_tx(tx: TxIn, *, portfolio: Portfolio, positions: set[int], tokens: _Tokens, row: int | None,
-                now: datetime) -> tuple[ImportRow | None, list[ImportError_]]:
+def _resolve_tx(
+    tx: TxIn, *, portfolio: Portfolio, positions: set[int], tokens: _Tokens, row: int | None, now: datetime
+) -> tuple[ImportRow | None, list[ImportError_]]:
     errors: list[ImportError_] = []
 
     def err(fieldname: str, message: str) -> None:
@@ -230,8 +246,7 @@ def _resolve_tx(tx: TxIn, *, portfolio: Portfolio, positions: set[int], tokens: 
                 err("asset", f"Unknown token {asset!r}: we list no token with this symbol.")
                 continue
         if leg.fiat_value is not None:
-            legs.append(ResolvedLeg(asset, token, qty, q18(leg.fiat_value), "entered",
-                                    leg.is_fee))
+            legs.append(ResolvedLeg(asset, token, qty, q18(leg.fiat_value), "entered", leg.is_fee))
         elif token is None and is_fiat(asset):
             legs.append(ResolvedLeg(asset, None, qty, abs(qty), "entered", leg.is_fee))
         elif token is None:
@@ -239,11 +254,13 @@ def _resolve_tx(tx: TxIn, *, portfolio: Portfolio, positions: set[int], tokens: 
         else:
             price = token_usd_price_at(token=token, when=tx.occurred_at)
             if price is None:
-                err("fiat_value", f"No {asset} price is known for {tx.occurred_at:%Y-%m-%d}: add the value of "
-                                  f"this {asset} amount to the file.")
+                err(
+                    "fiat_value",
+                    f"No {asset} price is known for {tx.occurred_at:%Y-%m-%d}: add the value of "
+                    f"this {asset} amount to the file.",
+                )
                 continue
-            legs.append(ResolvedLeg(asset, token, qty, q18(abs(qty) * price),
-                                    "looked_up", leg.is_fee))
+            legs.append(ResolvedLeg(asset, token, qty, q18(abs(qty) * price), "looked_up", leg.is_fee))
     if not errors:
         try:
             check_shape(tx.kind, legs, tx.income_type or "")
@@ -253,9 +270,17 @@ def _resolve_tx(tx: TxIn, *, portfolio: Portfolio, positions: set[int], tokens: 
                     err(name, message)
     if errors:
         return None, errors
-    return ImportRow(ref=tx.ref, row=row, occurred_at=tx.occurred_at.astimezone(UTC), kind=tx.kind,
-                     income_type=tx.income_type or "", legs=legs, position_id=position_id,
-                     dedupe_key=csvformats.transaction_key(tx), description=description), []
+    return ImportRow(
+        ref=tx.ref,
+        row=row,
+        occurred_at=tx.occurred_at.astimezone(UTC),
+        kind=tx.kind,
+        income_type=tx.income_type or "",
+        legs=legs,
+        position_id=position_id,
+        dedupe_key=csvformats.transaction_key(tx),
+        description=description,
+    ), []
 
 
 def csv_import_preview(*, portfolio: Portfolio, file: CsvFile, fmt: str) -> ImportPreview:
@@ -275,8 +300,9 @@ def csv_import_preview(*, portfolio: Portfolio, file: CsvFile, fmt: str) -> Impo
     seen: set[str] = set()
     for tx in txs:
         row = row_of.get(tx.ref)
-        resolved, row_errors = _resolve_tx(tx, portfolio=portfolio, positions=positions, tokens=tokens, row=row,
-                                           now=now)
+        resolved, row_errors = _resolve_tx(
+            tx, portfolio=portfolio, positions=positions, tokens=tokens, row=row, now=now
+        )
         if row_errors:
             preview.errors.extend(row_errors)
             continue
@@ -301,9 +327,19 @@ def csv_import_commit(*, portfolio: Portfolio, file: CsvFile, fmt: str) -> Impor
             return ImportResult(created=0, duplicates=len(preview.duplicates), errors=preview.errors)
         if not preview.rows:
             return ImportResult(created=0, duplicates=len(preview.duplicates), errors=[])
-        txns = [Transaction(portfolio=portfolio, position_id=r.position_id, kind=r.kind, income_type=r.income_type,
-                            occurred_at=r.occurred_at, description=r.description,
-                            source=Transaction.Source.IMPORT, dedupe_key=r.dedupe_key) for r in preview.rows]
+        txns = [
+            Transaction(
+                portfolio=portfolio,
+                position_id=r.position_id,
+                kind=r.kind,
+                income_type=r.income_type,
+                occurred_at=r.occurred_at,
+                description=r.description,
+                source=Transaction.Source.IMPORT,
+                dedupe_key=r.dedupe_key,
+            )
+            for r in preview.rows
+        ]
         for txn in txns:
             txn.full_clean(exclude=["portfolio", "position"], validate_constraints=False)
         created = Transaction.objects.bulk_create(txns)
@@ -311,26 +347,37 @@ def csv_import_commit(*, portfolio: Portfolio, file: CsvFile, fmt: str) -> Impor
         Leg.objects.bulk_create(legs, batch_size=2000)
         tokens_track(leg.token.pk for r in preview.rows for leg in r.legs if leg.token is not None)
         revalue_portfolio_task.delay_on_commit(portfolio_id=portfolio.pk)
-        return ImportResult(created=len(created), duplicates=len(preview.duplicates), errors=[],
-                            transaction_ids=[t.pk for t in created])
+        return ImportResult(
+            created=len(created), duplicates=len(preview.duplicates), errors=[], transaction_ids=[t.pk for t in created]
+        )
 
 
 # --------------------------------------------------------------------------- export
 
 
 def _tx_in(txn: Transaction) -> TxIn:
-    legs = tuple(LegIn(leg.asset, normalize_decimal(leg.quantity),
-                       None if leg.fiat_value is None else normalize_decimal(leg.fiat_value), leg.is_fee)
-                 for leg in sorted(txn.legs.all(), key=lambda leg: leg.pk))
-    return TxIn(ref=str(txn.pk), occurred_at=txn.occurred_at, kind=txn.kind, legs=legs,
-                income_type=txn.income_type or None,
-                position=lp_asset(txn.position_id) if txn.position_id else None)
+    legs = tuple(
+        LegIn(
+            leg.asset,
+            normalize_decimal(leg.quantity),
+            None if leg.fiat_value is None else normalize_decimal(leg.fiat_value),
+            leg.is_fee,
+        )
+        for leg in sorted(txn.legs.all(), key=lambda leg: leg.pk)
+    )
+    return TxIn(
+        ref=str(txn.pk),
+        occurred_at=txn.occurred_at,
+        kind=txn.kind,
+        legs=legs,
+        income_type=txn.income_type or None,
+        position=lp_asset(txn.position_id) if txn.position_id else None,
+    )
 
 
 def csv_export(*, portfolio: Portfolio) -> str:
     """The portfolio's transactions in the native format, oldest first."""
-    txs = list(Transaction.objects.filter(portfolio=portfolio).prefetch_related("legs")
-               .order_by("occurred_at", "id"))
+    txs = list(Transaction.objects.filter(portfolio=portfolio).prefetch_related("legs").order_by("occurred_at", "id"))
     return csvformats.write_native([_tx_in(t) for t in txs], notes={str(t.pk): t.description for t in txs})
 
 

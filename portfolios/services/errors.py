@@ -46,6 +46,5 @@ class PositionClosed(PortfolioError):
     field = "position"
 
 
-
 #: What a service raises on bad input: views and the API turn these into messages.
 SERVICE_ERRORS = (ValidationError, PortfolioError)

@@ -55,6 +55,8 @@ _WIDE = Context(prec=60)
 def q18(value: Decimal, rounding: str = ROUND_HALF_EVEN) -> Decimal:
     """``value`` to 18 decimal places (the columns' scale), whatever its size."""
     return value.quantize(Q18, rounding=rounding, context=_WIDE)
+
+
 #: How old the nearest earlier daily price may be to value a leg.
 PRICE_MAX_AGE = timedelta(days=7)
 #: Times up to this far ahead of the server clock are accepted (clock skew).
@@ -94,8 +96,15 @@ class ResolvedLeg:
     is_fee: bool
 
     def leg(self, txn: Transaction) -> Leg:
-        return Leg(transaction=txn, asset=self.asset, token=self.token, quantity=self.quantity,
-                   fiat_value=self.fiat_value, value_source=self.value_source, is_fee=self.is_fee)
+        return Leg(
+            transaction=txn,
+            asset=self.asset,
+            token=self.token,
+            quantity=self.quantity,
+            fiat_value=self.fiat_value,
+            value_source=self.value_source,
+            is_fee=self.is_fee,
+        )
 
     @classmethod
     def of(cls, leg: Leg) -> ResolvedLeg:
@@ -150,8 +159,15 @@ def token_usd_price_at(*, token: Token, when: datetime) -> Decimal | None:
     return fetched.price_usd if fetched is not None else None
 
 
-def resolve_legs(legs: Sequence[LegInput], *, when: datetime, sign: int = 0, field: str = "legs",
-                 portfolio: Portfolio | None = None, allow_missing: bool = False) -> list[ResolvedLeg]:
+def resolve_legs(
+    legs: Sequence[LegInput],
+    *,
+    when: datetime,
+    sign: int = 0,
+    field: str = "legs",
+    portfolio: Portfolio | None = None,
+    allow_missing: bool = False,
+) -> list[ResolvedLeg]:
     """Validate legs and fill their fiat values. ``sign`` = -1/+1 applies a sign to
     positive input quantities (deposits/withdrawals); 0 keeps signed input."""
     if not legs:
@@ -180,8 +196,9 @@ def resolve_legs(legs: Sequence[LegInput], *, when: datetime, sign: int = 0, fie
             asset = token_asset(token.symbol, token.address)
         if sign:
             if qty <= 0:
-                raise ValidationError({field: f"The {asset} amount must be greater than zero "
-                                              f"(got {fmt_quantity(qty)})."})
+                raise ValidationError(
+                    {field: f"The {asset} amount must be greater than zero (got {fmt_quantity(qty)})."}
+                )
             qty = qty * sign
         elif qty == 0:
             raise ValidationError({field: f"The {asset} amount cannot be zero."})
@@ -205,8 +222,7 @@ def resolve_legs(legs: Sequence[LegInput], *, when: datetime, sign: int = 0, fie
                     raise MissingPrice(token, when)
                 resolved = ResolvedLeg(asset, token, qty, None, "missing", leg.is_fee)
             else:
-                resolved = ResolvedLeg(asset, token, qty, q18(abs(qty) * price),
-                                       "looked_up", leg.is_fee)
+                resolved = ResolvedLeg(asset, token, qty, q18(abs(qty) * price), "looked_up", leg.is_fee)
         out.append(resolved)
     return out
 
@@ -238,12 +254,29 @@ def check_shape(kind: str, legs: Sequence[ResolvedLeg], income_type: str) -> Non
         raise ValidationError({"legs": "A swap sends one asset and receives another."})
 
 
-def save_transaction(*, portfolio: Portfolio, kind: str, legs: Sequence[ResolvedLeg], occurred_at: datetime,
-                     position: Position | None = None, income_type: str = "", description: str = "",
-                     source: str = Transaction.Source.MANUAL, dedupe_key: str = "") -> Transaction:
+def save_transaction(
+    *,
+    portfolio: Portfolio,
+    kind: str,
+    legs: Sequence[ResolvedLeg],
+    occurred_at: datetime,
+    position: Position | None = None,
+    income_type: str = "",
+    description: str = "",
+    source: str = Transaction.Source.MANUAL,
+    dedupe_key: str = "",
+) -> Transaction:
     """Save a transaction and its legs (inside the caller's database transaction)."""
-    txn = Transaction(portfolio=portfolio, position=position, kind=kind, income_type=income_type or "",
-                      occurred_at=occurred_at, description=description, source=source, dedupe_key=dedupe_key)
+    txn = Transaction(
+        portfolio=portfolio,
+        position=position,
+        kind=kind,
+        income_type=income_type or "",
+        occurred_at=occurred_at,
+        description=description,
+        source=source,
+        dedupe_key=dedupe_key,
+    )
     txn.full_clean()
     txn.save()
     save_legs(txn, legs)

@@ -30,4 +30,3 @@ def portfolio_delete(*, portfolio: Portfolio) -> None:
     """Delete a portfolio with its positions, transactions and history."""
     locked = Portfolio.objects.select_for_update().get(pk=portfolio.pk)
     locked.delete()
-

@@ -70,7 +70,6 @@ def _receipt(position: Position, value: Decimal, quantity: Decimal, sources: Seq
     return ResolvedLeg(position.lp_asset, None, q18(quantity), value, source, False)
 
 
-
 def _deposit_kind(position_kind: str) -> str:
     return TxKind.STAKE if position_kind in STAKING_KINDS else TxKind.LP_DEPOSIT
 
@@ -79,30 +78,55 @@ def _withdraw_kind(position_kind: str) -> str:
     return TxKind.UNSTAKE if position_kind in STAKING_KINDS else TxKind.LP_WITHDRAW
 
 
-def position_open(*, portfolio: Portfolio, kind: str, opened_at: datetime, deposits: Sequence[LegInput],
-                  pool: Pool | None = None, label: str = "", range_lower: Decimal | None = None,
-                  range_upper: Decimal | None = None, notes: str = "", source: str = "manual") -> Position:
+def position_open(
+    *,
+    portfolio: Portfolio,
+    kind: str,
+    opened_at: datetime,
+    deposits: Sequence[LegInput],
+    pool: Pool | None = None,
+    label: str = "",
+    range_lower: Decimal | None = None,
+    range_upper: Decimal | None = None,
+    notes: str = "",
+    source: str = "manual",
+) -> Position:
     """Open a position and record its first deposit (``lp_deposit`` or, for staking,
     liquid staking and lending, ``stake``): ``-tokens +LP#<id>``, one LP unit per
     unit of fiat deposited."""
     check_when(opened_at, "opened_at")
     resolved = resolve_legs(deposits, when=opened_at, sign=-1, field="deposits")
     with transaction.atomic():
-        position = Position(portfolio=portfolio, pool=pool, label=(label or "").strip(), kind=kind,
-                            opened_at=opened_at, range_lower=range_lower, range_upper=range_upper, notes=notes)
+        position = Position(
+            portfolio=portfolio,
+            pool=pool,
+            label=(label or "").strip(),
+            kind=kind,
+            opened_at=opened_at,
+            range_lower=range_lower,
+            range_upper=range_upper,
+            notes=notes,
+        )
         position.full_clean()
         position.save()
         value = sum((r.fiat_value or ZERO for r in resolved), ZERO)
         units = value if value > 0 else ONE
         legs = [*resolved, _receipt(position, value, units, resolved)]
-        save_transaction(portfolio=portfolio, kind=_deposit_kind(kind), legs=legs, occurred_at=opened_at,
-                          position=position, source=source)
+        save_transaction(
+            portfolio=portfolio,
+            kind=_deposit_kind(kind),
+            legs=legs,
+            occurred_at=opened_at,
+            position=position,
+            source=source,
+        )
         revalue_portfolio_task.delay_on_commit(portfolio_id=portfolio.pk)
     return position
 
 
-def _add(*, position: Position, deposits: Sequence[LegInput], occurred_at: datetime, kinds: frozenset[str],
-         wrong: str) -> Transaction:
+def _add(
+    *, position: Position, deposits: Sequence[LegInput], occurred_at: datetime, kinds: frozenset[str], wrong: str
+) -> Transaction:
     check_when(occurred_at, "occurred_at")
     if position.kind not in kinds:
         raise ValidationError({"position": wrong})
@@ -114,27 +138,42 @@ def _add(*, position: Position, deposits: Sequence[LegInput], occurred_at: datet
         if occurred_at < locked.opened_at:
             raise ValidationError({"occurred_at": "A deposit cannot come before the position was opened."})
         value = sum((r.fiat_value or ZERO for r in resolved), ZERO)
-        txn = save_transaction(portfolio=locked.portfolio, kind=_deposit_kind(locked.kind),
-                                legs=[*resolved, _receipt(locked, value, value if value > 0 else ONE, resolved)],
-                                occurred_at=occurred_at, position=locked)
+        txn = save_transaction(
+            portfolio=locked.portfolio,
+            kind=_deposit_kind(locked.kind),
+            legs=[*resolved, _receipt(locked, value, value if value > 0 else ONE, resolved)],
+            occurred_at=occurred_at,
+            position=locked,
+        )
         revalue_portfolio_task.delay_on_commit(portfolio_id=locked.portfolio_id)
     return txn
 
 
 def position_add_liquidity(*, position: Position, deposits: Sequence[LegInput], occurred_at: datetime) -> Transaction:
     """Add tokens to an LP / farm position (an ``lp_deposit``)."""
-    return _add(position=position, deposits=deposits, occurred_at=occurred_at, kinds=LP_KINDS,
-                wrong="Staking and lending positions take stakes: use stake instead.")
+    return _add(
+        position=position,
+        deposits=deposits,
+        occurred_at=occurred_at,
+        kinds=LP_KINDS,
+        wrong="Staking and lending positions take stakes: use stake instead.",
+    )
 
 
 def position_stake(*, position: Position, deposits: Sequence[LegInput], occurred_at: datetime) -> Transaction:
     """Add to a staking, liquid staking or lending position (a ``stake``)."""
-    return _add(position=position, deposits=deposits, occurred_at=occurred_at, kinds=STAKING_KINDS,
-                wrong="LP and farm positions take liquidity: use add liquidity instead.")
+    return _add(
+        position=position,
+        deposits=deposits,
+        occurred_at=occurred_at,
+        kinds=STAKING_KINDS,
+        wrong="LP and farm positions take liquidity: use add liquidity instead.",
+    )
 
 
-def position_holdings(*, position: Position, when: datetime,
-                      prices: Mapping[str, Decimal] | None = None) -> dict[str, Decimal] | None:
+def position_holdings(
+    *, position: Position, when: datetime, prices: Mapping[str, Decimal] | None = None
+) -> dict[str, Decimal] | None:
     """What the position holds at ``when`` per asset: the user's override if any, else
     the AMM model's amounts grown by the fees estimated since each deposit. None when
     a price the model needs is unknown."""
@@ -148,8 +187,16 @@ def position_holdings(*, position: Position, when: datetime,
     return {t.asset: t.now * growth for t in result.tokens}
 
 
-def _remove(*, position: Position, withdrawals: Sequence[LegInput], occurred_at: datetime, close: bool | None,
-            fraction: Decimal | None, kinds: frozenset[str], wrong: str) -> Transaction:
+def _remove(
+    *,
+    position: Position,
+    withdrawals: Sequence[LegInput],
+    occurred_at: datetime,
+    close: bool | None,
+    fraction: Decimal | None,
+    kinds: frozenset[str],
+    wrong: str,
+) -> Transaction:
     check_when(occurred_at, "occurred_at")
     if position.kind not in kinds:
         raise ValidationError({"position": wrong})
@@ -164,8 +211,9 @@ def _remove(*, position: Position, withdrawals: Sequence[LegInput], occurred_at:
             raise PositionClosed("This position is already closed.")
         if occurred_at < locked.opened_at:
             raise ValidationError({"occurred_at": "A withdrawal cannot come before the position was opened."})
-        prices = {r.asset: r.fiat_value / abs(r.quantity) for r in resolved
-                  if r.fiat_value is not None and not r.is_fee}
+        prices = {
+            r.asset: r.fiat_value / abs(r.quantity) for r in resolved if r.fiat_value is not None and not r.is_fee
+        }
         holds = position_holdings(position=locked, when=occurred_at, prices=prices)
         taken: dict[str, Decimal] = {}
         for r in resolved:
@@ -190,8 +238,13 @@ def _remove(*, position: Position, withdrawals: Sequence[LegInput], occurred_at:
         legs = list(resolved)
         if burned > 0:
             legs.append(_receipt(locked, value, -burned, resolved))
-        txn = save_transaction(portfolio=locked.portfolio, kind=_withdraw_kind(locked.kind), legs=legs,
-                                occurred_at=occurred_at, position=locked)
+        txn = save_transaction(
+            portfolio=locked.portfolio,
+            kind=_withdraw_kind(locked.kind),
+            legs=legs,
+            occurred_at=occurred_at,
+            position=locked,
+        )
         if fraction == ONE and close is not False:
             locked.closed_at = occurred_at
             locked.full_clean()
@@ -201,8 +254,14 @@ def _remove(*, position: Position, withdrawals: Sequence[LegInput], occurred_at:
     return txn
 
 
-def position_remove_liquidity(*, position: Position, withdrawals: Sequence[LegInput], occurred_at: datetime,
-                              close: bool | None = None, fraction: Decimal | None = None) -> Transaction:
+def position_remove_liquidity(
+    *,
+    position: Position,
+    withdrawals: Sequence[LegInput],
+    occurred_at: datetime,
+    close: bool | None = None,
+    fraction: Decimal | None = None,
+) -> Transaction:
     """Withdraw tokens from an LP / farm position (an ``lp_withdraw``: ``+tokens -LP#id``).
 
     Refuses to take more of a token than the position holds (its model amounts
@@ -211,21 +270,46 @@ def position_remove_liquidity(*, position: Position, withdrawals: Sequence[LegIn
     taken; taking it all (``close=True``, or 99.5 % or more) closes the position
     unless ``close=False``.
     """
-    return _remove(position=position, withdrawals=withdrawals, occurred_at=occurred_at, close=close,
-                   fraction=fraction, kinds=LP_KINDS,
-                   wrong="Staking and lending positions are unstaked: use unstake instead.")
+    return _remove(
+        position=position,
+        withdrawals=withdrawals,
+        occurred_at=occurred_at,
+        close=close,
+        fraction=fraction,
+        kinds=LP_KINDS,
+        wrong="Staking and lending positions are unstaked: use unstake instead.",
+    )
 
 
-def position_unstake(*, position: Position, withdrawals: Sequence[LegInput], occurred_at: datetime,
-                     close: bool | None = None, fraction: Decimal | None = None) -> Transaction:
+def position_unstake(
+    *,
+    position: Position,
+    withdrawals: Sequence[LegInput],
+    occurred_at: datetime,
+    close: bool | None = None,
+    fraction: Decimal | None = None,
+) -> Transaction:
     """Take tokens out of a staking, liquid staking or lending position (an ``unstake``)."""
-    return _remove(position=position, withdrawals=withdrawals, occurred_at=occurred_at, close=close,
-                   fraction=fraction, kinds=STAKING_KINDS,
-                   wrong="LP and farm positions are withdrawn: use remove liquidity instead.")
+    return _remove(
+        position=position,
+        withdrawals=withdrawals,
+        occurred_at=occurred_at,
+        close=close,
+        fraction=fraction,
+        kinds=STAKING_KINDS,
+        wrong="LP and farm positions are withdrawn: use remove liquidity instead.",
+    )
 
 
-def position_claim_rewards(*, position: Position, token: Token, quantity: Decimal, income_type: str,
-                           occurred_at: datetime, fiat_value: Decimal | None = None) -> Transaction:
+def position_claim_rewards(
+    *,
+    position: Position,
+    token: Token,
+    quantity: Decimal,
+    income_type: str,
+    occurred_at: datetime,
+    fiat_value: Decimal | None = None,
+) -> Transaction:
     """Record rewards claimed from a position: a ``reward`` transaction ``+token``
     (income at its value when received)."""
     check_when(occurred_at, "occurred_at")
@@ -233,16 +317,23 @@ def position_claim_rewards(*, position: Position, token: Token, quantity: Decima
         raise ValidationError({"income_type": f"Choose an income type: {_INCOME_NAMES}."})
     if token is None:
         raise ValidationError({"token": "Choose the reward token."})
-    resolved = resolve_legs([LegInput(token=token, quantity=quantity, fiat_value=fiat_value)], when=occurred_at,
-                        sign=+1, field="quantity")
+    resolved = resolve_legs(
+        [LegInput(token=token, quantity=quantity, fiat_value=fiat_value)], when=occurred_at, sign=+1, field="quantity"
+    )
     with transaction.atomic():
         locked = _lock_position(position)
         if occurred_at < locked.opened_at:
             raise ValidationError({"occurred_at": "Rewards cannot be claimed before the position was opened."})
         if locked.closed_at is not None and occurred_at > locked.closed_at:
             raise PositionClosed("This position closed before that date.", field="occurred_at")
-        txn = save_transaction(portfolio=locked.portfolio, kind=TxKind.REWARD, legs=resolved,
-                                occurred_at=occurred_at, position=locked, income_type=income_type)
+        txn = save_transaction(
+            portfolio=locked.portfolio,
+            kind=TxKind.REWARD,
+            legs=resolved,
+            occurred_at=occurred_at,
+            position=locked,
+            income_type=income_type,
+        )
         revalue_portfolio_task.delay_on_commit(portfolio_id=locked.portfolio_id)
     return txn
 
@@ -298,8 +389,9 @@ def position_delete(*, position: Position) -> None:
 
 
 @transaction.atomic
-def position_override_amounts(*, position: Position, amounts: Mapping[Token, Decimal | str | int],
-                              as_of: datetime | None = None) -> list[PositionAmountOverride]:
+def position_override_amounts(
+    *, position: Position, amounts: Mapping[Token, Decimal | str | int], as_of: datetime | None = None
+) -> list[PositionAmountOverride]:
     """Replace the position's current token amounts with the user's own reading
     (an empty mapping removes the override; the model's amounts apply again)."""
     as_of = check_when(as_of or timezone.now(), "as_of")
@@ -318,10 +410,9 @@ def position_override_amounts(*, position: Position, amounts: Mapping[Token, Dec
         rows.append(row)
     PositionAmountOverride.objects.filter(position=locked).exclude(token__in=[r.token for r in rows]).delete()
     for row in rows:
-        PositionAmountOverride.objects.update_or_create(position=locked, token=row.token,
-                                                        defaults={"quantity": row.quantity, "as_of": as_of})
+        PositionAmountOverride.objects.update_or_create(
+            position=locked, token=row.token, defaults={"quantity": row.quantity, "as_of": as_of}
+        )
     tokens_track(r.token.pk for r in rows)
     revalue_portfolio_task.delay_on_commit(portfolio_id=locked.portfolio_id)
     return list(PositionAmountOverride.objects.filter(position=locked).select_related("token"))
-
-

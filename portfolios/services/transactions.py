@@ -27,10 +27,19 @@ from portfolios.services.legs import (
 from portfolios.tasks import revalue_portfolio as revalue_portfolio_task
 
 
-def transaction_record(*, portfolio: Portfolio, kind: str, legs: Sequence[LegInput], occurred_at: datetime,
-                       position: Position | None = None, income_type: str | None = None, description: str = "",
-                       source: str = "manual", dedupe_key: str = "", allow_missing_values: bool = False,
-                       ) -> Transaction:
+def transaction_record(
+    *,
+    portfolio: Portfolio,
+    kind: str,
+    legs: Sequence[LegInput],
+    occurred_at: datetime,
+    position: Position | None = None,
+    income_type: str | None = None,
+    description: str = "",
+    source: str = "manual",
+    dedupe_key: str = "",
+    allow_missing_values: bool = False,
+) -> Transaction:
     """Record any transaction with signed legs (``+`` received, ``-`` sent).
 
     ``allow_missing_values`` (imports) keeps a leg without a price as ``missing``
@@ -39,14 +48,23 @@ def transaction_record(*, portfolio: Portfolio, kind: str, legs: Sequence[LegInp
     check_when(occurred_at, "occurred_at")
     if position is not None and position.portfolio_id != portfolio.pk:
         raise ValidationError({"position": "This position belongs to another portfolio."})
-    resolved = resolve_legs(legs, when=occurred_at, field="legs", portfolio=portfolio,
-                            allow_missing=allow_missing_values)
+    resolved = resolve_legs(
+        legs, when=occurred_at, field="legs", portfolio=portfolio, allow_missing=allow_missing_values
+    )
     check_shape(kind, resolved, income_type or "")
     with db_transaction.atomic():
         try:
-            txn = save_transaction(portfolio=portfolio, kind=kind, legs=resolved, occurred_at=occurred_at,
-                                   position=position, income_type=income_type or "", description=description,
-                                   source=source, dedupe_key=dedupe_key)
+            txn = save_transaction(
+                portfolio=portfolio,
+                kind=kind,
+                legs=resolved,
+                occurred_at=occurred_at,
+                position=position,
+                income_type=income_type or "",
+                description=description,
+                source=source,
+                dedupe_key=dedupe_key,
+            )
         except IntegrityError as exc:  # a concurrent duplicate import or a racing position delete
             raise PortfolioError(f"The transaction could not be saved: {exc.__cause__ or exc}") from exc
         revalue_portfolio_task.delay_on_commit(portfolio_id=portfolio.pk)
@@ -98,4 +116,3 @@ def transaction_delete(*, transaction: Transaction) -> None:  # noqa: A002
         portfolio_id = locked.portfolio_id
         locked.delete()
         revalue_portfolio_task.delay_on_commit(portfolio_id=portfolio_id)
-

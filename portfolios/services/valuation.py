@@ -40,7 +40,9 @@ def portfolio_revalue(*, portfolio_ids: Sequence[int]) -> int:
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.executemany(
             f"UPDATE {Portfolio._meta.db_table} SET value = %s, deposited = %s, pnl = %s, income_ytd = %s, "  # noqa: S608
-            "valued_at = %s WHERE id = %s", rows)
+            "valued_at = %s WHERE id = %s",
+            rows,
+        )
     return len(portfolios)
 
 
@@ -84,9 +86,23 @@ def _snapshot_portfolios(portfolio_ids: Sequence[int] | None) -> list[Portfolio]
 
 
 def _snapshots_upsert(*, portfolios: Sequence[Portfolio], by_day: Mapping[date, Mapping[int, PortfolioSummary]]) -> int:
-    rows = [PortfolioSnapshot(portfolio=p, day=day, value=_money(s.value), deposited=_money(s.deposited),
-                              pnl=_money(s.pnl), income_ytd=_money(s.income_ytd))
-            for day, summaries in sorted(by_day.items()) for p in portfolios for s in [summaries[p.pk]]]
-    PortfolioSnapshot.objects.bulk_create(rows, update_conflicts=True, unique_fields=["portfolio", "day"],
-                                          update_fields=["value", "deposited", "pnl", "income_ytd"])
+    rows = [
+        PortfolioSnapshot(
+            portfolio=p,
+            day=day,
+            value=_money(s.value),
+            deposited=_money(s.deposited),
+            pnl=_money(s.pnl),
+            income_ytd=_money(s.income_ytd),
+        )
+        for day, summaries in sorted(by_day.items())
+        for p in portfolios
+        for s in [summaries[p.pk]]
+    ]
+    PortfolioSnapshot.objects.bulk_create(
+        rows,
+        update_conflicts=True,
+        unique_fields=["portfolio", "day"],
+        update_fields=["value", "deposited", "pnl", "income_ytd"],
+    )
     return len(rows)

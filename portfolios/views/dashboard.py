@@ -56,16 +56,22 @@ class PositionRow:
     badge: dict[str, str] | None
 
 
-def _dashboard_context(*, summary: PortfolioSummary, portfolios: list[Portfolio], current: Portfolio | None,
-                       history: list[HistoryRow]) -> dict[str, object]:
+def _dashboard_context(
+    *, summary: PortfolioSummary, portfolios: list[Portfolio], current: Portfolio | None, history: list[HistoryRow]
+) -> dict[str, object]:
     rows = [PositionRow(a, KIND_LABELS.get(a.kind, a.kind), range_badge(a)) for a in summary.positions]
-    stale = [StalePrice(t.symbol or t.address[:10], token_asset(t.symbol, t.address), t.last_price_at)
-             for t in stale_tokens(portfolios=portfolios if current is None else [current],
-                                   older_than=PRICE_STALE_AFTER)]
+    stale = [
+        StalePrice(t.symbol or t.address[:10], token_asset(t.symbol, t.address), t.last_price_at)
+        for t in stale_tokens(portfolios=portfolios if current is None else [current], older_than=PRICE_STALE_AFTER)
+    ]
     value_chart = line_chart(
-        [Series("Value", [(d, v) for d, v, _ in history], kind="area"),
-         Series("Deposited", [(d, dep) for d, _, dep in history], dashed=True)],
-        title="Portfolio value over time", y_kind="usd")
+        [
+            Series("Value", [(d, v) for d, v, _ in history], kind="area"),
+            Series("Deposited", [(d, dep) for d, _, dep in history], dashed=True),
+        ],
+        title="Portfolio value over time",
+        y_kind="usd",
+    )
     return {
         "summary": summary,
         "portfolios": portfolios,
@@ -80,9 +86,13 @@ def _dashboard_context(*, summary: PortfolioSummary, portfolios: list[Portfolio]
             ("By chain", _allocation_chart(summary.by_chain, "Allocation by chain")),
             ("By protocol", _allocation_chart(summary.by_protocol, "Allocation by protocol")),
             ("By asset", _allocation_chart(summary.by_asset, "Allocation by asset")),
-            ("By kind", _allocation_chart(
-                [AllocationSlice(KIND_SHORT.get(s.key, s.key), s.value, s.share) for s in summary.by_kind],
-                "Allocation by kind")),
+            (
+                "By kind",
+                _allocation_chart(
+                    [AllocationSlice(KIND_SHORT.get(s.key, s.key), s.value, s.share) for s in summary.by_kind],
+                    "Allocation by kind",
+                ),
+            ),
         ],
         "pnl_pct": (summary.pnl / summary.deposited) if summary.deposited else None,
     }
@@ -100,8 +110,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     else:
         current = None
         summary = user_summary(user=request.user).total
-    context = _dashboard_context(summary=summary, portfolios=portfolios, current=current,
-                                 history=_history_points(portfolios if current is None else [current], summary))
+    context = _dashboard_context(
+        summary=summary,
+        portfolios=portfolios,
+        current=current,
+        history=_history_points(portfolios if current is None else [current], summary),
+    )
     return render(request, "portfolios/dashboard.html", context)
 
 
@@ -110,8 +124,9 @@ def portfolio_detail(request: HttpRequest, portfolio_id: int) -> HttpResponse:
     portfolio = portfolio_get_for_user(user=request.user, portfolio_id=portfolio_id)
     portfolios = list(portfolio_list_for_user(user=request.user))
     summary = portfolio_summary(portfolio=portfolio)
-    context = _dashboard_context(summary=summary, portfolios=portfolios, current=portfolio,
-                                 history=_history_points([portfolio], summary))
+    context = _dashboard_context(
+        summary=summary, portfolios=portfolios, current=portfolio, history=_history_points([portfolio], summary)
+    )
     return render(request, "portfolios/dashboard.html", context)
 
 

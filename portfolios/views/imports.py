@@ -54,11 +54,20 @@ def portfolio_import(request: HttpRequest, portfolio_id: int) -> HttpResponse:
         filename = request.FILES["file"].name
         # The commit step reads the file from here, never from the client: the form
         # only carries this token, and the entry is bound to the user and portfolio.
-        cache.set(_import_key(token), {"user_id": request.user.pk, "portfolio_id": portfolio.pk,
-                                       "content": content, "format": fmt, "filename": filename},
-                  IMPORT_CACHE_SECONDS)
-        context.update(preview=preview, token=token, filename=filename, fmt=fmt,
-                       rows_shown=preview.rows[:IMPORT_PREVIEW_ROWS])
+        cache.set(
+            _import_key(token),
+            {
+                "user_id": request.user.pk,
+                "portfolio_id": portfolio.pk,
+                "content": content,
+                "format": fmt,
+                "filename": filename,
+            },
+            IMPORT_CACHE_SECONDS,
+        )
+        context.update(
+            preview=preview, token=token, filename=filename, fmt=fmt, rows_shown=preview.rows[:IMPORT_PREVIEW_ROWS]
+        )
     return render(request, "portfolios/import.html", context)
 
 
@@ -78,10 +87,19 @@ def _import_commit(request: HttpRequest, portfolio: Portfolio) -> HttpResponse:
         # Something changed since the preview (e.g. a position was deleted): nothing was written.
         preview = csv_import_preview(portfolio=portfolio, file=stored["content"], fmt=stored["format"])
         messages.error(request, "Nothing was imported: some rows have errors now. Fix them and upload again.")
-        return render(request, "portfolios/import.html", {
-            "portfolio": portfolio, "form": pf.ImportUploadForm(), "preview": preview, "token": token,
-            "filename": stored["filename"], "fmt": stored["format"], "rows_shown": preview.rows[:IMPORT_PREVIEW_ROWS],
-        })
+        return render(
+            request,
+            "portfolios/import.html",
+            {
+                "portfolio": portfolio,
+                "form": pf.ImportUploadForm(),
+                "preview": preview,
+                "token": token,
+                "filename": stored["filename"],
+                "fmt": stored["format"],
+                "rows_shown": preview.rows[:IMPORT_PREVIEW_ROWS],
+            },
+        )
     cache.delete(key)
     messages.success(request, _import_message(result))
     return redirect("portfolios:portfolio_detail", portfolio_id=portfolio.pk)

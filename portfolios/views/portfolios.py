@@ -54,8 +54,10 @@ def portfolio_delete(request: HttpRequest, portfolio_id: int) -> HttpResponse:
         portfolio_services.portfolio_delete(portfolio=portfolio)
         messages.success(request, f"Portfolio “{name}” deleted.")
         return redirect("portfolios:dashboard")
-    counts = {"positions": positions_for_portfolio(portfolio=portfolio).count(),
-              "transactions": transactions_for_portfolio(portfolio=portfolio).count()}
-    return render(request, "portfolios/portfolio_confirm_delete.html",
-                  {"form": form, "portfolio": portfolio, "counts": counts})
-
+    counts = {
+        "positions": positions_for_portfolio(portfolio=portfolio).count(),
+        "transactions": transactions_for_portfolio(portfolio=portfolio).count(),
+    }
+    return render(
+        request, "portfolios/portfolio_confirm_delete.html", {"form": form, "portfolio": portfolio, "counts": counts}
+    )

@@ -52,41 +52,53 @@ def position_detail(request: HttpRequest, position_id: int) -> HttpResponse:
     a, series = report.analytics, report.series
     transactions = list(transactions_for_user(user=request.user, position_id=position.pk))
     chart = line_chart(
-        [Series("Your position", [(p.day, p.value) for p in series]),
-         Series("If you had held the tokens (HODL)", [(p.day, p.value_hodl) for p in series], dashed=True)],
-        title=f"Value of {a.name} vs holding the deposited tokens", y_kind="usd")
+        [
+            Series("Your position", [(p.day, p.value) for p in series]),
+            Series("If you had held the tokens (HODL)", [(p.day, p.value_hodl) for p in series], dashed=True),
+        ],
+        title=f"Value of {a.name} vs holding the deposited tokens",
+        y_kind="usd",
+    )
     breakdown = return_breakdown(a)
-    breakdown_chart = bar_chart([(BREAKDOWN_SHORT[label], amount) for label, amount, _ in breakdown
-                                 if amount is not None], title="Return by source", width=560)
+    breakdown_chart = bar_chart(
+        [(BREAKDOWN_SHORT[label], amount) for label, amount, _ in breakdown if amount is not None],
+        title="Return by source",
+        width=560,
+    )
     learn = [(LEARN_IL, "Impermanent loss, explained")]
     if a.kind == CONCENTRATED_LP and a.range_status in ("below", "above"):
         learn.insert(0, (LEARN_CONCENTRATED, "Concentrated liquidity: ranges and what happens out of range"))
     elif a.kind == CONCENTRATED_LP:
         learn.append((LEARN_CONCENTRATED, "Concentrated liquidity"))
-    return render(request, "portfolios/position_detail.html", {
-        "position": position,
-        "a": a,
-        "kind_label": KIND_LABELS.get(a.kind, a.kind),
-        "badge": range_badge(a),
-        "chart": chart,
-        "series_days": len(series),
-        "breakdown": breakdown,
-        "breakdown_chart": breakdown_chart,
-        "transactions": transactions,
-        "il_sentences": explain_impermanent_loss(a, position_deposits(transactions=transactions).price),
-        "range_sentences": explain_range(a, lower=position.range_lower, upper=position.range_upper),
-        "learn": learn,
-        "moves": _moves_for(position),
-    })
-
+    return render(
+        request,
+        "portfolios/position_detail.html",
+        {
+            "position": position,
+            "a": a,
+            "kind_label": KIND_LABELS.get(a.kind, a.kind),
+            "badge": range_badge(a),
+            "chart": chart,
+            "series_days": len(series),
+            "breakdown": breakdown,
+            "breakdown_chart": breakdown_chart,
+            "transactions": transactions,
+            "il_sentences": explain_impermanent_loss(a, position_deposits(transactions=transactions).price),
+            "range_sentences": explain_range(a, lower=position.range_lower, upper=position.range_upper),
+            "learn": learn,
+            "moves": _moves_for(position),
+        },
+    )
 
 
 def _moves_for(position: Position) -> list[tuple[str, str]]:
     """(url name, label) of the deposits and withdrawals this kind of position takes
     (the services refuse the others: LP kinds add/remove liquidity, the rest stake/unstake)."""
     if position.kind in position_services.LP_KINDS:
-        return [("portfolios:position_add_liquidity", "Add liquidity"),
-                ("portfolios:position_remove_liquidity", "Remove liquidity")]
+        return [
+            ("portfolios:position_add_liquidity", "Add liquidity"),
+            ("portfolios:position_remove_liquidity", "Remove liquidity"),
+        ]
     if position.kind == Position.Kind.LENDING:
         return [("portfolios:position_stake", "Deposit more"), ("portfolios:position_unstake", "Withdraw")]
     return [("portfolios:position_stake", "Stake more"), ("portfolios:position_unstake", "Unstake")]
@@ -118,32 +130,48 @@ def position_create(request: HttpRequest) -> HttpResponse:
     if wanted and wanted.isdigit() and any(p.pk == int(wanted) for p in portfolios):
         initial["portfolio"] = wanted
     data = request.POST if request.method == "POST" else None
-    form = pf.PositionOpenForm(data, initial=initial, portfolios=portfolios, pool=pool,
-                               chains=[] if pool is not None else chain_list())
+    form = pf.PositionOpenForm(
+        data, initial=initial, portfolios=portfolios, pool=pool, chains=[] if pool is not None else chain_list()
+    )
     chain_slug = pool.chain.slug if pool is not None else (data.get("chain") if data else None)
-    formset = pf.token_amount_formset(data=data, tokens=tokens, chain_slug=chain_slug or None,
-                                      extra=0 if tokens else 3)
+    formset = pf.token_amount_formset(data=data, tokens=tokens, chain_slug=chain_slug or None, extra=0 if tokens else 3)
     if data is not None and form.is_valid() and formset.is_valid():
         d = form.cleaned_data
         try:
             with db_transaction.atomic():
                 portfolio = d.get("portfolio_obj") or portfolio_services.portfolio_create(
-                    owner=request.user, name=d["new_portfolio_name"].strip())
+                    owner=request.user, name=d["new_portfolio_name"].strip()
+                )
                 position = position_services.position_open(
-                    portfolio=portfolio, pool=pool, label=d["label"], kind=d["kind"], opened_at=d["opened_at"],
-                    deposits=formset.leg_inputs(), range_lower=d.get("range_lower"),
-                    range_upper=d.get("range_upper"), notes=d.get("notes", ""))
+                    portfolio=portfolio,
+                    pool=pool,
+                    label=d["label"],
+                    kind=d["kind"],
+                    opened_at=d["opened_at"],
+                    deposits=formset.leg_inputs(),
+                    range_lower=d.get("range_lower"),
+                    range_upper=d.get("range_upper"),
+                    notes=d.get("notes", ""),
+                )
         except SERVICE_ERRORS as exc:
             pf.apply_service_error(exc, form, formset)
         else:
             messages.success(request, f"Position “{position}” added to {portfolio.name}.")
             return redirect("portfolios:position_detail", position_id=position.pk)
-    return render(request, "portfolios/position_form.html", {
-        "form": form, "formset": formset, "pool": pool, "tokens": tokens,
-        # A pool that is not concentrated has no price range; by hand the user may need one.
-        "show_range": pool is None or pool.kind == "concentrated" or bool(
-            data and (data.get("range_lower") or data.get("range_upper"))),
-    })
+    return render(
+        request,
+        "portfolios/position_form.html",
+        {
+            "form": form,
+            "formset": formset,
+            "pool": pool,
+            "tokens": tokens,
+            # A pool that is not concentrated has no price range; by hand the user may need one.
+            "show_range": pool is None
+            or pool.kind == "concentrated"
+            or bool(data and (data.get("range_lower") or data.get("range_upper"))),
+        },
+    )
 
 
 @dataclass(frozen=True)
@@ -161,15 +189,46 @@ class Move:
 
 
 MOVES = {
-    "add": Move(position_services.position_add_liquidity, "deposits", False, "added", "Add liquidity",
-                "Add liquidity", "Liquidity added.", "The tokens you added to this position and their value then."),
-    "remove": Move(position_services.position_remove_liquidity, "withdrawals", True, "withdrawn", "Remove liquidity",
-                   "Remove liquidity", "Withdrawal recorded.",
-                   "The tokens you received back (what your wallet shows), not more than the position holds."),
-    "stake": Move(position_services.position_stake, "deposits", False, "staked", "Stake", "Record stake",
-                  "Stake recorded.", "The tokens you staked into this position."),
-    "unstake": Move(position_services.position_unstake, "withdrawals", True, "unstaked", "Unstake", "Record unstake",
-                    "Unstake recorded.", "The tokens you took out of this position."),
+    "add": Move(
+        position_services.position_add_liquidity,
+        "deposits",
+        False,
+        "added",
+        "Add liquidity",
+        "Add liquidity",
+        "Liquidity added.",
+        "The tokens you added to this position and their value then.",
+    ),
+    "remove": Move(
+        position_services.position_remove_liquidity,
+        "withdrawals",
+        True,
+        "withdrawn",
+        "Remove liquidity",
+        "Remove liquidity",
+        "Withdrawal recorded.",
+        "The tokens you received back (what your wallet shows), not more than the position holds.",
+    ),
+    "stake": Move(
+        position_services.position_stake,
+        "deposits",
+        False,
+        "staked",
+        "Stake",
+        "Record stake",
+        "Stake recorded.",
+        "The tokens you staked into this position.",
+    ),
+    "unstake": Move(
+        position_services.position_unstake,
+        "withdrawals",
+        True,
+        "unstaked",
+        "Unstake",
+        "Record unstake",
+        "Unstake recorded.",
+        "The tokens you took out of this position.",
+    ),
 }
 
 
@@ -182,11 +241,15 @@ def _move_view(request: HttpRequest, position_id: int, *, action: str) -> HttpRe
     form_class = pf.PositionWithdrawForm if move.withdraw else pf.PositionMoveForm
     form = form_class(data, initial={"occurred_at": pf.now_minute()})
     chain_slug = position.pool.chain.slug if position.pool_id else None
-    formset = pf.token_amount_formset(data=data, tokens=tokens, chain_slug=chain_slug, extra=0 if tokens else 2,
-                                      verb=move.verb)
+    formset = pf.token_amount_formset(
+        data=data, tokens=tokens, chain_slug=chain_slug, extra=0 if tokens else 2, verb=move.verb
+    )
     if data is not None and form.is_valid() and formset.is_valid():
-        kwargs = {"position": position, "occurred_at": form.cleaned_data["occurred_at"],
-                  move.legs_arg: formset.leg_inputs()}
+        kwargs = {
+            "position": position,
+            "occurred_at": form.cleaned_data["occurred_at"],
+            move.legs_arg: formset.leg_inputs(),
+        }
         if move.withdraw and form.cleaned_data.get("close"):
             kwargs["close"] = True  # unticked: the service closes a position emptied by the withdrawal
         try:
@@ -196,10 +259,18 @@ def _move_view(request: HttpRequest, position_id: int, *, action: str) -> HttpRe
         else:
             messages.success(request, move.done)
             return redirect("portfolios:position_detail", position_id=position.pk)
-    return render(request, "portfolios/position_move_form.html", {
-        "position": position, "form": form, "formset": formset, "title": move.title, "intro": move.intro,
-        "submit": move.submit,
-    })
+    return render(
+        request,
+        "portfolios/position_move_form.html",
+        {
+            "position": position,
+            "form": form,
+            "formset": formset,
+            "title": move.title,
+            "intro": move.intro,
+            "submit": move.submit,
+        },
+    )
 
 
 @login_required
@@ -230,26 +301,41 @@ def position_claim_rewards(request: HttpRequest, position_id: int) -> HttpRespon
         underlying, rewards = pool_tokens(pool=position.pool)
         suggestions = [t.symbol for t in rewards + underlying if t.symbol]
     data = request.POST if request.method == "POST" else None
-    form = pf.ClaimRewardsForm(data, chain_slug=position.pool.chain.slug if position.pool_id else None,
-                               datalist_id="reward-tokens" if suggestions else None, initial={
-        "occurred_at": pf.now_minute(),
-        "income_type": pf.DEFAULT_INCOME_TYPE.get(position.kind, IncomeType.OTHER),
-        "token": suggestions[0] if suggestions else "",
-    })
+    form = pf.ClaimRewardsForm(
+        data,
+        chain_slug=position.pool.chain.slug if position.pool_id else None,
+        datalist_id="reward-tokens" if suggestions else None,
+        initial={
+            "occurred_at": pf.now_minute(),
+            "income_type": pf.DEFAULT_INCOME_TYPE.get(position.kind, IncomeType.OTHER),
+            "token": suggestions[0] if suggestions else "",
+        },
+    )
     if data is not None and form.is_valid():
         d = form.cleaned_data
         try:
             position_services.position_claim_rewards(
-                position=position, token=d["token"], quantity=d["quantity"], income_type=d["income_type"],
-                occurred_at=d["occurred_at"], fiat_value=d.get("fiat_value"))
+                position=position,
+                token=d["token"],
+                quantity=d["quantity"],
+                income_type=d["income_type"],
+                occurred_at=d["occurred_at"],
+                fiat_value=d.get("fiat_value"),
+            )
         except SERVICE_ERRORS as exc:
             pf.apply_service_error(exc, form)
         else:
             messages.success(request, f"Claim of {quantity(d['quantity'])} {d['token'].symbol} recorded.")
             return redirect("portfolios:position_detail", position_id=position.pk)
-    return render(request, "portfolios/position_claim_form.html", {
-        "position": position, "form": form, "suggestions": list(dict.fromkeys(suggestions)),
-    })
+    return render(
+        request,
+        "portfolios/position_claim_form.html",
+        {
+            "position": position,
+            "form": form,
+            "suggestions": list(dict.fromkeys(suggestions)),
+        },
+    )
 
 
 @login_required
@@ -273,19 +359,22 @@ def position_override_amounts(request: HttpRequest, position_id: int) -> HttpRes
     position = position_get_for_user(user=request.user, position_id=position_id)
     tokens = position_tokens(position=position)
     data = request.POST if request.method == "POST" else None
-    form = pf.OverrideAmountsForm(data, tokens=tokens, current=position_amount_overrides(position=position),
-                                  initial={"as_of": pf.now_minute()})
+    form = pf.OverrideAmountsForm(
+        data, tokens=tokens, current=position_amount_overrides(position=position), initial={"as_of": pf.now_minute()}
+    )
     if data is not None and form.is_valid():
         try:
-            position_services.position_override_amounts(position=position, amounts=form.cleaned_data["amounts"],
-                                                        as_of=form.cleaned_data["as_of"])
+            position_services.position_override_amounts(
+                position=position, amounts=form.cleaned_data["amounts"], as_of=form.cleaned_data["as_of"]
+            )
         except SERVICE_ERRORS as exc:
             pf.apply_service_error(exc, form)
         else:
             messages.success(request, "Current amounts saved: the position is valued from them.")
             return redirect("portfolios:position_detail", position_id=position.pk)
-    return render(request, "portfolios/position_amounts_form.html",
-                  {"position": position, "form": form, "tokens": tokens})
+    return render(
+        request, "portfolios/position_amounts_form.html", {"position": position, "form": form, "tokens": tokens}
+    )
 
 
 # ----------------------------------------------------------------------------- transactions

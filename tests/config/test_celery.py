@@ -50,8 +50,7 @@ def test_the_embedded_default_runs_tasks_in_process_without_any_service():
     )
     env = {k: os.environ[k] for k in ("PATH", "HOME") if k in os.environ}
     env["DJANGO_SETTINGS_MODULE"] = "config.settings.base"
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
-                            timeout=60)
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout.strip().splitlines()[-1]) == {"eager": True, "value": "embedded"}
 

@@ -37,23 +37,26 @@ def test_a_missing_value_is_a_dash_everywhere(missing):
     assert money_plain(missing) == plain_number(missing) == ""
 
 
-@pytest.mark.parametrize(("value", "currency", "text"), [
-    (D("-1234.5"), "USD", "−$1,234.50"),
-    (D("1234.5"), "EUR", "€1,234.50"),
-    (D("0.5"), "GBP", "£0.50"),
-    (D("1234.5"), "JPY", "¥1,235"),  # no minor unit
-    (D("-1234.4"), "JPY", "−¥1,234"),
-    (D("12"), "CHF", "CHF 12.00"),  # no symbol of its own: the code
-    (D("1234.5"), "KRW", "KRW 1,235"),
-    (D("2.005"), "USD", "$2.01"),  # half up, not half even
-    (D("2.004"), "USD", "$2.00"),
-    (D("0"), "USD", "$0.00"),
-    (D("0.0042"), "USD", "$0.0042"),  # under a cent: two significant digits
-    (D("-0.0042"), "USD", "−$0.0042"),
-    (D("0.0000001"), "USD", "<$0.000001"),
-    (12, "usd", "$12.00"),
-    ("1e3", "USD", "$1,000.00"),
-])
+@pytest.mark.parametrize(
+    ("value", "currency", "text"),
+    [
+        (D("-1234.5"), "USD", "−$1,234.50"),
+        (D("1234.5"), "EUR", "€1,234.50"),
+        (D("0.5"), "GBP", "£0.50"),
+        (D("1234.5"), "JPY", "¥1,235"),  # no minor unit
+        (D("-1234.4"), "JPY", "−¥1,234"),
+        (D("12"), "CHF", "CHF 12.00"),  # no symbol of its own: the code
+        (D("1234.5"), "KRW", "KRW 1,235"),
+        (D("2.005"), "USD", "$2.01"),  # half up, not half even
+        (D("2.004"), "USD", "$2.00"),
+        (D("0"), "USD", "$0.00"),
+        (D("0.0042"), "USD", "$0.0042"),  # under a cent: two significant digits
+        (D("-0.0042"), "USD", "−$0.0042"),
+        (D("0.0000001"), "USD", "<$0.000001"),
+        (12, "usd", "$12.00"),
+        ("1e3", "USD", "$1,000.00"),
+    ],
+)
 def test_money(value, currency, text):
     assert money(value, currency) == text
 
@@ -68,24 +71,30 @@ def test_money_options():
     assert minor_units("jpy") == 0 and minor_units("EUR") == 2
 
 
-@pytest.mark.parametrize(("value", "text"), [
-    (D("1234567890"), "$1.2bn"),
-    (D("45600000"), "$45.6M"),
-    (D("789000"), "$789.0k"),
-    (D("-1500"), "−$1.5k"),
-    (D("512.3"), "$512.30"),
-    (D("999.996"), "$1.0k"),  # rounds to a thousand: shown as one
-])
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (D("1234567890"), "$1.2bn"),
+        (D("45600000"), "$45.6M"),
+        (D("789000"), "$789.0k"),
+        (D("-1500"), "−$1.5k"),
+        (D("512.3"), "$512.30"),
+        (D("999.996"), "$1.0k"),  # rounds to a thousand: shown as one
+    ],
+)
 def test_money_compact(value, text):
     assert money_compact(value) == text
 
 
-@pytest.mark.parametrize(("value", "currency", "text"), [
-    (D("-1234.5"), "USD", "-1234.50"),
-    (D("-0.001"), "USD", "0.00"),  # never "-0.00"
-    (D("1234.5"), "JPY", "1235"),
-    (D("0.125"), "EUR", "0.13"),
-])
+@pytest.mark.parametrize(
+    ("value", "currency", "text"),
+    [
+        (D("-1234.5"), "USD", "-1234.50"),
+        (D("-0.001"), "USD", "0.00"),  # never "-0.00"
+        (D("1234.5"), "JPY", "1235"),
+        (D("0.125"), "EUR", "0.13"),
+    ],
+)
 def test_money_plain_for_files(value, currency, text):
     assert money_plain(value, currency) == text
 
@@ -96,28 +105,34 @@ def test_price():
     assert price(D("0")) == "$0.00"
 
 
-@pytest.mark.parametrize(("value", "text"), [
-    (D("1234.5"), "1,234.5"),
-    (D("1234.567"), "1,234.57"),
-    (D("2.1234567"), "2.123457"),
-    (D("0.000123"), "0.000123"),
-    (D("1E-12"), "1e-12"),  # what rounds to zero keeps three significant digits
-    (D("-2"), "−2"),
-    (D("0E-18"), "0"),
-    (D("1.0000001"), "1"),
-])
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (D("1234.5"), "1,234.5"),
+        (D("1234.567"), "1,234.57"),
+        (D("2.1234567"), "2.123457"),
+        (D("0.000123"), "0.000123"),
+        (D("1E-12"), "1e-12"),  # what rounds to zero keeps three significant digits
+        (D("-2"), "−2"),
+        (D("0E-18"), "0"),
+        (D("1.0000001"), "1"),
+    ],
+)
 def test_quantity(value, text):
     assert quantity(value) == text
 
 
-@pytest.mark.parametrize(("value", "places", "text"), [
-    (D("5"), 2, "5.00%"),
-    (D("5.125"), 2, "5.13%"),  # half up
-    (D("-0.5"), 2, "−0.50%"),
-    (D("-0.001"), 2, "0.00%"),  # rounds to zero: no sign
-    (D("99.5"), 0, "100%"),
-    (D("1234.5"), 1, "1,234.5%"),
-])
+@pytest.mark.parametrize(
+    ("value", "places", "text"),
+    [
+        (D("5"), 2, "5.00%"),
+        (D("5.125"), 2, "5.13%"),  # half up
+        (D("-0.5"), 2, "−0.50%"),
+        (D("-0.001"), 2, "0.00%"),  # rounds to zero: no sign
+        (D("99.5"), 0, "100%"),
+        (D("1234.5"), 1, "1,234.5%"),
+    ],
+)
 def test_percent(value, places, text):
     assert percent(value, places) == text
 
@@ -128,12 +143,19 @@ def test_ratio_percent():
     assert percent(D("3"), signed=True) == "+3.00%"
 
 
-@pytest.mark.parametrize(("value", "text"), [
-    (D("2000.000000000000000000"), "2000"), (D("1.50"), "1.5"), (D("-0"), "0"), (D("1E+29"), "1" + "0" * 29),
-    (D("0.000000000000000001"), "0.000000000000000001"), (D("-12.340"), "-12.34"),
-    # 48 significant digits (the quantity column): none is lost to the default 28-digit context.
-    (D("123456789012345678901234567890.123456789012345678"), "123456789012345678901234567890.123456789012345678"),
-])
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (D("2000.000000000000000000"), "2000"),
+        (D("1.50"), "1.5"),
+        (D("-0"), "0"),
+        (D("1E+29"), "1" + "0" * 29),
+        (D("0.000000000000000001"), "0.000000000000000001"),
+        (D("-12.340"), "-12.34"),
+        # 48 significant digits (the quantity column): none is lost to the default 28-digit context.
+        (D("123456789012345678901234567890.123456789012345678"), "123456789012345678901234567890.123456789012345678"),
+    ],
+)
 def test_plain_number(value, text):
     assert plain_number(value) == text
     assert normalize_decimal(value) == value and "E" not in str(normalize_decimal(value)).replace("E-", "")

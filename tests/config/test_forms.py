@@ -78,8 +78,13 @@ def test_the_site_renders_every_form_through_one_field_template():
 
 @pytest.fixture
 def lp(portfolio, amm_pool, eth, usdc, prices):
-    return position_open(portfolio=portfolio, pool=amm_pool, kind="lp", opened_at=DEPOSIT_AT,
-                         deposits=[LegInput(token=eth, quantity="1"), LegInput(token=usdc, quantity="2000")])
+    return position_open(
+        portfolio=portfolio,
+        pool=amm_pool,
+        kind="lp",
+        opened_at=DEPOSIT_AT,
+        deposits=[LegInput(token=eth, quantity="1"), LegInput(token=usdc, quantity="2000")],
+    )
 
 
 def _form_pages(portfolio, lp, amm_pool):
@@ -136,8 +141,10 @@ def test_an_error_is_linked_to_its_input_and_marks_it_invalid(owner_client, port
     targets = (name.get("aria-describedby") or "").split()
     assert name.get("aria-invalid") == "true"
     assert "id_name_error" in targets and "id_name_helptext" in targets
-    assert "Give the portfolio a name" in page.text_by_id["id_name_error"] or \
-        "This field is required" in page.text_by_id["id_name_error"]
+    assert (
+        "Give the portfolio a name" in page.text_by_id["id_name_error"]
+        or "This field is required" in page.text_by_id["id_name_error"]
+    )
 
 
 def test_a_radio_group_is_a_fieldset_that_names_its_help_and_errors(owner_client, portfolio):

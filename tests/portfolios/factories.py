@@ -18,8 +18,17 @@ from tests.pools.factories import (
 )
 
 __all__ = [
-    "ChainFactory", "LegFactory", "PoolFactory", "PoolSnapshotFactory", "PortfolioFactory", "PortfolioSnapshotFactory",
-    "PositionFactory", "ProtocolFactory", "TokenFactory", "TokenPriceFactory", "TransactionFactory",
+    "ChainFactory",
+    "LegFactory",
+    "PoolFactory",
+    "PoolSnapshotFactory",
+    "PortfolioFactory",
+    "PortfolioSnapshotFactory",
+    "PositionFactory",
+    "ProtocolFactory",
+    "TokenFactory",
+    "TokenPriceFactory",
+    "TransactionFactory",
 ]
 
 

@@ -42,8 +42,9 @@ def test_the_database_checks_list_the_ledgers_values():
     kinds = dict(_constraint("portfolios_txn_kind_valid").condition.children)["kind__in"]
     assert kinds == [k.value for k in TxKind] and all(type(k) is str for k in kinds)
     income = _constraint("portfolios_txn_income_type_iff_reward").condition
-    assert {"kind": "reward", "income_type__in": [t.value for t in IncomeType]}.items() <= \
-        dict(income.children[0].children).items()
+    assert {"kind": "reward", "income_type__in": [t.value for t in IncomeType]}.items() <= dict(
+        income.children[0].children
+    ).items()
 
 
 def test_labels_are_the_ones_people_read():
@@ -58,8 +59,10 @@ def test_the_native_csv_accepts_exactly_the_ledgers_kinds_and_income_types():
         income = "staking" if kind == TxKind.REWARD else ""
         assert native._native_row({**row, "kind": kind.value, "income_type": income})["kind"] == kind
     for income_type in IncomeType:
-        assert native._native_row({**row, "kind": "reward", "income_type": income_type.value})["income_type"] \
+        assert (
+            native._native_row({**row, "kind": "reward", "income_type": income_type.value})["income_type"]
             == income_type
+        )
     with pytest.raises(native.RowProblem, match="is not one of buy, fee, lp_deposit"):
         native._native_row({**row, "kind": "mint", "income_type": ""})
 
@@ -74,15 +77,47 @@ def test_fiat_codes_are_iso_4217_currencies_and_cover_every_user_currency():
     assert FIAT_CODES <= iso
     assert {code for code, _ in Currency.choices} <= FIAT_CODES
     # The ECB's reference-rate currencies (the next user currencies) and the euro.
-    ecb = {"USD", "JPY", "CZK", "DKK", "GBP", "HUF", "PLN", "RON", "SEK", "CHF", "ISK", "NOK", "TRY", "AUD", "BRL",
-           "CAD", "CNY", "HKD", "IDR", "ILS", "INR", "KRW", "MXN", "MYR", "NZD", "PHP", "SGD", "THB", "ZAR", "EUR"}
+    ecb = {
+        "USD",
+        "JPY",
+        "CZK",
+        "DKK",
+        "GBP",
+        "HUF",
+        "PLN",
+        "RON",
+        "SEK",
+        "CHF",
+        "ISK",
+        "NOK",
+        "TRY",
+        "AUD",
+        "BRL",
+        "CAD",
+        "CNY",
+        "HKD",
+        "IDR",
+        "ILS",
+        "INR",
+        "KRW",
+        "MXN",
+        "MYR",
+        "NZD",
+        "PHP",
+        "SGD",
+        "THB",
+        "ZAR",
+        "EUR",
+    }
     assert FIAT_CODES == ecb
     assert is_fiat("SEK") and is_fiat("USD")
     assert not is_fiat("MNT") and not is_fiat("USDC") and not is_fiat("usd")  # Mantle is a token here
 
 
-@pytest.mark.parametrize(("asset", "position_id"), [("LP#12", 12), ("LP#0", 0), ("LP#", None), ("LP#1a", None),
-                                                     ("LP#12 ", None), ("lp#12", None), ("ETH", None)])
+@pytest.mark.parametrize(
+    ("asset", "position_id"),
+    [("LP#12", 12), ("LP#0", 0), ("LP#", None), ("LP#1a", None), ("LP#12 ", None), ("lp#12", None), ("ETH", None)],
+)
 def test_lp_assets_parse_back_to_their_position(asset, position_id):
     assert parse_lp_asset(asset) == position_id
 

@@ -32,8 +32,11 @@ def _imports(module: str) -> set[str]:
             names.update(a.name for a in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
             names.add(node.module)
-            names.update(f"{node.module}.{a.name}" for a in node.names
-                         if importlib.util.find_spec(node.module) and _is_module(f"{node.module}.{a.name}"))
+            names.update(
+                f"{node.module}.{a.name}"
+                for a in node.names
+                if importlib.util.find_spec(node.module) and _is_module(f"{node.module}.{a.name}")
+            )
     return names
 
 

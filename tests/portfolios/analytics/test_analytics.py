@@ -23,38 +23,60 @@ def deposit(tx_id, at, legs, position_id=1, kind="lp_deposit"):
 
 
 def lp_position(kind="lp", pool_kind="amm", meta="", prices=None, txs=None, **extra):
-    pool = an.PoolData(id=7, kind=pool_kind, symbol="A-B", meta=meta, chain="Ethereum", protocol="Proto",
-                       apy=D(0), apy_base=D(0), apy_reward=D(0))
+    pool = an.PoolData(
+        id=7,
+        kind=pool_kind,
+        symbol="A-B",
+        meta=meta,
+        chain="Ethereum",
+        protocol="Proto",
+        apy=D(0),
+        apy_base=D(0),
+        apy_reward=D(0),
+    )
     txs = txs or (deposit(1, T0, [("ETH", D(-1), D(2000)), ("USDC", D(-2000), D(2000)), ("LP#1", D(4000), D(4000))]),)
-    return an.PositionData(id=1, kind=kind, opened_at=T0, transactions=tuple(txs), pool=pool,
-                           prices_now=prices or {"ETH": D(4000), "USDC": D(1)}, stablecoins=frozenset({"USDC"}),
-                           **extra)
+    return an.PositionData(
+        id=1,
+        kind=kind,
+        opened_at=T0,
+        transactions=tuple(txs),
+        pool=pool,
+        prices_now=prices or {"ETH": D(4000), "USDC": D(1)},
+        stablecoins=frozenset({"USDC"}),
+        **extra,
+    )
 
 
-@pytest.mark.parametrize(("meta", "n", "expected"), [
-    ("80/20", 2, (D("0.8"), D("0.2"))),
-    ("Weighted 50-25-25", 3, (D("0.5"), D("0.25"), D("0.25"))),
-    ("80/20", 3, None),
-    ("0.05%", 2, None),
-    ("", 2, None),
-])
+@pytest.mark.parametrize(
+    ("meta", "n", "expected"),
+    [
+        ("80/20", 2, (D("0.8"), D("0.2"))),
+        ("Weighted 50-25-25", 3, (D("0.5"), D("0.25"), D("0.25"))),
+        ("80/20", 3, None),
+        ("0.05%", 2, None),
+        ("", 2, None),
+    ],
+)
 def test_weights_are_read_from_the_pool_meta_when_they_fit(meta, n, expected):
     assert an.weights_from_meta(meta, n) == expected
 
 
-@pytest.mark.parametrize(("position_kind", "pool_kind", "n", "model"), [
-    ("lp", "amm", 2, "constant_product"),
-    ("lp", "unknown", 2, "constant_product"),
-    ("lp", None, 2, "constant_product"),
-    ("farm", "farm", 2, "constant_product"),
-    ("lp", "amm", 3, "weighted"),
-    ("lp", "weighted", 2, "weighted"),
-    ("lp", "stableswap", 2, "stableswap"),
-    ("concentrated_lp", "concentrated", 2, "concentrated"),
-    ("staking", "staking", 1, "hold"),
-    ("lending", "lending", 1, "hold"),
-    ("lp", "amm", 1, "hold"),
-])
+@pytest.mark.parametrize(
+    ("position_kind", "pool_kind", "n", "model"),
+    [
+        ("lp", "amm", 2, "constant_product"),
+        ("lp", "unknown", 2, "constant_product"),
+        ("lp", None, 2, "constant_product"),
+        ("farm", "farm", 2, "constant_product"),
+        ("lp", "amm", 3, "weighted"),
+        ("lp", "weighted", 2, "weighted"),
+        ("lp", "stableswap", 2, "stableswap"),
+        ("concentrated_lp", "concentrated", 2, "concentrated"),
+        ("staking", "staking", 1, "hold"),
+        ("lending", "lending", 1, "hold"),
+        ("lp", "amm", 1, "hold"),
+    ],
+)
 def test_the_model_follows_the_pool_kind(position_kind, pool_kind, n, model):
     pool = None if pool_kind is None else an.PoolData(id=1, kind=pool_kind)
     assert an.choose_model(position_kind, pool, n)[0] == model
@@ -65,11 +87,15 @@ def test_stableswap_uses_an_amplification_of_100():
 
 
 def test_a_weighted_pool_values_with_its_meta_weights():
-    p = lp_position(pool_kind="weighted", meta="80/20",
-                    txs=(deposit(1, T0, [("ETH", D(-4), D(8000)), ("USDC", D(-2000), D(2000))]),))
+    p = lp_position(
+        pool_kind="weighted",
+        meta="80/20",
+        txs=(deposit(1, T0, [("ETH", D(-4), D(8000)), ("USDC", D(-2000), D(2000))]),),
+    )
     result = an.analyse_position(p, as_of=T1)
-    expected = amm.value_position("weighted", [D(4), D(2000)], [D(2000), D(1)], [D(4000), D(1)],
-                                  weights=[D("0.8"), D("0.2")])
+    expected = amm.value_position(
+        "weighted", [D(4), D(2000)], [D(2000), D(1)], [D(4000), D(1)], weights=[D("0.8"), D("0.2")]
+    )
     assert result.model == "weighted"
     assert close_to(result.value_model, expected.value_lp)
     assert close_to(result.il, expected.il_absolute)
@@ -99,8 +125,12 @@ def test_a_withdrawal_realises_fees_and_impermanent_loss():
     txs = (
         deposit(1, T0, [("ETH", D(-1), D(2000)), ("USDC", D(-2000), D(2000)), (lp, D(4000), D(4000))]),
         # half of it comes out when ETH is at 4000: the model holds 0.7071 ETH + 2828 USDC, take half + 1 %
-        deposit(2, T1, [("ETH", D("0.3571"), D("1428.4")), ("USDC", D("1428.5"), D("1428.5")), (lp, D(-2000), None)],
-                kind="lp_withdraw"),
+        deposit(
+            2,
+            T1,
+            [("ETH", D("0.3571"), D("1428.4")), ("USDC", D("1428.5"), D("1428.5")), (lp, D(-2000), None)],
+            kind="lp_withdraw",
+        ),
     )
     result = an.analyse_position(lp_position(txs=txs), as_of=T1 + timedelta(seconds=1))
     half = amm.value_position("constant_product", [D(1), D(2000)], [D(2000), D(1)], [D(4000), D(1)])
@@ -119,8 +149,7 @@ def test_the_range_status_and_distances_of_a_concentrated_position():
 
 def test_a_stablecoin_is_token1_of_a_range_whatever_the_deposit_order():
     txs = (deposit(1, T0, [("USDC", D(-2000), D(2000)), ("ETH", D(-1), D(2000))]),)
-    p = lp_position(kind="concentrated_lp", pool_kind="concentrated", txs=txs, range_lower=D(1500),
-                    range_upper=D(2500))
+    p = lp_position(kind="concentrated_lp", pool_kind="concentrated", txs=txs, range_lower=D(1500), range_upper=D(2500))
     assert an.token_order(p) == ["ETH", "USDC"]
 
 
@@ -145,17 +174,18 @@ def test_income_counts_rewards_inside_the_period_only():
 
 
 def test_loose_holdings_ignore_fiat_synthetic_assets_and_negative_balances():
-    txs = [an.TxData(1, "buy", T0, (an.LegData("USD", D(-100)), an.LegData("ETH", D(2), D(100))), "", None),
-           an.TxData(2, "sell", T0, (an.LegData("BTC", D(-1)), an.LegData("USD", D(9))), "", None),
-           an.TxData(3, "lp_deposit", T0, (an.LegData("ETH", D(-5)),), "", 9)]
+    txs = [
+        an.TxData(1, "buy", T0, (an.LegData("USD", D(-100)), an.LegData("ETH", D(2), D(100))), "", None),
+        an.TxData(2, "sell", T0, (an.LegData("BTC", D(-1)), an.LegData("USD", D(9))), "", None),
+        an.TxData(3, "lp_deposit", T0, (an.LegData("ETH", D(-5)),), "", 9),
+    ]
     holdings = an.holdings_from_transactions(txs, {"ETH": D(3000)})
     assert holdings == [an.Holding("ETH", D(2), D(3000), D(6000))]
 
 
 def test_the_portfolio_summary_splits_value_by_asset_chain_protocol_and_kind():
     result = an.analyse_position(lp_position(), as_of=T1)
-    summary = an.summarise_portfolio([result], [an.Holding("BTC", D(1), D(100), D(100))], as_of=T1,
-                                     income_ytd=D(0))
+    summary = an.summarise_portfolio([result], [an.Holding("BTC", D(1), D(100), D(100))], as_of=T1, income_ytd=D(0))
     assert close_to(summary.value, result.value_now + 100)
     assert {s.key for s in summary.by_asset} == {"ETH", "USDC", "BTC"}
     assert close_to(sum(s.share for s in summary.by_chain), D(1))
@@ -175,11 +205,14 @@ def test_the_windows_cover_the_holding_period_deposits_and_the_last_claim():
     assert an.yield_windows(p, T1) == {(T0.date(), T1.date()), (date(2025, 1, 31), T1.date())}
 
 
-@pytest.mark.parametrize(("amounts", "p_dep", "p_now"), [
-    ([D(5000), D(5000)], [D(1), D(1)], [D("1.02"), D("0.99")]),
-    ([D(7000), D(3000)], [D(1), D("1.001")], [D("0.97"), D(1)]),
-    ([D(100), D(250), D(400)], [D(1), D(1), D(1)], [D(1), D("1.05"), D("0.98")]),
-])
+@pytest.mark.parametrize(
+    ("amounts", "p_dep", "p_now"),
+    [
+        ([D(5000), D(5000)], [D(1), D(1)], [D("1.02"), D("0.99")]),
+        ([D(7000), D(3000)], [D(1), D("1.001")], [D("0.97"), D(1)]),
+        ([D(100), D(250), D(400)], [D(1), D(1), D(1)], [D(1), D("1.05"), D("0.98")]),
+    ],
+)
 def test_the_cached_stableswap_valuation_equals_pools_amm(amounts, p_dep, p_now):
     ours = _value_stableswap(amounts, p_dep, p_now, D(100))
     theirs = amm.value_position("stableswap", amounts, p_dep, p_now, amplification=D(100))
@@ -193,8 +226,14 @@ def test_the_cached_stableswap_valuation_equals_pools_amm(amounts, p_dep, p_now)
 
 
 def ranged(lower, upper, prices, txs=None):
-    return lp_position(kind="concentrated_lp", pool_kind="concentrated", range_lower=D(lower), range_upper=D(upper),
-                       prices=prices, txs=txs)
+    return lp_position(
+        kind="concentrated_lp",
+        pool_kind="concentrated",
+        range_lower=D(lower),
+        range_upper=D(upper),
+        prices=prices,
+        txs=txs,
+    )
 
 
 def test_a_range_takes_only_what_fits_at_the_deposit_price_and_leaves_the_rest_out():
@@ -222,8 +261,10 @@ def test_a_range_takes_only_what_fits_at_the_deposit_price_and_leaves_the_rest_o
     assert close_to(result.pnl, value_model - 2000 - usdc_taken)  # about +$338, not the -$747 of the whole deposit
     assert result.pnl > 0
     assert close_to(result.il, value_model - 2400 - usdc_taken)
-    assert ("1,085.16 USDC of your deposit did not fit your range at the deposit price and was not counted as in "
-            "the pool (worth $1,085.16 then)") in " ".join(result.warnings)
+    assert (
+        "1,085.16 USDC of your deposit did not fit your range at the deposit price and was not counted as in "
+        "the pool (worth $1,085.16 then)"
+    ) in " ".join(result.warnings)
 
 
 def test_a_deposit_that_fits_its_range_is_taken_whole():
@@ -237,11 +278,18 @@ def test_a_deposit_that_fits_its_range_is_taken_whole():
 
 def test_what_a_range_left_out_is_not_withdrawn_with_it():
     lp = "LP#1"
-    txs = (deposit(1, T0, [("ETH", D(-1), D(2000)), ("USDC", D(-2000), D(2000)), (lp, D(4000), D(4000))]),
-           deposit(2, T1, [("ETH", D("0.5"), D(1000)), ("USDC", D("457.4"), D("457.4")), (lp, D(-2000), None)],
-                   kind="lp_withdraw"))
-    result = an.analyse_position(ranged(1500, 4000, {"ETH": D(2000), "USDC": D(1)}, txs=txs),
-                                 as_of=T1 + timedelta(seconds=1))
+    txs = (
+        deposit(1, T0, [("ETH", D(-1), D(2000)), ("USDC", D(-2000), D(2000)), (lp, D(4000), D(4000))]),
+        deposit(
+            2,
+            T1,
+            [("ETH", D("0.5"), D(1000)), ("USDC", D("457.4"), D("457.4")), (lp, D(-2000), None)],
+            kind="lp_withdraw",
+        ),
+    )
+    result = an.analyse_position(
+        ranged(1500, 4000, {"ETH": D(2000), "USDC": D(1)}, txs=txs), as_of=T1 + timedelta(seconds=1)
+    )
     taken = result.deposited_amounts["USDC"]
     assert close_to(result.remaining_cost, (2000 + taken) / 2)  # half the position, of what it took
     assert close_to(result.unused[0].quantity, 2000 - taken)  # still all of it: it never was in the pool
@@ -260,11 +308,12 @@ def test_a_pegged_price_is_named_in_the_position_and_the_summary():
     assert result.assumed_peg == ("USDC",)
     assert "No USDC price from the last 7 days: USDC is valued at $1.00, its assumed peg." in result.warnings
     holding = an.holdings_from_transactions(
-        [an.TxData(5, "buy", T0, (an.LegData("USDT", D(10), D(10)),), "", None)], {"USDT": D(1)},
-        frozenset({"USDT"}))
+        [an.TxData(5, "buy", T0, (an.LegData("USDT", D(10), D(10)),), "", None)], {"USDT": D(1)}, frozenset({"USDT"})
+    )
     summary = an.summarise_portfolio([result], holding, as_of=T1, income_ytd=D(0))
     assert summary.assumed_peg == ("USDC", "USDT")
     assert "USDC, USDT: no price from the last 7 days, so each is valued at $1.00 (assumed peg)." in summary.warnings
     both = an.combine_summaries([summary, summary], as_of=T1)
     assert [w for w in both.warnings if "assumed peg" in w] == [
-        "USDC, USDT: no price from the last 7 days, so each is valued at $1.00 (assumed peg)."]
+        "USDC, USDT: no price from the last 7 days, so each is valued at $1.00 (assumed peg)."
+    ]

@@ -27,8 +27,12 @@ def pid(owner_api):
 
 @pytest.fixture
 def buy(pid, eth, prices):
-    return {"portfolio": pid, "kind": "buy", "occurred_at": "2025-06-01T12:00:00Z",
-            "legs": [{"asset": "USD", "quantity": "-2000"}, {"token": eth.pk, "quantity": "1"}]}
+    return {
+        "portfolio": pid,
+        "kind": "buy",
+        "occurred_at": "2025-06-01T12:00:00Z",
+        "legs": [{"asset": "USD", "quantity": "-2000"}, {"token": eth.pk, "quantity": "1"}],
+    }
 
 
 def test_an_idempotency_key_replays_the_first_response(owner_api, buy):
@@ -48,8 +52,9 @@ def test_an_idempotency_key_replays_the_first_response(owner_api, buy):
 def test_the_same_json_in_another_key_order_and_spacing_is_the_same_request(owner_api, buy):
     assert owner_api.post("/api/v1/transactions/", buy, format="json", **KEY).status_code == 201
     reordered = dict(reversed(list(buy.items())), legs=[dict(reversed(list(leg.items()))) for leg in buy["legs"]])
-    again = owner_api.post("/api/v1/transactions/", json.dumps(reordered, indent=2),
-                           content_type="application/json", **KEY)
+    again = owner_api.post(
+        "/api/v1/transactions/", json.dumps(reordered, indent=2), content_type="application/json", **KEY
+    )
     assert again.status_code == 201 and again["Idempotent-Replayed"] == "true"
     # "1.0" is another string than "1": another request, refused rather than replayed.
     respelled = dict(buy, legs=[buy["legs"][0], dict(buy["legs"][1], quantity="1.0")])
@@ -124,32 +129,86 @@ def test_every_create_endpoint_replays_instead_of_creating_twice(owner_api, pid,
     assert twice("/api/v1/portfolios/", {"name": "Second"}, key="p").status_code == 201
     assert Portfolio.objects.filter(name="Second").count() == 1
 
-    opened = twice("/api/v1/positions/", {
-        "portfolio": pid, "pool": amm_pool.pk, "kind": "lp", "opened_at": "2025-06-01T12:00:00Z",
-        "deposits": [{"token": eth.pk, "quantity": "1"}, {"token": usdc.pk, "quantity": "2000"}]}, key="open")
+    opened = twice(
+        "/api/v1/positions/",
+        {
+            "portfolio": pid,
+            "pool": amm_pool.pk,
+            "kind": "lp",
+            "opened_at": "2025-06-01T12:00:00Z",
+            "deposits": [{"token": eth.pk, "quantity": "1"}, {"token": usdc.pk, "quantity": "2000"}],
+        },
+        key="open",
+    )
     assert opened.status_code == 201 and Position.objects.count() == 1
     base = f"/api/v1/positions/{opened.json()['id']}"
     before = Transaction.objects.count()
-    assert twice(f"{base}/deposit/", {"occurred_at": "2025-06-02T00:00:00Z", "amounts": [
-        {"token": eth.pk, "quantity": "1", "fiat_value": "2000"}, {"token": usdc.pk, "quantity": "2000"}]},
-        key="dep").status_code == 201
-    assert twice(f"{base}/claim/", {"occurred_at": "2025-07-01T00:00:00Z", "token": crv.pk, "quantity": "10",
-                                    "income_type": "liquidity_mining"}, key="claim").status_code == 201
-    assert twice(f"{base}/withdraw/", {"occurred_at": "2025-09-01T12:00:00Z", "amounts": [
-        {"token": eth.pk, "quantity": "0.1"}, {"token": usdc.pk, "quantity": "100"}]}, key="out").status_code == 201
+    assert (
+        twice(
+            f"{base}/deposit/",
+            {
+                "occurred_at": "2025-06-02T00:00:00Z",
+                "amounts": [
+                    {"token": eth.pk, "quantity": "1", "fiat_value": "2000"},
+                    {"token": usdc.pk, "quantity": "2000"},
+                ],
+            },
+            key="dep",
+        ).status_code
+        == 201
+    )
+    assert (
+        twice(
+            f"{base}/claim/",
+            {
+                "occurred_at": "2025-07-01T00:00:00Z",
+                "token": crv.pk,
+                "quantity": "10",
+                "income_type": "liquidity_mining",
+            },
+            key="claim",
+        ).status_code
+        == 201
+    )
+    assert (
+        twice(
+            f"{base}/withdraw/",
+            {
+                "occurred_at": "2025-09-01T12:00:00Z",
+                "amounts": [{"token": eth.pk, "quantity": "0.1"}, {"token": usdc.pk, "quantity": "100"}],
+            },
+            key="out",
+        ).status_code
+        == 201
+    )
     assert Transaction.objects.count() == before + 3
 
-    csv_text = ("tx_id,occurred_at,kind,income_type,asset,quantity,fiat_value,is_fee,position,note\n"
-                "t1,2025-06-01T12:00:00Z,buy,,USD,-2000,,false,,\n"
-                "t1,2025-06-01T12:00:00Z,buy,,ETH,1,2000,false,,\n")
-    upload = lambda: {"file": SimpleUploadedFile("t.csv", csv_text.encode(), "text/csv"),  # noqa: E731
-                      "format": "native", "commit": "true"}
+    csv_text = (
+        "tx_id,occurred_at,kind,income_type,asset,quantity,fiat_value,is_fee,position,note\n"
+        "t1,2025-06-01T12:00:00Z,buy,,USD,-2000,,false,,\n"
+        "t1,2025-06-01T12:00:00Z,buy,,ETH,1,2000,false,,\n"
+    )
+
+    def upload():
+        return {
+            "file": SimpleUploadedFile("t.csv", csv_text.encode(), "text/csv"),
+            "format": "native",
+            "commit": "true",
+        }
+
     imported = twice(f"/api/v1/portfolios/{pid}/import/", upload, fmt="multipart", key="csv")
     assert imported.status_code == 201 and imported.json()["created"] == 1  # not "0 created, 1 duplicate"
-    other_file = {"file": SimpleUploadedFile("t.csv", csv_text.replace("-2000", "-2001").encode(), "text/csv"),
-                  "format": "native", "commit": "true"}
-    assert owner_api.post(f"/api/v1/portfolios/{pid}/import/", other_file, format="multipart",
-                          HTTP_IDEMPOTENCY_KEY="csv").status_code == 422
+    other_file = {
+        "file": SimpleUploadedFile("t.csv", csv_text.replace("-2000", "-2001").encode(), "text/csv"),
+        "format": "native",
+        "commit": "true",
+    }
+    assert (
+        owner_api.post(
+            f"/api/v1/portfolios/{pid}/import/", other_file, format="multipart", HTTP_IDEMPOTENCY_KEY="csv"
+        ).status_code
+        == 422
+    )
 
     report = twice("/api/v1/tax-reports/", {"year": 2024}, key="tax")
     assert report.status_code in (200, 202) and report["Location"]
@@ -197,8 +256,12 @@ def _slow_first_request(owner, body):
 def test_without_the_middleware_a_concurrent_retry_records_twice(owner, eth, prices):
     """The race the middleware closes: two copies of one request in flight both record."""
     portfolio = PortfolioFactory(owner=owner)
-    body = {"portfolio": portfolio.pk, "kind": "buy", "occurred_at": "2025-06-01T12:00:00Z",
-            "legs": [{"asset": "USD", "quantity": "-2000"}, {"token": eth.pk, "quantity": "1"}]}
+    body = {
+        "portfolio": portfolio.pk,
+        "kind": "buy",
+        "occurred_at": "2025-06-01T12:00:00Z",
+        "legs": [{"asset": "USD", "quantity": "-2000"}, {"token": eth.pk, "quantity": "1"}],
+    }
     from django.conf import settings
 
     without = [m for m in settings.MIDDLEWARE if m != "config.idempotency.IdempotencyMiddleware"]
@@ -221,8 +284,12 @@ def test_without_the_middleware_a_concurrent_retry_records_twice(owner, eth, pri
 @pytest.mark.django_db(transaction=True)
 def test_a_concurrent_duplicate_answers_409_with_retry_after_then_replays(owner, eth, prices):
     portfolio = PortfolioFactory(owner=owner)
-    body = {"portfolio": portfolio.pk, "kind": "buy", "occurred_at": "2025-06-01T12:00:00Z",
-            "legs": [{"asset": "USD", "quantity": "-2000"}, {"token": eth.pk, "quantity": "1"}]}
+    body = {
+        "portfolio": portfolio.pk,
+        "kind": "buy",
+        "occurred_at": "2025-06-01T12:00:00Z",
+        "legs": [{"asset": "USD", "quantity": "-2000"}, {"token": eth.pk, "quantity": "1"}],
+    }
     client = APIClient()
     client.force_authenticate(owner)
     release, thread, results, patcher = _slow_first_request(owner, body)

@@ -43,21 +43,33 @@ OWNED = {
 }
 # Our own routes, which the owner must reach with GET (other apps test their owners' access).
 OURS = ("api/v1/portfolios/", "api/v1/positions/", "api/v1/transactions/")
+
+
 def test_every_api_route_with_an_id_is_either_owned_or_allowlisted_as_public():
-    unknown = [route for route, _ in routes_with_an_id()
-               if not route.startswith(tuple(OWNED)) and not route.startswith(tuple(PUBLIC))]
+    unknown = [
+        route
+        for route, _ in routes_with_an_id()
+        if not route.startswith(tuple(OWNED)) and not route.startswith(tuple(PUBLIC))
+    ]
     assert unknown == [], f"new API routes with an id: add them to OWNED or PUBLIC (with a reason): {unknown}"
 
 
 @pytest.fixture
 def owned(owner, portfolio, amm_pool, eth, usdc, prices):
     """route prefix -> id of one of the owner's objects, for every owned prefix that has routes."""
-    position = position_open(portfolio=portfolio, pool=amm_pool, kind="lp", opened_at=DEPOSIT_AT,
-                             deposits=[LegInput(token=eth, quantity=Decimal(1)),
-                                       LegInput(token=usdc, quantity=Decimal(2000))])
-    txn = transaction_record(portfolio=portfolio, kind="buy", occurred_at=DEPOSIT_AT,
-                             legs=[LegInput(asset="USD", quantity=Decimal(-2000)),
-                                   LegInput(token=eth, quantity=Decimal(1))])
+    position = position_open(
+        portfolio=portfolio,
+        pool=amm_pool,
+        kind="lp",
+        opened_at=DEPOSIT_AT,
+        deposits=[LegInput(token=eth, quantity=Decimal(1)), LegInput(token=usdc, quantity=Decimal(2000))],
+    )
+    txn = transaction_record(
+        portfolio=portfolio,
+        kind="buy",
+        occurred_at=DEPOSIT_AT,
+        legs=[LegInput(asset="USD", quantity=Decimal(-2000)), LegInput(token=eth, quantity=Decimal(1))],
+    )
     ctx = {"owner": owner, "portfolio": portfolio, "position": position, "transaction": txn}
     routed = {next((p for p in OWNED if route.startswith(p)), None) for route, _ in routes_with_an_id()}
     return {prefix: make(ctx) for prefix, make in OWNED.items() if prefix in routed}
@@ -104,21 +116,41 @@ def test_an_anonymous_client_is_refused_everywhere(api_client, owned):
 
 def test_creating_in_a_strangers_portfolio_or_position_answers_404(api_client, stranger, owned, eth):
     api_client.force_authenticate(stranger)
-    response = api_client.post("/api/v1/positions/", {
-        "portfolio": owned["api/v1/portfolios/"], "kind": "staking", "label": "x", "opened_at": "2025-06-01T12:00:00Z",
-        "deposits": [{"token": eth.pk, "quantity": "1", "fiat_value": "1"}]}, format="json")
+    response = api_client.post(
+        "/api/v1/positions/",
+        {
+            "portfolio": owned["api/v1/portfolios/"],
+            "kind": "staking",
+            "label": "x",
+            "opened_at": "2025-06-01T12:00:00Z",
+            "deposits": [{"token": eth.pk, "quantity": "1", "fiat_value": "1"}],
+        },
+        format="json",
+    )
     assert response.status_code == 404
-    response = api_client.post("/api/v1/transactions/", {
-        "portfolio": owned["api/v1/portfolios/"], "kind": "buy", "occurred_at": "2025-06-01T12:00:00Z",
-        "legs": [{"asset": "USD", "quantity": "-1"}, {"token": eth.pk, "quantity": "1", "fiat_value": "1"}]},
-        format="json")
+    response = api_client.post(
+        "/api/v1/transactions/",
+        {
+            "portfolio": owned["api/v1/portfolios/"],
+            "kind": "buy",
+            "occurred_at": "2025-06-01T12:00:00Z",
+            "legs": [{"asset": "USD", "quantity": "-1"}, {"token": eth.pk, "quantity": "1", "fiat_value": "1"}],
+        },
+        format="json",
+    )
     assert response.status_code == 404
     mine = api_client.post("/api/v1/portfolios/", {"name": "Mine"}, format="json").json()["id"]
-    response = api_client.post("/api/v1/transactions/", {
-        "portfolio": mine, "position": owned["api/v1/positions/"], "kind": "buy",
-        "occurred_at": "2025-06-01T12:00:00Z",
-        "legs": [{"asset": "USD", "quantity": "-1"}, {"token": eth.pk, "quantity": "1", "fiat_value": "1"}]},
-        format="json")
+    response = api_client.post(
+        "/api/v1/transactions/",
+        {
+            "portfolio": mine,
+            "position": owned["api/v1/positions/"],
+            "kind": "buy",
+            "occurred_at": "2025-06-01T12:00:00Z",
+            "legs": [{"asset": "USD", "quantity": "-1"}, {"token": eth.pk, "quantity": "1", "fiat_value": "1"}],
+        },
+        format="json",
+    )
     assert response.status_code == 404
 
 

@@ -22,8 +22,13 @@ def close_to(a, b, tol=D("1e-6")):
 
 @pytest.fixture
 def lp(portfolio, amm_pool, eth, usdc, prices):
-    return position_open(portfolio=portfolio, pool=amm_pool, kind="lp", opened_at=DEPOSIT_AT,
-                         deposits=[LegInput(token=eth, quantity=D("1")), LegInput(token=usdc, quantity=D("2000"))])
+    return position_open(
+        portfolio=portfolio,
+        pool=amm_pool,
+        kind="lp",
+        opened_at=DEPOSIT_AT,
+        deposits=[LegInput(token=eth, quantity=D("1")), LegInput(token=usdc, quantity=D("2000"))],
+    )
 
 
 def test_opening_records_the_deposit_with_looked_up_values_and_a_receipt(lp, eth):
@@ -39,15 +44,19 @@ def test_opening_records_the_deposit_with_looked_up_values_and_a_receipt(lp, eth
 
 
 def test_a_deposit_a_price_move_and_a_withdrawal_give_the_amm_figures(lp, eth, usdc, crv):
-    position_claim_rewards(position=lp, token=crv, quantity=D("100"), income_type="liquidity_mining",
-                           occurred_at=at("2025-07-01"))
+    position_claim_rewards(
+        position=lp, token=crv, quantity=D("100"), income_type="liquidity_mining", occurred_at=at("2025-07-01")
+    )
     expected = amm.value_position("constant_product", [D(1), D(2000)], [D(2000), D(1)], [D(3000), D(1)])
     fee_growth = D("1.02")
     eth_out = (expected.amounts_now[0] * fee_growth).quantize(D("1e-18"))
     usdc_out = (expected.amounts_now[1] * fee_growth).quantize(D("1e-18"))
-    position_remove_liquidity(position=lp, occurred_at=WITHDRAW_AT, close=True,
-                              withdrawals=[LegInput(token=eth, quantity=eth_out),
-                                           LegInput(token=usdc, quantity=usdc_out)])
+    position_remove_liquidity(
+        position=lp,
+        occurred_at=WITHDRAW_AT,
+        close=True,
+        withdrawals=[LegInput(token=eth, quantity=eth_out), LegInput(token=usdc, quantity=usdc_out)],
+    )
     lp.refresh_from_db()
     assert lp.closed_at == WITHDRAW_AT
 

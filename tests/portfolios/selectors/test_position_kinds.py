@@ -23,9 +23,15 @@ def close_to(a, b, tol=D("1e-6")):
 
 @pytest.fixture
 def v3(portfolio, v3_pool, eth, usdc, prices):
-    return position_open(portfolio=portfolio, pool=v3_pool, kind="concentrated_lp", opened_at=DEPOSIT_AT,
-                         range_lower=D("1500"), range_upper=D("2500"),
-                         deposits=[LegInput(token=eth, quantity=D("1")), LegInput(token=usdc, quantity=D("2000"))])
+    return position_open(
+        portfolio=portfolio,
+        pool=v3_pool,
+        kind="concentrated_lp",
+        opened_at=DEPOSIT_AT,
+        range_lower=D("1500"),
+        range_upper=D("2500"),
+        deposits=[LegInput(token=eth, quantity=D("1")), LegInput(token=usdc, quantity=D("2000"))],
+    )
 
 
 def test_a_concentrated_position_in_range_at_the_deposit_price(v3):
@@ -38,8 +44,9 @@ def test_a_concentrated_position_in_range_at_the_deposit_price(v3):
 
 def test_a_concentrated_position_goes_out_of_range_when_the_price_leaves_it(v3):
     result = position_analytics(position=v3, as_of=WITHDRAW_AT)  # ETH at 3000 > 2500
-    expected = amm.value_position("concentrated", [D(1), D(2000)], [D(2000), D(1)], [D(3000), D(1)],
-                                  lower=D(1500), upper=D(2500))
+    expected = amm.value_position(
+        "concentrated", [D(1), D(2000)], [D(2000), D(1)], [D(3000), D(1)], lower=D(1500), upper=D(2500)
+    )
     assert result.in_range is False and result.range_status == "above"
     assert close_to(result.distance_to_upper, D(2500) / D(3000) - 1)
     assert close_to(result.value_model, expected.value_lp)
@@ -56,8 +63,9 @@ def test_a_range_counts_only_what_it_took_in_deposited_hodl_and_pnl(v3):
     # 1 ETH + 2000 USDC at 2000 into 1500-2500: the range takes the USDC and 0.788 ETH;
     # 0.212 ETH ($423.99 then) did not fit and is not in the position's figures.
     result = position_analytics(position=v3, as_of=WITHDRAW_AT)
-    expected = amm.value_position("concentrated", [D(1), D(2000)], [D(2000), D(1)], [D(3000), D(1)],
-                                  lower=D(1500), upper=D(2500))
+    expected = amm.value_position(
+        "concentrated", [D(1), D(2000)], [D(2000), D(1)], [D(3000), D(1)], lower=D(1500), upper=D(2500)
+    )
     assert close_to(result.deposited, expected.value_at_deposit)  # $3,576.01, not $4,000
     assert close_to(result.value_hodl, expected.value_hodl)
     assert close_to(result.deposited_amounts["WETH"], expected.amounts_deposited[0])
@@ -72,9 +80,15 @@ def test_a_range_counts_only_what_it_took_in_deposited_hodl_and_pnl(v3):
 
 def test_a_one_sided_range_order_is_valued_with_the_price_looked_up_at_the_deposit(portfolio, v3_pool, usdc, prices):
     # Only USDC below the price: a buy order for ETH between 1000 and 1800.
-    position = position_open(portfolio=portfolio, pool=v3_pool, kind="concentrated_lp", opened_at=DEPOSIT_AT,
-                             range_lower=D("1000"), range_upper=D("1800"),
-                             deposits=[LegInput(token=usdc, quantity=D("1000"))])
+    position = position_open(
+        portfolio=portfolio,
+        pool=v3_pool,
+        kind="concentrated_lp",
+        opened_at=DEPOSIT_AT,
+        range_lower=D("1000"),
+        range_upper=D("1800"),
+        deposits=[LegInput(token=usdc, quantity=D("1000"))],
+    )
     result = position_analytics(position=position, as_of=WITHDRAW_AT)
     assert [t.asset for t in result.tokens] == ["WETH", "USDC"]
     assert result.range_status == "above"
@@ -94,8 +108,13 @@ def test_the_value_series_charts_the_position_against_holding(v3):
 
 @pytest.fixture
 def staked(portfolio, staking_pool, eth, prices):
-    return position_open(portfolio=portfolio, pool=staking_pool, kind="staking", opened_at=DEPOSIT_AT,
-                         deposits=[LegInput(token=eth, quantity=D("10"))])
+    return position_open(
+        portfolio=portfolio,
+        pool=staking_pool,
+        kind="staking",
+        opened_at=DEPOSIT_AT,
+        deposits=[LegInput(token=eth, quantity=D("10"))],
+    )
 
 
 def test_staking_rewards_accrue_until_claimed(staked, eth):
@@ -106,8 +125,14 @@ def test_staking_rewards_accrue_until_claimed(staked, eth):
     # 3 % base + 0.5 % reward APY on 10 ETH at 2000, simple interest
     assert close_to(day_30.rewards_unclaimed, D(20000) * D("0.035") * 30 / 365)
     assert day_60.rewards_unclaimed > day_30.rewards_unclaimed
-    position_claim_rewards(position=staked, token=eth, quantity=D("0.05"), income_type="staking",
-                           occurred_at=DEPOSIT_AT + timedelta(days=60), fiat_value=D("110"))
+    position_claim_rewards(
+        position=staked,
+        token=eth,
+        quantity=D("0.05"),
+        income_type="staking",
+        occurred_at=DEPOSIT_AT + timedelta(days=60),
+        fiat_value=D("110"),
+    )
     after = position_analytics(position=staked, as_of=DEPOSIT_AT + timedelta(days=61))
     assert after.rewards_claimed_at_receipt == D("110")
     assert after.rewards_by_asset == {"WETH": D("0.05")}
@@ -130,13 +155,29 @@ def test_unstaking_more_than_staked_is_refused_and_all_of_it_closes(staked, eth)
 
 
 def test_lending_interest_accrues_from_the_pools_base_apy_history(portfolio, chain, usdc, prices):
-    pool = _pool(Pool.Kind.LENDING, "USDC", [usdc], chain, ProtocolFactory(slug="aave-v3", name="Aave V3"),
-                 apy=D("4"), apy_base=D("4"), apy_reward=D("0"), exposure="single", il_risk=False)
+    pool = _pool(
+        Pool.Kind.LENDING,
+        "USDC",
+        [usdc],
+        chain,
+        ProtocolFactory(slug="aave-v3", name="Aave V3"),
+        apy=D("4"),
+        apy_base=D("4"),
+        apy_reward=D("0"),
+        exposure="single",
+        il_risk=False,
+    )
     for offset in range(0, 30):
-        PoolSnapshotFactory(pool=pool, day=DEPOSIT_AT.date() + timedelta(days=offset), apy_base=D("6"), apy=D("6"),
-                            apy_reward=D("0"))
-    position = position_open(portfolio=portfolio, pool=pool, kind="lending", opened_at=DEPOSIT_AT,
-                             deposits=[LegInput(token=usdc, quantity=D("1000"))])
+        PoolSnapshotFactory(
+            pool=pool, day=DEPOSIT_AT.date() + timedelta(days=offset), apy_base=D("6"), apy=D("6"), apy_reward=D("0")
+        )
+    position = position_open(
+        portfolio=portfolio,
+        pool=pool,
+        kind="lending",
+        opened_at=DEPOSIT_AT,
+        deposits=[LegInput(token=usdc, quantity=D("1000"))],
+    )
     as_of = DEPOSIT_AT + timedelta(days=30)
     result = position_analytics(position=position, as_of=as_of)
     growth = (D("1.06").ln() * 30 / 365).exp()  # the mean of the snapshots, not today's 4 %

@@ -18,20 +18,37 @@ D = Decimal
 
 def add_positions(portfolio, pools, eth, usdc, crv, n):
     """n LP positions (bulk): a deposit and a reward each, on alternating pools; one override."""
-    positions = Position.objects.bulk_create([
-        Position(portfolio=portfolio, pool=pools[i % len(pools)], kind="lp", opened_at=DEPOSIT_AT + timedelta(hours=i))
-        for i in range(n)])
-    deposits = Transaction.objects.bulk_create([
-        Transaction(portfolio=portfolio, position=p, kind="lp_deposit", occurred_at=p.opened_at) for p in positions])
-    rewards = Transaction.objects.bulk_create([
-        Transaction(portfolio=portfolio, position=p, kind="reward", income_type="liquidity_mining",
-                    occurred_at=p.opened_at + timedelta(days=10)) for p in positions])
+    positions = Position.objects.bulk_create(
+        [
+            Position(
+                portfolio=portfolio, pool=pools[i % len(pools)], kind="lp", opened_at=DEPOSIT_AT + timedelta(hours=i)
+            )
+            for i in range(n)
+        ]
+    )
+    deposits = Transaction.objects.bulk_create(
+        [Transaction(portfolio=portfolio, position=p, kind="lp_deposit", occurred_at=p.opened_at) for p in positions]
+    )
+    rewards = Transaction.objects.bulk_create(
+        [
+            Transaction(
+                portfolio=portfolio,
+                position=p,
+                kind="reward",
+                income_type="liquidity_mining",
+                occurred_at=p.opened_at + timedelta(days=10),
+            )
+            for p in positions
+        ]
+    )
     legs = []
     for p, dep, rew in zip(positions, deposits, rewards, strict=True):
-        legs += [Leg(transaction=dep, asset="WETH", token=eth, quantity=D("-1"), fiat_value=D("2000")),
-                 Leg(transaction=dep, asset="USDC", token=usdc, quantity=D("-2000"), fiat_value=D("2000")),
-                 Leg(transaction=dep, asset=f"LP#{p.pk}", quantity=D("4000"), fiat_value=D("4000")),
-                 Leg(transaction=rew, asset="CRV", token=crv, quantity=D("10"), fiat_value=D("6"))]
+        legs += [
+            Leg(transaction=dep, asset="WETH", token=eth, quantity=D("-1"), fiat_value=D("2000")),
+            Leg(transaction=dep, asset="USDC", token=usdc, quantity=D("-2000"), fiat_value=D("2000")),
+            Leg(transaction=dep, asset=f"LP#{p.pk}", quantity=D("4000"), fiat_value=D("4000")),
+            Leg(transaction=rew, asset="CRV", token=crv, quantity=D("10"), fiat_value=D("6")),
+        ]
     Leg.objects.bulk_create(legs)
     PositionAmountOverride.objects.create(position=positions[0], token=eth, quantity=D("1"), as_of=DEPOSIT_AT)
     return positions
@@ -52,7 +69,8 @@ def count(fn):
 
 
 def test_the_portfolio_summary_reads_the_same_number_of_queries_for_1_and_500_positions(
-        portfolio, pools, eth, usdc, crv, prices, django_assert_max_num_queries, owner):
+    portfolio, pools, eth, usdc, crv, prices, django_assert_max_num_queries, owner
+):
     add_positions(portfolio, pools, eth, usdc, crv, 1)
     one = count(lambda: portfolio_summary(portfolio=portfolio))
     assert one <= 10
@@ -64,14 +82,18 @@ def test_the_portfolio_summary_reads_the_same_number_of_queries_for_1_and_500_po
         user_summary(user=owner)
 
 
-@pytest.mark.parametrize("url", [
-    "/api/v1/portfolios/{pid}/summary/",
-    "/api/v1/positions/?portfolio={pid}&page_size=200",
-    "/api/v1/transactions/?portfolio={pid}&page_size=200",
-    "/api/v1/portfolios/",
-])
-def test_api_reads_do_not_grow_with_the_number_of_positions(url, owner_api, portfolio, pools, eth, usdc, crv,
-                                                             prices, django_assert_max_num_queries):
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/portfolios/{pid}/summary/",
+        "/api/v1/positions/?portfolio={pid}&page_size=200",
+        "/api/v1/transactions/?portfolio={pid}&page_size=200",
+        "/api/v1/portfolios/",
+    ],
+)
+def test_api_reads_do_not_grow_with_the_number_of_positions(
+    url, owner_api, portfolio, pools, eth, usdc, crv, prices, django_assert_max_num_queries
+):
     url = url.format(pid=portfolio.pk)
     add_positions(portfolio, pools, eth, usdc, crv, 1)
     one = count(lambda: owner_api.get(url))

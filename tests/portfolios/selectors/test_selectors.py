@@ -27,13 +27,19 @@ D = Decimal
 
 @pytest.fixture
 def lp(portfolio, amm_pool, eth, usdc, prices):
-    return position_open(portfolio=portfolio, pool=amm_pool, kind="lp", opened_at=DEPOSIT_AT,
-                         deposits=[LegInput(token=eth, quantity=D("1")), LegInput(token=usdc, quantity=D("2000"))])
+    return position_open(
+        portfolio=portfolio,
+        pool=amm_pool,
+        kind="lp",
+        opened_at=DEPOSIT_AT,
+        deposits=[LegInput(token=eth, quantity=D("1")), LegInput(token=usdc, quantity=D("2000"))],
+    )
 
 
 def test_a_positions_tokens_are_its_pools_in_pool_order_then_the_others_by_symbol(lp, eth, usdc, crv):
-    position_claim_rewards(position=lp, token=crv, quantity=D("5"), income_type="liquidity_mining",
-                           occurred_at=at("2025-07-01"))
+    position_claim_rewards(
+        position=lp, token=crv, quantity=D("5"), income_type="liquidity_mining", occurred_at=at("2025-07-01")
+    )
     assert position_tokens(position=lp) == [eth, usdc, crv]
 
 
@@ -43,8 +49,9 @@ def test_a_positions_amount_overrides_by_token(lp, eth):
     assert position_amount_overrides(position=lp) == {eth.pk: D("0.9")}
 
 
-def test_stale_tokens_are_those_held_with_an_old_price_in_one_query(lp, portfolio, eth, usdc,
-                                                                     django_assert_num_queries):
+def test_stale_tokens_are_those_held_with_an_old_price_in_one_query(
+    lp, portfolio, eth, usdc, django_assert_num_queries
+):
     type(usdc).objects.filter(pk=usdc.pk).update(last_price_at=timezone.now())
     with django_assert_num_queries(1):
         assert stale_tokens(portfolios=[portfolio], older_than=timedelta(hours=24)) == [eth]
@@ -56,13 +63,17 @@ def test_the_value_history_of_several_portfolios_is_one_query_summed_by_day(owne
     portfolios = [PortfolioFactory(owner=owner) for _ in range(3)]
     for i, p in enumerate(portfolios):
         for day in range(i + 1):  # portfolio i has i + 1 days of history
-            PortfolioSnapshotFactory(portfolio=p, day=date(2025, 9, 1) + timedelta(days=day), value=D(100 * (i + 1)),
-                                     deposited=D(10))
+            PortfolioSnapshotFactory(
+                portfolio=p, day=date(2025, 9, 1) + timedelta(days=day), value=D(100 * (i + 1)), deposited=D(10)
+            )
     PortfolioSnapshotFactory(portfolio=PortfolioFactory(), day=date(2025, 9, 1))  # another user's
     with django_assert_num_queries(1):
         history = portfolios_value_history(portfolios=portfolios)
     assert [(h.day, h.value, h.deposited) for h in history] == [
-        (date(2025, 9, 1), D(600), D(30)), (date(2025, 9, 2), D(500), D(20)), (date(2025, 9, 3), D(300), D(10))]
+        (date(2025, 9, 1), D(600), D(30)),
+        (date(2025, 9, 2), D(500), D(20)),
+        (date(2025, 9, 3), D(300), D(10)),
+    ]
     assert portfolios_value_history(portfolios=portfolios, since=date(2025, 9, 3))[0].value == D(300)
 
 
@@ -83,10 +94,16 @@ def test_the_csv_import_uses_the_shared_lookup_and_prefers_a_priced_token(portfo
     # Two untracked tokens priced as ETH, one never priced: the priced one is meant.
     # (PostgreSQL sorts NULL first in a plain descending order: the old import lookup took the unpriced one.)
     TokenFactory(chain=chain, symbol="ETHX", price_symbol="ETH", last_price_at=None)
-    priced = TokenFactory(chain=chain, symbol="WETH.E", price_symbol="ETH", last_price_usd=D(3000),
-                          last_price_at=at("2025-10-01"))
+    priced = TokenFactory(
+        chain=chain, symbol="WETH.E", price_symbol="ETH", last_price_usd=D(3000), last_price_at=at("2025-10-01")
+    )
     assert token_for_symbol(symbol="ETH") == priced
-    preview = csv_import_preview(portfolio=portfolio, fmt="native", file=(
-        b"tx_id,occurred_at,kind,income_type,asset,quantity,fiat_value,is_fee,position,note\n"
-        b"t1,2025-06-01T12:00:00Z,transfer_in,,ETH,1,2000,false,,\n"))
+    preview = csv_import_preview(
+        portfolio=portfolio,
+        fmt="native",
+        file=(
+            b"tx_id,occurred_at,kind,income_type,asset,quantity,fiat_value,is_fee,position,note\n"
+            b"t1,2025-06-01T12:00:00Z,transfer_in,,ETH,1,2000,false,,\n"
+        ),
+    )
     assert preview.rows[0].legs[0].token == priced

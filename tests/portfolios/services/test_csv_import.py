@@ -105,15 +105,19 @@ def test_a_missing_price_is_a_row_error_that_asks_for_the_value(portfolio, token
     no_price = HEADER + "t1,2025-08-15T00:00:00Z,transfer_in,,CRV,5,,false,,\n"  # no CRV price within a week
     result = csv_import_commit(portfolio=portfolio, file=no_price, fmt="native")
     assert result.errors[0].field == "fiat_value"
-    assert result.errors[0].message == ("No CRV price is known for 2025-08-15: add the value of this CRV amount "
-                                        "to the file.")
+    assert result.errors[0].message == (
+        "No CRV price is known for 2025-08-15: add the value of this CRV amount to the file."
+    )
 
 
 def test_a_koinly_file_is_imported(portfolio, tokens):
     preview = csv_import_preview(portfolio=portfolio, file=KOINLY, fmt="koinly")
     assert preview.errors == []
-    assert [(r.kind, r.income_type) for r in preview.rows] == [("buy", ""), ("reward", "liquidity_mining"),
-                                                               ("swap", "")]
+    assert [(r.kind, r.income_type) for r in preview.rows] == [
+        ("buy", ""),
+        ("reward", "liquidity_mining"),
+        ("swap", ""),
+    ]
     result = csv_import_commit(portfolio=portfolio, file=KOINLY, fmt="koinly")
     assert result.created == 3
     reward = Transaction.objects.get(kind="reward")
@@ -141,9 +145,13 @@ def test_a_file_that_is_not_utf8_is_refused(portfolio):
 
 
 def test_an_export_imports_back_as_duplicates_and_into_a_new_portfolio(owner, portfolio, amm_pool, tokens):
-    position_open(portfolio=portfolio, pool=amm_pool, kind="lp", opened_at=DEPOSIT_AT,
-                  deposits=[LegInput(token=tokens["eth"], quantity=D("1")),
-                            LegInput(token=tokens["usdc"], quantity=D("2000"))])
+    position_open(
+        portfolio=portfolio,
+        pool=amm_pool,
+        kind="lp",
+        opened_at=DEPOSIT_AT,
+        deposits=[LegInput(token=tokens["eth"], quantity=D("1")), LegInput(token=tokens["usdc"], quantity=D("2000"))],
+    )
     csv_import_commit(portfolio=portfolio, file=GOOD, fmt="native")
     text = csv_export(portfolio=portfolio)
     assert text.startswith("tx_id,occurred_at,kind,income_type,asset,quantity,fiat_value,is_fee,position,note\n")

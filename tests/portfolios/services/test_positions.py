@@ -40,8 +40,13 @@ def messages(exc_info) -> str:
 
 @pytest.fixture
 def lp(portfolio, amm_pool, eth, usdc, prices):
-    return position_open(portfolio=portfolio, pool=amm_pool, kind="lp", opened_at=DEPOSIT_AT,
-                         deposits=[LegInput(token=eth, quantity=D("1")), LegInput(token=usdc, quantity=D("2000"))])
+    return position_open(
+        portfolio=portfolio,
+        pool=amm_pool,
+        kind="lp",
+        opened_at=DEPOSIT_AT,
+        deposits=[LegInput(token=eth, quantity=D("1")), LegInput(token=usdc, quantity=D("2000"))],
+    )
 
 
 # --------------------------------------------------------------------------- portfolios
@@ -74,45 +79,69 @@ def test_renaming_and_deleting_a_portfolio(owner, lp, portfolio):
 
 def test_a_negative_deposit_is_refused_with_the_amount(portfolio, amm_pool, eth, prices):
     with pytest.raises(ValidationError) as exc:
-        position_open(portfolio=portfolio, pool=amm_pool, kind="lp", opened_at=DEPOSIT_AT,
-                      deposits=[LegInput(token=eth, quantity=D("-1"))])
+        position_open(
+            portfolio=portfolio,
+            pool=amm_pool,
+            kind="lp",
+            opened_at=DEPOSIT_AT,
+            deposits=[LegInput(token=eth, quantity=D("-1"))],
+        )
     assert "The WETH amount must be greater than zero (got −1)." in messages(exc)
     assert "deposits" in exc.value.message_dict
 
 
 def test_a_zero_deposit_is_refused(portfolio, amm_pool, eth, prices):
     with pytest.raises(ValidationError) as exc:
-        position_open(portfolio=portfolio, pool=amm_pool, kind="lp", opened_at=DEPOSIT_AT,
-                      deposits=[LegInput(token=eth, quantity="0")])
+        position_open(
+            portfolio=portfolio,
+            pool=amm_pool,
+            kind="lp",
+            opened_at=DEPOSIT_AT,
+            deposits=[LegInput(token=eth, quantity="0")],
+        )
     assert "must be greater than zero" in messages(exc)
 
 
 def test_a_date_in_the_future_is_refused(portfolio, amm_pool, eth, prices):
     future = timezone.now() + timedelta(days=2)
     with pytest.raises(ValidationError) as exc:
-        position_open(portfolio=portfolio, pool=amm_pool, kind="lp", opened_at=future,
-                      deposits=[LegInput(token=eth, quantity=D("1"), fiat_value=D("1"))])
+        position_open(
+            portfolio=portfolio,
+            pool=amm_pool,
+            kind="lp",
+            opened_at=future,
+            deposits=[LegInput(token=eth, quantity=D("1"), fiat_value=D("1"))],
+        )
     assert "is in the future" in messages(exc)
     assert "opened_at" in exc.value.message_dict
 
 
 def test_a_naive_time_is_refused(portfolio, eth):
     with pytest.raises(ValidationError) as exc:
-        transaction_record(portfolio=portfolio, kind="transfer_in", occurred_at=DEPOSIT_AT.replace(tzinfo=None),
-                           legs=[LegInput(token=eth, quantity=D("1"), fiat_value=D("1"))])
+        transaction_record(
+            portfolio=portfolio,
+            kind="transfer_in",
+            occurred_at=DEPOSIT_AT.replace(tzinfo=None),
+            legs=[LegInput(token=eth, quantity=D("1"), fiat_value=D("1"))],
+        )
     assert "time zone" in messages(exc)
 
 
 def test_an_unknown_token_symbol_is_refused(portfolio):
     with pytest.raises(ValidationError) as exc:
-        transaction_record(portfolio=portfolio, kind="transfer_in", occurred_at=DEPOSIT_AT,
-                           legs=[LegInput(asset="NOPE", quantity=D("1"), fiat_value=D("1"))])
+        transaction_record(
+            portfolio=portfolio,
+            kind="transfer_in",
+            occurred_at=DEPOSIT_AT,
+            legs=[LegInput(asset="NOPE", quantity=D("1"), fiat_value=D("1"))],
+        )
     assert "Unknown token 'NOPE'" in messages(exc)
 
 
 def test_a_token_quoted_by_its_price_symbol_is_found_and_keeps_the_symbol(portfolio, eth, prices):
-    txn = transaction_record(portfolio=portfolio, kind="transfer_in", occurred_at=DEPOSIT_AT,
-                             legs=[LegInput(asset="eth", quantity=D("2"))])
+    txn = transaction_record(
+        portfolio=portfolio, kind="transfer_in", occurred_at=DEPOSIT_AT, legs=[LegInput(asset="eth", quantity=D("2"))]
+    )
     leg = txn.legs.get()
     assert (leg.asset, leg.token_id, leg.fiat_value) == ("ETH", eth.pk, D("4000"))
 
@@ -120,20 +149,31 @@ def test_a_token_quoted_by_its_price_symbol_is_found_and_keeps_the_symbol(portfo
 def test_a_missing_price_asks_for_the_value_and_an_entered_one_is_accepted(portfolio, chain):
     obscure = TokenFactory(chain=chain, symbol="OBSC")
     with pytest.raises(MissingPrice) as exc:
-        transaction_record(portfolio=portfolio, kind="transfer_in", occurred_at=DEPOSIT_AT,
-                           legs=[LegInput(token=obscure, quantity=D("10"))])
+        transaction_record(
+            portfolio=portfolio,
+            kind="transfer_in",
+            occurred_at=DEPOSIT_AT,
+            legs=[LegInput(token=obscure, quantity=D("10"))],
+        )
     assert exc.value.token == obscure and exc.value.when == DEPOSIT_AT
-    assert str(exc.value) == ("No OBSC price is known for 2025-06-01. Enter the value of this OBSC amount "
-                              "(in USD at that moment) and try again.")
-    txn = transaction_record(portfolio=portfolio, kind="transfer_in", occurred_at=DEPOSIT_AT,
-                             legs=[LegInput(token=obscure, quantity=D("10"), fiat_value=D("12.5"))])
+    assert str(exc.value) == (
+        "No OBSC price is known for 2025-06-01. Enter the value of this OBSC amount "
+        "(in USD at that moment) and try again."
+    )
+    txn = transaction_record(
+        portfolio=portfolio,
+        kind="transfer_in",
+        occurred_at=DEPOSIT_AT,
+        legs=[LegInput(token=obscure, quantity=D("10"), fiat_value=D("12.5"))],
+    )
     leg = txn.legs.get()
     assert leg.value_source == Leg.ValueSource.ENTERED and leg.fiat_value == D("12.5")
 
 
 def test_todays_value_falls_back_to_the_latest_price(portfolio, eth):
-    txn = transaction_record(portfolio=portfolio, kind="transfer_in", occurred_at=timezone.now(),
-                             legs=[LegInput(token=eth, quantity=D("2"))])
+    txn = transaction_record(
+        portfolio=portfolio, kind="transfer_in", occurred_at=timezone.now(), legs=[LegInput(token=eth, quantity=D("2"))]
+    )
     leg = txn.legs.get()
     assert leg.fiat_value == D("6000") and leg.value_source == Leg.ValueSource.LOOKED_UP
 
@@ -141,60 +181,95 @@ def test_todays_value_falls_back_to_the_latest_price(portfolio, eth):
 def test_a_price_older_than_a_week_is_not_used(portfolio, chain):
     token = TokenFactory(chain=chain, symbol="OLD", price_symbol="")  # nothing to fetch on demand either
     TokenPriceFactory(token=token, timestamp=at("2025-06-01"), price_usd=D("5"))
-    assert transaction_record(portfolio=portfolio, kind="transfer_in", occurred_at=at("2025-06-08"),
-                              legs=[LegInput(token=token, quantity=D("1"))]).legs.get().fiat_value == D("5")
+    assert transaction_record(
+        portfolio=portfolio,
+        kind="transfer_in",
+        occurred_at=at("2025-06-08"),
+        legs=[LegInput(token=token, quantity=D("1"))],
+    ).legs.get().fiat_value == D("5")
     with pytest.raises(MissingPrice):
-        transaction_record(portfolio=portfolio, kind="transfer_in", occurred_at=at("2025-06-20"),
-                           legs=[LegInput(token=token, quantity=D("1"))])
+        transaction_record(
+            portfolio=portfolio,
+            kind="transfer_in",
+            occurred_at=at("2025-06-20"),
+            legs=[LegInput(token=token, quantity=D("1"))],
+        )
 
 
 def test_a_price_we_do_not_store_is_fetched_from_the_pools_source(portfolio, chain):
     # WETH quotes the bundled ETH series (real daily closes); 2025-06-20 is not stored yet.
     token = TokenFactory(chain=chain, symbol="WETH", price_symbol="ETH")
-    leg = transaction_record(portfolio=portfolio, kind="transfer_in", occurred_at=at("2025-06-20T10:00"),
-                             legs=[LegInput(token=token, quantity=D("1"))]).legs.get()
+    leg = transaction_record(
+        portfolio=portfolio,
+        kind="transfer_in",
+        occurred_at=at("2025-06-20T10:00"),
+        legs=[LegInput(token=token, quantity=D("1"))],
+    ).legs.get()
     assert leg.value_source == Leg.ValueSource.LOOKED_UP and D("1000") < leg.fiat_value < D("5000")
 
 
 def test_a_reward_needs_an_income_type_and_others_have_none(portfolio, crv, prices):
     with pytest.raises(ValidationError) as exc:
-        transaction_record(portfolio=portfolio, kind="reward", occurred_at=DEPOSIT_AT,
-                           legs=[LegInput(token=crv, quantity=D("5"))])
+        transaction_record(
+            portfolio=portfolio, kind="reward", occurred_at=DEPOSIT_AT, legs=[LegInput(token=crv, quantity=D("5"))]
+        )
     assert "income type" in messages(exc)
     with pytest.raises(ValidationError) as exc:
-        transaction_record(portfolio=portfolio, kind="transfer_in", income_type="staking", occurred_at=DEPOSIT_AT,
-                           legs=[LegInput(token=crv, quantity=D("5"))])
+        transaction_record(
+            portfolio=portfolio,
+            kind="transfer_in",
+            income_type="staking",
+            occurred_at=DEPOSIT_AT,
+            legs=[LegInput(token=crv, quantity=D("5"))],
+        )
     assert "Only rewards have an income type." in messages(exc)
 
 
 def test_a_reward_only_receives(portfolio, crv, prices):
     with pytest.raises(ValidationError) as exc:
-        transaction_record(portfolio=portfolio, kind="reward", income_type="staking", occurred_at=DEPOSIT_AT,
-                           legs=[LegInput(token=crv, quantity=D("-5"))])
+        transaction_record(
+            portfolio=portfolio,
+            kind="reward",
+            income_type="staking",
+            occurred_at=DEPOSIT_AT,
+            legs=[LegInput(token=crv, quantity=D("-5"))],
+        )
     assert "only receives" in messages(exc)
 
 
 def test_a_position_of_another_portfolio_is_refused(lp, owner, eth):
     other = PortfolioFactory(owner=owner)
     with pytest.raises(ValidationError) as exc:
-        transaction_record(portfolio=other, kind="transfer_in", occurred_at=DEPOSIT_AT, position=lp,
-                           legs=[LegInput(token=eth, quantity=D("1"), fiat_value=D("1"))])
+        transaction_record(
+            portfolio=other,
+            kind="transfer_in",
+            occurred_at=DEPOSIT_AT,
+            position=lp,
+            legs=[LegInput(token=eth, quantity=D("1"), fiat_value=D("1"))],
+        )
     assert "belongs to another portfolio" in messages(exc)
 
 
 def test_a_position_needs_a_pool_or_a_label(portfolio, eth, prices):
     with pytest.raises(ValidationError) as exc:
-        position_open(portfolio=portfolio, kind="staking", opened_at=DEPOSIT_AT,
-                      deposits=[LegInput(token=eth, quantity=D("1"))])
+        position_open(
+            portfolio=portfolio, kind="staking", opened_at=DEPOSIT_AT, deposits=[LegInput(token=eth, quantity=D("1"))]
+        )
     assert "Choose a pool or give the position a label." in messages(exc)
     assert not Transaction.objects.exists()
 
 
 def test_a_concentrated_position_needs_a_valid_range(portfolio, v3_pool, eth, usdc, prices):
     with pytest.raises(ValidationError) as exc:
-        position_open(portfolio=portfolio, pool=v3_pool, kind="concentrated_lp", opened_at=DEPOSIT_AT,
-                      range_lower=D("3000"), range_upper=D("1500"),
-                      deposits=[LegInput(token=eth, quantity=D("1")), LegInput(token=usdc, quantity=D("2000"))])
+        position_open(
+            portfolio=portfolio,
+            pool=v3_pool,
+            kind="concentrated_lp",
+            opened_at=DEPOSIT_AT,
+            range_lower=D("3000"),
+            range_upper=D("1500"),
+            deposits=[LegInput(token=eth, quantity=D("1")), LegInput(token=usdc, quantity=D("2000"))],
+        )
     assert "0 < lower < upper" in messages(exc)
 
 
@@ -203,8 +278,9 @@ def test_a_concentrated_position_needs_a_valid_range(portfolio, v3_pool, eth, us
 
 def test_withdrawing_more_than_the_position_holds_says_how_much_it_holds(lp, eth, usdc):
     with pytest.raises(InsufficientPosition) as exc:
-        position_remove_liquidity(position=lp, occurred_at=WITHDRAW_AT,
-                                  withdrawals=[LegInput(token=eth, quantity=D("2"))])
+        position_remove_liquidity(
+            position=lp, occurred_at=WITHDRAW_AT, withdrawals=[LegInput(token=eth, quantity=D("2"))]
+        )
     # At 3000 USDC/ETH the 1 ETH + 2000 USDC pool holds 0.8165 ETH, plus 92 days of fees at 10 % a year.
     message = str(exc.value)
     assert message.startswith("You are withdrawing 2 WETH but the position holds 0.83")
@@ -214,15 +290,21 @@ def test_withdrawing_more_than_the_position_holds_says_how_much_it_holds(lp, eth
 
 def test_withdrawing_a_token_the_position_does_not_hold_is_refused(lp, crv):
     with pytest.raises(InsufficientPosition) as exc:
-        position_remove_liquidity(position=lp, occurred_at=WITHDRAW_AT,
-                                  withdrawals=[LegInput(token=crv, quantity=D("1"), fiat_value=D("0.5"))])
+        position_remove_liquidity(
+            position=lp,
+            occurred_at=WITHDRAW_AT,
+            withdrawals=[LegInput(token=crv, quantity=D("1"), fiat_value=D("0.5"))],
+        )
     assert "but the position holds 0 CRV" in str(exc.value)
 
 
 def test_a_partial_withdrawal_burns_the_same_share_of_lp_units(lp, eth, usdc):
-    position_remove_liquidity(position=lp, occurred_at=WITHDRAW_AT, fraction=D("0.25"),
-                              withdrawals=[LegInput(token=eth, quantity=D("0.2")),
-                                           LegInput(token=usdc, quantity=D("600"))])
+    position_remove_liquidity(
+        position=lp,
+        occurred_at=WITHDRAW_AT,
+        fraction=D("0.25"),
+        withdrawals=[LegInput(token=eth, quantity=D("0.2")), LegInput(token=usdc, quantity=D("600"))],
+    )
     lp.refresh_from_db()
     assert lp.closed_at is None
     burned = Leg.objects.get(transaction__kind="lp_withdraw", asset=f"LP#{lp.pk}")
@@ -232,19 +314,24 @@ def test_a_partial_withdrawal_burns_the_same_share_of_lp_units(lp, eth, usdc):
 
 
 def test_a_full_withdrawal_closes_the_position_and_later_deposits_are_refused(lp, eth, usdc):
-    position_remove_liquidity(position=lp, occurred_at=WITHDRAW_AT, close=True,
-                              withdrawals=[LegInput(token=eth, quantity=D("0.8")),
-                                           LegInput(token=usdc, quantity=D("2400"))])
+    position_remove_liquidity(
+        position=lp,
+        occurred_at=WITHDRAW_AT,
+        close=True,
+        withdrawals=[LegInput(token=eth, quantity=D("0.8")), LegInput(token=usdc, quantity=D("2400"))],
+    )
     lp.refresh_from_db()
     assert lp.closed_at == WITHDRAW_AT
     with pytest.raises(PositionClosed):
-        position_add_liquidity(position=lp, occurred_at=WITHDRAW_AT,
-                               deposits=[LegInput(token=eth, quantity=D("1"))])
+        position_add_liquidity(position=lp, occurred_at=WITHDRAW_AT, deposits=[LegInput(token=eth, quantity=D("1"))])
 
 
 def test_adding_liquidity_records_a_second_tranche(lp, eth, usdc):
-    position_add_liquidity(position=lp, occurred_at=at("2025-09-01T13:00"),
-                           deposits=[LegInput(token=eth, quantity=D("1")), LegInput(token=usdc, quantity=D("3000"))])
+    position_add_liquidity(
+        position=lp,
+        occurred_at=at("2025-09-01T13:00"),
+        deposits=[LegInput(token=eth, quantity=D("1")), LegInput(token=usdc, quantity=D("3000"))],
+    )
     result = position_analytics(position=lp, as_of=at("2025-09-02"))
     assert result.deposited == D("10000")  # 4000 then 6000
 
@@ -267,8 +354,14 @@ def test_closing_before_the_last_transaction_is_refused(lp):
 def test_rewards_after_the_position_closed_are_refused(lp, crv):
     position_close(position=lp, closed_at=at("2025-07-01"))
     with pytest.raises(PositionClosed):
-        position_claim_rewards(position=lp, token=crv, quantity=D("1"), income_type="liquidity_mining",
-                               occurred_at=at("2025-08-01"), fiat_value=D("1"))
+        position_claim_rewards(
+            position=lp,
+            token=crv,
+            quantity=D("1"),
+            income_type="liquidity_mining",
+            occurred_at=at("2025-08-01"),
+            fiat_value=D("1"),
+        )
 
 
 # --------------------------------------------------------------------------- overrides
@@ -295,10 +388,17 @@ def test_a_negative_override_is_refused(lp, eth):
 
 
 def test_updating_a_transaction_replaces_its_legs(portfolio, eth, prices):
-    txn = transaction_record(portfolio=portfolio, kind="buy", occurred_at=DEPOSIT_AT,
-                             legs=[LegInput(asset="USD", quantity=D("-2000")), LegInput(token=eth, quantity=D("1"))])
-    transaction_update(transaction=txn, legs=[LegInput(asset="USD", quantity=D("-4000")),
-                                              LegInput(token=eth, quantity=D("2"))], description="two")
+    txn = transaction_record(
+        portfolio=portfolio,
+        kind="buy",
+        occurred_at=DEPOSIT_AT,
+        legs=[LegInput(asset="USD", quantity=D("-2000")), LegInput(token=eth, quantity=D("1"))],
+    )
+    transaction_update(
+        transaction=txn,
+        legs=[LegInput(asset="USD", quantity=D("-4000")), LegInput(token=eth, quantity=D("2"))],
+        description="two",
+    )
     txn.refresh_from_db()
     assert txn.description == "two"
     assert sorted(leg.quantity for leg in txn.legs.all()) == [D("-4000"), D("2")]
@@ -318,16 +418,24 @@ def test_deleting_a_position_deletes_its_transactions(lp):
 def test_changes_enqueue_a_revaluation_after_commit(portfolio, eth, prices, django_capture_on_commit_callbacks):
     with patch("portfolios.tasks.revalue_portfolio.delay") as delay:
         with django_capture_on_commit_callbacks(execute=True):
-            transaction_record(portfolio=portfolio, kind="transfer_in", occurred_at=DEPOSIT_AT,
-                               legs=[LegInput(token=eth, quantity=D("1"))])
+            transaction_record(
+                portfolio=portfolio,
+                kind="transfer_in",
+                occurred_at=DEPOSIT_AT,
+                legs=[LegInput(token=eth, quantity=D("1"))],
+            )
     delay.assert_called_once_with(portfolio_id=portfolio.pk)
 
 
 def test_nothing_is_enqueued_when_the_write_fails(portfolio, django_capture_on_commit_callbacks):
     with patch("portfolios.tasks.revalue_portfolio.delay") as delay:
         with django_capture_on_commit_callbacks(execute=True), pytest.raises(ValidationError):
-            transaction_record(portfolio=portfolio, kind="transfer_in", occurred_at=DEPOSIT_AT,
-                               legs=[LegInput(asset="NOPE", quantity=D("1"))])
+            transaction_record(
+                portfolio=portfolio,
+                kind="transfer_in",
+                occurred_at=DEPOSIT_AT,
+                legs=[LegInput(asset="NOPE", quantity=D("1"))],
+            )
     delay.assert_not_called()
 
 

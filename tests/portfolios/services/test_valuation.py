@@ -25,28 +25,56 @@ def portfolios(owner, amm_pool, v3_pool, eth, usdc, crv, prices):
     """Two portfolios with a bit of everything that changes from day to day: positions
     opening, a range, reward claims, a partial withdrawal, a loose buy, pool APY history."""
     for offset in range(0, 120, 3):
-        PoolSnapshotFactory(pool=amm_pool, day=DEPOSIT_AT.date() + timedelta(days=offset), apy_base=D(8 + offset % 5),
-                            apy_reward=D(1), apy=D(9 + offset % 5))
+        PoolSnapshotFactory(
+            pool=amm_pool,
+            day=DEPOSIT_AT.date() + timedelta(days=offset),
+            apy_base=D(8 + offset % 5),
+            apy_reward=D(1),
+            apy=D(9 + offset % 5),
+        )
     main, other = PortfolioFactory(owner=owner, name="Main"), PortfolioFactory(owner=owner, name="Other")
-    lp = position_open(portfolio=main, pool=amm_pool, kind="lp", opened_at=DEPOSIT_AT,
-                       deposits=[LegInput(token=eth, quantity=D("1")), LegInput(token=usdc, quantity=D("2000"))])
-    position_claim_rewards(position=lp, token=crv, quantity=D("40"), income_type="liquidity_mining",
-                           occurred_at=at("2025-07-01"))
-    position_remove_liquidity(position=lp, occurred_at=at("2025-09-01T12:00:00"),
-                              withdrawals=[LegInput(token=eth, quantity=D("0.3")),
-                                           LegInput(token=usdc, quantity=D("900"))])
-    position_open(portfolio=main, pool=v3_pool, kind="concentrated_lp", opened_at=at("2025-06-20T08:00:00"),
-                  range_lower=D("1500"), range_upper=D("2500"),
-                  deposits=[LegInput(token=eth, quantity=D("1"), fiat_value=D("2000")),
-                            LegInput(token=usdc, quantity=D("2000"), fiat_value=D("2000"))])
-    transaction_record(portfolio=other, kind="buy", occurred_at=at("2025-08-15"),
-                       legs=[LegInput(asset="USD", quantity=D("-2500")), LegInput(token=eth, quantity=D("1"))])
+    lp = position_open(
+        portfolio=main,
+        pool=amm_pool,
+        kind="lp",
+        opened_at=DEPOSIT_AT,
+        deposits=[LegInput(token=eth, quantity=D("1")), LegInput(token=usdc, quantity=D("2000"))],
+    )
+    position_claim_rewards(
+        position=lp, token=crv, quantity=D("40"), income_type="liquidity_mining", occurred_at=at("2025-07-01")
+    )
+    position_remove_liquidity(
+        position=lp,
+        occurred_at=at("2025-09-01T12:00:00"),
+        withdrawals=[LegInput(token=eth, quantity=D("0.3")), LegInput(token=usdc, quantity=D("900"))],
+    )
+    position_open(
+        portfolio=main,
+        pool=v3_pool,
+        kind="concentrated_lp",
+        opened_at=at("2025-06-20T08:00:00"),
+        range_lower=D("1500"),
+        range_upper=D("2500"),
+        deposits=[
+            LegInput(token=eth, quantity=D("1"), fiat_value=D("2000")),
+            LegInput(token=usdc, quantity=D("2000"), fiat_value=D("2000")),
+        ],
+    )
+    transaction_record(
+        portfolio=other,
+        kind="buy",
+        occurred_at=at("2025-08-15"),
+        legs=[LegInput(asset="USD", quantity=D("-2500")), LegInput(token=eth, quantity=D("1"))],
+    )
     return [main, other]
 
 
 def _rows():
-    return list(PortfolioSnapshot.objects.order_by("portfolio_id", "day")
-                .values_list("portfolio_id", "day", "value", "deposited", "pnl", "income_ytd"))
+    return list(
+        PortfolioSnapshot.objects.order_by("portfolio_id", "day").values_list(
+            "portfolio_id", "day", "value", "deposited", "pnl", "income_ytd"
+        )
+    )
 
 
 def test_a_backfill_writes_exactly_the_rows_of_one_day_at_a_time(portfolios):

@@ -15,21 +15,48 @@ from tests.portfolios.conftest import DEPOSIT_AT
 pytestmark = pytest.mark.django_db
 D = Decimal
 
-PORTFOLIO_PAGES = ["portfolio_detail", "portfolio_edit", "portfolio_delete", "portfolio_import", "portfolio_export",
-                   "transaction_list", "transaction_create"]
-POSITION_PAGES = ["position_detail", "position_add_liquidity", "position_remove_liquidity", "position_stake",
-                  "position_unstake", "position_claim_rewards", "position_close", "position_override_amounts"]
+PORTFOLIO_PAGES = [
+    "portfolio_detail",
+    "portfolio_edit",
+    "portfolio_delete",
+    "portfolio_import",
+    "portfolio_export",
+    "transaction_list",
+    "transaction_create",
+]
+POSITION_PAGES = [
+    "position_detail",
+    "position_add_liquidity",
+    "position_remove_liquidity",
+    "position_stake",
+    "position_unstake",
+    "position_claim_rewards",
+    "position_close",
+    "position_override_amounts",
+]
 TRANSACTION_PAGES = ["transaction_edit", "transaction_delete"]
-ALL_PAGES = [(name, "portfolio") for name in PORTFOLIO_PAGES] + [(name, "position") for name in POSITION_PAGES] + [
-    (name, "transaction") for name in TRANSACTION_PAGES]
+ALL_PAGES = (
+    [(name, "portfolio") for name in PORTFOLIO_PAGES]
+    + [(name, "position") for name in POSITION_PAGES]
+    + [(name, "transaction") for name in TRANSACTION_PAGES]
+)
 
 
 @pytest.fixture
 def owned(portfolio, amm_pool, eth, usdc, prices):
-    position = position_open(portfolio=portfolio, pool=amm_pool, kind="lp", opened_at=DEPOSIT_AT,
-                             deposits=[LegInput(token=eth, quantity=D("1")), LegInput(token=usdc, quantity=D("2000"))])
-    txn = transaction_record(portfolio=portfolio, kind="buy", occurred_at=DEPOSIT_AT,
-                             legs=[LegInput(asset="USD", quantity=D("-2000")), LegInput(token=eth, quantity=D("1"))])
+    position = position_open(
+        portfolio=portfolio,
+        pool=amm_pool,
+        kind="lp",
+        opened_at=DEPOSIT_AT,
+        deposits=[LegInput(token=eth, quantity=D("1")), LegInput(token=usdc, quantity=D("2000"))],
+    )
+    txn = transaction_record(
+        portfolio=portfolio,
+        kind="buy",
+        occurred_at=DEPOSIT_AT,
+        legs=[LegInput(asset="USD", quantity=D("-2000")), LegInput(token=eth, quantity=D("1"))],
+    )
     return {"portfolio": portfolio, "position": position, "transaction": txn}
 
 
@@ -53,8 +80,10 @@ def test_another_users_ids_are_404_on_get(client, stranger, owned, name, target)
 def test_another_users_ids_are_404_on_post_and_change_nothing(client, stranger, owned, name, target):
     client.force_login(stranger)
     before = (Portfolio.objects.count(), Position.objects.count(), Transaction.objects.count())
-    response = client.post(_url(name, target, owned), {"confirm": "on", "name": "Mine now", "action": "commit",
-                                                       "closed_at": "2025-07-01T00:00"})
+    response = client.post(
+        _url(name, target, owned),
+        {"confirm": "on", "name": "Mine now", "action": "commit", "closed_at": "2025-07-01T00:00"},
+    )
     assert response.status_code == 404
     assert (Portfolio.objects.count(), Position.objects.count(), Transaction.objects.count()) == before
     assert Portfolio.objects.get(pk=owned["portfolio"].pk).name == "Main"
@@ -76,10 +105,17 @@ def test_anonymous_visitors_are_sent_to_log_in_from_the_other_pages(client, name
 
 def test_a_stranger_cannot_open_a_position_in_someone_elses_portfolio(client, stranger, owned, amm_pool):
     client.force_login(stranger)
-    response = client.post(reverse("portfolios:position_create"), {
-        "portfolio": owned["portfolio"].pk, "pool": amm_pool.pk, "kind": "lp", "opened_at": "2025-06-01T12:00",
-        "legs-TOTAL_FORMS": "0", "legs-INITIAL_FORMS": "0",
-    })
+    response = client.post(
+        reverse("portfolios:position_create"),
+        {
+            "portfolio": owned["portfolio"].pk,
+            "pool": amm_pool.pk,
+            "kind": "lp",
+            "opened_at": "2025-06-01T12:00",
+            "legs-TOTAL_FORMS": "0",
+            "legs-INITIAL_FORMS": "0",
+        },
+    )
     assert response.status_code == 200
     assert Position.objects.filter(portfolio=owned["portfolio"]).count() == 1
 
@@ -89,10 +125,18 @@ def test_a_stranger_cannot_attach_a_transaction_to_someone_elses_position(client
 
     mine = PortfolioFactory(owner=stranger, name="Mine")
     client.force_login(stranger)
-    response = client.post(reverse("portfolios:transaction_create", args=[mine.pk]), {
-        "kind": "transfer_in", "occurred_at": "2025-06-01T12:00", "position": owned["position"].pk,
-        "legs-TOTAL_FORMS": "1", "legs-INITIAL_FORMS": "0", "legs-0-asset": "USD", "legs-0-quantity": "10",
-    })
+    response = client.post(
+        reverse("portfolios:transaction_create", args=[mine.pk]),
+        {
+            "kind": "transfer_in",
+            "occurred_at": "2025-06-01T12:00",
+            "position": owned["position"].pk,
+            "legs-TOTAL_FORMS": "1",
+            "legs-INITIAL_FORMS": "0",
+            "legs-0-asset": "USD",
+            "legs-0-quantity": "10",
+        },
+    )
     assert response.status_code == 200
     assert not Transaction.objects.filter(portfolio=mine).exists()
 

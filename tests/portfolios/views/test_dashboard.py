@@ -19,8 +19,13 @@ D = Decimal
 
 @pytest.fixture
 def lp(portfolio, amm_pool, eth, usdc, prices):
-    return position_open(portfolio=portfolio, pool=amm_pool, kind="lp", opened_at=DEPOSIT_AT,
-                         deposits=[LegInput(token=eth, quantity=D("1")), LegInput(token=usdc, quantity=D("2000"))])
+    return position_open(
+        portfolio=portfolio,
+        pool=amm_pool,
+        kind="lp",
+        opened_at=DEPOSIT_AT,
+        deposits=[LegInput(token=eth, quantity=D("1")), LegInput(token=usdc, quantity=D("2000"))],
+    )
 
 
 def test_a_user_without_portfolio_sees_how_to_start(owner_client):
@@ -59,8 +64,9 @@ def test_the_dashboard_shows_totals_charts_and_the_position(owner_client, lp):
 
 def test_the_value_chart_draws_the_snapshots(owner_client, lp, portfolio):
     for i in range(3):
-        PortfolioSnapshotFactory(portfolio=portfolio, day=date(2025, 9, 1) + timedelta(days=i),
-                                 value=D(4000 + 100 * i), deposited=D(4000))
+        PortfolioSnapshotFactory(
+            portfolio=portfolio, day=date(2025, 9, 1) + timedelta(days=i), value=D(4000 + 100 * i), deposited=D(4000)
+        )
     response = owner_client.get(reverse("portfolios:dashboard"))
     assert response.context["history_days"] == 4  # 3 snapshots + today's live value
     assert "<polyline" in str(response.context["value_chart"])
@@ -68,10 +74,15 @@ def test_the_value_chart_draws_the_snapshots(owner_client, lp, portfolio):
 
 def test_an_out_of_range_position_is_flagged(owner_client, portfolio, v3_pool, eth, usdc, prices):
     # ETH is 3000 now; the range 1500-2500 USDC per ETH is below it.
-    position = position_open(portfolio=portfolio, pool=v3_pool, kind="concentrated_lp", opened_at=DEPOSIT_AT,
-                             range_lower=D("1500"), range_upper=D("2500"),
-                             deposits=[LegInput(token=eth, quantity=D("1")),
-                                       LegInput(token=usdc, quantity=D("2000"))])
+    position = position_open(
+        portfolio=portfolio,
+        pool=v3_pool,
+        kind="concentrated_lp",
+        opened_at=DEPOSIT_AT,
+        range_lower=D("1500"),
+        range_upper=D("2500"),
+        deposits=[LegInput(token=eth, quantity=D("1")), LegInput(token=usdc, quantity=D("2000"))],
+    )
     html = owner_client.get(reverse("portfolios:dashboard")).content.decode()
     assert "above range" in html
     assert f"{position} is out of range" in html
@@ -93,22 +104,29 @@ def test_several_portfolios_get_a_switcher_and_the_detail_is_filtered(owner_clie
 
 def _bulk_positions(portfolio, pool, eth, usdc, n):
     """n LP positions written directly (the services would take minutes for 500)."""
-    positions = Position.objects.bulk_create([
-        Position(portfolio=portfolio, pool=pool, kind="lp", opened_at=DEPOSIT_AT + timedelta(minutes=i))
-        for i in range(n)])
-    txns = Transaction.objects.bulk_create([
-        Transaction(portfolio=portfolio, position=p, kind="lp_deposit", occurred_at=p.opened_at) for p in positions])
+    positions = Position.objects.bulk_create(
+        [
+            Position(portfolio=portfolio, pool=pool, kind="lp", opened_at=DEPOSIT_AT + timedelta(minutes=i))
+            for i in range(n)
+        ]
+    )
+    txns = Transaction.objects.bulk_create(
+        [Transaction(portfolio=portfolio, position=p, kind="lp_deposit", occurred_at=p.opened_at) for p in positions]
+    )
     legs = []
     for p, t in zip(positions, txns, strict=True):
-        legs += [Leg(transaction=t, asset="WETH", token=eth, quantity=D("-1"), fiat_value=D("2000")),
-                 Leg(transaction=t, asset="USDC", token=usdc, quantity=D("-2000"), fiat_value=D("2000")),
-                 Leg(transaction=t, asset=f"LP#{p.pk}", quantity=D("4000"), fiat_value=D("4000"))]
+        legs += [
+            Leg(transaction=t, asset="WETH", token=eth, quantity=D("-1"), fiat_value=D("2000")),
+            Leg(transaction=t, asset="USDC", token=usdc, quantity=D("-2000"), fiat_value=D("2000")),
+            Leg(transaction=t, asset=f"LP#{p.pk}", quantity=D("4000"), fiat_value=D("4000")),
+        ]
     Leg.objects.bulk_create(legs)
 
 
 @pytest.mark.parametrize("n", [1, 500])
-def test_the_dashboard_runs_a_constant_number_of_queries(owner_client, portfolio, amm_pool, eth, usdc, prices,
-                                                          django_assert_max_num_queries, n):
+def test_the_dashboard_runs_a_constant_number_of_queries(
+    owner_client, portfolio, amm_pool, eth, usdc, prices, django_assert_max_num_queries, n
+):
     _bulk_positions(portfolio, amm_pool, eth, usdc, n)
     PortfolioSnapshotFactory(portfolio=portfolio, day=date(2025, 9, 1))
     with django_assert_max_num_queries(12):  # session, user, portfolios, summary loader, history, stale prices

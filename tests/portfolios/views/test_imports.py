@@ -29,15 +29,20 @@ KOINLY = (
 
 
 def upload(client, portfolio, text, fmt="native", name="transactions.csv"):
-    data = {"action": "preview", "format": fmt,
-            "file": SimpleUploadedFile(name, text.encode("utf-8") if isinstance(text, str) else text,
-                                       content_type="text/csv")}
+    data = {
+        "action": "preview",
+        "format": fmt,
+        "file": SimpleUploadedFile(
+            name, text.encode("utf-8") if isinstance(text, str) else text, content_type="text/csv"
+        ),
+    }
     return client.post(reverse("portfolios:portfolio_import", args=[portfolio.pk]), data)
 
 
 def commit(client, portfolio, token):
-    return client.post(reverse("portfolios:portfolio_import", args=[portfolio.pk]),
-                       {"action": "commit", "token": token}, follow=True)
+    return client.post(
+        reverse("portfolios:portfolio_import", args=[portfolio.pk]), {"action": "commit", "token": token}, follow=True
+    )
 
 
 def test_the_upload_page_offers_both_formats(owner_client, portfolio):
@@ -106,8 +111,9 @@ def test_a_file_that_is_not_utf8_is_refused(owner_client, portfolio):
 
 
 def test_no_file_is_explained(owner_client, portfolio):
-    response = owner_client.post(reverse("portfolios:portfolio_import", args=[portfolio.pk]),
-                                 {"action": "preview", "format": "native"})
+    response = owner_client.post(
+        reverse("portfolios:portfolio_import", args=[portfolio.pk]), {"action": "preview", "format": "native"}
+    )
     assert response.status_code == 200
     assert "This field is required." in response.content.decode()
 
