@@ -1,6 +1,7 @@
 import zoneinfo
 
 from django import forms
+from django.contrib.auth.password_validation import validate_password
 
 from accounts.models import User
 
@@ -43,8 +44,6 @@ class AdminUserCreationForm(forms.ModelForm):
         if data.get("password1") != data.get("password2"):
             self.add_error("password2", "The two passwords differ.")
         else:
-            from django.contrib.auth.password_validation import validate_password
-
             try:
                 validate_password(data.get("password1") or "", self.instance)
             except forms.ValidationError as exc:

@@ -1,5 +1,6 @@
 """Writes to accounts."""
 
+from allauth.account.models import EmailAddress
 from django.db import transaction
 
 from accounts.models import User
@@ -29,14 +30,10 @@ def user_update_preferences(*, user: User, data: dict) -> User:
 @transaction.atomic
 def user_ensure_demo(*, email: str, password: str) -> User:
     """Create (or reset the password of) a verified demo user. Idempotent."""
-    from allauth.account.models import EmailAddress
-
     user, _ = User.objects.get_or_create(email=email.lower())
     user.set_password(password)
     user.name = user.name or "Demo user"
     user.full_clean()
     user.save()
-    EmailAddress.objects.update_or_create(
-        user=user, email=user.email, defaults={"verified": True, "primary": True}
-    )
+    EmailAddress.objects.update_or_create(user=user, email=user.email, defaults={"verified": True, "primary": True})
     return user

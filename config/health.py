@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 
+import redis
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
@@ -16,6 +17,7 @@ from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from config.celery import app
 from config.tasks import HEARTBEAT_KEY
 
 WORKER_PING_TIMEOUT = 1.0
@@ -44,8 +46,6 @@ def check_cache() -> dict:
 def check_broker() -> dict:
     if not settings.REDIS_URL:
         return {"ok": True, "mode": "in-process (no broker configured)"}
-    import redis
-
     try:
         client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=1, socket_connect_timeout=1)
         client.ping()
@@ -55,8 +55,6 @@ def check_broker() -> dict:
 
 
 def check_worker(broker_ok: bool) -> dict:
-    from config.celery import app
-
     if app.conf.task_always_eager:
         return {"ok": True, "mode": "eager (tasks run in the web process)"}
     if not broker_ok:

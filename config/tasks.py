@@ -1,5 +1,8 @@
 """Project-level tasks: liveness signals used by /healthz and the tests."""
 
+import os
+import socket
+
 from celery import shared_task
 from django.core.cache import cache
 from django.utils import timezone
@@ -18,7 +21,4 @@ def heartbeat() -> str:
 @shared_task(name="config.tasks.echo")
 def echo(value: str) -> dict:
     """Round-trip a value through a worker; used to prove a worker is live."""
-    import os
-    import socket
-
     return {"value": value, "host": socket.gethostname(), "pid": os.getpid()}

@@ -8,6 +8,7 @@ from __future__ import annotations
 import string
 from dataclasses import dataclass
 
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db import connection
 from django.db.models import Case, Count, F, IntegerField, Prefetch, Q, QuerySet, Value, When
 from django.db.models.functions import Lower
@@ -169,8 +170,6 @@ def search_articles(*, qs: QuerySet[Article] | None = None, q: str) -> QuerySet[
         return qs.none()
     if connection.vendor != "postgresql":
         return search_articles_fallback(qs=qs, q=q)
-    from django.contrib.postgres.search import SearchQuery, SearchRank
-
     query = SearchQuery(q, search_type="websearch", config=SEARCH_CONFIG)
     return (
         qs.filter(search_vector=query)
@@ -212,8 +211,6 @@ def search_terms(*, q: str) -> QuerySet[GlossaryTerm]:
         return qs.none()
     if connection.vendor != "postgresql":
         return search_terms_fallback(qs=qs, q=q)
-    from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
-
     query = SearchQuery(q, search_type="websearch", config=SEARCH_CONFIG)
     vector = (
         SearchVector("term", weight="A", config=SEARCH_CONFIG)
@@ -221,9 +218,7 @@ def search_terms(*, q: str) -> QuerySet[GlossaryTerm]:
         + SearchVector("explanation_markdown", weight="C", config=SEARCH_CONFIG)
     )
     return (
-        qs.annotate(search=vector, rank=SearchRank(vector, query))
-        .filter(search=query)
-        .order_by("-rank", Lower("term"))
+        qs.annotate(search=vector, rank=SearchRank(vector, query)).filter(search=query).order_by("-rank", Lower("term"))
     )
 
 

@@ -14,6 +14,9 @@ from pathlib import Path
 
 import reversion
 from django.conf import settings
+from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.models import ContentType
+from django.contrib.postgres.search import SearchVector
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -45,8 +48,6 @@ def _article_update_search_vector(*, article_ids: list[int]) -> None:
     SQLite fallback search reads the columns directly."""
     if connection.vendor != "postgresql" or not article_ids:
         return
-    from django.contrib.postgres.search import SearchVector
-
     vector = (
         SearchVector("title", weight="A", config=SEARCH_CONFIG)
         + SearchVector("summary", weight="B", config=SEARCH_CONFIG)
@@ -65,7 +66,9 @@ def articles_rerender(*, article_ids: list[int] | None = None) -> int:
     for article in qs.only("pk", "body_markdown"):
         _render_article_fields(article, entries)
         Article.objects.filter(pk=article.pk).update(
-            body_html=article.body_html, toc=article.toc, reading_time=article.reading_time,
+            body_html=article.body_html,
+            toc=article.toc,
+            reading_time=article.reading_time,
         )
         count += 1
     return count
@@ -165,9 +168,6 @@ def editors_group_ensure():
     """The Editors group with exactly add/change/delete/view on the education
     models, and view/change on content updates. Migration 0002 creates it; this restores it (e.g. after a test
     database flush, or if an admin deleted it) and resets its permissions."""
-    from django.contrib.auth.models import Group, Permission
-    from django.contrib.contenttypes.models import ContentType
-
     models = [Category, Article, GlossaryTerm]
     content_types = [*ContentType.objects.get_for_models(*models, ContentUpdate).values()]
     codenames = [f"{action}_{m._meta.model_name}" for m in models for action in ("add", "change", "delete", "view")]
@@ -191,10 +191,14 @@ def category_fingerprint(category: Category) -> str:
 
 
 def term_fingerprint(term: GlossaryTerm, related_article_slug: str | None) -> str:
-    return _fingerprint({
-        "term": term.term, "short_definition": term.short_definition,
-        "explanation_markdown": term.explanation_markdown, "related_article": related_article_slug,
-    })
+    return _fingerprint(
+        {
+            "term": term.term,
+            "short_definition": term.short_definition,
+            "explanation_markdown": term.explanation_markdown,
+            "related_article": related_article_slug,
+        }
+    )
 
 
 def article_fingerprint(article: Article, category_slug: str, term_slugs: list[str]) -> str:
@@ -308,8 +312,11 @@ def _load_terms(items: list[TermIn], article_slugs: set[str], report: LoadReport
         if item.related_article and related is None:
             report.warnings.append(f"{item.source}: 'related_article': no article {item.related_article!r}, not linked")
         term = existing.get(item.slug)
-        values = {"term": item.term, "short_definition": item.short_definition,
-                  "explanation_markdown": item.explanation_markdown}
+        values = {
+            "term": item.term,
+            "short_definition": item.short_definition,
+            "explanation_markdown": item.explanation_markdown,
+        }
         if term is None:
             term = GlossaryTerm(slug=item.slug, **values)
             outcome = "created"
@@ -339,9 +346,7 @@ def _load_articles(items: list[ArticleIn], report: LoadReport, *, user, now: dt.
                    new_status: str = Status.PUBLISHED) -> None:
     categories = {c.slug: c for c in Category.objects.all()}
     terms = {t.slug: t for t in GlossaryTerm.objects.all()}
-    existing = {
-        a.slug: a for a in Article.objects.select_related("category").prefetch_related("related_terms")
-    }
+    existing = {a.slug: a for a in Article.objects.select_related("category").prefetch_related("related_terms")}
     for item in items:
         category = categories[item.category]
         term_slugs = [slug for slug in item.related_terms if slug in terms]

@@ -30,18 +30,16 @@ from django.db import transaction
 
 from pools.models import Pool, Token
 from portfolios.models import Portfolio
-from portfolios.services import (
-    LegInput,
-    portfolio_create,
-    portfolio_revalue,
-    portfolio_snapshots_backfill,
+from portfolios.services.legs import LegInput, token_usd_price_at
+from portfolios.services.portfolios import portfolio_create
+from portfolios.services.positions import (
     position_claim_rewards,
     position_holdings,
     position_open,
     position_remove_liquidity,
-    token_price_at,
-    transaction_record,
 )
+from portfolios.services.transactions import transaction_record
+from portfolios.services.valuation import portfolio_revalue, portfolio_snapshots_backfill
 
 NAME = "Demo portfolio"
 UNI_V2_USDC_WETH = "702fff16-4bfa-4c1f-8c02-e0ea0f5ecde6"
@@ -66,7 +64,7 @@ def _usd(token: Token, quantity: str) -> LegInput:
 
 
 def _eth_for(token: Token, usd: Decimal, when: datetime) -> Decimal:
-    price = token_price_at(token=token, when=when)
+    price = token_usd_price_at(token=token, when=when)
     return (usd / price).quantize(D("1e-6")) if price else D("1")
 
 
@@ -81,54 +79,96 @@ def _build(user) -> Portfolio:
 
     # A loose buy (the wallet): 3 ETH for dollars.
     bought = _at("2024-10-01")
-    transaction_record(portfolio=portfolio, kind="buy", occurred_at=bought, description="Bought ETH on an exchange",
-                       legs=[LegInput(asset="USD", quantity=-(3 * token_price_at(token=weth, when=bought))),
-                             LegInput(token=weth, quantity=D("3"))])
+    transaction_record(
+        portfolio=portfolio,
+        kind="buy",
+        occurred_at=bought,
+        description="Bought ETH on an exchange",
+        legs=[
+            LegInput(asset="USD", quantity=-(3 * token_usd_price_at(token=weth, when=bought))),
+            LegInput(token=weth, quantity=D("3")),
+        ],
+    )
 
     # A closed constant-product position: in at ~2,500, out at ~2,900.
     opened = _at("2024-11-01")
-    eth_price = token_price_at(token=weth, when=opened)
-    closed_lp = position_open(portfolio=portfolio, pool=v2, kind="lp", opened_at=opened,
-                              label="Uniswap V2 (closed)",
-                              deposits=[LegInput(token=weth, quantity=D("1")),
-                                        _usd(usdc, str(eth_price.quantize(D("0.01"))))])
+    eth_price = token_usd_price_at(token=weth, when=opened)
+    closed_lp = position_open(
+        portfolio=portfolio,
+        pool=v2,
+        kind="lp",
+        opened_at=opened,
+        label="Uniswap V2 (closed)",
+        deposits=[LegInput(token=weth, quantity=D("1")), _usd(usdc, str(eth_price.quantize(D("0.01"))))],
+    )
     out_at = _at("2025-02-03")
-    out_price = token_price_at(token=weth, when=out_at)
+    out_price = token_usd_price_at(token=weth, when=out_at)
     holds = position_holdings(position=closed_lp, when=out_at, prices={"WETH": out_price, "USDC": D(1)}) or {}
     eth_out = (holds.get("WETH", D("1")) * D("0.999")).quantize(D("1e-9"))
     usdc_out = (holds.get("USDC", eth_price) * D("0.999")).quantize(D("0.01"))
-    position_remove_liquidity(position=closed_lp, occurred_at=out_at, close=True,
-                              withdrawals=[LegInput(token=weth, quantity=eth_out), _usd(usdc, str(usdc_out))])
+    position_remove_liquidity(
+        position=closed_lp,
+        occurred_at=out_at,
+        close=True,
+        withdrawals=[LegInput(token=weth, quantity=eth_out), _usd(usdc, str(usdc_out))],
+    )
 
     # Open constant-product LP.
     opened = _at("2025-03-03")
-    eth_price = token_price_at(token=weth, when=opened)
-    position_open(portfolio=portfolio, pool=v2, kind="lp", opened_at=opened,
-                  deposits=[LegInput(token=weth, quantity=D("2")),
-                            _usd(usdc, str((2 * eth_price).quantize(D("0.01"))))],
-                  notes="Half ETH, half USDC at the day's price.")
+    eth_price = token_usd_price_at(token=weth, when=opened)
+    position_open(
+        portfolio=portfolio,
+        pool=v2,
+        kind="lp",
+        opened_at=opened,
+        deposits=[LegInput(token=weth, quantity=D("2")), _usd(usdc, str((2 * eth_price).quantize(D("0.01"))))],
+        notes="Half ETH, half USDC at the day's price.",
+    )
 
     # Concentrated range that ETH has left.
     opened = _at("2025-04-15")
-    eth_price = token_price_at(token=weth, when=opened)
+    eth_price = token_usd_price_at(token=weth, when=opened)
     v3_weth, v3_usdc = _token(v3, "WETH"), _token(v3, "USDC")
-    position_open(portfolio=portfolio, pool=v3, kind="concentrated_lp", opened_at=opened,
-                  range_lower=D("1400"), range_upper=D("2200"),
-                  deposits=[LegInput(token=v3_weth, quantity=D("1.5")),
-                            _usd(v3_usdc, str((D("1.5") * eth_price).quantize(D("0.01"))))],
-                  notes="A tight range around the April price.")
+    position_open(
+        portfolio=portfolio,
+        pool=v3,
+        kind="concentrated_lp",
+        opened_at=opened,
+        range_lower=D("1400"),
+        range_upper=D("2200"),
+        deposits=[
+            LegInput(token=v3_weth, quantity=D("1.5")),
+            _usd(v3_usdc, str((D("1.5") * eth_price).quantize(D("0.01")))),
+        ],
+        notes="A tight range around the April price.",
+    )
 
     # Stable pool.
-    position_open(portfolio=portfolio, pool=curve, kind="lp", opened_at=_at("2025-05-01"),
-                  deposits=[_usd(_token(curve, "USDC"), "5000"), _usd(usdt, "5000")])
+    position_open(
+        portfolio=portfolio,
+        pool=curve,
+        kind="lp",
+        opened_at=_at("2025-05-01"),
+        deposits=[_usd(_token(curve, "USDC"), "5000"), _usd(usdt, "5000")],
+    )
 
     # Staking with monthly reward claims (about 3 % a year on 4 ETH).
-    staking = position_open(portfolio=portfolio, kind="staking", label="ETH staking (solo validator)",
-                            opened_at=_at("2025-01-10"), deposits=[LegInput(token=weth, quantity=D("4"))])
+    staking = position_open(
+        portfolio=portfolio,
+        kind="staking",
+        label="ETH staking (solo validator)",
+        opened_at=_at("2025-01-10"),
+        deposits=[LegInput(token=weth, quantity=D("4"))],
+    )
     claim = date(2025, 2, 10)
     while claim <= LAST_PRICE_DAY:
-        position_claim_rewards(position=staking, token=weth, quantity=D("0.0098"), income_type="staking",
-                               occurred_at=_at(claim.isoformat()))
+        position_claim_rewards(
+            position=staking,
+            token=weth,
+            quantity=D("0.0098"),
+            income_type="staking",
+            occurred_at=_at(claim.isoformat()),
+        )
         claim = date(claim.year + (claim.month // 12), claim.month % 12 + 1, 10)
     return portfolio
 
@@ -138,8 +178,11 @@ def load(user) -> str:
         return "skipped: no demo user"
     if Portfolio.objects.filter(owner=user, name__iexact=NAME).exists():
         return "demo portfolio already loaded"
-    missing = [x for x in (UNI_V2_USDC_WETH, PANCAKE_V3_USDC_WETH, CURVE_3POOL)
-               if not Pool.objects.filter(external_id=x).exists()]
+    missing = [
+        x
+        for x in (UNI_V2_USDC_WETH, PANCAKE_V3_USDC_WETH, CURVE_3POOL)
+        if not Pool.objects.filter(external_id=x).exists()
+    ]
     if missing:
         return f"skipped: bundled pools not loaded ({len(missing)} missing)"
     portfolio = _build(user)
@@ -147,5 +190,7 @@ def load(user) -> str:
     portfolio_snapshots_backfill(first=first, last=LAST_PRICE_DAY, portfolio_ids=[portfolio.pk])
     portfolio_revalue(portfolio_ids=[portfolio.pk])
     portfolio.refresh_from_db()
-    return (f"{NAME}: {portfolio.positions.count()} positions, {portfolio.transactions.count()} transactions, "
-            f"{(LAST_PRICE_DAY - first).days + 1} daily snapshots, value ${portfolio.value:,.2f}")
+    return (
+        f"{NAME}: {portfolio.positions.count()} positions, {portfolio.transactions.count()} transactions, "
+        f"{(LAST_PRICE_DAY - first).days + 1} daily snapshots, value ${portfolio.value:,.2f}"
+    )

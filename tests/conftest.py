@@ -29,12 +29,46 @@ def clear_cache() -> None:
         cache.clear()
 
 
-@pytest.fixture(autouse=True)
-def _clear_cache():
-    """Rate-limit counters and cached pages live in the cache (Redis in CI):
-    every test starts from an empty one."""
+#: Fixtures that make HTTP requests: every request may touch the cache (API throttles,
+#: login rate limits, cached pool lists, import previews, idempotency keys, /healthz).
+HTTP_FIXTURES = frozenset(
+    {"client", "admin_client", "async_client", "api_client", "owner_client", "owner_api", "live_server", "real_worker"}
+)
+#: Tests outside our own folders that use the cache without an HTTP client (locks,
+#: once-a-day markers), by node id prefix (a module or one test). Their owners may mark
+#: them instead (``pytest.mark.uses_cache``); then the entry here can go. Found by
+#: recording every cache call per test over the whole suite.
+CACHE_TESTS = (
+    "tests/pools/test_refresh.py::",  # the refresh lock and the daily full risk pass
+    "tests/pools/test_admin_and_demo.py::test_the_demo_loads_the_real_bundle_and_is_idempotent",  # refresh lock
+)
+
+
+def uses_cache(item: pytest.Item) -> bool:
+    return (
+        item.get_closest_marker("uses_cache") is not None
+        or not HTTP_FIXTURES.isdisjoint(getattr(item, "fixturenames", ()))
+        or item.nodeid.startswith(CACHE_TESTS)
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that use the cache get ``clean_cache`` first: marked ``uses_cache``, listed in
+    ``CACHE_TESTS``, or requesting an HTTP fixture. The others (most of the
+    suite: pure maths, services, selectors) never touch Redis for it."""
+    for item in items:
+        if uses_cache(item) and "clean_cache" not in item.fixturenames:
+            item.fixturenames.insert(0, "clean_cache")  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def clean_cache():
+    """An empty cache for the test, emptied again after it: rate-limit counters, cached
+    pages, locks and idempotency keys never leak into another test (including the
+    tests that do not ask for this fixture and must find the cache empty)."""
     clear_cache()
     yield
+    clear_cache()
 
 
 @pytest.fixture
@@ -97,8 +131,15 @@ def running_worker(queues: list[str] | None = None):
     consume_from = app.amqp.queues._consume_from
     try:
         kwargs = {"queues": queues} if queues else {}
-        with start_worker(app, pool="solo", concurrency=1, perform_ping_check=not queues, loglevel="WARNING",
-                          shutdown_timeout=10, **kwargs) as worker:
+        with start_worker(
+            app,
+            pool="solo",
+            concurrency=1,
+            perform_ping_check=not queues,
+            loglevel="WARNING",
+            shutdown_timeout=10,
+            **kwargs,
+        ) as worker:
             yield worker
     finally:
         app.conf.task_always_eager = True

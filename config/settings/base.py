@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django.contrib.postgres",
+    "django.forms",  # Django's widget templates, for FORM_RENDERER below
     # third party
     "allauth",
     "allauth.account",
@@ -76,9 +77,13 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.UserTimezoneMiddleware",
+    # Idempotency-Key on every POST under /api/v1/ (config/idempotency.py).
+    "config.idempotency.IdempotencyMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
+# Every form renders through templates/forms/field.html (config/forms.py).
+FORM_RENDERER = "config.forms.FormRenderer"
 WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [
@@ -139,7 +144,7 @@ CELERY_RESULT_EXPIRES = 60 * 60 * 24
 CELERY_TIMEZONE = "UTC"
 CELERY_ENABLE_UTC = True
 # A task is acknowledged after it ran, so a worker that dies mid-task does not
-# lose it; tasks must therefore be idempotent (see STYLE.md §6).
+# lose it; tasks must therefore be idempotent (safe to run twice).
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -293,12 +298,16 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.idempotency.document_header",  # the Idempotency-Key header on every create
+    ],
     # Several models have a "kind"; give each choice set its own schema name.
     "ENUM_NAME_OVERRIDES": {
         "PoolKindEnum": "pools.models.Pool.Kind",
         "PositionKindEnum": "portfolios.models.Position.Kind",
-        "TransactionKindEnum": "portfolios.models.Transaction.Kind",
-        "IncomeTypeEnum": "portfolios.models.Transaction.IncomeType",
+        "TransactionKindEnum": "portfolios.ledger.TX_KIND_CHOICES",
+        "IncomeTypeEnum": "portfolios.ledger.INCOME_TYPE_CHOICES",
     },
 }
 

@@ -7,7 +7,7 @@
 Renders ``<a href="/learn/articles/<slug>/">title</a>`` when the article is
 published, and nothing at all when it is missing or a draft, so other apps can
 place links before the article exists. Other apps use this tag instead of
-importing education models (DESIGN.md: apps depend one way).
+importing education models (apps depend one way: education depends on no other app).
 """
 
 from django import template

@@ -1,53 +1,30 @@
-"""Formatting for pool pages: percentages, compact dollars, risk grade badges."""
+"""Filters of the pool pages: percentages, compact dollars, risk grade badges (``config.formatting``)."""
 
 from __future__ import annotations
-
-from decimal import Decimal, InvalidOperation
 
 from django import template
 from django.http import QueryDict
 
+from config import formatting
+
 register = template.Library()
-
-
-def _dec(value) -> Decimal | None:
-    if value is None or value == "":
-        return None
-    try:
-        return Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        return None
 
 
 @register.filter
 def pct(value, places: int = 2) -> str:
-    """``Decimal('5.1234')`` -> ``5.12%``; unknown -> an en dash."""
-    number = _dec(value)
-    if number is None:
-        return "–"
-    return f"{number:,.{int(places)}f}%"
+    """``Decimal('5.1234')`` -> ``5.12%``; unknown -> a dash (``config.formatting``)."""
+    return formatting.percent(value, int(places))
 
 
 @register.filter
 def usd(value) -> str:
-    """Compact dollars: $1.23bn, $45.6M, $789.0k, $512.30."""
-    number = _dec(value)
-    if number is None:
-        return "–"
-    for limit, suffix in ((Decimal(10) ** 9, "bn"), (Decimal(10) ** 6, "M"), (Decimal(10) ** 3, "k")):
-        if abs(number) >= limit:
-            return f"${number / limit:,.1f}{suffix}"
-    return f"${number:,.2f}"
+    """Compact dollars: $1.2bn, $45.6M, $789.0k, $512.30."""
+    return formatting.money_compact(value, "USD")
 
 
 @register.filter
 def price(value) -> str:
-    number = _dec(value)
-    if number is None:
-        return "–"
-    if abs(number) >= 1:
-        return f"${number:,.2f}"
-    return f"${number:.6g}"
+    return formatting.price(value, "USD")
 
 
 @register.filter

@@ -11,11 +11,10 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from config.formatting import plain_number
 from pools.models import Pool, Token
-from portfolios.models import Leg, Portfolio, PortfolioSnapshot, Position, Transaction
-
-QTY = {"max_digits": 48, "decimal_places": 18}
-FIAT = {"max_digits": 38, "decimal_places": 18}
+from portfolios.ledger import INCOME_TYPE_CHOICES, TX_KIND_CHOICES
+from portfolios.models import FIAT, QTY, Leg, Portfolio, PortfolioSnapshot, Position, Transaction
 
 
 @extend_schema_field(OpenApiTypes.STR)
@@ -26,14 +25,8 @@ class DecimalOut(serializers.Field):
         kwargs["read_only"] = True
         super().__init__(**kwargs)
 
-    def to_representation(self, value):
-        if value is None:
-            return None
-        value = Decimal(value)
-        normal = value.normalize()
-        if normal.as_tuple().exponent > 0:
-            normal = normal.quantize(Decimal(1))
-        return format(normal, "f")
+    def to_representation(self, value: object) -> str | None:
+        return None if value is None else plain_number(Decimal(str(value)))
 
 
 # --------------------------------------------------------------------------- in
@@ -44,13 +37,26 @@ class PortfolioIn(serializers.Serializer):
 
 
 class LegIn(serializers.Serializer):
-    token = serializers.PrimaryKeyRelatedField(queryset=Token.objects.all(), required=False, allow_null=True,
-                                               help_text="A token id (GET /api/v1/tokens/). Or give `asset`.")
-    asset = serializers.CharField(max_length=80, required=False, allow_blank=True,
-                                  help_text="Symbol for fiat (USD) or a token by symbol; default: the token's.")
+    token = serializers.PrimaryKeyRelatedField(
+        queryset=Token.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="A token id (GET /api/v1/tokens/). Or give `asset`.",
+    )
+    asset = serializers.CharField(
+        max_length=80,
+        required=False,
+        allow_blank=True,
+        help_text="Symbol for fiat (USD) or a token by symbol; default: the token's.",
+    )
     quantity = serializers.DecimalField(**QTY)
-    fiat_value = serializers.DecimalField(**FIAT, required=False, allow_null=True, min_value=Decimal(0),
-                                          help_text="Absolute value in your fiat at that moment; omit to look it up.")
+    fiat_value = serializers.DecimalField(
+        **FIAT,
+        required=False,
+        allow_null=True,
+        min_value=Decimal(0),
+        help_text="Absolute value in your fiat at that moment; omit to look it up.",
+    )
     is_fee = serializers.BooleanField(required=False, default=False)
 
     def validate(self, attrs):
@@ -93,16 +99,25 @@ class DepositIn(serializers.Serializer):
 
 
 class WithdrawIn(DepositIn):
-    close = serializers.BooleanField(required=False, allow_null=True, default=None,
-                                     help_text="true: everything is withdrawn; default: decided from the amounts.")
-    fraction = serializers.DecimalField(max_digits=20, decimal_places=18, required=False, allow_null=True,
-                                        help_text="Share of the position withdrawn (0-1); default: from the amounts.")
+    close = serializers.BooleanField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="true: everything is withdrawn; default: decided from the amounts.",
+    )
+    fraction = serializers.DecimalField(
+        max_digits=20,
+        decimal_places=18,
+        required=False,
+        allow_null=True,
+        help_text="Share of the position withdrawn (0-1); default: from the amounts.",
+    )
 
 
 class ClaimIn(serializers.Serializer):
     token = serializers.PrimaryKeyRelatedField(queryset=Token.objects.all())
     quantity = serializers.DecimalField(**QTY)
-    income_type = serializers.ChoiceField(choices=Transaction.IncomeType.choices)
+    income_type = serializers.ChoiceField(choices=INCOME_TYPE_CHOICES)
     occurred_at = serializers.DateTimeField()
     fiat_value = serializers.DecimalField(**FIAT, required=False, allow_null=True, min_value=Decimal(0))
 
@@ -123,9 +138,10 @@ class OverrideIn(serializers.Serializer):
 class TransactionIn(serializers.Serializer):
     portfolio = serializers.IntegerField()
     position = serializers.IntegerField(required=False, allow_null=True)
-    kind = serializers.ChoiceField(choices=Transaction.Kind.choices)
-    income_type = serializers.ChoiceField(choices=Transaction.IncomeType.choices, required=False, allow_null=True,
-                                          allow_blank=True)
+    kind = serializers.ChoiceField(choices=TX_KIND_CHOICES)
+    income_type = serializers.ChoiceField(
+        choices=INCOME_TYPE_CHOICES, required=False, allow_null=True, allow_blank=True
+    )
     occurred_at = serializers.DateTimeField()
     description = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
     legs = LegIn(many=True, allow_empty=False)
@@ -133,9 +149,10 @@ class TransactionIn(serializers.Serializer):
 
 class TransactionUpdateIn(serializers.Serializer):
     position = serializers.IntegerField(required=False, allow_null=True)
-    kind = serializers.ChoiceField(choices=Transaction.Kind.choices, required=False)
-    income_type = serializers.ChoiceField(choices=Transaction.IncomeType.choices, required=False, allow_null=True,
-                                          allow_blank=True)
+    kind = serializers.ChoiceField(choices=TX_KIND_CHOICES, required=False)
+    income_type = serializers.ChoiceField(
+        choices=INCOME_TYPE_CHOICES, required=False, allow_null=True, allow_blank=True
+    )
     occurred_at = serializers.DateTimeField(required=False)
     description = serializers.CharField(max_length=500, required=False, allow_blank=True)
     legs = LegIn(many=True, allow_empty=False, required=False)
@@ -144,7 +161,7 @@ class TransactionUpdateIn(serializers.Serializer):
 class TransactionFilterIn(serializers.Serializer):
     portfolio = serializers.IntegerField(required=False)
     position = serializers.IntegerField(required=False)
-    kind = serializers.ChoiceField(choices=Transaction.Kind.choices, required=False)
+    kind = serializers.ChoiceField(choices=TX_KIND_CHOICES, required=False)
 
 
 class PositionFilterIn(serializers.Serializer):
@@ -181,8 +198,24 @@ class PositionOut(serializers.ModelSerializer):
 
     class Meta:
         model = Position
-        fields = ["id", "portfolio", "pool", "pool_symbol", "chain", "protocol", "label", "name", "kind",
-                  "opened_at", "closed_at", "range_lower", "range_upper", "notes", "created_at", "updated_at"]
+        fields = [
+            "id",
+            "portfolio",
+            "pool",
+            "pool_symbol",
+            "chain",
+            "protocol",
+            "label",
+            "name",
+            "kind",
+            "opened_at",
+            "closed_at",
+            "range_lower",
+            "range_upper",
+            "notes",
+            "created_at",
+            "updated_at",
+        ]
 
 
 class LegOut(serializers.ModelSerializer):
@@ -200,8 +233,19 @@ class TransactionOut(serializers.ModelSerializer):
 
     class Meta:
         model = Transaction
-        fields = ["id", "portfolio", "position", "kind", "income_type", "occurred_at", "description", "source",
-                  "created_at", "updated_at", "legs"]
+        fields = [
+            "id",
+            "portfolio",
+            "position",
+            "kind",
+            "income_type",
+            "occurred_at",
+            "description",
+            "source",
+            "created_at",
+            "updated_at",
+            "legs",
+        ]
 
 
 class SnapshotOut(serializers.ModelSerializer):
@@ -269,10 +313,14 @@ class PositionAnalyticsOut(serializers.Serializer):
     warnings = serializers.ListField(child=serializers.CharField())
     chain = serializers.CharField()
     protocol = serializers.CharField()
-    unused = UnusedDepositOut(many=True, help_text="what a concentrated range did not take at the deposit price "
-                                                   "(not counted in deposited, HODL or value)")
-    assumed_peg = serializers.ListField(child=serializers.CharField(),
-                                        help_text="stablecoins valued at 1.00 USD for want of a recent price")
+    unused = UnusedDepositOut(
+        many=True,
+        help_text="what a concentrated range did not take at the deposit price "
+        "(not counted in deposited, HODL or value)",
+    )
+    assumed_peg = serializers.ListField(
+        child=serializers.CharField(), help_text="stablecoins valued at 1.00 USD for want of a recent price"
+    )
 
 
 class SliceOut(serializers.Serializer):

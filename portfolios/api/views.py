@@ -5,10 +5,14 @@ default is ``.none()``, so a view that forgets ``get_queryset`` shows nothing.
 Another user's object answers 404 on every endpoint and method (tested for
 every route under /api/v1/ that takes an id). Views are thin: validate with an
 ``*In`` serializer, call a service or selector, answer with an ``*Out`` one;
-domain errors become 400 with the service's message.
+domain errors become 400 with the service's message. Every POST honours an
+``Idempotency-Key`` (``config.idempotency``, a middleware: no view code).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpResponse
@@ -19,14 +23,18 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from portfolios import imports, selectors, services
+from portfolios import selectors
 from portfolios.api import serializers as s
-from portfolios.api.idempotency import idempotent
 from portfolios.models import Portfolio, Position, Transaction
-from portfolios.services import LegInput, PortfolioError
+from portfolios.services import csv_import
+from portfolios.services import portfolios as portfolio_services
+from portfolios.services import positions as position_services
+from portfolios.services import transactions as transaction_services
+from portfolios.services.errors import PortfolioError
+from portfolios.services.legs import LegInput
 
 
-def _call(fn, **kwargs):
+def _call[T](fn: Callable[..., T], **kwargs: Any) -> T:
     """Run a service; its errors become 400 responses with the service's message."""
     try:
         return fn(**kwargs)
@@ -37,7 +45,7 @@ def _call(fn, **kwargs):
         raise serializers.ValidationError({exc.field or "detail": [str(exc)]}) from exc
 
 
-def _amounts(rows) -> list[LegInput]:
+def _amounts(rows: list[dict[str, Any]]) -> list[LegInput]:
     return [LegInput(token=r["token"], quantity=r["quantity"], fiat_value=r.get("fiat_value")) for r in rows]
 
 
@@ -57,12 +65,15 @@ class OwnedViewSet(viewsets.GenericViewSet):
 @extend_schema_view(
     list=extend_schema(summary="Your portfolios", responses=s.PortfolioOut(many=True), tags=["portfolios"]),
     retrieve=extend_schema(summary="A portfolio", responses=s.PortfolioOut, tags=["portfolios"]),
-    create=extend_schema(summary="Create a portfolio", request=s.PortfolioIn, responses={201: s.PortfolioOut},
-                         tags=["portfolios"]),
-    partial_update=extend_schema(summary="Rename a portfolio", request=s.PortfolioIn, responses=s.PortfolioOut,
-                                 tags=["portfolios"]),
-    update=extend_schema(summary="Rename a portfolio", request=s.PortfolioIn, responses=s.PortfolioOut,
-                         tags=["portfolios"]),
+    create=extend_schema(
+        summary="Create a portfolio", request=s.PortfolioIn, responses={201: s.PortfolioOut}, tags=["portfolios"]
+    ),
+    partial_update=extend_schema(
+        summary="Rename a portfolio", request=s.PortfolioIn, responses=s.PortfolioOut, tags=["portfolios"]
+    ),
+    update=extend_schema(
+        summary="Rename a portfolio", request=s.PortfolioIn, responses=s.PortfolioOut, tags=["portfolios"]
+    ),
     destroy=extend_schema(summary="Delete a portfolio and everything in it", tags=["portfolios"]),
 )
 class PortfolioViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnedViewSet):
@@ -75,42 +86,49 @@ class PortfolioViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnedVi
     def create(self, request):
         data = s.PortfolioIn(data=request.data)
         data.is_valid(raise_exception=True)
-        portfolio = _call(services.portfolio_create, owner=request.user, name=data.validated_data["name"])
+        portfolio = _call(portfolio_services.portfolio_create, owner=request.user, name=data.validated_data["name"])
         return Response(s.PortfolioOut(portfolio).data, status=status.HTTP_201_CREATED)
 
     def update(self, request, pk=None, partial=False):
         portfolio = self.get_object()
         data = s.PortfolioIn(data=request.data)
         data.is_valid(raise_exception=True)
-        portfolio = _call(services.portfolio_update, portfolio=portfolio, name=data.validated_data["name"])
+        portfolio = _call(portfolio_services.portfolio_update, portfolio=portfolio, name=data.validated_data["name"])
         return Response(s.PortfolioOut(portfolio).data)
 
     def partial_update(self, request, pk=None):
         return self.update(request, pk=pk, partial=True)
 
     def destroy(self, request, pk=None):
-        _call(services.portfolio_delete, portfolio=self.get_object())
+        _call(portfolio_services.portfolio_delete, portfolio=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(summary="Value, PnL, income, allocations and every position's analytics",
-                   responses=s.PortfolioSummaryOut, tags=["portfolios"])
+    @extend_schema(
+        summary="Value, PnL, income, allocations and every position's analytics",
+        responses=s.PortfolioSummaryOut,
+        tags=["portfolios"],
+    )
     @action(detail=True, methods=["get"])
     def summary(self, request, pk=None):
         summary = selectors.portfolio_summary(portfolio=self.get_object())
         return Response(s.PortfolioSummaryOut(summary).data)
 
-    @extend_schema(summary="Daily value history (one row per day, oldest first)",
-                   responses=s.SnapshotOut(many=True), tags=["portfolios"])
+    @extend_schema(
+        summary="Daily value history (one row per day, oldest first)",
+        responses=s.SnapshotOut(many=True),
+        tags=["portfolios"],
+    )
     @action(detail=True, methods=["get"], pagination_class=None)
     def history(self, request, pk=None):
         rows = selectors.portfolio_value_history(portfolio=self.get_object())
         return Response(s.SnapshotOut(rows, many=True).data)
 
-    @extend_schema(summary="Import a CSV (native or Koinly): preview with commit=false, import with commit=true",
-                   request={"multipart/form-data": s.ImportIn}, responses={200: OpenApiTypes.OBJECT,
-                                                                          201: OpenApiTypes.OBJECT,
-                                                                          400: OpenApiTypes.OBJECT},
-                   tags=["portfolios"])
+    @extend_schema(
+        summary="Import a CSV (native or Koinly): preview with commit=false, import with commit=true",
+        request={"multipart/form-data": s.ImportIn},
+        responses={200: OpenApiTypes.OBJECT, 201: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT},
+        tags=["portfolios"],
+    )
     @action(detail=True, methods=["post"], url_path="import", parser_classes=[MultiPartParser, FormParser])
     def import_csv(self, request, pk=None):
         portfolio = self.get_object()
@@ -118,25 +136,35 @@ class PortfolioViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnedVi
         data.is_valid(raise_exception=True)
         fmt, file = data.validated_data["format"], data.validated_data["file"]
         if not data.validated_data["commit"]:
-            preview = _call(imports.csv_import_preview, portfolio=portfolio, file=file, fmt=fmt)
-            return Response({
-                "rows": [r.as_dict() for r in preview.rows],
-                "duplicates": [r.as_dict() for r in preview.duplicates],
-                "errors": [e.as_dict() for e in preview.errors],
-            }, status=status.HTTP_200_OK)
-        result = _call(imports.csv_import_commit, portfolio=portfolio, file=file, fmt=fmt)
-        body = {"created": result.created, "duplicates": result.duplicates,
-                "errors": [e.as_dict() for e in result.errors], "transactions": result.transaction_ids}
+            preview = _call(csv_import.csv_import_preview, portfolio=portfolio, file=file, fmt=fmt)
+            return Response(
+                {
+                    "rows": [r.as_dict() for r in preview.rows],
+                    "duplicates": [r.as_dict() for r in preview.duplicates],
+                    "errors": [e.as_dict() for e in preview.errors],
+                },
+                status=status.HTTP_200_OK,
+            )
+        result = _call(csv_import.csv_import_commit, portfolio=portfolio, file=file, fmt=fmt)
+        body = {
+            "created": result.created,
+            "duplicates": result.duplicates,
+            "errors": [e.as_dict() for e in result.errors],
+            "transactions": result.transaction_ids,
+        }
         if result.errors:
             return Response(body, status=status.HTTP_400_BAD_REQUEST)
         return Response(body, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)
 
-    @extend_schema(summary="Export every transaction as CSV (native format)",
-                   responses={(200, "text/csv"): OpenApiTypes.STR}, tags=["portfolios"])
+    @extend_schema(
+        summary="Export every transaction as CSV (native format)",
+        responses={(200, "text/csv"): OpenApiTypes.STR},
+        tags=["portfolios"],
+    )
     @action(detail=True, methods=["get"])
     def export(self, request, pk=None):
         portfolio = self.get_object()
-        response = HttpResponse(imports.csv_export(portfolio=portfolio), content_type="text/csv; charset=utf-8")
+        response = HttpResponse(csv_import.csv_export(portfolio=portfolio), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="portfolio-{portfolio.pk}-transactions.csv"'
         return response
 
@@ -148,15 +176,31 @@ PORTFOLIO_PARAM = OpenApiParameter("portfolio", OpenApiTypes.INT, description="O
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Your positions (newest first)", parameters=[PORTFOLIO_PARAM],
-                       responses=s.PositionOut(many=True), tags=["positions"]),
+    list=extend_schema(
+        summary="Your positions (newest first)",
+        parameters=[PORTFOLIO_PARAM],
+        responses=s.PositionOut(many=True),
+        tags=["positions"],
+    ),
     retrieve=extend_schema(summary="A position", responses=s.PositionOut, tags=["positions"]),
-    create=extend_schema(summary="Open a position with its first deposit", request=s.PositionIn,
-                         responses={201: s.PositionOut}, tags=["positions"]),
-    partial_update=extend_schema(summary="Edit label, notes, pool or range", request=s.PositionUpdateIn,
-                                 responses=s.PositionOut, tags=["positions"]),
-    update=extend_schema(summary="Edit label, notes, pool or range", request=s.PositionUpdateIn,
-                         responses=s.PositionOut, tags=["positions"]),
+    create=extend_schema(
+        summary="Open a position with its first deposit",
+        request=s.PositionIn,
+        responses={201: s.PositionOut},
+        tags=["positions"],
+    ),
+    partial_update=extend_schema(
+        summary="Edit label, notes, pool or range",
+        request=s.PositionUpdateIn,
+        responses=s.PositionOut,
+        tags=["positions"],
+    ),
+    update=extend_schema(
+        summary="Edit label, notes, pool or range",
+        request=s.PositionUpdateIn,
+        responses=s.PositionOut,
+        tags=["positions"],
+    ),
     destroy=extend_schema(summary="Delete a position with its transactions", tags=["positions"]),
 )
 class PositionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnedViewSet):
@@ -165,8 +209,7 @@ class PositionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnedVie
     def get_queryset(self):
         params = s.PositionFilterIn(data=self.request.query_params)
         params.is_valid(raise_exception=True)
-        return selectors.positions_for_user(user=self.request.user,
-                                            portfolio_id=params.validated_data.get("portfolio"))
+        return selectors.positions_for_user(user=self.request.user, portfolio_id=params.validated_data.get("portfolio"))
 
     def get_serializer_class(self):
         return s.PositionOut
@@ -176,87 +219,127 @@ class PositionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnedVie
         data.is_valid(raise_exception=True)
         v = data.validated_data
         portfolio = selectors.portfolio_get_for_user(user=request.user, portfolio_id=v["portfolio"])
-        position = _call(services.position_open, portfolio=portfolio, pool=v.get("pool"), label=v["label"],
-                         kind=v["kind"], opened_at=v["opened_at"], deposits=_amounts(v["deposits"]),
-                         range_lower=v.get("range_lower"), range_upper=v.get("range_upper"), notes=v["notes"])
+        position = _call(
+            position_services.position_open,
+            portfolio=portfolio,
+            pool=v.get("pool"),
+            label=v["label"],
+            kind=v["kind"],
+            opened_at=v["opened_at"],
+            deposits=_amounts(v["deposits"]),
+            range_lower=v.get("range_lower"),
+            range_upper=v.get("range_upper"),
+            notes=v["notes"],
+        )
         return Response(s.PositionOut(position).data, status=status.HTTP_201_CREATED)
 
     def update(self, request, pk=None, partial=False):
         position = self.get_object()
         data = s.PositionUpdateIn(data=request.data)
         data.is_valid(raise_exception=True)
-        position = _call(services.position_update, position=position, **data.validated_data)
+        position = _call(position_services.position_update, position=position, **data.validated_data)
         return Response(s.PositionOut(position).data)
 
     def partial_update(self, request, pk=None):
         return self.update(request, pk=pk, partial=True)
 
     def destroy(self, request, pk=None):
-        _call(services.position_delete, position=self.get_object())
+        _call(position_services.position_delete, position=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(summary="Value now, HODL, impermanent loss, fees, rewards, PnL, realised APY, range",
-                   responses=s.PositionAnalyticsOut, tags=["positions"])
+    @extend_schema(
+        summary="Value now, HODL, impermanent loss, fees, rewards, PnL, realised APY, range",
+        responses=s.PositionAnalyticsOut,
+        tags=["positions"],
+    )
     @action(detail=True, methods=["get"])
     def analytics(self, request, pk=None):
         result = selectors.position_analytics(position=self.get_object())
         return Response(s.PositionAnalyticsOut(result).data)
 
-    @extend_schema(summary="Add liquidity (LP, farm) or stake more (staking, lending)", request=s.DepositIn,
-                   responses={201: s.TransactionOut}, tags=["positions"])
+    @extend_schema(
+        summary="Add liquidity (LP, farm) or stake more (staking, lending)",
+        request=s.DepositIn,
+        responses={201: s.TransactionOut},
+        tags=["positions"],
+    )
     @action(detail=True, methods=["post"])
     def deposit(self, request, pk=None):
         position = self.get_object()
         data = s.DepositIn(data=request.data)
         data.is_valid(raise_exception=True)
-        fn = services.position_stake if position.kind in services.STAKING_KINDS else services.position_add_liquidity
-        txn = _call(fn, position=position, deposits=_amounts(data.validated_data["amounts"]),
-                    occurred_at=data.validated_data["occurred_at"])
+        staking = position.kind in position_services.STAKING_KINDS
+        fn = position_services.position_stake if staking else position_services.position_add_liquidity
+        txn = _call(
+            fn,
+            position=position,
+            deposits=_amounts(data.validated_data["amounts"]),
+            occurred_at=data.validated_data["occurred_at"],
+        )
         return Response(s.TransactionOut(txn).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(summary="Withdraw liquidity or unstake", request=s.WithdrawIn,
-                   responses={201: s.TransactionOut}, tags=["positions"])
+    @extend_schema(
+        summary="Withdraw liquidity or unstake",
+        request=s.WithdrawIn,
+        responses={201: s.TransactionOut},
+        tags=["positions"],
+    )
     @action(detail=True, methods=["post"])
     def withdraw(self, request, pk=None):
         position = self.get_object()
         data = s.WithdrawIn(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        fn = services.position_unstake if position.kind in services.STAKING_KINDS else \
-            services.position_remove_liquidity
-        txn = _call(fn, position=position, withdrawals=_amounts(v["amounts"]), occurred_at=v["occurred_at"],
-                    close=v.get("close"), fraction=v.get("fraction"))
+        staking = position.kind in position_services.STAKING_KINDS
+        fn = position_services.position_unstake if staking else position_services.position_remove_liquidity
+        txn = _call(
+            fn,
+            position=position,
+            withdrawals=_amounts(v["amounts"]),
+            occurred_at=v["occurred_at"],
+            close=v.get("close"),
+            fraction=v.get("fraction"),
+        )
         return Response(s.TransactionOut(txn).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(summary="Record rewards claimed from the position", request=s.ClaimIn,
-                   responses={201: s.TransactionOut}, tags=["positions"])
+    @extend_schema(
+        summary="Record rewards claimed from the position",
+        request=s.ClaimIn,
+        responses={201: s.TransactionOut},
+        tags=["positions"],
+    )
     @action(detail=True, methods=["post"])
     def claim(self, request, pk=None):
         position = self.get_object()
         data = s.ClaimIn(data=request.data)
         data.is_valid(raise_exception=True)
-        txn = _call(services.position_claim_rewards, position=position, **data.validated_data)
+        txn = _call(position_services.position_claim_rewards, position=position, **data.validated_data)
         return Response(s.TransactionOut(txn).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(summary="Mark the position closed", request=s.CloseIn, responses=s.PositionOut,
-                   tags=["positions"])
+    @extend_schema(summary="Mark the position closed", request=s.CloseIn, responses=s.PositionOut, tags=["positions"])
     @action(detail=True, methods=["post"])
     def close(self, request, pk=None):
         position = self.get_object()
         data = s.CloseIn(data=request.data)
         data.is_valid(raise_exception=True)
-        position = _call(services.position_close, position=position, closed_at=data.validated_data["closed_at"])
+        position = _call(
+            position_services.position_close, position=position, closed_at=data.validated_data["closed_at"]
+        )
         return Response(s.PositionOut(position).data)
 
-    @extend_schema(summary="Override the current token amounts with your wallet's", request=s.OverrideIn,
-                   responses=s.PositionAnalyticsOut, tags=["positions"])
+    @extend_schema(
+        summary="Override the current token amounts with your wallet's",
+        request=s.OverrideIn,
+        responses=s.PositionAnalyticsOut,
+        tags=["positions"],
+    )
     @action(detail=True, methods=["put"])
     def amounts(self, request, pk=None):
         position = self.get_object()
         data = s.OverrideIn(data=request.data)
         data.is_valid(raise_exception=True)
         amounts = {row["token"]: row["quantity"] for row in data.validated_data["amounts"]}
-        _call(services.position_override_amounts, position=position, amounts=amounts)
+        _call(position_services.position_override_amounts, position=position, amounts=amounts)
         return Response(s.PositionAnalyticsOut(selectors.position_analytics(position=position)).data)
 
 
@@ -264,19 +347,35 @@ class PositionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnedVie
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Your transactions with their legs (newest first)", parameters=[
-        PORTFOLIO_PARAM, OpenApiParameter("position", OpenApiTypes.INT), OpenApiParameter("kind", OpenApiTypes.STR)],
-        responses=s.TransactionOut(many=True), tags=["transactions"]),
+    list=extend_schema(
+        summary="Your transactions with their legs (newest first)",
+        parameters=[
+            PORTFOLIO_PARAM,
+            OpenApiParameter("position", OpenApiTypes.INT),
+            OpenApiParameter("kind", OpenApiTypes.STR),
+        ],
+        responses=s.TransactionOut(many=True),
+        tags=["transactions"],
+    ),
     retrieve=extend_schema(summary="A transaction", responses=s.TransactionOut, tags=["transactions"]),
-    create=extend_schema(summary="Record a transaction (honours Idempotency-Key)", request=s.TransactionIn,
-                         responses={201: s.TransactionOut}, tags=["transactions"],
-                         parameters=[OpenApiParameter("Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER,
-                                                      description="Retries with the same key replay the first "
-                                                                  "response instead of recording twice.")]),
-    partial_update=extend_schema(summary="Change a transaction (legs replace all legs)",
-                                 request=s.TransactionUpdateIn, responses=s.TransactionOut, tags=["transactions"]),
-    update=extend_schema(summary="Change a transaction (legs replace all legs)", request=s.TransactionUpdateIn,
-                         responses=s.TransactionOut, tags=["transactions"]),
+    create=extend_schema(
+        summary="Record a transaction",
+        request=s.TransactionIn,
+        responses={201: s.TransactionOut},
+        tags=["transactions"],
+    ),
+    partial_update=extend_schema(
+        summary="Change a transaction (legs replace all legs)",
+        request=s.TransactionUpdateIn,
+        responses=s.TransactionOut,
+        tags=["transactions"],
+    ),
+    update=extend_schema(
+        summary="Change a transaction (legs replace all legs)",
+        request=s.TransactionUpdateIn,
+        responses=s.TransactionOut,
+        tags=["transactions"],
+    ),
     destroy=extend_schema(summary="Delete a transaction", tags=["transactions"]),
 )
 class TransactionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnedViewSet):
@@ -287,8 +386,9 @@ class TransactionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Owned
         params = s.TransactionFilterIn(data=self.request.query_params)
         params.is_valid(raise_exception=True)
         v = params.validated_data
-        return selectors.transactions_for_user(user=self.request.user, portfolio_id=v.get("portfolio"),
-                                               position_id=v.get("position"), kind=v.get("kind"))
+        return selectors.transactions_for_user(
+            user=self.request.user, portfolio_id=v.get("portfolio"), position_id=v.get("position"), kind=v.get("kind")
+        )
 
     def get_serializer_class(self):
         return s.TransactionOut
@@ -302,18 +402,23 @@ class TransactionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Owned
         return position
 
     def create(self, request):
-        def run():
-            data = s.TransactionIn(data=request.data)
-            data.is_valid(raise_exception=True)
-            v = data.validated_data
-            portfolio = selectors.portfolio_get_for_user(user=request.user, portfolio_id=v["portfolio"])
-            txn = _call(services.transaction_record, portfolio=portfolio, kind=v["kind"], legs=_legs(v["legs"]),
-                        occurred_at=v["occurred_at"], position=self._position(v.get("position"), portfolio),
-                        income_type=v.get("income_type") or None, description=v["description"], source="api")
-            txn = selectors.transaction_get_for_user(user=request.user, transaction_id=txn.pk)
-            return Response(s.TransactionOut(txn).data, status=status.HTTP_201_CREATED)
-
-        return idempotent(request, run)
+        data = s.TransactionIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        portfolio = selectors.portfolio_get_for_user(user=request.user, portfolio_id=v["portfolio"])
+        txn = _call(
+            transaction_services.transaction_record,
+            portfolio=portfolio,
+            kind=v["kind"],
+            legs=_legs(v["legs"]),
+            occurred_at=v["occurred_at"],
+            position=self._position(v.get("position"), portfolio),
+            income_type=v.get("income_type") or None,
+            description=v["description"],
+            source="api",
+        )
+        txn = selectors.transaction_get_for_user(user=request.user, transaction_id=txn.pk)
+        return Response(s.TransactionOut(txn).data, status=status.HTTP_201_CREATED)
 
     def update(self, request, pk=None, partial=False):
         txn = self.get_object()
@@ -326,7 +431,7 @@ class TransactionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Owned
             fields["position"] = self._position(fields["position"], txn.portfolio)
         if "income_type" in fields:
             fields["income_type"] = fields["income_type"] or ""
-        _call(services.transaction_update, transaction=txn, **fields)
+        _call(transaction_services.transaction_update, transaction=txn, **fields)
         txn = selectors.transaction_get_for_user(user=request.user, transaction_id=txn.pk)
         return Response(s.TransactionOut(txn).data)
 
@@ -334,10 +439,18 @@ class TransactionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Owned
         return self.update(request, pk=pk, partial=True)
 
     def destroy(self, request, pk=None):
-        _call(services.transaction_delete, transaction=self.get_object())
+        _call(transaction_services.transaction_delete, transaction=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-def _legs(rows) -> list[LegInput]:
-    return [LegInput(token=r.get("token"), asset=r.get("asset") or "", quantity=r["quantity"],
-                     fiat_value=r.get("fiat_value"), is_fee=r.get("is_fee", False)) for r in rows]
+def _legs(rows: list[dict[str, Any]]) -> list[LegInput]:
+    return [
+        LegInput(
+            token=r.get("token"),
+            asset=r.get("asset") or "",
+            quantity=r["quantity"],
+            fiat_value=r.get("fiat_value"),
+            is_fee=r.get("is_fee", False),
+        )
+        for r in rows
+    ]

@@ -26,6 +26,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower, Upper
 
+from portfolios.ledger import INCOME_TYPE_CHOICES, TX_KIND_CHOICES, TxKind, lp_asset
+
 __all__ = [
     "FIAT",
     "INCOME_TYPES",
@@ -42,15 +44,16 @@ __all__ = [
 QTY = {"max_digits": 48, "decimal_places": 18}
 FIAT = {"max_digits": 38, "decimal_places": 18}
 PRICE = {"max_digits": 38, "decimal_places": 18}
-TRANSACTION_KINDS = ["buy", "sell", "swap", "lp_deposit", "lp_withdraw", "stake", "unstake", "reward", "fee",
-                     "transfer_in", "transfer_out"]
-INCOME_TYPES = ["staking", "liquidity_mining", "lp_fees", "interest", "airdrop", "mining", "other"]
+# The database checks list the ledger's values (portfolios.ledger), as plain strings.
+TRANSACTION_KINDS = [value for value, _ in TX_KIND_CHOICES]
+INCOME_TYPES = [value for value, _ in INCOME_TYPE_CHOICES]
 TRANSACTION_SOURCES = ["manual", "import", "api"]
 
 
 class Portfolio(models.Model):
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="portfolios",
-                              db_index=False)  # covered by the (owner, lower(name)) unique index
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="portfolios", db_index=False
+    )  # covered by the (owner, lower(name)) unique index
     name = models.CharField(max_length=100)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -68,7 +71,9 @@ class Portfolio(models.Model):
         constraints = [
             # Also the index of selectors.portfolio_list_for_user (owner = ?, ordered by name).
             models.UniqueConstraint(
-                F("owner"), Lower("name"), name="portfolios_portfolio_owner_name_uniq",
+                F("owner"),
+                Lower("name"),
+                name="portfolios_portfolio_owner_name_uniq",
                 violation_error_message="You already have a portfolio with this name.",
             ),
             models.CheckConstraint(condition=~Q(name=""), name="portfolios_portfolio_name_not_blank"),
@@ -87,8 +92,9 @@ class Position(models.Model):
         LENDING = "lending", "Lending"
         FARM = "farm", "Farm"
 
-    portfolio = models.ForeignKey(Portfolio, on_delete=models.CASCADE, related_name="positions",
-                                  db_index=False)  # covered by portfolios_position_list_idx
+    portfolio = models.ForeignKey(
+        Portfolio, on_delete=models.CASCADE, related_name="positions", db_index=False
+    )  # covered by portfolios_position_list_idx
     # A position on a pool we list; PROTECT: pools are never deleted, only deactivated.
     pool = models.ForeignKey("pools.Pool", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     label = models.CharField(max_length=200, blank=True, help_text="Your own name, required when no pool is chosen.")
@@ -105,23 +111,36 @@ class Position(models.Model):
     class Meta:
         ordering = ["-opened_at", "-id"]
         constraints = [
-            models.CheckConstraint(condition=Q(pool__isnull=False) | ~Q(label=""),
-                                   name="portfolios_position_pool_or_label",
-                                   violation_error_message="Choose a pool or give the position a label."),
+            models.CheckConstraint(
+                condition=Q(pool__isnull=False) | ~Q(label=""),
+                name="portfolios_position_pool_or_label",
+                violation_error_message="Choose a pool or give the position a label.",
+            ),
             models.CheckConstraint(
                 condition=Q(kind__in=["lp", "concentrated_lp", "staking", "liquid_staking", "lending", "farm"]),
-                name="portfolios_position_kind_valid"),
+                name="portfolios_position_kind_valid",
+            ),
             # NULL comparisons pass a CHECK, hence the explicit IS NOT NULL terms.
             models.CheckConstraint(
-                condition=(Q(kind="concentrated_lp", range_lower__isnull=False, range_upper__isnull=False,
-                             range_lower__gt=0, range_upper__gt=F("range_lower"))
-                           | (~Q(kind="concentrated_lp") & Q(range_lower__isnull=True, range_upper__isnull=True))),
+                condition=(
+                    Q(
+                        kind="concentrated_lp",
+                        range_lower__isnull=False,
+                        range_upper__isnull=False,
+                        range_lower__gt=0,
+                        range_upper__gt=F("range_lower"),
+                    )
+                    | (~Q(kind="concentrated_lp") & Q(range_lower__isnull=True, range_upper__isnull=True))
+                ),
                 name="portfolios_position_range_valid",
                 violation_error_message="A concentrated position needs a range with 0 < lower < upper; "
-                                        "other positions have no range."),
-            models.CheckConstraint(condition=Q(closed_at__isnull=True) | Q(closed_at__gte=F("opened_at")),
-                                   name="portfolios_position_closed_after_opened",
-                                   violation_error_message="A position cannot close before it opened."),
+                "other positions have no range.",
+            ),
+            models.CheckConstraint(
+                condition=Q(closed_at__isnull=True) | Q(closed_at__gte=F("opened_at")),
+                name="portfolios_position_closed_after_opened",
+                violation_error_message="A position cannot close before it opened.",
+            ),
             # Target of the composite foreign key Transaction(position_id, portfolio_id).
             models.UniqueConstraint(fields=["id", "portfolio"], name="portfolios_position_id_portfolio_uniq"),
         ]
@@ -136,7 +155,7 @@ class Position(models.Model):
     @property
     def lp_asset(self) -> str:
         """The synthetic receipt asset of this position in transaction legs."""
-        return f"LP#{self.pk}"
+        return lp_asset(self.pk)
 
     @property
     def is_open(self) -> bool:
@@ -147,8 +166,9 @@ class PositionAmountOverride(models.Model):
     """The user's own reading of the position's current token amounts (from their
     wallet), used instead of the AMM model's amounts for the value now."""
 
-    position = models.ForeignKey(Position, on_delete=models.CASCADE, related_name="amount_overrides",
-                                 db_index=False)  # covered by the (position, token) unique index
+    position = models.ForeignKey(
+        Position, on_delete=models.CASCADE, related_name="amount_overrides", db_index=False
+    )  # covered by the (position, token) unique index
     token = models.ForeignKey("pools.Token", on_delete=models.PROTECT, related_name="+")
     quantity = models.DecimalField(**QTY)
     as_of = models.DateTimeField()
@@ -166,42 +186,22 @@ class PositionAmountOverride(models.Model):
 
 
 class Transaction(models.Model):
-    class Kind(models.TextChoices):
-        BUY = "buy", "Buy"
-        SELL = "sell", "Sell"
-        SWAP = "swap", "Swap"
-        LP_DEPOSIT = "lp_deposit", "LP deposit"
-        LP_WITHDRAW = "lp_withdraw", "LP withdrawal"
-        STAKE = "stake", "Stake"
-        UNSTAKE = "unstake", "Unstake"
-        REWARD = "reward", "Reward"
-        FEE = "fee", "Fee"
-        TRANSFER_IN = "transfer_in", "Transfer in"
-        TRANSFER_OUT = "transfer_out", "Transfer out"
-
-    class IncomeType(models.TextChoices):
-        STAKING = "staking", "Staking"
-        LIQUIDITY_MINING = "liquidity_mining", "Liquidity mining"
-        LP_FEES = "lp_fees", "LP fees"
-        INTEREST = "interest", "Interest"
-        AIRDROP = "airdrop", "Airdrop"
-        # Also accepted by the tax engine and the Koinly import.
-        MINING = "mining", "Mining"
-        OTHER = "other", "Other income"
-
+    # Kinds and income types are the ledger's (portfolios.ledger.TxKind, IncomeType).
     class Source(models.TextChoices):
         MANUAL = "manual", "Entered by hand"
         IMPORT = "import", "CSV import"
         API = "api", "API"
 
-    portfolio = models.ForeignKey(Portfolio, on_delete=models.CASCADE, related_name="transactions",
-                                  db_index=False)  # covered by portfolios_txn_list_idx
+    portfolio = models.ForeignKey(
+        Portfolio, on_delete=models.CASCADE, related_name="transactions", db_index=False
+    )  # covered by portfolios_txn_list_idx
     # The database also checks (position_id, portfolio_id) against Position(id, portfolio_id)
     # (composite FK, migration 0002), so a position of another portfolio cannot be attached.
-    position = models.ForeignKey(Position, on_delete=models.CASCADE, null=True, blank=True,
-                                 related_name="transactions", db_index=False)  # portfolios_txn_position_idx
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    income_type = models.CharField(max_length=20, choices=IncomeType.choices, blank=True)
+    position = models.ForeignKey(
+        Position, on_delete=models.CASCADE, null=True, blank=True, related_name="transactions", db_index=False
+    )  # portfolios_txn_position_idx
+    kind = models.CharField(max_length=20, choices=TX_KIND_CHOICES)
+    income_type = models.CharField(max_length=20, choices=INCOME_TYPE_CHOICES, blank=True)
     occurred_at = models.DateTimeField()
     description = models.CharField(max_length=500, blank=True)
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.MANUAL)
@@ -214,28 +214,38 @@ class Transaction(models.Model):
         ordering = ["-occurred_at", "-id"]
         constraints = [
             models.CheckConstraint(condition=Q(kind__in=TRANSACTION_KINDS), name="portfolios_txn_kind_valid"),
-            models.CheckConstraint(condition=Q(source__in=TRANSACTION_SOURCES),
-                                   name="portfolios_txn_source_valid"),
+            models.CheckConstraint(condition=Q(source__in=TRANSACTION_SOURCES), name="portfolios_txn_source_valid"),
             models.CheckConstraint(
-                condition=(Q(kind="reward", income_type__in=INCOME_TYPES)
-                           | (~Q(kind="reward") & Q(income_type=""))),
+                condition=(
+                    Q(kind=TxKind.REWARD.value, income_type__in=INCOME_TYPES)
+                    | (~Q(kind=TxKind.REWARD.value) & Q(income_type=""))
+                ),
                 name="portfolios_txn_income_type_iff_reward",
-                violation_error_message="A reward needs an income type; other transactions have none."),
+                violation_error_message="A reward needs an income type; other transactions have none.",
+            ),
             # Re-importing a file finds these and skips them (also the lookup index).
-            models.UniqueConstraint(fields=["portfolio", "dedupe_key"], condition=~Q(dedupe_key=""),
-                                    name="portfolios_txn_dedupe_uniq",
-                                    violation_error_message="This transaction was already imported."),
+            models.UniqueConstraint(
+                fields=["portfolio", "dedupe_key"],
+                condition=~Q(dedupe_key=""),
+                name="portfolios_txn_dedupe_uniq",
+                violation_error_message="This transaction was already imported.",
+            ),
         ]
         indexes = [
             # API /transactions/?portfolio=, web transaction list, CSV export, analytics loads:
             # a portfolio's transactions newest first.
             models.Index(F("portfolio"), F("occurred_at").desc(), F("id").desc(), name="portfolios_txn_list_idx"),
             # Position page and analytics: a position's transactions in time order (and ?position=).
-            models.Index(F("position"), F("occurred_at"), name="portfolios_txn_position_idx",
-                         condition=Q(position__isnull=False)),
+            models.Index(
+                F("position"), F("occurred_at"), name="portfolios_txn_position_idx", condition=Q(position__isnull=False)
+            ),
             # Income this year (selectors.portfolio_summary) and ?kind=reward: rewards by date.
-            models.Index(F("portfolio"), F("occurred_at"), name="portfolios_txn_rewards_idx",
-                         condition=Q(kind="reward")),
+            models.Index(
+                F("portfolio"),
+                F("occurred_at"),
+                name="portfolios_txn_rewards_idx",
+                condition=Q(kind=TxKind.REWARD.value),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -267,22 +277,34 @@ class Leg(models.Model):
     class Meta:
         ordering = ["transaction", "id"]
         constraints = [
-            models.CheckConstraint(condition=~Q(quantity=0), name="portfolios_leg_quantity_not_zero",
-                                   violation_error_message="A leg's quantity cannot be zero."),
-            models.CheckConstraint(condition=Q(fiat_value__gte=0) | Q(fiat_value__isnull=True),
-                                   name="portfolios_leg_fiat_not_negative",
-                                   violation_error_message="A fiat value is an absolute amount, never negative."),
             models.CheckConstraint(
-                condition=(Q(value_source="missing", fiat_value__isnull=True)
-                           | Q(value_source__in=["entered", "looked_up"], fiat_value__isnull=False)),
+                condition=~Q(quantity=0),
+                name="portfolios_leg_quantity_not_zero",
+                violation_error_message="A leg's quantity cannot be zero.",
+            ),
+            models.CheckConstraint(
+                condition=Q(fiat_value__gte=0) | Q(fiat_value__isnull=True),
+                name="portfolios_leg_fiat_not_negative",
+                violation_error_message="A fiat value is an absolute amount, never negative.",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(value_source="missing", fiat_value__isnull=True)
+                    | Q(value_source__in=["entered", "looked_up"], fiat_value__isnull=False)
+                ),
                 name="portfolios_leg_value_source_consistent",
-                violation_error_message="A leg's value is missing exactly when it has no fiat value."),
-            models.CheckConstraint(condition=~Q(asset="") & Q(asset=Upper("asset")),
-                                   name="portfolios_leg_asset_upper",
-                                   violation_error_message="The asset is an upper-case symbol such as ETH."),
-            models.CheckConstraint(condition=Q(is_fee=False) | Q(quantity__lt=0),
-                                   name="portfolios_leg_fee_is_outgoing",
-                                   violation_error_message="A fee leg is an amount paid: its quantity is negative."),
+                violation_error_message="A leg's value is missing exactly when it has no fiat value.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(asset="") & Q(asset=Upper("asset")),
+                name="portfolios_leg_asset_upper",
+                violation_error_message="The asset is an upper-case symbol such as ETH.",
+            ),
+            models.CheckConstraint(
+                condition=Q(is_fee=False) | Q(quantity__lt=0),
+                name="portfolios_leg_fee_is_outgoing",
+                violation_error_message="A fee leg is an amount paid: its quantity is negative.",
+            ),
         ]
         # The FK index on transaction serves the legs prefetch; the one on token serves PROTECT.
 
@@ -293,8 +315,9 @@ class Leg(models.Model):
 class PortfolioSnapshot(models.Model):
     """A portfolio's value at the close of one UTC day (the value history chart)."""
 
-    portfolio = models.ForeignKey(Portfolio, on_delete=models.CASCADE, related_name="snapshots",
-                                  db_index=False)  # covered by the (portfolio, day) unique index
+    portfolio = models.ForeignKey(
+        Portfolio, on_delete=models.CASCADE, related_name="snapshots", db_index=False
+    )  # covered by the (portfolio, day) unique index
     day = models.DateField()
     value = models.DecimalField(**FIAT)
     deposited = models.DecimalField(**FIAT)

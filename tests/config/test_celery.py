@@ -50,12 +50,12 @@ def test_the_embedded_default_runs_tasks_in_process_without_any_service():
     )
     env = {k: os.environ[k] for k in ("PATH", "HOME") if k in os.environ}
     env["DJANGO_SETTINGS_MODULE"] = "config.settings.base"
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
-                            timeout=60)
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout.strip().splitlines()[-1]) == {"eager": True, "value": "embedded"}
 
 
+@pytest.mark.uses_cache
 def test_heartbeat_records_when_it_ran(db):
     from django.core.cache import cache
 

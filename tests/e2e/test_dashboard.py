@@ -29,13 +29,29 @@ def seed_pool() -> Pool:
     """A WETH/USDC Uniswap V2 pool with 30 days of prices (ETH 2000 -> 2600) and yields."""
     chain = ChainFactory()
     today = timezone.now().astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    weth = TokenFactory(chain=chain, symbol="WETH", price_symbol="ETH", last_price_usd=D("2600"),
-                        last_price_at=timezone.now())
-    usdc = TokenFactory(chain=chain, symbol="USDC", price_symbol="USDC", is_stablecoin=True, last_price_usd=D("1"),
-                        last_price_at=timezone.now())
-    pool = PoolFactory(chain=chain, protocol=ProtocolFactory(slug="uniswap-v2", name="Uniswap V2"), symbol="WETH-USDC",
-                       kind=Pool.Kind.AMM, tvl_usd=D("250000000"), apy=D("14"), apy_base=D("11"),
-                       apy_reward=D("3"), first_seen_at=today - timedelta(days=DAYS), last_seen_at=timezone.now())
+    weth = TokenFactory(
+        chain=chain, symbol="WETH", price_symbol="ETH", last_price_usd=D("2600"), last_price_at=timezone.now()
+    )
+    usdc = TokenFactory(
+        chain=chain,
+        symbol="USDC",
+        price_symbol="USDC",
+        is_stablecoin=True,
+        last_price_usd=D("1"),
+        last_price_at=timezone.now(),
+    )
+    pool = PoolFactory(
+        chain=chain,
+        protocol=ProtocolFactory(slug="uniswap-v2", name="Uniswap V2"),
+        symbol="WETH-USDC",
+        kind=Pool.Kind.AMM,
+        tvl_usd=D("250000000"),
+        apy=D("14"),
+        apy_base=D("11"),
+        apy_reward=D("3"),
+        first_seen_at=today - timedelta(days=DAYS),
+        last_seen_at=timezone.now(),
+    )
     for i, token in enumerate([weth, usdc]):
         pool.underlying_links.create(token=token, position=i)
     for day in range(DAYS + 1):
@@ -79,7 +95,7 @@ def test_a_user_adds_a_pool_to_the_portfolio_and_sees_it_valued(page, live_serve
     value = page.get_by_test_id("position-value").inner_text()
     assert re.fullmatch(r"\$[\d,]+\.\d\d", value), value
     assert "What impermanent loss did to this position" in page.inner_text("main")
-    assert "WETH rose 30 % against USDC since you deposited." in page.inner_text("main")
+    assert "WETH rose 30% against USDC since you deposited." in page.inner_text("main")
     shot("position")
 
     page.get_by_role("link", name="Dashboard", exact=True).click()

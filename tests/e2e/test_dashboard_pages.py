@@ -10,17 +10,20 @@ import pytest
 from django.utils import timezone
 
 from pools.models import Pool
-from portfolios.services import LegInput, position_open
+from portfolios.services.legs import LegInput
+from portfolios.services.positions import position_open
 from tests.e2e.test_dashboard import seed_pool
 from tests.factories import UserFactory
 from tests.portfolios.factories import PoolFactory, PortfolioFactory, PortfolioSnapshotFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 D = Decimal
-CSV = (b"tx_id,occurred_at,kind,income_type,asset,quantity,fiat_value,is_fee,position,note\n"
-       b"t1,2025-06-01T12:00:00Z,buy,,USD,-2000,,false,,\n"
-       b"t1,2025-06-01T12:00:00Z,buy,,WETH,1,2000,false,,\n"
-       b"t3,2025-07-02T00:00:00Z,transfer_in,,NOPE,5,1,false,,\n")
+CSV = (
+    b"tx_id,occurred_at,kind,income_type,asset,quantity,fiat_value,is_fee,position,note\n"
+    b"t1,2025-06-01T12:00:00Z,buy,,USD,-2000,,false,,\n"
+    b"t1,2025-06-01T12:00:00Z,buy,,WETH,1,2000,false,,\n"
+    b"t3,2025-07-02T00:00:00Z,transfer_in,,NOPE,5,1,false,,\n"
+)
 
 
 def no_horizontal_scroll(page) -> bool:
@@ -37,14 +40,26 @@ def test_portfolio_pages_render_cleanly(page, live_server, shot):
     main = PortfolioFactory(owner=user, name="Main wallet")
     PortfolioFactory(owner=user, name="Ledger")
     when = timezone.now() - timedelta(days=20)
-    lp = position_open(portfolio=main, pool=pool, kind="lp", opened_at=when,
-                       deposits=[LegInput(token=weth, quantity=D("1")), LegInput(token=usdc, quantity=D("2200"))])
-    position_open(portfolio=main, pool=v3, kind="concentrated_lp", opened_at=when, range_lower=D("1800"),
-                  range_upper=D("2300"), deposits=[LegInput(token=weth, quantity=D("1")),
-                                                   LegInput(token=usdc, quantity=D("2000"))])
+    lp = position_open(
+        portfolio=main,
+        pool=pool,
+        kind="lp",
+        opened_at=when,
+        deposits=[LegInput(token=weth, quantity=D("1")), LegInput(token=usdc, quantity=D("2200"))],
+    )
+    position_open(
+        portfolio=main,
+        pool=v3,
+        kind="concentrated_lp",
+        opened_at=when,
+        range_lower=D("1800"),
+        range_upper=D("2300"),
+        deposits=[LegInput(token=weth, quantity=D("1")), LegInput(token=usdc, quantity=D("2000"))],
+    )
     for i in range(20):
-        PortfolioSnapshotFactory(portfolio=main, day=(when + timedelta(days=i)).date(), value=D(8400 + 30 * i),
-                                 deposited=D(8400))
+        PortfolioSnapshotFactory(
+            portfolio=main, day=(when + timedelta(days=i)).date(), value=D(8400 + 30 * i), deposited=D(8400)
+        )
 
     page.goto("/accounts/login/")
     page.get_by_label("Email").fill("two.wallets@example.com")

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import factory
 
+from portfolios.ledger import TxKind
 from portfolios.models import Leg, Portfolio, PortfolioSnapshot, Position, Transaction
 from tests.factories import UserFactory
 from tests.pools.factories import (
@@ -17,8 +18,17 @@ from tests.pools.factories import (
 )
 
 __all__ = [
-    "ChainFactory", "LegFactory", "PoolFactory", "PoolSnapshotFactory", "PortfolioFactory", "PortfolioSnapshotFactory",
-    "PositionFactory", "ProtocolFactory", "TokenFactory", "TokenPriceFactory", "TransactionFactory",
+    "ChainFactory",
+    "LegFactory",
+    "PoolFactory",
+    "PoolSnapshotFactory",
+    "PortfolioFactory",
+    "PortfolioSnapshotFactory",
+    "PositionFactory",
+    "ProtocolFactory",
+    "TokenFactory",
+    "TokenPriceFactory",
+    "TransactionFactory",
 ]
 
 
@@ -45,7 +55,7 @@ class TransactionFactory(factory.django.DjangoModelFactory):
         model = Transaction
 
     portfolio = factory.SubFactory(PortfolioFactory)
-    kind = Transaction.Kind.BUY
+    kind = TxKind.BUY.value
     occurred_at = factory.LazyFunction(lambda: datetime(2025, 6, 1, tzinfo=UTC))
 
 

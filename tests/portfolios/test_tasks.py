@@ -7,7 +7,9 @@ import pytest
 from django_celery_beat.models import PeriodicTask
 
 from portfolios.models import Portfolio, PortfolioSnapshot
-from portfolios.services import LegInput, position_open, transaction_record
+from portfolios.services.legs import LegInput
+from portfolios.services.positions import position_open
+from portfolios.services.transactions import transaction_record
 from portfolios.tasks import revalue_all_portfolios, revalue_portfolio, snapshot_all_portfolios
 from tests.portfolios.conftest import DEPOSIT_AT, at
 from tests.portfolios.factories import PortfolioFactory
@@ -18,8 +20,13 @@ D = Decimal
 
 @pytest.fixture
 def lp(portfolio, amm_pool, eth, usdc, prices):
-    return position_open(portfolio=portfolio, pool=amm_pool, kind="lp", opened_at=DEPOSIT_AT,
-                         deposits=[LegInput(token=eth, quantity=D("1")), LegInput(token=usdc, quantity=D("2000"))])
+    return position_open(
+        portfolio=portfolio,
+        pool=amm_pool,
+        kind="lp",
+        opened_at=DEPOSIT_AT,
+        deposits=[LegInput(token=eth, quantity=D("1")), LegInput(token=usdc, quantity=D("2000"))],
+    )
 
 
 def test_the_daily_snapshot_is_seeded_as_a_beat_schedule(db):
@@ -50,7 +57,8 @@ def test_a_snapshot_values_the_portfolio_at_that_days_close(lp, portfolio):
     earlier = snapshot_all_portfolios.delay(day="2025-06-01")
     assert earlier.get() == 1
     assert PortfolioSnapshot.objects.get(portfolio=portfolio, day=date(2025, 6, 1)).value == pytest.approx(
-        D("4000"), abs=D("1"))
+        D("4000"), abs=D("1")
+    )
 
 
 def test_running_the_snapshot_twice_changes_nothing(lp, portfolio, owner):
@@ -68,10 +76,20 @@ def test_the_snapshot_counts_rewards_received_this_year_in_the_owners_time_zone(
     owner.timezone = "America/New_York"
     owner.save()
     # 2025-01-01 03:00 UTC is still 2024 in New York: not this year's income there.
-    transaction_record(portfolio=portfolio, kind="reward", income_type="airdrop", occurred_at=at("2025-01-01T03:00"),
-                       legs=[LegInput(token=crv, quantity=D("10"), fiat_value=D("7"))])
-    transaction_record(portfolio=portfolio, kind="reward", income_type="airdrop", occurred_at=at("2025-06-01T03:00"),
-                       legs=[LegInput(token=crv, quantity=D("10"), fiat_value=D("8"))])
+    transaction_record(
+        portfolio=portfolio,
+        kind="reward",
+        income_type="airdrop",
+        occurred_at=at("2025-01-01T03:00"),
+        legs=[LegInput(token=crv, quantity=D("10"), fiat_value=D("7"))],
+    )
+    transaction_record(
+        portfolio=portfolio,
+        kind="reward",
+        income_type="airdrop",
+        occurred_at=at("2025-06-01T03:00"),
+        legs=[LegInput(token=crv, quantity=D("10"), fiat_value=D("8"))],
+    )
     snapshot_all_portfolios.delay(day="2025-07-01")
     assert PortfolioSnapshot.objects.get(portfolio=portfolio).income_ytd == D("8")
 

@@ -5,7 +5,7 @@ so a new tax route with an id is covered without anyone remembering to add it.""
 
 import pytest
 
-from tests.portfolios.test_api_isolation import _methods, _url, routes_with_an_id
+from tests.portfolios.api.routes import _methods, _url, routes_with_an_id
 
 pytestmark = pytest.mark.django_db
 

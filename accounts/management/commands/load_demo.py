@@ -9,6 +9,8 @@ import importlib
 
 from django.core.management.base import BaseCommand
 
+from accounts.services import user_ensure_demo
+
 DEMO_EMAIL = "demo@yieldledger.local"
 DEMO_PASSWORD = "demo-yieldledger-2026"  # noqa: S105 - public demo account, printed on purpose
 APP_LOADERS = ["pools.demo", "education.demo", "portfolios.demo"]
@@ -18,8 +20,6 @@ class Command(BaseCommand):
     help = "Load demo data: a demo user, real pools, learning content and a demo portfolio."
 
     def handle(self, *args, **options):
-        from accounts.services import user_ensure_demo
-
         user = user_ensure_demo(email=DEMO_EMAIL, password=DEMO_PASSWORD)
         for module_name in APP_LOADERS:
             try:

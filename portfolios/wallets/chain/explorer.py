@@ -22,8 +22,8 @@ from typing import Any
 
 import httpx
 
-from pools.sources.base import SourceError
 from pools.sources.http import RetryPolicy, get_json
+from pools.sources.types import SourceError
 
 MAX_WINDOW = 10_000  # Etherscan returns at most page x offset <= 10,000 rows per query
 

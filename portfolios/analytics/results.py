@@ -1,0 +1,141 @@
+"""Results of the analytics: a position's figures, loose holdings, allocations,
+portfolio summaries and the value-vs-HODL series (see the package docstring)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+from portfolios.analytics.inputs import ZERO
+
+
+@dataclass(frozen=True, slots=True)
+class TokenFigure:
+    asset: str
+    deposited: Decimal  # quantity still in the position as deposited (remaining share)
+    now: Decimal  # quantity now (model or override)
+    price_now: Decimal | None
+    value_now: Decimal | None
+
+
+@dataclass(frozen=True, slots=True)
+class UnusedDeposit:
+    """Part of a concentrated deposit the range could not take at the deposit price."""
+
+    asset: str
+    quantity: Decimal
+    value_at_deposit: Decimal
+
+
+@dataclass(frozen=True)
+class PositionAnalytics:
+    position_id: int
+    name: str
+    kind: str
+    model: str
+    is_open: bool
+    opened_at: datetime
+    closed_at: datetime | None
+    as_of: datetime
+    days_held: Decimal
+    tokens: tuple[TokenFigure, ...]
+    deposited: Decimal
+    withdrawn: Decimal
+    remaining_cost: Decimal  # value at deposit of the share still in the position
+    value_now: Decimal | None
+    value_model: Decimal | None  # model value of the remaining share, fees excluded
+    value_hodl: Decimal | None
+    il: Decimal | None
+    il_pct: Decimal | None
+    fees: Decimal | None
+    fees_realised: Decimal
+    fees_estimated: bool
+    rewards_claimed_at_receipt: Decimal
+    rewards_claimed_now: Decimal | None
+    rewards_unclaimed: Decimal
+    rewards_by_asset: Mapping[str, Decimal]  # quantity claimed per asset
+    costs: Decimal
+    pnl: Decimal | None
+    pnl_vs_hodl: Decimal | None
+    annualised_return: Decimal | None
+    realised_apy: Decimal | None
+    advertised_apy: Decimal | None  # fraction
+    overridden: bool
+    in_range: bool | None = None
+    range_status: str | None = None  # below | in_range | above
+    current_price: Decimal | None = None  # token0 in token1 (concentrated)
+    distance_to_lower: Decimal | None = None  # relative price move to touch the bound
+    distance_to_upper: Decimal | None = None
+    warnings: tuple[str, ...] = ()
+    chain: str = ""
+    protocol: str = ""
+    # Quantities that went into the position over all its deposits (for a range: what it took).
+    deposited_amounts: Mapping[str, Decimal] = field(default_factory=dict)
+    unused: tuple[UnusedDeposit, ...] = ()  # what a range did not take (see the module docstring)
+    assumed_peg: tuple[str, ...] = ()  # stablecoins valued at 1.00 USD for want of a recent price
+
+    @property
+    def unused_value(self) -> Decimal:
+        """Value at deposit of what the range did not take."""
+        return sum((u.value_at_deposit for u in self.unused), ZERO)
+
+    @property
+    def income(self) -> Decimal:
+        """Fees plus rewards (claimed at receipt plus unclaimed estimate)."""
+        return (self.fees or ZERO) + self.rewards_claimed_at_receipt + self.rewards_unclaimed
+
+    @property
+    def principal(self) -> Decimal:
+        """Staking / lending: value at deposit of what is still staked."""
+        return self.remaining_cost
+
+
+@dataclass(frozen=True, slots=True)
+class Holding:
+    """A loose asset (transactions not attached to a position)."""
+
+    asset: str
+    quantity: Decimal
+    price_now: Decimal | None
+    value_now: Decimal | None
+    assumed_peg: bool = False  # a stablecoin valued at 1.00 USD for want of a recent price
+
+
+@dataclass(frozen=True, slots=True)
+class AllocationSlice:
+    key: str
+    value: Decimal
+    share: Decimal  # fraction of the total
+
+
+@dataclass(frozen=True)
+class PortfolioSummary:
+    as_of: datetime
+    value: Decimal
+    deposited: Decimal
+    pnl: Decimal
+    il: Decimal
+    fees: Decimal
+    rewards: Decimal
+    costs: Decimal
+    income_ytd: Decimal
+    positions: tuple[PositionAnalytics, ...]
+    holdings: tuple[Holding, ...]
+    by_chain: tuple[AllocationSlice, ...]
+    by_protocol: tuple[AllocationSlice, ...]
+    by_asset: tuple[AllocationSlice, ...]
+    by_kind: tuple[AllocationSlice, ...]
+    open_positions: int
+    warnings: tuple[str, ...] = ()
+    portfolio_id: int | None = None
+    name: str = ""
+    assumed_peg: tuple[str, ...] = ()  # assets valued at their peg (open positions and holdings)
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesPoint:
+    day: date
+    value: Decimal
+    value_hodl: Decimal

@@ -1,0 +1,135 @@
+"""The dashboard (every portfolio of the user, or the only one) and a portfolio's page:
+totals, allocations, the value history chart and the warnings."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, timedelta
+from decimal import Decimal
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.safestring import SafeString
+
+from config.charts import Series, bar_chart, line_chart
+from portfolios.analytics import AllocationSlice, PortfolioSummary, PositionAnalytics
+from portfolios.explain import StalePrice, dashboard_warnings, range_badge
+from portfolios.ledger import token_asset
+from portfolios.models import Portfolio, Position
+from portfolios.selectors import (
+    portfolio_get_for_user,
+    portfolio_list_for_user,
+    portfolio_summary,
+    portfolios_value_history,
+    stale_tokens,
+    user_summary,
+)
+
+#: A held token whose latest price is older than this is flagged on the dashboard.
+PRICE_STALE_AFTER = timedelta(hours=24)
+KIND_LABELS = dict(Position.Kind.choices)
+KIND_SHORT = {**KIND_LABELS, "concentrated_lp": "Concentrated LP"}  # bar chart labels stay short
+
+HistoryRow = tuple[date, Decimal, Decimal]  # day, value, deposited
+
+
+def _history_points(portfolios: Sequence[Portfolio], summary: PortfolioSummary) -> list[HistoryRow]:
+    """(day, value, deposited) of the daily snapshots of one or several portfolios (summed
+    by day, one query), ending with today's live figures once there is any history to extend."""
+    points = [(p.day, p.value, p.deposited) for p in portfolios_value_history(portfolios=portfolios)]
+    today = summary.as_of.astimezone(UTC).date()  # snapshot days are UTC days
+    if points and points[-1][0] < today:
+        points.append((today, summary.value, summary.deposited))
+    return points
+
+
+def _allocation_chart(slices: Sequence[AllocationSlice], title: str) -> SafeString:
+    return bar_chart([(s.key or "Other", s.value) for s in slices], title=title)
+
+
+@dataclass
+class PositionRow:
+    a: PositionAnalytics
+    kind_label: str
+    badge: dict[str, str] | None
+
+
+def _dashboard_context(
+    *, summary: PortfolioSummary, portfolios: list[Portfolio], current: Portfolio | None, history: list[HistoryRow]
+) -> dict[str, object]:
+    rows = [PositionRow(a, KIND_LABELS.get(a.kind, a.kind), range_badge(a)) for a in summary.positions]
+    stale = [
+        StalePrice(t.symbol or t.address[:10], token_asset(t.symbol, t.address), t.last_price_at)
+        for t in stale_tokens(portfolios=portfolios if current is None else [current], older_than=PRICE_STALE_AFTER)
+    ]
+    value_chart = line_chart(
+        [
+            Series("Value", [(d, v) for d, v, _ in history], kind="area"),
+            Series("Deposited", [(d, dep) for d, _, dep in history], dashed=True),
+        ],
+        title="Portfolio value over time",
+        y_kind="usd",
+    )
+    return {
+        "summary": summary,
+        "portfolios": portfolios,
+        "current": current,
+        "open_rows": [r for r in rows if r.a.is_open],
+        "closed_rows": [r for r in rows if not r.a.is_open],
+        "warnings": dashboard_warnings(summary, stale, stale_after=PRICE_STALE_AFTER),
+        "value_chart": value_chart,
+        "history": history,
+        "history_days": len(history),
+        "charts": [
+            ("By chain", _allocation_chart(summary.by_chain, "Allocation by chain")),
+            ("By protocol", _allocation_chart(summary.by_protocol, "Allocation by protocol")),
+            ("By asset", _allocation_chart(summary.by_asset, "Allocation by asset")),
+            (
+                "By kind",
+                _allocation_chart(
+                    [AllocationSlice(KIND_SHORT.get(s.key, s.key), s.value, s.share) for s in summary.by_kind],
+                    "Allocation by kind",
+                ),
+            ),
+        ],
+        "pnl_pct": (summary.pnl / summary.deposited) if summary.deposited else None,
+    }
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    portfolios = list(portfolio_list_for_user(user=request.user))
+    if not portfolios:
+        return render(request, "portfolios/empty.html", {})
+    current: Portfolio | None
+    if len(portfolios) == 1:
+        current = portfolios[0]
+        summary = portfolio_summary(portfolio=current)
+    else:
+        current = None
+        summary = user_summary(user=request.user).total
+    context = _dashboard_context(
+        summary=summary,
+        portfolios=portfolios,
+        current=current,
+        history=_history_points(portfolios if current is None else [current], summary),
+    )
+    return render(request, "portfolios/dashboard.html", context)
+
+
+@login_required
+def portfolio_detail(request: HttpRequest, portfolio_id: int) -> HttpResponse:
+    portfolio = portfolio_get_for_user(user=request.user, portfolio_id=portfolio_id)
+    portfolios = list(portfolio_list_for_user(user=request.user))
+    summary = portfolio_summary(portfolio=portfolio)
+    context = _dashboard_context(
+        summary=summary, portfolios=portfolios, current=portfolio, history=_history_points([portfolio], summary)
+    )
+    return render(request, "portfolios/dashboard.html", context)
+
+
+def tax(request: HttpRequest) -> HttpResponse:
+    """The old placeholder address: tax reports live at /tax/ now."""
+    return redirect("tax:home", permanent=True)

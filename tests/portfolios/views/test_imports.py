@@ -1,0 +1,143 @@
+"""CSV import (upload → preview with row errors → commit, idempotent) and export."""
+
+from decimal import Decimal
+
+import pytest
+from django.core.cache import cache
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from portfolios.models import Transaction
+from portfolios.views.imports import IMPORT_CACHE_PREFIX
+from tests.portfolios.factories import PortfolioFactory
+
+pytestmark = pytest.mark.django_db
+D = Decimal
+
+NATIVE = (
+    "tx_id,occurred_at,kind,income_type,asset,quantity,fiat_value,is_fee,position,note\n"
+    "t1,2025-06-01T12:00:00Z,buy,,USD,-2000,,false,,first buy\n"
+    "t1,2025-06-01T12:00:00Z,buy,,WETH,1,2000,false,,\n"
+    "t2,2025-07-01T00:00:00Z,reward,staking,CRV,10,6,false,,\n"
+)
+BAD_ROW = "t3,2025-07-02T00:00:00Z,transfer_in,,NOPE,5,1,false,,\n"
+KOINLY = (
+    "Date,Sent Amount,Sent Currency,Received Amount,Received Currency,Fee Amount,Fee Currency,"
+    "Net Worth Amount,Net Worth Currency,Label,Description,TxHash\n"
+    "2025-06-01 12:00 UTC,2000,USD,1,WETH,,,2000,USD,,,0xabc\n"
+)
+
+
+def upload(client, portfolio, text, fmt="native", name="transactions.csv"):
+    data = {
+        "action": "preview",
+        "format": fmt,
+        "file": SimpleUploadedFile(
+            name, text.encode("utf-8") if isinstance(text, str) else text, content_type="text/csv"
+        ),
+    }
+    return client.post(reverse("portfolios:portfolio_import", args=[portfolio.pk]), data)
+
+
+def commit(client, portfolio, token):
+    return client.post(
+        reverse("portfolios:portfolio_import", args=[portfolio.pk]), {"action": "commit", "token": token}, follow=True
+    )
+
+
+def test_the_upload_page_offers_both_formats(owner_client, portfolio):
+    html = owner_client.get(reverse("portfolios:portfolio_import", args=[portfolio.pk])).content.decode()
+    assert 'value="native"' in html and 'value="koinly"' in html
+    assert 'enctype="multipart/form-data"' in html
+
+
+def test_a_preview_writes_nothing_and_the_commit_imports(owner_client, portfolio, eth, crv, prices):
+    response = upload(owner_client, portfolio, NATIVE)
+    assert response.status_code == 200
+    preview = response.context["preview"]
+    assert len(preview.rows) == 2 and not preview.errors
+    html = response.content.decode()
+    assert "Import 2 transactions" in html
+    assert not Transaction.objects.exists()
+
+    token = response.context["token"]
+    assert f'name="token" value="{token}"' in html
+    assert "first buy" not in html.split("<form")[1]  # the file's content is not sent back to the client
+    done = commit(owner_client, portfolio, token)
+    assert done.redirect_chain[-1][0] == reverse("portfolios:portfolio_detail", args=[portfolio.pk])
+    assert "Imported 2 transactions." in done.content.decode()
+    assert Transaction.objects.filter(portfolio=portfolio, source="import").count() == 2
+    assert cache.get(IMPORT_CACHE_PREFIX + token) is None  # a token is used once
+
+
+def test_reimporting_the_same_file_skips_the_duplicates(owner_client, portfolio, eth, crv, prices):
+    commit(owner_client, portfolio, upload(owner_client, portfolio, NATIVE).context["token"])
+    again = upload(owner_client, portfolio, NATIVE)
+    assert "2 duplicates skipped" in again.content.decode()
+    assert "there is nothing to import" in again.content.decode()
+
+    more = NATIVE + "t4,2025-08-01T00:00:00Z,transfer_in,,WETH,0.5,1250,false,,\n"
+    response = upload(owner_client, portfolio, more)
+    done = commit(owner_client, portfolio, response.context["token"])
+    assert "Imported 1 transaction. 2 duplicates skipped." in done.content.decode()
+    assert Transaction.objects.filter(portfolio=portfolio).count() == 3
+
+
+def test_row_errors_are_listed_and_nothing_can_be_committed(owner_client, portfolio, eth, crv, prices):
+    response = upload(owner_client, portfolio, NATIVE + BAD_ROW)
+    assert response.status_code == 200
+    html = response.content.decode()
+    errors = response.context["preview"].errors
+    assert [(e.row, e.field) for e in errors] == [(5, "asset")]
+    assert "Unknown token &#x27;NOPE&#x27;" in html or "Unknown token 'NOPE'" in html
+    assert "1 row error" in html
+    assert 'name="action" value="commit"' not in html
+    # Even a hand-made commit request with the token imports nothing.
+    done = commit(owner_client, portfolio, response.context["token"])
+    assert "Nothing was imported" in done.content.decode()
+    assert not Transaction.objects.exists()
+
+
+def test_a_koinly_file_is_previewed(owner_client, portfolio, eth, prices):
+    response = upload(owner_client, portfolio, KOINLY, fmt="koinly")
+    rows = response.context["preview"].rows
+    assert [(r.kind, sorted(leg.asset for leg in r.legs)) for r in rows] == [("buy", ["USD", "WETH"])]
+
+
+def test_a_file_that_is_not_utf8_is_refused(owner_client, portfolio):
+    response = upload(owner_client, portfolio, "tx_id,asset\nt1,\xe9\n".encode("latin-1"))
+    assert response.status_code == 200
+    assert "The file is not UTF-8 text" in response.content.decode()
+
+
+def test_no_file_is_explained(owner_client, portfolio):
+    response = owner_client.post(
+        reverse("portfolios:portfolio_import", args=[portfolio.pk]), {"action": "preview", "format": "native"}
+    )
+    assert response.status_code == 200
+    assert "This field is required." in response.content.decode()
+
+
+def test_an_unknown_or_foreign_token_imports_nothing(client, owner, stranger, portfolio, eth, crv, prices):
+    client.force_login(owner)
+    token = upload(client, portfolio, NATIVE).context["token"]
+    # Someone else's portfolio with the owner's token: refused.
+    theirs = PortfolioFactory(owner=stranger, name="Theirs")
+    client.force_login(stranger)
+    done = commit(client, theirs, token)
+    assert "This preview has expired or is not yours" in done.content.decode()
+    done = commit(client, theirs, "made-up")
+    assert "This preview has expired or is not yours" in done.content.decode()
+    assert not Transaction.objects.exists()
+
+
+def test_the_export_is_a_native_csv_that_imports_back_as_duplicates(owner_client, portfolio, eth, crv, prices):
+    commit(owner_client, portfolio, upload(owner_client, portfolio, NATIVE).context["token"])
+    response = owner_client.get(reverse("portfolios:portfolio_export", args=[portfolio.pk]))
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    assert 'filename="Main-transactions.csv"' in response["Content-Disposition"]
+    text = response.content.decode()
+    assert text.splitlines()[0] == "tx_id,occurred_at,kind,income_type,asset,quantity,fiat_value,is_fee,position,note"
+    again = upload(owner_client, portfolio, text)
+    assert len(again.context["preview"].duplicates) == 2 and not again.context["preview"].rows
