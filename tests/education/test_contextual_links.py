@@ -11,7 +11,8 @@ from django.urls import reverse
 
 from education.services import content_load
 from pools.models import Pool
-from portfolios.services import LegInput, position_open
+from portfolios.services.legs import LegInput
+from portfolios.services.positions import position_open
 from tests.pools.factories import PoolFactory
 
 # The portfolio app's fixtures (tokens, prices, a v3 pool), used as they are.
