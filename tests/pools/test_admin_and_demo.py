@@ -145,7 +145,7 @@ def test_the_embedded_default_ingests_on_sqlite_idempotently(tmp_path):
         "src = type('S', (), {'name': 'test', 'fetch_pools': lambda self: batch})();"
         "runs = [pools_refresh(source=src) for _ in range(2)];"
         "from django.test import Client; c = Client();"
-        "html = c.get('/pools/?ordering=apy', HTTP_HOST='127.0.0.1').content.decode();"
+        "html = c.get('/pools/?ordering=-apy&show_all=true', HTTP_HOST='127.0.0.1').content.decode();"
         "print(json.dumps({'runs': [[r.status, r.created, r.updated, r.unchanged] for r in runs],"
         " 'listed': html.count('href=\"/pools/')}))"
     )

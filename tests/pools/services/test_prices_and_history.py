@@ -6,6 +6,7 @@ from unittest.mock import patch
 
 import httpx
 import pytest
+from celery.exceptions import Retry
 
 from pools.models import Pool, PoolSnapshot, RefreshRun, Token, TokenPrice
 from pools.selectors import token_get, token_price_at, token_search, tokens_in_use
@@ -152,7 +153,13 @@ def test_a_failed_backfill_is_recorded_and_retried(aero_pool):
         pool_history_backfill(pool_id=aero_pool.pk, source=source)
     assert RefreshRun.objects.get(kind="history").status == "failed"
     assert Pool.objects.get(pk=aero_pool.pk).history_backfilled_at is None
-    assert backfill_pool_history.autoretry_for == (SourceError,)
+    # ... and the task schedules a retry
+    with patch("pools.services.refresh.pool_source", return_value=source), \
+            patch.object(backfill_pool_history, "retry", side_effect=lambda **kw: Retry("again", exc=kw["exc"])) as retry:
+        with pytest.raises(Retry):
+            backfill_pool_history.run(pool_id=aero_pool.pk)
+    assert isinstance(retry.call_args.kwargs["exc"], SourceError)
+    assert retry.call_args.kwargs["countdown"] >= 54  # the first retry waits about a minute
 
 
 def test_the_backfill_task_takes_the_pool_id(aero_pool):
