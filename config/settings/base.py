@@ -340,9 +340,9 @@ POOL_SOURCE_RETRIES = env.int("POOL_SOURCE_RETRIES", default=3)
 POOL_SOURCE_DEADLINE_SECONDS = env.float("POOL_SOURCE_DEADLINE_SECONDS", default=120.0)
 # A /pools answer with fewer valid pools than this is taken for a partial one and refused.
 POOL_SOURCE_MIN_POOLS = env.int("POOL_SOURCE_MIN_POOLS", default=1000)
-if POOL_SOURCE_DEADLINE_SECONDS >= CELERY_TASK_SOFT_TIME_LIMIT - 60:
-    raise ImproperlyConfigured("POOL_SOURCE_DEADLINE_SECONDS must end at least a minute before "
-                               "CELERY_TASK_SOFT_TIME_LIMIT (the refresh still has to ingest).")
+if POOL_SOURCE_DEADLINE_SECONDS >= CELERY_TASK_SOFT_TIME_LIMIT:
+    raise ImproperlyConfigured("POOL_SOURCE_DEADLINE_SECONDS must be shorter than CELERY_TASK_SOFT_TIME_LIMIT "
+                               "(leave the refresh time to ingest: a minute or more).")
 # When a refresh fails (source down, soft time limit), the task retries after 60 s, then
 # doubling up to 10 minutes, until the retries span an outage of POOL_REFRESH_RETRY_COVER_SECONDS.
 POOL_REFRESH_RETRY_FIRST_SECONDS = env.int("POOL_REFRESH_RETRY_FIRST_SECONDS", default=60)

@@ -7,6 +7,7 @@ from functools import lru_cache
 from typing import Any
 
 import httpx
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.utils import timezone
 
@@ -51,8 +52,10 @@ def run_finish(run: RefreshRun, status: str, **fields: Any) -> RefreshRun:
 
 def run_failed(run: RefreshRun, exc: BaseException) -> RefreshRun:
     """Record why a run failed (the caller re-raises, so the task retries)."""
-    message = str(exc) or {"SoftTimeLimitExceeded": "the task's soft time limit was reached"}.get(
-        type(exc).__name__, "")
+    if isinstance(exc, SoftTimeLimitExceeded):
+        message = "the task's soft time limit was reached; the task retries"
+    else:
+        message = str(exc)
     return run_finish(run, RefreshRun.Status.FAILED, error=f"{type(exc).__name__}: {message}"[:5000])
 
 
