@@ -49,8 +49,9 @@ def stale_after() -> timedelta:
 class HeartbeatFields(models.Model):
     """The two columns tracked work needs."""
 
-    heartbeat_at = models.DateTimeField(null=True, blank=True, editable=False,
-                                        help_text="Last sign of life from the worker doing this work.")
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="Last sign of life from the worker doing this work."
+    )
     task_id = models.CharField(max_length=255, blank=True, editable=False, help_text="The Celery task id.")
 
     class Meta:
@@ -67,8 +68,9 @@ class Heartbeat:
     updates commit at once, whatever transaction the work is in.
     """
 
-    def __init__(self, model: type[models.Model], pk: Any, *, interval: float | None = None,
-                 field: str = "heartbeat_at"):
+    def __init__(
+        self, model: type[models.Model], pk: Any, *, interval: float | None = None, field: str = "heartbeat_at"
+    ):
         self.model, self.pk, self.field = model, pk, field
         self.interval = heartbeat_interval() if interval is None else interval
         self.beats = 0
@@ -91,8 +93,9 @@ class Heartbeat:
 
     def __enter__(self) -> Heartbeat:
         self.beat()
-        self._thread = threading.Thread(target=self._run, name=f"heartbeat-{self.model.__name__}-{self.pk}",
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, name=f"heartbeat-{self.model.__name__}-{self.pk}", daemon=True
+        )
         self._thread.start()
         return self
 

@@ -67,7 +67,7 @@ class StandIn:
                     elif reply.trickle is not None:
                         size, pause = reply.trickle
                         for start in range(0, len(reply.body), size):
-                            self.wfile.write(reply.body[start:start + size])
+                            self.wfile.write(reply.body[start : start + size])
                             self.wfile.flush()
                             time.sleep(pause)
                     else:
@@ -107,9 +107,13 @@ def _number(value: Any) -> str:
     return str(value)
 
 
-def payload(*, at: datetime | None = None, changes: Mapping[int, Mapping[str, Any]] | None = None,
-            scale: Mapping[int, Mapping[str, Decimal | int]] | None = None,
-            items: list[dict] | None = None) -> bytes:
+def payload(
+    *,
+    at: datetime | None = None,
+    changes: Mapping[int, Mapping[str, Any]] | None = None,
+    scale: Mapping[int, Mapping[str, Decimal | int]] | None = None,
+    items: list[dict] | None = None,
+) -> bytes:
     """A ``/pools`` body from the 50 real full-field records.
 
     ``at``: every record's timestamp; ``changes``: {record index: {field: new value}}

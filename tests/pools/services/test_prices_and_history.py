@@ -155,7 +155,8 @@ def test_a_failed_backfill_is_recorded_and_retried(aero_pool):
     assert Pool.objects.get(pk=aero_pool.pk).history_backfilled_at is None
     # ... and the task schedules a retry
     with patch("pools.services.refresh.pool_source", return_value=source), \
-            patch.object(backfill_pool_history, "retry", side_effect=lambda **kw: Retry("again", exc=kw["exc"])) as retry:
+            patch.object(backfill_pool_history, "retry",
+                         side_effect=lambda **kw: Retry("again", exc=kw["exc"])) as retry:
         with pytest.raises(Retry):
             backfill_pool_history.run(pool_id=aero_pool.pk)
     assert isinstance(retry.call_args.kwargs["exc"], SourceError)

@@ -11,11 +11,11 @@ import pytest
 from celery.exceptions import Retry
 from django.db import connection, connections
 
+from config.backoff import backoff_countdown
 from pools.locking import lock_key, refresh_lock
 from pools.models import Pool, RefreshRun
 from pools.services.refresh import pools_refresh
 from pools.sources import SourceError
-from config.backoff import backoff_countdown
 from pools.tasks import refresh_pools, retry_delays
 from tests.pools.conftest import FULLFIELDS, Transport, fixture_bytes, json_response, llama_source, make_batch
 

@@ -78,8 +78,9 @@ def test_the_pools_refresh_runs_are_registered_with_the_reaper():
 
 
 @pytest.mark.django_db
-def test_a_run_whose_heartbeat_stopped_is_failed_and_its_refresh_queued_again(settings,
-                                                                              django_capture_on_commit_callbacks):
+def test_a_run_whose_heartbeat_stopped_is_failed_and_its_refresh_queued_again(
+    settings, django_capture_on_commit_callbacks
+):
     settings.TASK_STALE_AFTER_SECONDS = 120
     now = timezone.now()
     dead = _running(heartbeat_at=now - timedelta(minutes=5))
@@ -87,8 +88,10 @@ def test_a_run_whose_heartbeat_stopped_is_failed_and_its_refresh_queued_again(se
     alive = _running(heartbeat_at=now - timedelta(seconds=30))
     done = RefreshRunFactory(status="succeeded", heartbeat_at=now - timedelta(hours=2))
     history = _running(kind="history", heartbeat_at=now - timedelta(minutes=5), detail={"pool_id": 7})
-    with patch("pools.services.reaping.refresh_pools.delay") as pools_delay, \
-            patch("pools.services.reaping.backfill_pool_history.delay") as history_delay:
+    with (
+        patch("pools.services.reaping.refresh_pools.delay") as pools_delay,
+        patch("pools.services.reaping.backfill_pool_history.delay") as history_delay,
+    ):
         with django_capture_on_commit_callbacks(execute=True):
             counts = reap_all(now=now)
     assert counts["pools.RefreshRun"] == 3
@@ -131,8 +134,10 @@ def test_the_reaper_schedule_is_seeded():
 @pytest.mark.django_db
 def test_a_soft_time_limit_is_a_failed_run_and_the_task_retries():
     source = SlowSource(error=SoftTimeLimitExceeded())
-    with patch("pools.services.refresh.pool_source", return_value=source), \
-            patch.object(refresh_pools, "retry", side_effect=lambda **kw: Retry("again", exc=kw["exc"])) as retry:
+    with (
+        patch("pools.services.refresh.pool_source", return_value=source),
+        patch.object(refresh_pools, "retry", side_effect=lambda **kw: Retry("again", exc=kw["exc"])) as retry,
+    ):
         with pytest.raises(Retry):
             refresh_pools.run()
     run = RefreshRun.objects.get()
@@ -165,11 +170,14 @@ def test_the_broker_redelivers_within_minutes_but_never_while_a_task_may_still_r
     assert settings.TASK_STALE_AFTER_SECONDS > 2 * settings.TASK_HEARTBEAT_SECONDS
 
 
-@pytest.mark.parametrize("env", [
-    {"CELERY_BROKER_VISIBILITY_TIMEOUT": "300"},  # shorter than a task may run: double delivery
-    {"POOL_SOURCE_DEADLINE_SECONDS": "400"},  # longer than the soft time limit
-    {"TASK_HEARTBEAT_SECONDS": "60", "TASK_STALE_AFTER_SECONDS": "90"},
-])
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"CELERY_BROKER_VISIBILITY_TIMEOUT": "300"},  # shorter than a task may run: double delivery
+        {"POOL_SOURCE_DEADLINE_SECONDS": "400"},  # longer than the soft time limit
+        {"TASK_HEARTBEAT_SECONDS": "60", "TASK_STALE_AFTER_SECONDS": "90"},
+    ],
+)
 def test_settings_that_would_break_liveness_stop_startup(env):
     import os
     import subprocess
@@ -179,7 +187,13 @@ def test_settings_that_would_break_liveness_stop_startup(env):
     root = Path(__file__).resolve().parents[3]
     clean = {k: os.environ[k] for k in ("PATH", "HOME") if k in os.environ}
     clean.update(env, DJANGO_SETTINGS_MODULE="config.settings.base")
-    result = subprocess.run([sys.executable, "-c", "import django; django.setup()"], cwd=root, env=clean,
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        cwd=root,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr

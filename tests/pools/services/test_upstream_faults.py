@@ -145,14 +145,13 @@ def test_fields_that_fail_validation_keep_their_last_good_values_while_valid_fie
     before = {i: _pool(i) for i in targets}
     faults = {}
     for n, i in enumerate(targets):
-        faults[i] = ({"apyBase": -1} if n % 3 == 0 else {"apyReward": -1} if n % 3 == 1 else {"apy": None})
+        faults[i] = {"apyBase": -1} if n % 3 == 0 else {"apyReward": -1} if n % 3 == 1 else {"apy": None}
     scale = {i: {"tvlUsd": Decimal("1.01")} for i in targets}  # a valid change in the same records
     run = _refresh(api, payload(at=T0 + timedelta(hours=1), changes=faults, scale=scale))
     assert run.status == "succeeded"
     for i in targets:
         pool = _pool(i)
-        assert (pool.apy, pool.apy_base, pool.apy_reward) == (before[i].apy, before[i].apy_base,
-                                                              before[i].apy_reward)
+        assert (pool.apy, pool.apy_base, pool.apy_reward) == (before[i].apy, before[i].apy_base, before[i].apy_reward)
         assert pool.tvl_usd == (before[i].tvl_usd * Decimal("1.01")).quantize(Decimal("0.01"))
         assert pool.risk_score == before[i].risk_score
     assert run.kept_fields == {"apy_base": {"negative": 4}, "apy_reward": {"negative": 3}, "apy": {"missing": 3}}
@@ -167,8 +166,9 @@ def test_the_spike_guard_compares_every_metric_with_the_last_accepted_value(api)
         assert _refresh(api, payload(at=T0 + timedelta(hours=hour))).status == "succeeded"
     target = next(i for i in range(50) if _pool(i).apy_base and _pool(i).volume_usd_1d and _pool(i).apy_base > 1)
     before = _pool(target)
-    run = _refresh(api, payload(at=T0 + timedelta(hours=7),
-                                scale={target: {"apyBase": 50, "volumeUsd1d": 50, "apy": 50}}))
+    run = _refresh(
+        api, payload(at=T0 + timedelta(hours=7), scale={target: {"apyBase": 50, "volumeUsd1d": 50, "apy": 50}})
+    )
     after = _pool(target)
     assert (after.apy_base, after.volume_usd_1d, after.apy) == (before.apy_base, before.volume_usd_1d, before.apy)
     assert run.spike_skipped == 1
@@ -188,8 +188,10 @@ def test_an_outage_is_retried_for_about_an_hour_not_a_minute(api):
     api.serve(Reply(b"upstream down", status=502))
     countdowns = []
     for retries in range(20):
-        with patch.object(refresh_pools, "retry", side_effect=lambda **kw: Retry("again", exc=kw["exc"])) as retry, \
-                patch.object(refresh_pools.request, "retries", retries):
+        with (
+            patch.object(refresh_pools, "retry", side_effect=lambda **kw: Retry("again", exc=kw["exc"])) as retry,
+            patch.object(refresh_pools.request, "retries", retries),
+        ):
             with pytest.raises(Retry):
                 refresh_pools.run()
         countdowns.append(retry.call_args.kwargs["countdown"])

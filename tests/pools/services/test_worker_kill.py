@@ -41,16 +41,45 @@ def start_worker(name: str, api: StandIn, **env: str) -> subprocess.Popen:
         pytest.fail("worker tests need REDIS_URL pointing at a real Redis (make test sets it)")
     full = {k: v for k, v in os.environ.items() if k not in {"DJANGO_SETTINGS_MODULE"}}
     full.update(
-        DJANGO_SETTINGS_MODULE="config.settings.base", DATABASE_URL=_database_url(),
-        REDIS_URL=django_settings.REDIS_URL, CELERY_TASK_ALWAYS_EAGER="false", DEBUG="true",
-        POOL_SOURCE="defillama", POOL_SOURCE_URL=api.url, POOL_SOURCE_MIN_POOLS="10", POOL_SOURCE_RETRIES="0",
-        TASK_HEARTBEAT_SECONDS="1", TASK_STALE_AFTER_SECONDS="3", PYTHONPATH=str(ROOT), LOG_LEVEL="WARNING",
+        DJANGO_SETTINGS_MODULE="config.settings.base",
+        DATABASE_URL=_database_url(),
+        REDIS_URL=django_settings.REDIS_URL,
+        CELERY_TASK_ALWAYS_EAGER="false",
+        DEBUG="true",
+        POOL_SOURCE="defillama",
+        POOL_SOURCE_URL=api.url,
+        POOL_SOURCE_MIN_POOLS="10",
+        POOL_SOURCE_RETRIES="0",
+        TASK_HEARTBEAT_SECONDS="1",
+        TASK_STALE_AFTER_SECONDS="3",
+        PYTHONPATH=str(ROOT),
+        LOG_LEVEL="WARNING",
     )
     full.update(env)
     return subprocess.Popen(
-        [str(ROOT / ".venv/bin/celery"), "-A", "config", "worker", "-P", "prefork", "-c", "1", "-Q", QUEUE,
-         "-n", f"{name}@%h", "-l", "warning", "--without-gossip", "--without-mingle"],
-        cwd=ROOT, env=full, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            str(ROOT / ".venv/bin/celery"),
+            "-A",
+            "config",
+            "worker",
+            "-P",
+            "prefork",
+            "-c",
+            "1",
+            "-Q",
+            QUEUE,
+            "-n",
+            f"{name}@%h",
+            "-l",
+            "warning",
+            "--without-gossip",
+            "--without-mingle",
+        ],
+        cwd=ROOT,
+        env=full,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
 
 
@@ -114,8 +143,9 @@ def test_a_refresh_killed_mid_fetch_is_reaped_queued_again_and_completes_once(br
 
         second = start_worker("restarted", api)
         try:
-            assert wait_for(lambda: RefreshRun.objects.filter(kind="pools", status="succeeded").exists(),
-                            timeout=120), "the queued refresh did not run on the restarted worker"
+            assert wait_for(
+                lambda: RefreshRun.objects.filter(kind="pools", status="succeeded").exists(), timeout=120
+            ), "the queued refresh did not run on the restarted worker"
         finally:
             stop(second)
     assert Pool.objects.count() == 50
@@ -126,10 +156,16 @@ def test_a_refresh_killed_mid_fetch_is_reaped_queued_again_and_completes_once(br
 def test_a_message_of_a_killed_worker_is_redelivered_to_a_restarted_worker(broker):
     """Killing the whole worker leaves its message in Redis's unacked set; a restarted worker
     restores it once the visibility timeout has passed (here 8 s, by default 18 minutes)."""
-    fast = {"CELERY_TASK_SOFT_TIME_LIMIT": "4", "CELERY_TASK_TIME_LIMIT": "5", "POOL_SOURCE_DEADLINE_SECONDS": "3",
-            "TASK_RETRY_MAX_DELAY_SECONDS": "2", "POOL_REFRESH_RETRY_FIRST_SECONDS": "1",
-            "POOL_REFRESH_RETRY_MAX_SECONDS": "2", "CELERY_BROKER_VISIBILITY_TIMEOUT": "8",
-            "CELERY_UNACKED_RESTORE_INTERVAL": "1"}
+    fast = {
+        "CELERY_TASK_SOFT_TIME_LIMIT": "4",
+        "CELERY_TASK_TIME_LIMIT": "5",
+        "POOL_SOURCE_DEADLINE_SECONDS": "3",
+        "TASK_RETRY_MAX_DELAY_SECONDS": "2",
+        "POOL_REFRESH_RETRY_FIRST_SECONDS": "1",
+        "POOL_REFRESH_RETRY_MAX_SECONDS": "2",
+        "CELERY_BROKER_VISIBILITY_TIMEOUT": "8",
+        "CELERY_UNACKED_RESTORE_INTERVAL": "1",
+    }
     held = threading.Event()
     with StandIn() as api:
         api.serve(Reply(payload(), hold=held), Reply(payload()))
@@ -143,8 +179,9 @@ def test_a_message_of_a_killed_worker_is_redelivered_to_a_restarted_worker(broke
             held.set()
         second = start_worker("restarted", api, **fast)
         try:
-            assert wait_for(lambda: RefreshRun.objects.filter(kind="pools", status="succeeded").exists(),
-                            timeout=120), "the message was not redelivered"
+            assert wait_for(
+                lambda: RefreshRun.objects.filter(kind="pools", status="succeeded").exists(), timeout=120
+            ), "the message was not redelivered"
         finally:
             stop(second)
         assert api.requests == ["/pools", "/pools"]  # the same refresh, fetched again by the restarted worker
