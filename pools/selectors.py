@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Lower
 from django.shortcuts import get_object_or_404
@@ -17,10 +18,11 @@ from pools.filters import PoolFilter
 from pools.models import Chain, Pool, PoolSnapshot, PoolUnderlyingToken, Protocol, RefreshRun, Token, TokenPrice
 from pools.naming import chain_slug, normalize_address
 from pools.risk import FACTOR_MAX_POINTS, reward_share
+from pools.versioning import data_version
 
 # Columns the lists (explorer, API list) read; the rest of a pool row stays on disk.
 LIST_FIELDS = [
-    "id", "external_id", "symbol", "meta", "kind", "stablecoin", "il_risk", "exposure", "derived_fields",
+    "id", "external_id", "symbol", "meta", "address", "kind", "stablecoin", "il_risk", "exposure", "derived_fields",
     "tvl_usd", "apy", "apy_base", "apy_reward", "apy_mean_30d", "volume_usd_1d", "il_7d", "risk_score",
     "risk_grade", "is_active", "last_seen_at", "chain__id", "chain__slug", "chain__name", "protocol__id",
     "protocol__slug", "protocol__name",
@@ -79,6 +81,17 @@ def pool_risk_breakdown(pool: Pool) -> list[dict]:
                      # <meter> bands: green up to a third of the maximum, red from two thirds
                      "low": round(max_points / 3, 1), "high": round(2 * max_points / 3, 1)})
     return rows
+
+
+def pool_kind_counts() -> dict[str, int]:
+    """Active pools per kind (cached until the next refresh changes the data)."""
+    key = f"pools:kind-counts:{data_version()}"
+    counts = cache.get(key)
+    if counts is None:
+        counts = dict(Pool.objects.filter(is_active=True).values_list("kind").annotate(n=Count("id"))
+                      .values_list("kind", "n"))
+        cache.set(key, counts, 24 * 3600)
+    return counts
 
 
 def chain_list() -> QuerySet[Chain]:

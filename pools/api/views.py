@@ -18,6 +18,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
 from pools import selectors
+from pools.api.pagination import StrictPagination
 from pools.api.serializers import (
     ChainOut,
     PoolDetailOut,
@@ -27,7 +28,6 @@ from pools.api.serializers import (
     PoolTokenPriceOut,
     ProtocolOut,
 )
-from pools.api.pagination import StrictPagination
 from pools.filters import ChainFilter, PoolFilter, ProtocolFilter, TokenFilter
 from pools.models import Token
 

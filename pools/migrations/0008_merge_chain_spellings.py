@@ -27,7 +27,7 @@ OLD_DEMO_LAUNCH = {
 def _move_token_references(apps, token_model, dup, keep):
     """Point every foreign key to token ``dup`` at ``keep`` (dropping rows that would collide)."""
     for rel in token_model._meta.related_objects:
-        if not (rel.many_to_one or rel.one_to_one):
+        if not (rel.one_to_many or rel.one_to_one):  # foreign keys pointing at Token
             continue
         model, name = rel.related_model, rel.field.name
         rows = model._default_manager.filter(**{name: dup})

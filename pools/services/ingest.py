@@ -41,6 +41,7 @@ from pools.naming import (
 )
 from pools.sources import PoolBatch, PoolHistoryPoint, PoolKind, PoolRecord
 from pools.sources.classify import FIAT_STABLES, split_symbol
+from pools.versioning import data_version_bump
 
 D = Decimal
 Q_CENTS = D("0.01")
@@ -548,6 +549,7 @@ def pools_ingest(*, batch: PoolBatch, now: datetime | None = None, snapshots: bo
                 returning=(),
             )
         timer.lap("missed")
+        data_version_bump()
     return result
 
 
@@ -589,6 +591,7 @@ def pool_histories_ingest(*, histories: dict[int, Iterable[PoolHistoryPoint]]) -
         ]
         firsts.append((pool_id, min(by_day)))
     with transaction.atomic():
+        data_version_bump()
         written = _upsert_snapshots(rows)
         if firsts:
             bulk.update_from(

@@ -13,6 +13,7 @@ from django.utils import timezone
 from pools import bulk
 from pools.models import Pool, Protocol
 from pools.risk import RiskInputs, score_pool
+from pools.versioning import data_version_bump
 
 
 def _factor_dicts(score) -> list[dict[str, Any]]:
@@ -84,6 +85,8 @@ def pool_risk_refresh(
         changed = bulk.update_from(
             table=Pool._meta.db_table, key="id", columns=["id", "risk_score", "risk_grade", "risk_factors"], rows=rows
         )
+    if changed:
+        data_version_bump()
     return len(changed)
 
 

@@ -1,4 +1,8 @@
-"""Formatting for pool pages: percentages, compact dollars, risk grade badges."""
+"""Formatting for pool pages: percentages, compact dollars, risk grade badges, pool names.
+
+Any app may use ``{% load pools_tags %}`` and ``{{ pool|pool_name }}`` ("USDC-WETH 0.05 % ·
+Uniswap V3 · Ethereum"; select_related the pool's chain and protocol) or
+``{{ pool|pool_label }}`` ("USDC-WETH 0.05 %") wherever a pool is named."""
 
 from __future__ import annotations
 
@@ -17,6 +21,18 @@ def _dec(value) -> Decimal | None:
         return Decimal(str(value))
     except (InvalidOperation, ValueError):
         return None
+
+
+@register.filter
+def pool_name(pool) -> str:
+    """A pool's full name: symbol, fee tier or meta, protocol, chain."""
+    return pool.display_name if pool is not None else ""
+
+
+@register.filter
+def pool_label(pool) -> str:
+    """A pool's own name: symbol and fee tier or meta (or a short contract address)."""
+    return pool.label if pool is not None else ""
 
 
 @register.filter
