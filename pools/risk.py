@@ -195,6 +195,7 @@ class RiskInputs:
     last_audit_date: date | None = None
     protocol_launch_date: date | None = None
     as_of: date | None = None
+    history_since: date | None = None  # first day of our own data, when the count is ours
 
     @classmethod
     def from_pool(
@@ -305,10 +306,11 @@ def _history(inputs: RiskInputs) -> RiskFactor:
     if count is None or isinstance(count, bool) or count < 0:
         return RiskFactor(key, label, UNKNOWN, max_points, max_points, _UNKNOWN_NOTE, True)
     points = _step_down(count, HISTORY_STEPS, HISTORY_FLOOR_POINTS)
+    since = f" (since {inputs.history_since.isoformat()})" if inputs.history_since else ""
     return RiskFactor(
         key,
         label,
-        f"{count} days of data",
+        f"{count} days of data{since}",
         points,
         max_points,
         "A pool observed for a long time has shown how it behaves; 0 points from a year of daily data.",

@@ -39,6 +39,7 @@ from pools.naming import (
     protocol_name,
     token_price_id,
 )
+from pools.services.facts import protocol_facts_load
 from pools.sources import PoolBatch, PoolHistoryPoint, PoolKind, PoolRecord
 from pools.sources.classify import FIAT_STABLES, split_symbol
 from pools.versioning import data_version_bump
@@ -186,6 +187,8 @@ def _ensure_protocols(kinds: dict[str, str]) -> dict[str, int]:
     if missing:
         Protocol.objects.bulk_create(missing, ignore_conflicts=True)
         existing = dict(Protocol.objects.filter(slug__in=kinds).values_list("slug", "id"))
+        # A new protocol gets the bundled public facts at once (its pools are scored after the ingest).
+        protocol_facts_load(slugs=[p.slug for p in missing], rescore=False)
     return existing
 
 

@@ -35,9 +35,12 @@ def pool_risk_inputs(values: dict[str, Any], *, as_of: date) -> RiskInputs:
     """RiskInputs from a pool's stored values (and its protocol's facts)."""
     count = values["count"]
     start, seen = values["history_start"], values["last_seen_at"]
+    since = None
     if start is not None and seen is not None:
+        # The pool's known age (its first history point) where the source's count is missing or shorter.
         ours = (seen.astimezone(UTC).date() - start).days + 1
-        count = max(count or 0, ours)
+        if ours > (count or 0):
+            count, since = ours, start
     il = values["il_risk"]
     return RiskInputs(
         tvl_usd=values["tvl_usd"],
@@ -54,6 +57,7 @@ def pool_risk_inputs(values: dict[str, Any], *, as_of: date) -> RiskInputs:
         last_audit_date=values["protocol__last_audit_date"],
         protocol_launch_date=values["protocol__launch_date"],
         as_of=as_of,
+        history_since=since,
     )
 
 
@@ -90,16 +94,19 @@ def pool_risk_refresh(
     return len(changed)
 
 
-PROTOCOL_FACT_FIELDS = ("name", "category", "url", "audit_count", "audit_links", "last_audit_date", "launch_date")
+PROTOCOL_FACT_FIELDS = ("name", "category", "url", "audit_count", "audit_links", "last_audit_date", "launch_date",
+                        "facts_references")
 
 
-def protocol_update_facts(*, protocol: Protocol, **facts: Any) -> Protocol:
-    """Edit a protocol's facts (staff, in the admin) and rescore its pools."""
+def protocol_update_facts(*, protocol: Protocol, source: str = "staff", **facts: Any) -> Protocol:
+    """Edit a protocol's facts (staff, in the admin) and rescore its pools. A staff edit
+    is never overwritten by the bundled facts (``services.facts``)."""
     unknown = set(facts) - set(PROTOCOL_FACT_FIELDS)
     if unknown:
         raise TypeError(f"not protocol facts: {sorted(unknown)}")
     for key, value in facts.items():
         setattr(protocol, key, value)
+    protocol.facts_source = source
     protocol.facts_updated_at = timezone.now()
     protocol.full_clean()
     with transaction.atomic():

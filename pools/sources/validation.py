@@ -58,6 +58,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -290,6 +291,18 @@ def _predictions(value: Any) -> PoolPredictions | None:
     return PoolPredictions(predicted_class, probability, binned)
 
 
+_EVM_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
+
+
+def _pool_address(value: str | None) -> str | None:
+    """The pool contract in DeFiLlama's old pool id: "0xabc…", "0xabc…-ethereum" or
+    "ethereum-0xabc…" (lower-cased); anything else is not an address we can show."""
+    if not value:
+        return None
+    found = [part for part in value.strip().split("-") if _EVM_ADDRESS.fullmatch(part)]
+    return found[0].lower() if len(found) == 1 else None
+
+
 def _required_str(raw: Mapping[str, Any], key: str) -> str:
     value = _to_str(raw.get(key), key)
     if value is None or value.strip() == "":
@@ -389,7 +402,7 @@ def parse_pool(
             derived=frozenset(derived),
             origin=origin,
             invalid=tuple(sorted(fields.invalid.items())),
-            address=address.strip().lower() if address and address.strip() else None,
+            address=_pool_address(address),
         )
     except InvalidRecord as exc:
         exc.pool_id = pool_id

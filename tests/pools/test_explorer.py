@@ -228,6 +228,6 @@ def test_the_grade_meanings_are_on_the_pool_page(client):
     from pools.risk import GRADE_MEANINGS
 
     assert "What the grades mean" in html
-    for grade, low, high, meaning in GRADE_MEANINGS:
+    for _grade, low, high, meaning in GRADE_MEANINGS:
         assert f"{low}–{high}" in html and escape(meaning) in html
     assert html.count("(this pool)") == 1

@@ -373,7 +373,7 @@ def test_risk_scores_and_factors_are_stored_for_every_pool(ingested):
                             "audits", "protocol_age"}
     assert factors["tvl"]["points"] == 0  # $815M
     assert factors["history"]["value"] == "47 days of data"  # DeFiLlama's count
-    assert factors["audits"]["unknown"] is True
+    assert factors["audits"]["value"] == "2 audits, last 2021-03-23"  # the bundled facts of a new protocol
     assert pool.risk_score == sum(f["points"] for f in pool.risk_factors)
     assert pool.risk_grade in "ABCDEF"
 

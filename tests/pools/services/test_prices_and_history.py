@@ -138,7 +138,7 @@ def test_backfill_loads_the_real_chart_history(aero_pool):
     assert (first.tvl_usd, first.apy_base, first.apy_reward) == (
         Decimal("97698294.00"), Decimal("56.08914"), Decimal("77.09028"))
     history = {f["key"]: f for f in pool.risk_factors}["history"]
-    assert history["value"] == "89 days of data"  # 2025-07-10 .. 2025-10-06
+    assert history["value"] == "89 days of data (since 2025-07-10)"  # its first history point .. 2025-10-06
 
 
 def test_backfill_twice_writes_nothing_new(aero_pool):

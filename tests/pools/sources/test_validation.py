@@ -291,6 +291,16 @@ def test_history_point_from_real_chart():
     assert parse_history_point({**data[0], "apy": Decimal(-2)}).apy == Decimal(0)
 
 
+@pytest.mark.parametrize(("pool_old", "address"), [
+    ("0x88e6A0c2dDD26FEEb64F039a2c41296FcB3f5640", "0x88e6a0c2ddd26feeb64f039a2c41296fcb3f5640"),
+    ("0xDC24316b9AE028F1497c275EB9192a3Ea0f67022-ethereum", "0xdc24316b9ae028f1497c275eb9192a3ea0f67022"),  # Curve
+    ("ethereum-0x0b1a513ee24972daef112bc777a5610d4325c9e7", "0x0b1a513ee24972daef112bc777a5610d4325c9e7"),  # Fluid
+    ("some-old-id", None), (None, None),
+])
+def test_the_pool_contract_is_read_from_the_old_pool_id(full_records, pool_old, address):
+    assert parse_pool(_altered(full_records[0], pool_old=pool_old)).address == address
+
+
 def test_unexpected_labels_become_unknown_instead_of_dropping_the_pool(full_records):
     record = parse_pool(_altered(full_records[0], ilRisk="maybe", exposure="MULTI"))
     assert record.il_risk is None  # unknown label: stored as unknown (the risk score treats it as risky)
