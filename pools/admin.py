@@ -117,7 +117,7 @@ METRIC_FIELDS = [
     "apy_base_7d", "apy_pct_1d", "apy_pct_7d", "apy_pct_30d", "volume_usd_1d", "volume_usd_7d", "il_7d", "mu",
     "sigma", "count", "outlier", "predicted_class", "predicted_probability", "binned_confidence",
     "history_start", "first_seen_at", "last_seen_at", "changed_at", "missed_refreshes", "history_backfilled_at",
-    "risk_score", "risk_grade", "risk_factors", "derived_fields", "tokens_key",
+    "risk_score", "risk_grade", "derived_fields", "tokens_key",
 ]  # fmt: skip
 
 

@@ -244,10 +244,10 @@ class Pool(models.Model):
     # new level is held back; empty for almost every pool.
     spike_hold = models.JSONField(default=dict, blank=True, editable=False)
 
-    # Risk (pools.risk), recomputed after each ingest and on protocol edits.
+    # Risk (pools.risk), recomputed after each ingest and on protocol edits; the factor
+    # breakdown lives in PoolRisk (out of this row: see there).
     risk_score = models.PositiveSmallIntegerField(null=True, blank=True)
     risk_grade = models.CharField(max_length=1, blank=True)
-    risk_factors = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["-tvl_usd", "-id"]
@@ -297,6 +297,14 @@ class Pool(models.Model):
         return reverse("pools:detail", args=[self.pk])
 
     @property
+    def risk_factors(self) -> list[dict]:
+        """The stored risk breakdown (``PoolRisk``): one query unless select_related("risk")."""
+        try:
+            return self.risk.factors
+        except PoolRisk.DoesNotExist:
+            return []
+
+    @property
     def label(self) -> str:
         """The pool's own name with its fee tier or meta: "USDC-WETH 0.05 %"."""
         return pool_label(self.symbol, self.meta, self.address)
@@ -305,6 +313,21 @@ class Pool(models.Model):
     def display_name(self) -> str:
         """"USDC-WETH 0.05 % · Uniswap V3 · Ethereum" (reads chain and protocol: select_related them)."""
         return pool_display_name(self.symbol, self.meta, self.protocol.name, self.chain.name, self.address)
+
+
+class PoolRisk(models.Model):
+    """A pool's risk factors: the breakdown behind ``Pool.risk_score``, one row per pool.
+
+    Kept out of pools_pool on purpose: the factors are ~1 kB of JSON, which made every
+    pool row ~1.5 kB (PostgreSQL only moves values out of line above ~2 kB), and the
+    lists count, filter and sort pools_pool by sequential scans. Only the pool page and
+    the API detail read them."""
+
+    pool = models.OneToOneField(Pool, on_delete=models.CASCADE, primary_key=True, related_name="risk")
+    factors = models.JSONField(default=list, blank=True)
+
+    def __str__(self) -> str:
+        return f"risk of {self.pool_id}"
 
 
 class PoolUnderlyingToken(models.Model):

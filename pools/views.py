@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.core.paginator import Paginator
 from django.shortcuts import render
+from django.utils.safestring import mark_safe
 
 from config.charts import Series, line_chart
 from pools.filters import FIRST_CLICK, ORDERING_LABELS, apy_outlier_pct, apy_sort_min_tvl
 from pools.models import Pool
+from pools.paginator import CachedCountPaginator
 from pools.risk import GRADE_MEANINGS
 from pools.selectors import (
+    chain_choices,
     data_freshness,
+    pool_cached,
     pool_get,
     pool_history,
     pool_kind_counts,
@@ -20,6 +23,7 @@ from pools.selectors import (
     pool_risk_breakdown,
     pool_search,
     pool_tokens,
+    protocol_choices,
 )
 from pools.services.history_requests import pool_history_request
 from pools.templatetags.pools_tags import with_query
@@ -59,7 +63,10 @@ def explorer(request):
     filterset = pool_search(request.GET or None)
     kind_counts = pool_kind_counts()
     _kind_choices(filterset.form, kind_counts)
-    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    fields = filterset.form.fields
+    fields["chain"].widget.choices = [("", "All chains"), *chain_choices()]  # cached: no query to draw the menus
+    fields["protocol"].widget.choices = [("", "All protocols"), *protocol_choices()]
+    page = CachedCountPaginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     sort_query = query.copy()
@@ -101,9 +108,8 @@ def education_links(pool: Pool, reward_share: Decimal | None) -> list[dict[str, 
     return links
 
 
-def detail(request, pool_id: int):
-    pool = pool_get(pool_id=pool_id)
-    history_requested = pool_history_request(pool=pool)
+def _history_charts(pool: Pool) -> dict:
+    """The pool's APY and TVL charts and what the page says about its history."""
     history = list(pool_history(pool_id=pool.pk).values_list("day", "tvl_usd", "apy", "apy_base", "apy_reward"))
     apy_chart = line_chart(
         [
@@ -115,14 +121,24 @@ def detail(request, pool_id: int):
     )
     tvl_chart = line_chart([Series("TVL", [(d, tvl) for d, tvl, _, _, _ in history], kind="area")],
                            title=f"TVL history of {pool.label}", y_kind="usd", y_zero=True)
+    return {"apy_chart": str(apy_chart), "tvl_chart": str(tvl_chart), "history_days": len(history),
+            "history_first": history[0][0] if history else None}
+
+
+def detail(request, pool_id: int):
+    pool = pool_get(pool_id=pool_id)
+    history_requested = pool_history_request(pool=pool)
+    # A year of daily points drawn as SVG costs more than the rest of the page: cached until
+    # the pool data changes (a refresh or a backfill moves the data version).
+    charts = pool_cached(pool.pk, "charts", lambda: _history_charts(pool))
     underlying, rewards = pool_tokens(pool=pool)
     share = pool_reward_share(pool)
     return render(request, "pools/detail.html", {
         "pool": pool,
-        "apy_chart": apy_chart,
-        "tvl_chart": tvl_chart,
-        "history_days": len(history),
-        "history_first": history[0][0] if history else None,
+        "apy_chart": mark_safe(charts["apy_chart"]),  # noqa: S308 - config.charts output, escaped when drawn
+        "tvl_chart": mark_safe(charts["tvl_chart"]),  # noqa: S308
+        "history_days": charts["history_days"],
+        "history_first": charts["history_first"],
         "history_requested": history_requested,
         "underlying": underlying,
         "rewards": rewards,

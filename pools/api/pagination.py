@@ -7,6 +7,7 @@ from __future__ import annotations
 from rest_framework.exceptions import ValidationError
 
 from config.api.pagination import StandardPagination
+from pools.paginator import CachedCountPaginator
 
 
 def _whole_number(raw: str) -> int | None:
@@ -15,6 +16,8 @@ def _whole_number(raw: str) -> int | None:
 
 
 class StrictPagination(StandardPagination):
+    django_paginator_class = CachedCountPaginator  # counts are cached until the data changes
+
     def get_page_size(self, request):
         raw = request.query_params.get(self.page_size_query_param)
         if raw is None:

@@ -137,11 +137,11 @@ POOL_COLUMNS = [
     "apy_pct_1d", "apy_pct_7d", "apy_pct_30d", "volume_usd_1d", "volume_usd_7d", "il_7d", "mu", "sigma", "count",
     "outlier", "predicted_class", "predicted_probability", "binned_confidence", "apy_mean_30d_computed",
     "history_start", "first_seen_at", "last_seen_at", "missed_refreshes", "is_active", "changed_at",
-    "risk_grade", "risk_factors", "address", "spike_hold",
+    "risk_grade", "address", "spike_hold",
 ]  # fmt: skip
 # On conflict: everything the source describes, plus coming back to life.
 _POOL_UPDATE = {
-    c: f"{{S}}.{c}" for c in POOL_COLUMNS if c not in {"external_id", "first_seen_at", "risk_grade", "risk_factors"}
+    c: f"{{S}}.{c}" for c in POOL_COLUMNS if c not in {"external_id", "first_seen_at", "risk_grade"}
 }
 # A source that stops sending apyMean30d does not erase the mean we computed ourselves.
 _POOL_UPDATE["apy_mean_30d"] = (
@@ -400,7 +400,6 @@ def _pool_row(
         True,
         now,
         "",
-        "[]",
         (record.address or "")[:100],
         json.dumps(hold, sort_keys=True),
     )

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from pools import bulk
-from pools.models import Pool, Protocol
+from pools.models import Pool, PoolRisk, Protocol
 from pools.risk import RiskInputs, score_pool
 from pools.versioning import data_version_bump
 
@@ -79,16 +79,21 @@ def pool_risk_refresh(
         qs = qs.filter(pk__in=list(pool_ids))
     if protocol_ids is not None:
         qs = qs.filter(protocol_id__in=list(protocol_ids))
-    rows = []
+    rows, factors = [], []
     for values in qs.values(*RISK_INPUT_FIELDS).iterator(chunk_size=5000):
         score = score_pool(pool_risk_inputs(values, as_of=as_of))
-        rows.append((values["id"], score.score, score.grade, bulk.json_text(_factor_dicts(score))))
+        rows.append((values["id"], score.score, score.grade))
+        factors.append((values["id"], bulk.json_text(_factor_dicts(score))))
     if not rows:
         return 0
     with transaction.atomic():
         changed = bulk.update_from(
-            table=Pool._meta.db_table, key="id", columns=["id", "risk_score", "risk_grade", "risk_factors"], rows=rows
+            table=Pool._meta.db_table, key="id", columns=["id", "risk_score", "risk_grade"], rows=rows
         )
+        # The breakdown (its texts include values such as the TVL) is written where it changed.
+        factors_changed = bulk.upsert(table=PoolRisk._meta.db_table, columns=["pool_id", "factors"], rows=factors,
+                                      conflict=["pool_id"], returning=("pool_id",))
+        changed = {row[0] for row in changed} | {row[0] for row in factors_changed}
     if changed:
         data_version_bump()
     return len(changed)

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from pools.models import RefreshRun
 from pools.sources import get_source
+from pools.versioning import data_version_bump
 
 
 @lru_cache(maxsize=1)
@@ -47,6 +48,8 @@ def run_finish(run: RefreshRun, status: str, **fields: Any) -> RefreshRun:
     for key, value in fields.items():
         setattr(run, key, value)
     run.save()
+    if status == RefreshRun.Status.SUCCEEDED and run.kind == RefreshRun.Kind.POOLS:
+        data_version_bump()  # pages say when the data was last loaded
     return run
 
 

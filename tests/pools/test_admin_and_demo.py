@@ -12,7 +12,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from pools.models import Pool, PoolSnapshot, Protocol, RefreshRun, TokenPrice
+from pools.models import Pool, PoolRisk, PoolSnapshot, Protocol, RefreshRun, TokenPrice
 from pools.services.risk import pool_risk_refresh, protocol_update_facts
 from tests.factories import UserFactory
 from tests.pools.factories import PoolFactory, ProtocolFactory, RefreshRunFactory, TokenPriceFactory
@@ -86,7 +86,8 @@ def test_a_protocol_marked_unaudited_scores_as_unaudited(scored_pool):
 
 
 def test_the_recompute_risk_action(staff_client, scored_pool):
-    Pool.objects.filter(pk=scored_pool.pk).update(risk_score=None, risk_grade="", risk_factors=[])
+    Pool.objects.filter(pk=scored_pool.pk).update(risk_score=None, risk_grade="")
+    PoolRisk.objects.filter(pool=scored_pool).delete()
     response = staff_client.post(reverse("admin:pools_pool_changelist"),
                                  {"action": "recompute_risk", "_selected_action": [scored_pool.pk]}, follow=True)
     assert "Risk recomputed" in response.content.decode()

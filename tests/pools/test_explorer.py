@@ -221,7 +221,7 @@ def test_the_kind_counts_follow_a_refresh(client, catalogue):
 
 
 def test_the_grade_meanings_are_on_the_pool_page(client):
-    pool = PoolFactory(risk_score=55, risk_grade="D", risk_factors=[])
+    pool = PoolFactory(risk_score=55, risk_grade="D")
     html = client.get(reverse("pools:detail", args=[pool.pk])).content.decode()
     from django.utils.html import escape
 
