@@ -14,6 +14,9 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
+from pools.naming import pool_label as pool_label_text
+from pools.naming import short_address
+
 register = template.Library()
 
 
@@ -108,13 +111,21 @@ def select_html(bound_field) -> SafeString:
 
 
 _ROW = (
-    '<tr><td><a href="{}">{}</a>{}{}<span class="pools-meta-phone small muted">{} · {}</span></td>'
+    '<tr><td><a href="{}">{}</a>{}{}{}<span class="pools-meta-phone small muted">{} · {}</span></td>'
     '<td class="pools-col-protocol">{} <span class="muted small">· {}</span><br>'
     '<span class="muted small">{}</span></td>'
     '<td class="num pools-col-tvl">{}</td><td class="num pools-col-apy"><strong>{}</strong></td>'
     '<td class="num pools-col-apy_base">{}</td><td class="num pools-col-apy_reward">{}</td>'
     '<td class="num pools-col-apy_mean_30d">{}</td><td class="num pools-col-risk">{}</td></tr>'
 )
+def _address_note(pool) -> SafeString:
+    """Without meta, the short contract address (muted) tells same-symbol pools apart."""
+    if pool.meta or not pool.address:
+        return _NONE
+    return format_html(' <span class="muted small" title="Pool contract {}">{}</span>', pool.address,
+                       short_address(pool.address))
+
+
 _STABLE = mark_safe(' <span class="badge">stable</span>')  # noqa: S308 - constant markup
 _IL = mark_safe(' <span class="badge badge-warn" title="Impermanent-loss risk">IL</span>')  # noqa: S308
 _NONE = mark_safe("")  # noqa: S308
@@ -131,7 +142,8 @@ def pool_rows(pools) -> SafeString:
         risk = (format_html('<span class="badge {}" title="Risk score {}/100">{} · {}</span>', grade_class(grade),
                             pool.risk_score, grade, pool.risk_score) if grade else "–")
         rows.append(format_html(
-            _ROW, f"{detail}{pool.pk}/", pool.label, _STABLE if pool.stablecoin else _NONE,
+            _ROW, f"{detail}{pool.pk}/", pool_label_text(pool.symbol, pool.meta), _address_note(pool),
+            _STABLE if pool.stablecoin else _NONE,
             _IL if pool.il_risk else _NONE, pool.protocol.name, pool.chain.name, pool.protocol.name, pool.chain.name,
             pool.get_kind_display(), usd(pool.tvl_usd), pct(pool.apy), pct(pool.apy_base), pct(pool.apy_reward),
             pct(pool.apy_mean_30d), risk,

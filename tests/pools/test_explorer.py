@@ -42,7 +42,9 @@ def test_same_symbol_pools_are_told_apart_by_fee_tier_in_the_list_and_on_the_pag
 
 def test_without_meta_the_pool_contract_tells_pools_apart(client):
     pool = PoolFactory(symbol="USDC-WETH", meta="", address="0x88e6a0c2ddd26feeb64f039a2c41296fcb3f5640")
-    assert "USDC-WETH pool 0x88e6…5640" in client.get(reverse("pools:explorer")).content.decode()
+    html = client.get(reverse("pools:explorer")).content.decode()
+    assert '>USDC-WETH</a> <span class="muted small" title="Pool contract 0x88e6a0c2ddd26feeb64f039a2c41296fcb3f5640">' \
+           "0x88e6…5640</span>" in html
     assert pool.label == "USDC-WETH pool 0x88e6…5640"
 
 

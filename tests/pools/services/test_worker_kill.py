@@ -98,15 +98,23 @@ def stop(worker: subprocess.Popen) -> None:
             kill(worker)
 
 
+def _empty_broker() -> None:
+    """Empty the queue, and forget the messages the killed workers left unacknowledged: a
+    worker started later (another test's) would otherwise restore and run them once the
+    visibility timeout has passed. Only this test's Redis database is touched."""
+    with app.connection_for_write() as conn:
+        channel = conn.default_channel
+        channel.queue_purge(QUEUE)
+        channel.client.delete(channel.unacked_key, channel.unacked_index_key)
+
+
 @pytest.fixture
 def broker():
-    """Send through Redis (not eagerly) from this process; start and end with an empty queue."""
+    """Send through Redis (not eagerly) from this process; start and end with an empty broker."""
     app.conf.task_always_eager = False
-    with app.connection_for_write() as conn:
-        conn.default_channel.queue_purge(QUEUE)
+    _empty_broker()
     yield
-    with app.connection_for_write() as conn:
-        conn.default_channel.queue_purge(QUEUE)
+    _empty_broker()
     app.conf.task_always_eager = True
 
 
