@@ -24,8 +24,13 @@ class StrictPagination(StandardPagination):
             return self.page_size
         size = _whole_number(raw)
         if size is None or not 1 <= size <= self.max_page_size:
-            raise ValidationError({self.page_size_query_param: [
-                f"Must be a whole number from 1 to {self.max_page_size}; got {raw[:40]!r}."]})
+            raise ValidationError(
+                {
+                    self.page_size_query_param: [
+                        f"Must be a whole number from 1 to {self.max_page_size}; got {raw[:40]!r}."
+                    ]
+                }
+            )
         return size
 
     def paginate_queryset(self, queryset, request, view=None):

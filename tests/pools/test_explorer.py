@@ -43,8 +43,10 @@ def test_same_symbol_pools_are_told_apart_by_fee_tier_in_the_list_and_on_the_pag
 def test_without_meta_the_pool_contract_tells_pools_apart(client):
     pool = PoolFactory(symbol="USDC-WETH", meta="", address="0x88e6a0c2ddd26feeb64f039a2c41296fcb3f5640")
     html = client.get(reverse("pools:explorer")).content.decode()
-    assert '>USDC-WETH</a> <span class="muted small" title="Pool contract 0x88e6a0c2ddd26feeb64f039a2c41296fcb3f5640">' \
-           "0x88e6…5640</span>" in html
+    assert (
+        '>USDC-WETH</a> <span class="muted small" title="Pool contract 0x88e6a0c2ddd26feeb64f039a2c41296fcb3f5640">'
+        "0x88e6…5640</span>" in html
+    )
     assert pool.label == "USDC-WETH pool 0x88e6…5640"
 
 
@@ -110,7 +112,7 @@ def test_the_sort_menu_offers_api_ordering_values_with_plain_labels(client, cata
     html = client.get(reverse("pools:explorer")).content.decode()
     assert '<option value="-apy">APY, highest first</option>' in html
     assert '<option value="apy">APY, lowest first</option>' in html
-    menu = html[html.index('name="ordering"'):]
+    menu = html[html.index('name="ordering"') :]
     assert menu.index('<option value="-tvl"') < menu.index("<option value=", menu.index('<option value="-tvl"') + 1)
     assert '<option value="-tvl">TVL, largest first</option>' in menu  # the first choice: the default
     assert dict(ORDERING_CHOICES)["risk"] == "Risk, lowest first"
@@ -176,8 +178,10 @@ def test_the_data_migration_merges_chains_that_are_one(db):
     assert Pool.objects.filter(chain=chain).count() == 3
     assert list(Token.objects.filter(address=wbnb_new.address).values_list("pk", flat=True)) == [wbnb_new.pk]
     assert Token.objects.get(pk=only_old.pk).chain == chain
-    assert set(PoolUnderlyingToken.objects.values_list("pool_id", "token_id")) == {(a.pk, wbnb_new.pk),
-                                                                                 (b.pk, wbnb_new.pk)}
+    assert set(PoolUnderlyingToken.objects.values_list("pool_id", "token_id")) == {
+        (a.pk, wbnb_new.pk),
+        (b.pk, wbnb_new.pk),
+    }
     assert PoolRewardToken.objects.get().token_id == wbnb_new.pk
     prices = dict(TokenPrice.objects.filter(token=wbnb_new).values_list("timestamp__day", "price_usd"))
     assert prices == {1: D(601), 2: D(610)}  # the survivor's own price wins a clash
@@ -197,8 +201,13 @@ def test_the_explorer_lists_each_chain_once_by_its_normalised_name(client):
 def test_only_kinds_that_have_pools_are_offered_with_their_counts(client, catalogue):
     form = client.get(reverse("pools:explorer")).context["filter"].form
     offered = dict(form.fields["kind"].widget.choices)
-    assert offered == {"": "All kinds", "concentrated": "Concentrated liquidity (2)", "stableswap": "Stableswap (1)",
-                       "liquid_staking": "Liquid staking (1)", "amm": "Constant-product AMM (1)"}
+    assert offered == {
+        "": "All kinds",
+        "concentrated": "Concentrated liquidity (2)",
+        "stableswap": "Stableswap (1)",
+        "liquid_staking": "Liquid staking (1)",
+        "amm": "Constant-product AMM (1)",
+    }
 
 
 def test_a_kind_without_pools_says_why(client, catalogue):

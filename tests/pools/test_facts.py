@@ -27,8 +27,16 @@ def _factors(pool) -> dict:
 
 def test_every_bundled_fact_cites_a_source_and_every_audit_has_a_link_and_date():
     facts = bundled_facts()
-    assert {"uniswap-v2", "uniswap-v3", "curve-dex", "pancakeswap-amm", "pancakeswap-amm-v3", "aerodrome-v1",
-            "aerodrome-slipstream", "fluid-dex"} == set(facts)
+    assert {
+        "uniswap-v2",
+        "uniswap-v3",
+        "curve-dex",
+        "pancakeswap-amm",
+        "pancakeswap-amm-v3",
+        "aerodrome-v1",
+        "aerodrome-slipstream",
+        "fluid-dex",
+    } == set(facts)
     for slug, entry in facts.items():
         if entry["audits"] or entry["launch_date"]:
             assert entry["references"], slug
@@ -36,8 +44,10 @@ def test_every_bundled_fact_cites_a_source_and_every_audit_has_a_link_and_date()
             assert audit["auditor"] and audit["url"].startswith("https://") and audit["date"], (slug, audit)
     v3 = facts["uniswap-v3"]
     assert v3["launch_date"] == date(2021, 5, 5)
-    assert {(a["auditor"], a["date"]) for a in v3["audits"]} == {("Trail of Bits", date(2021, 3, 23)),
-                                                                 ("ABDK Consulting", date(2021, 3, 23))}
+    assert {(a["auditor"], a["date"]) for a in v3["audits"]} == {
+        ("Trail of Bits", date(2021, 3, 23)),
+        ("ABDK Consulting", date(2021, 3, 23)),
+    }
     assert facts["fluid-dex"]["audits"] == [] and facts["fluid-dex"]["launch_date"] is None  # not verified: unknown
 
 
@@ -49,7 +59,11 @@ def test_loading_the_facts_fills_protocols_and_rescores_their_pools():
     assert protocol_facts_load() == ["uniswap-v3"]
     protocol.refresh_from_db()
     assert (protocol.audit_count, protocol.last_audit_date, protocol.launch_date, protocol.facts_source) == (
-        2, date(2021, 3, 23), date(2021, 5, 5), "bundled")
+        2,
+        date(2021, 3, 23),
+        date(2021, 5, 5),
+        "bundled",
+    )
     assert sorted(protocol.audits.values_list("auditor", flat=True)) == ["ABDK Consulting", "Trail of Bits"]
     factors = _factors(pool)
     assert factors["audits"]["value"] == "2 audits, last 2021-03-23"
@@ -110,13 +124,28 @@ def test_staff_edit_audits_in_the_admin_and_the_summary_follows(client):
     client.force_login(UserFactory(is_staff=True, is_superuser=True))
     protocol = ProtocolFactory(slug="fluid-dex", name="Fluid DEX")
     pool = PoolFactory(protocol=protocol)
-    response = client.post(reverse("admin:pools_protocol_change", args=[protocol.pk]), {
-        "slug": protocol.slug, "name": protocol.name, "category": "dex", "url": "", "audit_count": "",
-        "audit_links": "", "last_audit_date": "", "launch_date": "2024-10-01", "facts_references": "https://a.example/x",
-        "audits-TOTAL_FORMS": "1", "audits-INITIAL_FORMS": "0", "audits-MIN_NUM_FORMS": "0",
-        "audits-MAX_NUM_FORMS": "1000", "audits-0-auditor": "Example Audits", "audits-0-date": "2024-09-01",
-        "audits-0-url": "https://a.example/report.pdf", "audits-0-scope": "DEX",
-    })
+    response = client.post(
+        reverse("admin:pools_protocol_change", args=[protocol.pk]),
+        {
+            "slug": protocol.slug,
+            "name": protocol.name,
+            "category": "dex",
+            "url": "",
+            "audit_count": "",
+            "audit_links": "",
+            "last_audit_date": "",
+            "launch_date": "2024-10-01",
+            "facts_references": "https://a.example/x",
+            "audits-TOTAL_FORMS": "1",
+            "audits-INITIAL_FORMS": "0",
+            "audits-MIN_NUM_FORMS": "0",
+            "audits-MAX_NUM_FORMS": "1000",
+            "audits-0-auditor": "Example Audits",
+            "audits-0-date": "2024-09-01",
+            "audits-0-url": "https://a.example/report.pdf",
+            "audits-0-scope": "DEX",
+        },
+    )
     assert response.status_code == 302, response.content.decode()[:3000]
     protocol.refresh_from_db()
     assert (protocol.audit_count, protocol.last_audit_date, protocol.facts_source) == (1, date(2024, 9, 1), "staff")
@@ -129,6 +158,8 @@ def test_the_pool_page_lists_the_audits_with_links_and_sources(client):
     pool = PoolFactory(protocol=protocol)
     protocol_facts_load()
     html = client.get(reverse("pools:detail", args=[pool.pk])).content.decode()
-    assert '<a href="https://github.com/Uniswap/v3-core/blob/main/audits/tob/audit.pdf" rel="noopener nofollow">' \
-           "Trail of Bits</a>, Mar 2021" in html
+    assert (
+        '<a href="https://github.com/Uniswap/v3-core/blob/main/audits/tob/audit.pdf" rel="noopener nofollow">'
+        "Trail of Bits</a>, Mar 2021" in html
+    )
     assert "https://uniswap.org/blog/uniswap-v3" in html
