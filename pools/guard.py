@@ -117,7 +117,7 @@ def merge_metrics(
             values[name] = stored.get(name)
             merged.kept[name] = reason
     # Rule 2 decides on the incoming values (a component is judged against the new total).
-    incoming = dict(new)
+    incoming = new
     for name in ("apy", *APY_PARTS):
         if name in invalid or new.get(name) is not None or stored.get(name) is None:
             continue

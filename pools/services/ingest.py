@@ -341,15 +341,20 @@ def _record_invalid(record: PoolRecord) -> dict[str, str]:
     return invalid
 
 
-def _merge(record: PoolRecord, old: Existing | None, batch: PoolBatch) -> Merged:
-    ratio = D(str(_setting("POOL_SPIKE_RATIO", 5)))
-    window = timedelta(hours=float(_setting("POOL_SPIKE_WINDOW_HOURS", 5)))
-    invalid = _record_invalid(record)
+def _spike_settings() -> tuple[Decimal, timedelta]:
+    return (D(str(_setting("POOL_SPIKE_RATIO", 5))),
+            timedelta(hours=float(_setting("POOL_SPIKE_WINDOW_HOURS", 5))))
+
+
+def _merge(record: PoolRecord, old: Existing | None, batch: PoolBatch,
+           spike: tuple[Decimal, timedelta] | None = None) -> Merged:
+    ratio, window = spike or _spike_settings()
+    invalid = _record_invalid(record) if record.invalid else {}
     stored = None
     if old is not None:
-        values = dict(old.values)
+        values = old.values
         if "apy_mean_30d" in invalid and old.mean_computed:
-            values["apy_mean_30d"] = None  # our own mean stays (see _POOL_UPDATE)
+            values = {**values, "apy_mean_30d": None}  # our own mean stays (see _POOL_UPDATE)
         stored = Stored(values=values, hold=old.hold, seen_at=old.seen_at, missed=old.missed)
     return merge_metrics(_record_metrics(record), invalid, stored, at=_record_time(record, batch), ratio=ratio,
                          window=window)
@@ -450,6 +455,7 @@ def pools_ingest(*, batch: PoolBatch, now: datetime | None = None, snapshots: bo
         existing = _existing_pools()
         timer.lap("prepare")
         keep, merged = [], {}
+        spike = _spike_settings()
         for r in records:
             old = existing.get(r.pool_id)
             if old is None and (r.tvl_usd is None or "tvl_usd" in r.invalid_fields):
@@ -458,7 +464,7 @@ def pools_ingest(*, batch: PoolBatch, now: datetime | None = None, snapshots: bo
                 result.rejected += 1
                 result.rejection_reasons[reason] = result.rejection_reasons.get(reason, 0) + 1
                 continue
-            merge = _merge(r, old, batch)
+            merge = _merge(r, old, batch, spike)
             merged[r.pool_id] = merge
             keep.append(r)
             for name, why in merge.kept.items():
