@@ -110,9 +110,9 @@ def copy_floor(records, when) -> float:
     """Plain COPY of the same pool rows and snapshot rows into fresh tables of the same shape."""
     from django.db import connection, transaction
 
-    from pools.services.ingest import POOL_COLUMNS, Q_CENTS, Q_PCT, _pool_row, quantize
+    from pools.services.ingest import POOL_COLUMNS, Q_CENTS, Q_PCT, _pool_row, _record_metrics, quantize
 
-    rows = [_pool_row(r, chain_id=1, protocol_id=1, seen_at=r.updated_at or when, now=when,
+    rows = [_pool_row(r, _record_metrics(r), {}, chain_id=1, protocol_id=1, seen_at=r.updated_at or when, now=when,
                       history_start=when.date()) for r in records]
     snaps = [(i + 1, when.date(), quantize(r.tvl_usd, Q_CENTS), quantize(r.apy, Q_PCT), quantize(r.apy_base, Q_PCT),
               quantize(r.apy_reward, Q_PCT)) for i, r in enumerate(records)]

@@ -13,6 +13,12 @@ SCHEDULES: dict[str, tuple[str, dict[str, str], str]] = {
         {"minute": "*"},
         "Every minute: proves beat and a worker are alive (shown by /healthz).",
     ),
+    "reap-stale-work": (
+        "config.tasks.reap_stale_work",
+        {"minute": "*"},
+        "Every minute: work whose worker stopped heartbeating (killed, lost) is marked failed "
+        "and queued again, so nothing stays 'running' (config/heartbeat.py).",
+    ),
     "refresh-pools": (
         "pools.tasks.refresh_pools",
         {"minute": "7"},

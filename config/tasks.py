@@ -22,3 +22,12 @@ def heartbeat() -> str:
 def echo(value: str) -> dict:
     """Round-trip a value through a worker; used to prove a worker is live."""
     return {"value": value, "host": socket.gethostname(), "pid": os.getpid()}
+
+
+@shared_task(name="config.tasks.reap_stale_work", ignore_result=True)
+def reap_stale_work() -> dict:
+    """Run by beat every minute: tracked work whose worker stopped heartbeating is marked
+    failed and queued again (config/heartbeat.py)."""
+    from config.heartbeat import reap_all  # defines a model: importable only once Django is set up
+
+    return reap_all()

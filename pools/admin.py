@@ -9,7 +9,7 @@ from django import forms
 from django.contrib import admin, messages
 
 from pools.fx import ECB_CURRENCIES, EUR, normalize_currency
-from pools.models import Chain, FxRate, Pool, PoolSnapshot, Protocol, RefreshRun, Token, TokenPrice
+from pools.models import Chain, FxRate, Pool, PoolSnapshot, Protocol, ProtocolAudit, RefreshRun, Token, TokenPrice
 from pools.services.fx import fx_rate_add_manual
 from pools.services.history_requests import MAX_BACKFILLS_PER_REQUEST, pool_histories_request
 from pools.services.risk import PROTOCOL_FACT_FIELDS, pool_risk_refresh, protocol_update_facts
@@ -33,10 +33,13 @@ class AuditLinksField(forms.CharField):
 
 class ProtocolForm(forms.ModelForm):
     audit_links = AuditLinksField(required=False, help_text="Links to the audit reports, one per line.")
+    facts_references = AuditLinksField(required=False, label="Sources",
+                                       help_text="Where these facts come from (links), one per line.")
 
     class Meta:
         model = Protocol
-        fields = ["slug", "name", "category", "url", "audit_count", "audit_links", "last_audit_date", "launch_date"]
+        fields = ["slug", "name", "category", "url", "audit_count", "audit_links", "last_audit_date", "launch_date",
+                  "facts_references"]
 
     def clean(self):
         data = super().clean()
@@ -52,29 +55,53 @@ class ChainAdmin(admin.ModelAdmin):
     search_fields = ["name", "slug"]
 
 
+class ProtocolAuditInline(admin.TabularInline):
+    model = ProtocolAudit
+    extra = 0
+    fields = ["auditor", "date", "url", "scope"]
+
+
 @admin.register(Protocol)
 class ProtocolAdmin(admin.ModelAdmin):
     form = ProtocolForm
-    list_display = ["name", "slug", "category", "audit_count", "last_audit_date", "launch_date", "facts_updated_at"]
-    list_filter = ["category"]
+    inlines = [ProtocolAuditInline]
+    list_display = ["name", "slug", "category", "audit_count", "last_audit_date", "launch_date", "facts_source",
+                    "facts_updated_at"]
+    list_filter = ["category", "facts_source"]
     search_fields = ["name", "slug"]
-    readonly_fields = ["facts_updated_at"]
+    readonly_fields = ["facts_source", "facts_updated_at"]
     fieldsets = [
         (None, {"fields": ["slug", "name", "category", "url"]}),
         ("Facts used by the risk score", {
-            "fields": ["audit_count", "audit_links", "last_audit_date", "launch_date", "facts_updated_at"],
-            "description": "Leave a fact empty when unknown: the risk score counts unknown as risky.",
+            "fields": ["audit_count", "audit_links", "last_audit_date", "launch_date", "facts_references",
+                       "facts_source", "facts_updated_at"],
+            "description": "Leave a fact empty when unknown: the risk score counts unknown as risky. Once saved "
+                           "here, the facts are yours: the bundled facts file no longer overwrites them. The audit "
+                           "list below is shown on pool pages; its count and latest date fill in the fields above "
+                           "when those say less.",
         }),
     ]
 
     def save_model(self, request, obj, form, change):
         if not change:
             super().save_model(request, obj, form, change)
-        facts = {k: form.cleaned_data.get(k) for k in PROTOCOL_FACT_FIELDS if k in form.cleaned_data}
-        facts["audit_links"] = facts.get("audit_links") or []
-        facts["category"] = facts.get("category") or ""
-        facts["url"] = facts.get("url") or ""
-        protocol_update_facts(protocol=obj, **facts)
+        self._facts = {k: form.cleaned_data.get(k) for k in PROTOCOL_FACT_FIELDS if k in form.cleaned_data}
+        self._facts["audit_links"] = self._facts.get("audit_links") or []
+        self._facts["facts_references"] = self._facts.get("facts_references") or []
+        self._facts["category"] = self._facts.get("category") or ""
+        self._facts["url"] = self._facts.get("url") or ""
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        protocol = form.instance
+        facts = dict(self._facts)
+        audits = list(protocol.audits.all())
+        if audits:  # the list is the detail; the summary fields never say less than it
+            facts["audit_count"] = max(facts.get("audit_count") or 0, len(audits))
+            dates = [a.date for a in audits if a.date] + ([facts["last_audit_date"]] if facts.get("last_audit_date")
+                                                          else [])
+            facts["last_audit_date"] = max(dates) if dates else None
+        protocol_update_facts(protocol=protocol, **facts)
 
 
 @admin.register(Token)
@@ -93,7 +120,7 @@ METRIC_FIELDS = [
     "apy_base_7d", "apy_pct_1d", "apy_pct_7d", "apy_pct_30d", "volume_usd_1d", "volume_usd_7d", "il_7d", "mu",
     "sigma", "count", "outlier", "predicted_class", "predicted_probability", "binned_confidence",
     "history_start", "first_seen_at", "last_seen_at", "changed_at", "missed_refreshes", "history_backfilled_at",
-    "risk_score", "risk_grade", "risk_factors", "derived_fields", "tokens_key",
+    "risk_score", "risk_grade", "derived_fields", "tokens_key",
 ]  # fmt: skip
 
 

@@ -20,49 +20,27 @@ Steps 1–4 are skipped when a bundled refresh of the same data already succeede
 from __future__ import annotations
 
 import time
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from datetime import time as dtime
 
 from django.utils import timezone
 
-from pools.models import Pool, Protocol, RefreshRun
+from pools.models import Pool, RefreshRun
+from pools.services.facts import protocol_facts_load
 from pools.services.fx import fx_history_load
 from pools.services.ingest import pool_histories_ingest, pools_ingest
 from pools.services.prices import token_prices_load_bundled
 from pools.services.refresh import pools_refresh
-from pools.services.risk import pool_risk_refresh, protocol_update_facts
+from pools.services.risk import pool_risk_refresh
 from pools.services.runs import pool_source
 from pools.services.stats import pool_stats_refresh
 from pools.sources import PoolBatch
-
-# Public, well-known facts for the bundled protocols, at month precision (the
-# 1st of the launch month). Audits are left unknown: staff fill them in the admin.
-DEMO_PROTOCOL_FACTS = {
-    "uniswap-v2": {"url": "https://app.uniswap.org", "launch_date": date(2020, 5, 1)},
-    "uniswap-v3": {"url": "https://app.uniswap.org", "launch_date": date(2021, 5, 1)},
-    "curve-dex": {"url": "https://curve.finance", "launch_date": date(2020, 1, 1)},
-    "pancakeswap-amm": {"url": "https://pancakeswap.finance", "launch_date": date(2021, 4, 1)},
-    "pancakeswap-amm-v3": {"url": "https://pancakeswap.finance", "launch_date": date(2023, 4, 1)},
-    "aerodrome-v1": {"url": "https://aerodrome.finance", "launch_date": date(2023, 8, 1)},
-    "aerodrome-slipstream": {"url": "https://aerodrome.finance", "launch_date": date(2024, 4, 1)},
-    "fluid-dex": {"url": "https://fluid.instadapp.io"},
-}
 
 
 def _snapshot_batch(snapshot) -> PoolBatch:
     day_end = datetime.combine(snapshot.day, dtime(23, 59), tzinfo=UTC)
     stamps = [r.updated_at for r in snapshot.records if r.updated_at]
     return PoolBatch(snapshot.records, snapshot.rejections, max(stamps, default=day_end), source="bundled")
-
-
-def _seed_protocol_facts() -> int:
-    seeded = 0
-    for protocol in Protocol.objects.filter(slug__in=DEMO_PROTOCOL_FACTS, facts_updated_at__isnull=True):
-        facts = {k: v for k, v in DEMO_PROTOCOL_FACTS[protocol.slug].items() if not getattr(protocol, k)}
-        if facts:
-            protocol_update_facts(protocol=protocol, **facts)
-            seeded += 1
-    return seeded
 
 
 def load(user=None) -> str:
@@ -81,11 +59,11 @@ def load(user=None) -> str:
         history_points = pool_histories_ingest(histories=histories)
         Pool.objects.filter(history_backfilled_at__isnull=True).update(history_backfilled_at=timezone.now())
         pool_stats_refresh(as_of=batch.fetched_at.astimezone(UTC).date())
-    seeded = _seed_protocol_facts()
+    seeded = len(protocol_facts_load(rescore=False))
     pool_risk_refresh()
     prices = token_prices_load_bundled()
     fx = fx_history_load()
     pools = Pool.objects.filter(is_active=True).count()
     return (f"{pools:,} active pools (data as of {batch.fetched_at:%Y-%m-%d}), {history_points:,} history points, "
-            f"{prices:,} token prices written, {fx.created:,} FX rates written, {seeded} protocols given facts, "
+            f"{prices:,} token prices written, {fx.created:,} FX rates written, {seeded} protocols given the bundled facts, "
             f"{'already loaded, ' if done else ''}{time.perf_counter() - started:.1f}s")

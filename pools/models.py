@@ -20,7 +20,9 @@ from django.db.models import F, OrderBy, Q
 from django.db.models.functions import Lower
 from django.urls import reverse
 
+from config.heartbeat import HeartbeatFields
 from pools.fx import RATE_DECIMAL_PLACES, RATE_MAX_DIGITS
+from pools.naming import pool_display_name, pool_label
 
 TVL = {"max_digits": 20, "decimal_places": 2}
 PCT = {"max_digits": 22, "decimal_places": 10}
@@ -84,12 +86,37 @@ class Protocol(models.Model):
     last_audit_date = models.DateField(null=True, blank=True)
     launch_date = models.DateField(null=True, blank=True, help_text="When the protocol went live on mainnet.")
     facts_updated_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Who set the facts: "" (nobody yet), "bundled" (pools/data/protocol_facts.json, loaded by
+    # services.facts; reloaded when the file changes) or "staff" (an admin edit: never overwritten).
+    facts_source = models.CharField(max_length=10, blank=True, editable=False)
+    facts_references = models.JSONField(default=list, blank=True,
+                                        help_text="Where the facts come from (links), one per line.")
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(facts_source__in=["", "bundled", "staff"]),
+                                   name="pools_protocol_facts_source_valid"),
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+
+class ProtocolAudit(models.Model):
+    """One published security audit of a protocol (staff-edited; seeded from the bundled facts)."""
+
+    protocol = models.ForeignKey(Protocol, on_delete=models.CASCADE, related_name="audits")
+    auditor = models.CharField(max_length=100)
+    date = models.DateField(null=True, blank=True, help_text="Date of the report; empty if unknown.")
+    url = models.URLField(max_length=500, blank=True, help_text="Link to the report.")
+    scope = models.CharField(max_length=200, blank=True, help_text="What was audited, e.g. v3-core.")
+
+    class Meta:
+        ordering = ["protocol", "-date", "auditor"]
+
+    def __str__(self) -> str:
+        return f"{self.auditor} {self.date or ''}".strip()
 
 
 class Token(models.Model):
@@ -158,6 +185,8 @@ class Pool(models.Model):
     protocol = models.ForeignKey(Protocol, on_delete=models.PROTECT, related_name="pools", db_index=False)
     symbol = models.CharField(max_length=200)
     meta = models.CharField(max_length=200, blank=True)  # poolMeta: fee tier, range, lock...
+    # The pool's contract address when the source gives it (bundled data: "pool_old").
+    address = models.CharField(max_length=100, blank=True)
     # "-WETH-USDC-": the symbol's tokens, upper-case, for the token-symbol filter.
     tokens_key = models.CharField(max_length=400, blank=True, editable=False)
     # The source's underlying and reward token lists as received: ingestion re-links
@@ -212,11 +241,14 @@ class Pool(models.Model):
     is_active = models.BooleanField(default=True)
     changed_at = models.DateTimeField(auto_now_add=True)  # last real change (set by the upsert)
     history_backfilled_at = models.DateTimeField(null=True, blank=True)
+    # The spike guard's memory (pools.guard): {field: {"value", "since"}} for metrics whose
+    # new level is held back; empty for almost every pool.
+    spike_hold = models.JSONField(default=dict, blank=True, editable=False)
 
-    # Risk (pools.risk), recomputed after each ingest and on protocol edits.
+    # Risk (pools.risk), recomputed after each ingest and on protocol edits; the factor
+    # breakdown lives in PoolRisk (out of this row: see there).
     risk_score = models.PositiveSmallIntegerField(null=True, blank=True)
     risk_grade = models.CharField(max_length=1, blank=True)
-    risk_factors = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["-tvl_usd", "-id"]
@@ -264,6 +296,39 @@ class Pool(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("pools:detail", args=[self.pk])
+
+    @property
+    def risk_factors(self) -> list[dict]:
+        """The stored risk breakdown (``PoolRisk``): one query unless select_related("risk")."""
+        try:
+            return self.risk.factors
+        except PoolRisk.DoesNotExist:
+            return []
+
+    @property
+    def label(self) -> str:
+        """The pool's own name with its fee tier or meta: "USDC-WETH 0.05 %"."""
+        return pool_label(self.symbol, self.meta, self.address)
+
+    @property
+    def display_name(self) -> str:
+        """"USDC-WETH 0.05 % · Uniswap V3 · Ethereum" (reads chain and protocol: select_related them)."""
+        return pool_display_name(self.symbol, self.meta, self.protocol.name, self.chain.name, self.address)
+
+
+class PoolRisk(models.Model):
+    """A pool's risk factors: the breakdown behind ``Pool.risk_score``, one row per pool.
+
+    Kept out of pools_pool on purpose: the factors are ~1 kB of JSON, which made every
+    pool row ~1.5 kB (PostgreSQL only moves values out of line above ~2 kB), and the
+    lists count, filter and sort pools_pool by sequential scans. Only the pool page and
+    the API detail read them."""
+
+    pool = models.OneToOneField(Pool, on_delete=models.CASCADE, primary_key=True, related_name="risk")
+    factors = models.JSONField(default=list, blank=True)
+
+    def __str__(self) -> str:
+        return f"risk of {self.pool_id}"
 
 
 class PoolUnderlyingToken(models.Model):
@@ -383,7 +448,10 @@ class FxRate(models.Model):
         return f"{self.day:%Y-%m-%d} 1 EUR = {self.rate} {self.currency}"
 
 
-class RefreshRun(models.Model):
+class RefreshRun(HeartbeatFields, models.Model):
+    """One refresh. While ``running`` its worker heartbeats (``heartbeat_at``); a run whose
+    heartbeat stops is reaped (``pools.services.runs.refresh_runs_reap``)."""
+
     class Kind(models.TextChoices):
         POOLS = "pools", "Pools"
         PRICES = "prices", "Prices"
@@ -412,6 +480,7 @@ class RefreshRun(models.Model):
     snapshots_written = models.PositiveIntegerField(default=0)
     rejection_reasons = models.JSONField(default=dict, blank=True)  # {"tvl_out_of_range": 3, ...}
     spike_pools = models.JSONField(default=list, blank=True)  # [{"pool": uuid, "field": "apy", "old": .., "new": ..}]
+    kept_fields = models.JSONField(default=dict, blank=True)  # {"apy_base": {"negative": 10}}: last good value kept
     error = models.TextField(blank=True)
     detail = models.JSONField(default=dict, blank=True)  # timings, pool id for history runs...
 
@@ -426,6 +495,8 @@ class RefreshRun(models.Model):
         indexes = [
             # selectors.data_freshness: last succeeded run of a kind; admin list.
             models.Index(fields=["kind", "status", "-finished_at"], name="pools_run_kind_status_idx"),
+            # The reaper: runs still marked running.
+            models.Index(fields=["heartbeat_at"], name="pools_run_running_idx", condition=Q(status="running")),
         ]
 
     def __str__(self) -> str:

@@ -62,6 +62,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "FACTOR_MAX_POINTS",
     "GRADE_BANDS",
+    "GRADE_MEANINGS",
     "MIN_SIGMA_OBSERVATIONS",
     "RiskFactor",
     "RiskInputs",
@@ -125,6 +126,17 @@ assert sum(FACTOR_MAX_POINTS.values()) == 100
 MIN_SIGMA_OBSERVATIONS = 5
 
 GRADE_BANDS: tuple[tuple[int, str], ...] = ((20, "A"), (35, "B"), (50, "C"), (65, "D"), (80, "E"))  # score < n
+#: What each grade means, in plain words (shown beside the score): (grade, lowest, highest, meaning).
+GRADE_MEANINGS: tuple[tuple[str, int, int, str], ...] = (
+    ("A", 0, 19, "Low risk by these measures: a deep, long-observed pool of an audited, long-running protocol, "
+                 "earning mostly fees. Smart-contract and market risk never reach zero."),
+    ("B", 20, 34, "Moderate: sound on most factors, weaker on one or two, such as exposure to volatile prices "
+                  "or a younger protocol."),
+    ("C", 35, 49, "Elevated: several risks add up. Worth a closer look at the factors before depositing."),
+    ("D", 50, 64, "High: a small or young pool, a jumpy or reward-driven yield, or important facts unknown."),
+    ("E", 65, 79, "Very high: most factors point to risk."),
+    ("F", 80, 100, "Extreme: speculative. Expect to be able to lose most of the deposit."),
+)
 
 UNKNOWN = "unknown"
 _UNKNOWN_NOTE = "Unknown — counted as maximum risk (missing data is not treated as safe)."
@@ -183,6 +195,7 @@ class RiskInputs:
     last_audit_date: date | None = None
     protocol_launch_date: date | None = None
     as_of: date | None = None
+    history_since: date | None = None  # first day of our own data, when the count is ours
 
     @classmethod
     def from_pool(
@@ -293,10 +306,11 @@ def _history(inputs: RiskInputs) -> RiskFactor:
     if count is None or isinstance(count, bool) or count < 0:
         return RiskFactor(key, label, UNKNOWN, max_points, max_points, _UNKNOWN_NOTE, True)
     points = _step_down(count, HISTORY_STEPS, HISTORY_FLOOR_POINTS)
+    since = f" (since {inputs.history_since.isoformat()})" if inputs.history_since else ""
     return RiskFactor(
         key,
         label,
-        f"{count} days of data",
+        f"{count} days of data{since}",
         points,
         max_points,
         "A pool observed for a long time has shown how it behaves; 0 points from a year of daily data.",

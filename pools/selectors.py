@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Lower
 from django.shortcuts import get_object_or_404
@@ -17,10 +18,11 @@ from pools.filters import PoolFilter
 from pools.models import Chain, Pool, PoolSnapshot, PoolUnderlyingToken, Protocol, RefreshRun, Token, TokenPrice
 from pools.naming import chain_slug, normalize_address
 from pools.risk import FACTOR_MAX_POINTS, reward_share
+from pools.versioning import data_version
 
 # Columns the lists (explorer, API list) read; the rest of a pool row stays on disk.
 LIST_FIELDS = [
-    "id", "external_id", "symbol", "meta", "kind", "stablecoin", "il_risk", "exposure", "derived_fields",
+    "id", "external_id", "symbol", "meta", "address", "kind", "stablecoin", "il_risk", "exposure", "derived_fields",
     "tvl_usd", "apy", "apy_base", "apy_reward", "apy_mean_30d", "volume_usd_1d", "il_7d", "risk_score",
     "risk_grade", "is_active", "last_seen_at", "chain__id", "chain__slug", "chain__name", "protocol__id",
     "protocol__slug", "protocol__name",
@@ -37,13 +39,13 @@ def pool_search(data, *, include_inactive: bool = False):
 
 
 def pool_get_queryset() -> QuerySet[Pool]:
-    """Every pool (active or not) with its chain and protocol."""
-    return Pool.objects.select_related("chain", "protocol")
+    """Every pool (active or not) with its chain, protocol and risk factors."""
+    return Pool.objects.select_related("chain", "protocol", "risk")
 
 
 def pool_get(*, pool_id: int) -> Pool:
-    """A pool (active or not) with chain and protocol, or 404."""
-    return get_object_or_404(Pool.objects.select_related("chain", "protocol"), pk=pool_id)
+    """A pool (active or not) with chain, protocol and risk factors, or 404."""
+    return get_object_or_404(Pool.objects.select_related("chain", "protocol", "risk"), pk=pool_id)
 
 
 def pool_get_by_external_id(*, external_id: str) -> Pool | None:
@@ -79,6 +81,38 @@ def pool_risk_breakdown(pool: Pool) -> list[dict]:
                      # <meter> bands: green up to a third of the maximum, red from two thirds
                      "low": round(max_points / 3, 1), "high": round(2 * max_points / 3, 1)})
     return rows
+
+
+def pool_kind_counts() -> dict[str, int]:
+    """Active pools per kind (cached until the next refresh changes the data)."""
+    return _versioned("kind-counts", lambda: dict(
+        Pool.objects.filter(is_active=True).values_list("kind").annotate(n=Count("id")).values_list("kind", "n")))
+
+
+def _versioned(name: str, compute):
+    """``compute()``, cached until the pool data changes (``pools.versioning``)."""
+    key = f"pools:{name}:{data_version()}"
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, 24 * 3600)
+    return value
+
+
+def pool_cached(pool_id: int, name: str, compute):
+    """Something derived from one pool's stored data, cached until that data changes."""
+    return _versioned(f"pool-{pool_id}-{name}", compute)
+
+
+def chain_choices() -> list[tuple[str, str]]:
+    """(slug, name) of every chain, by name: the explorer's chain menu (cached)."""
+    return _versioned("chain-choices", lambda: list(Chain.objects.order_by("name").values_list("slug", "name")))
+
+
+def protocol_choices() -> list[tuple[str, str]]:
+    """(slug, name) of every protocol, by name: the explorer's protocol menu (cached)."""
+    return _versioned("protocol-choices",
+                      lambda: list(Protocol.objects.order_by("name").values_list("slug", "name")))
 
 
 def chain_list() -> QuerySet[Chain]:
@@ -176,13 +210,19 @@ def data_freshness(*, now: datetime | None = None) -> Freshness:
     """
     now = now or timezone.now()
     limit = stale_after()
-    run = (RefreshRun.objects.filter(kind=RefreshRun.Kind.POOLS, status=RefreshRun.Status.SUCCEEDED)
-           .order_by("-finished_at").only("finished_at", "data_as_of", "source").first())
-    if run is None:
+
+    def last_run():
+        run = (RefreshRun.objects.filter(kind=RefreshRun.Kind.POOLS, status=RefreshRun.Status.SUCCEEDED)
+               .order_by("-finished_at").values_list("finished_at", "data_as_of", "source").first())
+        return run or ()
+
+    run = _versioned("last-refresh", last_run)  # a finished refresh moves the version
+    if not run:
         return Freshness(None, None, "", True, limit)
-    as_of = run.data_as_of or run.finished_at
-    stale = (now - run.finished_at) > limit or (now - as_of) > limit
-    return Freshness(as_of, run.finished_at, run.source, stale, limit)
+    finished_at, data_as_of, source = run
+    as_of = data_as_of or finished_at
+    stale = (now - finished_at) > limit or (now - as_of) > limit
+    return Freshness(as_of, finished_at, source, stale, limit)
 
 
 def refresh_runs(*, kind: str | None = None) -> QuerySet[RefreshRun]:

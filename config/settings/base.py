@@ -8,8 +8,9 @@ Variables (all optional unless noted; see README "Configuration"):
   DEBUG, SECRET_KEY (required when DEBUG is false), ALLOWED_HOSTS,
   CSRF_TRUSTED_ORIGINS, DATABASE_URL, CONN_MAX_AGE, REDIS_URL, EMAIL_URL,
   DEFAULT_FROM_EMAIL, SECURE_SSL_REDIRECT, SECURE_HSTS_SECONDS,
-  CELERY_TASK_ALWAYS_EAGER, POOL_SOURCE, POOL_* tuning, FX_* (ECB rates), API_THROTTLE_*,
-  LOG_LEVEL.
+  CELERY_TASK_ALWAYS_EAGER, CELERY_TASK_(SOFT_)TIME_LIMIT, CELERY_BROKER_VISIBILITY_TIMEOUT,
+  TASK_HEARTBEAT_SECONDS, TASK_STALE_AFTER_SECONDS, POOL_SOURCE, POOL_SOURCE_*, POOL_* tuning,
+  FX_* (ECB rates), API_THROTTLE_*, LOG_LEVEL.
 """
 
 from decimal import Decimal, InvalidOperation
@@ -148,11 +149,36 @@ CELERY_ENABLE_UTC = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_SOFT_TIME_LIMIT = 5 * 60
-CELERY_TASK_TIME_LIMIT = 6 * 60
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=5 * 60)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=6 * 60)
 CELERY_TASK_TRACK_STARTED = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60}
+# The longest countdown any task waits before a retry (config.celery.BaseTask caps its
+# backoff at 600 s; the pool refresh's own schedule, POOL_REFRESH_RETRY_*, stays under it).
+TASK_RETRY_MAX_DELAY_SECONDS = env.int("TASK_RETRY_MAX_DELAY_SECONDS", default=600)
+# Redis hands an unacknowledged message to another worker only after this many seconds.
+# A worker holds a message unacknowledged while it waits for its countdown and while it
+# runs it (acks_late), so the timeout must exceed the longest countdown plus the hard time
+# limit, or a slow task would run twice; it is also how long redelivery waits after a whole
+# worker is killed (a worker restores such messages on its next sweep, every
+# unacked_restore_interval x unacked_restore_throttle seconds). Default: 18 minutes.
+CELERY_BROKER_VISIBILITY_TIMEOUT = env.int(
+    "CELERY_BROKER_VISIBILITY_TIMEOUT", default=CELERY_TASK_TIME_LIMIT + TASK_RETRY_MAX_DELAY_SECONDS + 2 * 60)
+if CELERY_BROKER_VISIBILITY_TIMEOUT <= CELERY_TASK_TIME_LIMIT + TASK_RETRY_MAX_DELAY_SECONDS:
+    raise ImproperlyConfigured("CELERY_BROKER_VISIBILITY_TIMEOUT must exceed CELERY_TASK_TIME_LIMIT + "
+                               "TASK_RETRY_MAX_DELAY_SECONDS, or tasks would be delivered twice.")
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_BROKER_VISIBILITY_TIMEOUT,
+    "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=10),
+    "unacked_restore_throttle": 3,
+}
+# Tracked work (refresh runs...) heartbeats this often while running; the reaper
+# (config.tasks.reap_stale_work, every minute) fails and re-enqueues work silent for longer
+# than TASK_STALE_AFTER_SECONDS. See config/heartbeat.py.
+TASK_HEARTBEAT_SECONDS = env.int("TASK_HEARTBEAT_SECONDS", default=30)
+TASK_STALE_AFTER_SECONDS = env.int("TASK_STALE_AFTER_SECONDS", default=4 * TASK_HEARTBEAT_SECONDS)
+if TASK_STALE_AFTER_SECONDS <= 2 * TASK_HEARTBEAT_SECONDS:
+    raise ImproperlyConfigured("TASK_STALE_AFTER_SECONDS must be more than twice TASK_HEARTBEAT_SECONDS.")
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Slow work (history backfills, tax reports, bulk revaluations) on its own
 # queue so that it never delays the hourly refreshes. A worker consumes both
@@ -315,12 +341,35 @@ SPECTACULAR_SETTINGS = {
 # Which pool data source the refresh uses: "bundled" (files shipped in the
 # repository; works offline) or "defillama" (the live API).
 POOL_SOURCE = env.str("POOL_SOURCE", default="bundled")
+# The live source: base URL, per-connect/per-read timeout, retries inside one fetch, and the
+# overall deadline of one fetch (retries included; a trickling body cannot outlast it). The
+# deadline must leave the refresh time to ingest before the task's soft time limit.
+POOL_SOURCE_URL = env.str("POOL_SOURCE_URL", default="https://yields.llama.fi")
+POOL_SOURCE_TIMEOUT_SECONDS = env.float("POOL_SOURCE_TIMEOUT_SECONDS", default=30.0)
+POOL_SOURCE_RETRIES = env.int("POOL_SOURCE_RETRIES", default=3)
+POOL_SOURCE_DEADLINE_SECONDS = env.float("POOL_SOURCE_DEADLINE_SECONDS", default=120.0)
+# A /pools answer with fewer valid pools than this is taken for a partial one and refused.
+POOL_SOURCE_MIN_POOLS = env.int("POOL_SOURCE_MIN_POOLS", default=1000)
+if POOL_SOURCE_DEADLINE_SECONDS >= CELERY_TASK_SOFT_TIME_LIMIT:
+    raise ImproperlyConfigured("POOL_SOURCE_DEADLINE_SECONDS must be shorter than CELERY_TASK_SOFT_TIME_LIMIT "
+                               "(leave the refresh time to ingest: a minute or more).")
+# When a refresh fails (source down, soft time limit), the task retries after 60 s, then
+# doubling up to 10 minutes, until the retries span an outage of POOL_REFRESH_RETRY_COVER_SECONDS.
+POOL_REFRESH_RETRY_FIRST_SECONDS = env.int("POOL_REFRESH_RETRY_FIRST_SECONDS", default=60)
+POOL_REFRESH_RETRY_MAX_SECONDS = env.int("POOL_REFRESH_RETRY_MAX_SECONDS", default=600)
+POOL_REFRESH_RETRY_COVER_SECONDS = env.int("POOL_REFRESH_RETRY_COVER_SECONDS", default=60 * 60)
+if POOL_REFRESH_RETRY_MAX_SECONDS > TASK_RETRY_MAX_DELAY_SECONDS:
+    raise ImproperlyConfigured("POOL_REFRESH_RETRY_MAX_SECONDS may not exceed TASK_RETRY_MAX_DELAY_SECONDS.")
 # A pool missing from this many consecutive refreshes becomes inactive (never deleted).
 POOL_INACTIVE_AFTER_MISSES = env.int("POOL_INACTIVE_AFTER_MISSES", default=3)
-# Spike guard: skip a pool's update when TVL or APY moves more than this factor
-# against a value less than POOL_SPIKE_WINDOW_HOURS old.
+# Spike guard (pools/guard.py): a metric moving more than this factor against its last
+# accepted value is held back until the new level has lasted POOL_SPIKE_WINDOW_HOURS.
 POOL_SPIKE_RATIO = env.int("POOL_SPIKE_RATIO", default=5)
 POOL_SPIKE_WINDOW_HOURS = env.int("POOL_SPIKE_WINDOW_HOURS", default=5)
+# Sorting by an APY leaves out pools under this TVL and APY outliers (flagged by the source,
+# or above POOL_APY_OUTLIER_PCT) unless the user asks for all pools (?show_all=true).
+POOL_APY_SORT_MIN_TVL_USD = env.int("POOL_APY_SORT_MIN_TVL_USD", default=100_000)
+POOL_APY_OUTLIER_PCT = env.int("POOL_APY_OUTLIER_PCT", default=1_000)
 # Pages say the data is stale when the last good refresh is older than this.
 POOL_STALE_AFTER_HOURS = env.int("POOL_STALE_AFTER_HOURS", default=3)
 # refresh_prices also covers the tokens of active pools at least this large.

@@ -18,6 +18,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
 from pools import selectors
+from pools.api.pagination import StrictPagination
 from pools.api.serializers import (
     ChainOut,
     PoolDetailOut,
@@ -27,7 +28,7 @@ from pools.api.serializers import (
     PoolTokenPriceOut,
     ProtocolOut,
 )
-from pools.filters import PoolFilter, TokenFilter
+from pools.filters import ChainFilter, PoolFilter, ProtocolFilter, TokenFilter
 from pools.models import Token
 
 CACHE_SECONDS = 60
@@ -42,8 +43,12 @@ DAYS = OpenApiParameter("days", OpenApiTypes.INT, description="Only the last N d
 
 
 class PublicReadOnly(viewsets.GenericViewSet):
+    """Every pools list: the same pagination and filter backend; ``?ordering=key`` ascending,
+    ``-key`` descending (each FilterSet lists its keys)."""
+
     permission_classes = [AllowAny]
-    filter_backends: list = []
+    filter_backends = [DjangoFilterBackend]
+    pagination_class = StrictPagination
 
 
 @extend_schema_view(
@@ -51,7 +56,6 @@ class PublicReadOnly(viewsets.GenericViewSet):
     retrieve=extend_schema(summary="A pool with tokens, statistics and risk breakdown", tags=["pools"]),
 )
 class PoolViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PublicReadOnly):
-    filter_backends = [DjangoFilterBackend]
     filterset_class = PoolFilter
 
     def get_queryset(self):
@@ -91,7 +95,7 @@ class PoolViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PublicReadOn
 @extend_schema_view(list=extend_schema(summary="Chains", tags=["pools"]))
 class ChainViewSet(mixins.ListModelMixin, PublicReadOnly):
     serializer_class = ChainOut
-    pagination_class = None
+    filterset_class = ChainFilter
 
     def get_queryset(self):
         return selectors.chain_list()
@@ -107,6 +111,7 @@ class ChainViewSet(mixins.ListModelMixin, PublicReadOnly):
 )
 class ProtocolViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PublicReadOnly):
     serializer_class = ProtocolOut
+    filterset_class = ProtocolFilter
     lookup_field = "slug"
     lookup_value_regex = r"[A-Za-z0-9._\-]+"
 
@@ -128,7 +133,6 @@ class SinceIn(serializers.Serializer):
 )
 class TokenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PublicReadOnly):
     serializer_class = PoolTokenOut
-    filter_backends = [DjangoFilterBackend]
     filterset_class = TokenFilter
 
     def get_queryset(self):

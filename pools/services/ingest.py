@@ -5,10 +5,16 @@ transaction per batch; see ``pools.bulk``).
 tokens (upsert) · pools (upsert, changed rows only) · token links (diff) · today's
 snapshots (upsert) · missed / deactivated pools. Settings: ``POOL_INACTIVE_AFTER_MISSES``
 (3), ``POOL_SPIKE_RATIO`` (5), ``POOL_SPIKE_WINDOW_HOURS`` (5).
+
+Which value of each metric is stored (the source's, or the last good one: invalid
+fields, missing APYs, the spike guard) is decided by the pure ``pools.guard``.
+A pool the source listed is never counted missing, even when its record was
+rejected: a bad record is not evidence that the pool is gone.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -22,16 +28,28 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from pools import bulk
+from pools.guard import Merged, Stored, merge_metrics
 from pools.models import Chain, Pool, PoolRewardToken, PoolSnapshot, PoolUnderlyingToken, Protocol, Token
-from pools.naming import COINS_PREFIX, chain_slug, normalize_address, price_symbol_for, protocol_name, token_price_id
+from pools.naming import (
+    COINS_PREFIX,
+    chain_display_name,
+    chain_slug,
+    normalize_address,
+    price_symbol_for,
+    protocol_name,
+    token_price_id,
+)
+from pools.services.facts import protocol_facts_load
 from pools.sources import PoolBatch, PoolHistoryPoint, PoolKind, PoolRecord
 from pools.sources.classify import FIAT_STABLES, split_symbol
+from pools.versioning import data_version_bump
 
 D = Decimal
 Q_CENTS = D("0.01")
 Q_PCT = D("1e-10")
 Q_PROB = D("0.001")
 MAX_SPIKE_POOLS_LISTED = 200
+Q_METRIC = {"tvl_usd": Q_CENTS, "volume_usd_1d": Q_CENTS, "volume_usd_7d": Q_CENTS}
 
 
 def _setting(name: str, default: Any) -> Any:
@@ -84,6 +102,7 @@ class IngestResult:
     snapshots_written: int = 0
     rejection_reasons: dict[str, int] = field(default_factory=dict)
     spike_pools: list[dict[str, str]] = field(default_factory=list)
+    kept_fields: dict[str, dict[str, int]] = field(default_factory=dict)  # field -> {reason: pools}
     pool_ids: dict[str, int] = field(default_factory=dict)
     changed_ids: list[int] = field(default_factory=list)  # created or updated pools
     timings: dict[str, float] = field(default_factory=dict)
@@ -94,6 +113,7 @@ class IngestResult:
             "rejected": self.rejected, "deactivated": self.deactivated, "reactivated": self.reactivated,
             "spike_skipped": self.spike_skipped, "snapshots_written": self.snapshots_written,
             "rejection_reasons": self.rejection_reasons, "spike_pools": self.spike_pools,
+            "kept_fields": self.kept_fields,
         }  # fmt: skip
 
 
@@ -117,11 +137,11 @@ POOL_COLUMNS = [
     "apy_pct_1d", "apy_pct_7d", "apy_pct_30d", "volume_usd_1d", "volume_usd_7d", "il_7d", "mu", "sigma", "count",
     "outlier", "predicted_class", "predicted_probability", "binned_confidence", "apy_mean_30d_computed",
     "history_start", "first_seen_at", "last_seen_at", "missed_refreshes", "is_active", "changed_at",
-    "risk_grade", "risk_factors",
+    "risk_grade", "address", "spike_hold",
 ]  # fmt: skip
 # On conflict: everything the source describes, plus coming back to life.
 _POOL_UPDATE = {
-    c: f"{{S}}.{c}" for c in POOL_COLUMNS if c not in {"external_id", "first_seen_at", "risk_grade", "risk_factors"}
+    c: f"{{S}}.{c}" for c in POOL_COLUMNS if c not in {"external_id", "first_seen_at", "risk_grade"}
 }
 # A source that stops sending apyMean30d does not erase the mean we computed ourselves.
 _POOL_UPDATE["apy_mean_30d"] = (
@@ -140,16 +160,20 @@ SNAPSHOT_COLUMNS = ["pool_id", "day", "tvl_usd", "apy", "apy_base", "apy_reward"
 
 
 def _ensure_chains(names: Iterable[str]) -> dict[str, int]:
-    """Chain name -> id, inserting missing chains."""
-    by_slug = {chain_slug(n): n for n in names}
+    """Chain name as the source spells it -> id, inserting missing chains. Spellings of one
+    chain ("Op_bnb", "Opbnb") share one row: the slug is normalised (``naming.chain_slug``)."""
+    names = set(names)
+    by_slug = {chain_slug(n): n for n in sorted(names)}
     existing = dict(Chain.objects.filter(slug__in=by_slug).values_list("slug", "id"))
     missing = [
-        Chain(slug=s, name=n, coins_prefix=COINS_PREFIX.get(s, "")) for s, n in by_slug.items() if s not in existing
+        Chain(slug=s, name=chain_display_name(n), coins_prefix=COINS_PREFIX.get(s, ""))
+        for s, n in by_slug.items()
+        if s not in existing
     ]
     if missing:
         Chain.objects.bulk_create(missing, ignore_conflicts=True)
         existing = dict(Chain.objects.filter(slug__in=by_slug).values_list("slug", "id"))
-    return {name: existing[slug] for slug, name in by_slug.items()}
+    return {name: existing[chain_slug(name)] for name in names}
 
 
 def _ensure_protocols(kinds: dict[str, str]) -> dict[str, int]:
@@ -163,6 +187,8 @@ def _ensure_protocols(kinds: dict[str, str]) -> dict[str, int]:
     if missing:
         Protocol.objects.bulk_create(missing, ignore_conflicts=True)
         existing = dict(Protocol.objects.filter(slug__in=kinds).values_list("slug", "id"))
+        # A new protocol gets the bundled public facts at once (its pools are scored after the ingest).
+        protocol_facts_load(slugs=[p.slug for p in missing], rescore=False)
     return existing
 
 
@@ -249,66 +275,95 @@ def tokens_signature(record: PoolRecord) -> str:
     return f"{','.join(record.underlying_tokens or ())}|{','.join(record.reward_tokens or ())}"
 
 
-def _existing_pools() -> dict[str, tuple]:
-    """external_id -> (id, is_active, missed_refreshes, tvl_usd, apy, last_seen_at, tokens_signature)."""
-    fields = (
-        "external_id",
-        "id",
-        "is_active",
-        "missed_refreshes",
-        "tvl_usd",
-        "apy",
-        "last_seen_at",
-        "tokens_signature",
-    )
+#: Pool columns whose stored values the merge needs (``pools.guard``).
+METRIC_FIELDS = (
+    "tvl_usd", "apy", "apy_base", "apy_reward", "apy_mean_30d", "apy_base_7d", "apy_pct_1d", "apy_pct_7d",
+    "apy_pct_30d", "volume_usd_1d", "volume_usd_7d", "il_7d", "mu", "sigma", "count", "outlier", "stablecoin",
+    "predicted_class", "predicted_probability", "binned_confidence",
+)  # fmt: skip
+EXISTING_FIELDS = ("external_id", "id", "is_active", "missed_refreshes", "last_seen_at", "tokens_signature",
+                   "spike_hold", "apy_mean_30d_computed", *METRIC_FIELDS)
+
+
+@dataclass(frozen=True, slots=True)
+class Existing:
+    id: int
+    is_active: bool
+    missed: int
+    seen_at: datetime
+    tokens_signature: str
+    hold: dict
+    mean_computed: bool
+    values: dict[str, Any]
+
+
+def _existing_pools() -> dict[str, Existing]:
+    """external_id -> what the merge needs of every stored pool."""
     if bulk.is_postgres():  # psycopg returns Decimal and aware datetimes itself: skip the ORM
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT {', '.join(fields)} FROM pools_pool")  # noqa: S608 - constant names
-            return {row[0]: row[1:] for row in cursor.fetchall()}
-    return {row[0]: row[1:] for row in Pool.objects.values_list(*fields).iterator(chunk_size=5000)}
+            cursor.execute(f"SELECT {', '.join(EXISTING_FIELDS)} FROM pools_pool")  # noqa: S608 - constant names
+            rows = cursor.fetchall()
+    else:
+        rows = list(Pool.objects.values_list(*EXISTING_FIELDS).iterator(chunk_size=5000))
+    n = len(METRIC_FIELDS)
+    out = {}
+    for row in rows:
+        hold = row[6]
+        if isinstance(hold, str):  # SQLite, or psycopg without the jsonb loader
+            hold = json.loads(hold or "{}")
+        out[row[0]] = Existing(row[1], row[2], row[3], row[4], row[5], hold or {}, row[7],
+                               dict(zip(METRIC_FIELDS, row[8:8 + n], strict=True)))
+    return out
 
 
-def _spike(old: Decimal | None, new: Decimal | None, floor: Decimal, ratio: Decimal) -> bool:
-    if old is None or new is None:
-        return False
-    old, new = max(old, floor), max(new, floor)
-    return new > old * ratio or old > new * ratio
+def _record_metrics(record: PoolRecord) -> dict[str, Any]:
+    """The record's metric values, quantized as stored (the keys of ``METRIC_FIELDS``)."""
+    predictions = record.predictions
+    values = {
+        name: quantize(getattr(record, name), Q_METRIC.get(name, Q_PCT))
+        for name in ("tvl_usd", "apy", "apy_base", "apy_reward", "apy_mean_30d", "apy_base_7d", "apy_pct_1d",
+                     "apy_pct_7d", "apy_pct_30d", "volume_usd_1d", "volume_usd_7d", "il_7d", "mu", "sigma")
+    }
+    values.update(
+        count=record.count, outlier=record.outlier, stablecoin=record.stablecoin,
+        predicted_class=(predictions.predicted_class or "")[:32] if predictions else "",
+        predicted_probability=quantize(predictions.predicted_probability, Q_PROB) if predictions else None,
+        binned_confidence=predictions.binned_confidence if predictions else None,
+    )  # fmt: skip
+    return values
 
 
-def _spike_guard(
-    records: Sequence[PoolRecord], batch: PoolBatch, existing: dict[str, tuple]
-) -> tuple[list[PoolRecord], list[dict[str, str]]]:
-    """Split off pools whose TVL or APY jumped more than ``POOL_SPIKE_RATIO``× (either way)
-    against a stored value less than ``POOL_SPIKE_WINDOW_HOURS`` old.
+def _record_invalid(record: PoolRecord) -> dict[str, str]:
+    invalid = dict(record.invalid)
+    if "predictions" in invalid:  # one source field, three columns
+        reason = invalid.pop("predictions")
+        invalid.update(dict.fromkeys(("predicted_class", "predicted_probability", "binned_confidence"), reason))
+    return invalid
 
-    Such jumps are far more often a source glitch (a mispriced token, a decimals
-    bug) than reality; a real move is accepted at the first refresh after the
-    window, because the stored value is not refreshed meanwhile. Values below a
-    floor ($1,000 TVL, 0.01 % APY) are compared as the floor so dust does not trip it.
-    """
-    ratio = D(str(_setting("POOL_SPIKE_RATIO", 5)))
-    window = timedelta(hours=float(_setting("POOL_SPIKE_WINDOW_HOURS", 5)))
-    keep, spikes = [], []
-    for record in records:
-        old = existing.get(record.pool_id)
-        if old is not None and old[5] is not None and abs(_record_time(record, batch) - old[5]) < window:
-            old_tvl, old_apy = old[3], old[4]
-            field_name = None
-            if _spike(old_tvl, record.tvl_usd, D(1000), ratio):
-                field_name, before, after = "tvl_usd", old_tvl, record.tvl_usd
-            elif _spike(old_apy, record.apy, D("0.01"), ratio):
-                field_name, before, after = "apy", old_apy, record.apy
-            if field_name:
-                spikes.append({"pool": record.pool_id, "field": field_name, "old": str(before), "new": str(after)})
-                continue
-        keep.append(record)
-    return keep, spikes
+
+def _spike_settings() -> tuple[Decimal, timedelta]:
+    return (D(str(_setting("POOL_SPIKE_RATIO", 5))),
+            timedelta(hours=float(_setting("POOL_SPIKE_WINDOW_HOURS", 5))))
+
+
+def _merge(record: PoolRecord, old: Existing | None, batch: PoolBatch,
+           spike: tuple[Decimal, timedelta] | None = None) -> Merged:
+    ratio, window = spike or _spike_settings()
+    invalid = _record_invalid(record) if record.invalid else {}
+    stored = None
+    if old is not None:
+        values = old.values
+        if "apy_mean_30d" in invalid and old.mean_computed:
+            values = {**values, "apy_mean_30d": None}  # our own mean stays (see _POOL_UPDATE)
+        stored = Stored(values=values, hold=old.hold, seen_at=old.seen_at, missed=old.missed)
+    return merge_metrics(_record_metrics(record), invalid, stored, at=_record_time(record, batch), ratio=ratio,
+                         window=window)
 
 
 def _pool_row(
-    record: PoolRecord, *, chain_id: int, protocol_id: int, seen_at: datetime, now: datetime, history_start: date | None
+    record: PoolRecord, values: dict[str, Any], hold: dict, *, chain_id: int, protocol_id: int, seen_at: datetime,
+    now: datetime, history_start: date | None
 ) -> tuple:
-    predictions = record.predictions
     tokens = split_symbol(record.symbol)
     return (
         record.pool_id,
@@ -319,29 +374,29 @@ def _pool_row(
         f"-{'-'.join(tokens)}-"[:400] if tokens else "",
         tokens_signature(record),
         pool_kind(record),
-        record.stablecoin,
+        values["stablecoin"],
         _bool_il(record.il_risk),
         record.exposure or "",
         bulk.json_text(sorted(record.derived)),
-        quantize(record.tvl_usd, Q_CENTS),
-        quantize(record.apy, Q_PCT),
-        quantize(record.apy_base, Q_PCT),
-        quantize(record.apy_reward, Q_PCT),
-        quantize(record.apy_mean_30d, Q_PCT),
-        quantize(record.apy_base_7d, Q_PCT),
-        quantize(record.apy_pct_1d, Q_PCT),
-        quantize(record.apy_pct_7d, Q_PCT),
-        quantize(record.apy_pct_30d, Q_PCT),
-        quantize(record.volume_usd_1d, Q_CENTS),
-        quantize(record.volume_usd_7d, Q_CENTS),
-        quantize(record.il_7d, Q_PCT),
-        quantize(record.mu, Q_PCT),
-        quantize(record.sigma, Q_PCT),
-        record.count,
-        record.outlier,
-        (predictions.predicted_class or "")[:32] if predictions else "",
-        quantize(predictions.predicted_probability, Q_PROB) if predictions else None,
-        predictions.binned_confidence if predictions else None,
+        values["tvl_usd"],
+        values["apy"],
+        values["apy_base"],
+        values["apy_reward"],
+        values["apy_mean_30d"],
+        values["apy_base_7d"],
+        values["apy_pct_1d"],
+        values["apy_pct_7d"],
+        values["apy_pct_30d"],
+        values["volume_usd_1d"],
+        values["volume_usd_7d"],
+        values["il_7d"],
+        values["mu"],
+        values["sigma"],
+        values["count"],
+        values["outlier"],
+        values["predicted_class"],
+        values["predicted_probability"],
+        values["binned_confidence"],
         False,
         history_start,
         now,
@@ -350,7 +405,8 @@ def _pool_row(
         True,
         now,
         "",
-        "[]",
+        (record.address or "")[:100],
+        json.dumps(hold, sort_keys=True),
     )
 
 
@@ -398,10 +454,29 @@ def pools_ingest(*, batch: PoolBatch, now: datetime | None = None, snapshots: bo
         protocol_ids = _ensure_protocols(kinds)
         existing = _existing_pools()
         timer.lap("prepare")
-        keep, spikes = _spike_guard(records, batch, existing)
-        result.spike_skipped, result.spike_pools = len(spikes), spikes[:MAX_SPIKE_POOLS_LISTED]
+        keep, merged = [], {}
+        spike = _spike_settings()
+        for r in records:
+            old = existing.get(r.pool_id)
+            if old is None and (r.tvl_usd is None or "tvl_usd" in r.invalid_fields):
+                # Never seen before and no usable TVL: nothing good to fall back on.
+                reason = r.invalid_fields.get("tvl_usd", "missing_field")
+                result.rejected += 1
+                result.rejection_reasons[reason] = result.rejection_reasons.get(reason, 0) + 1
+                continue
+            merge = _merge(r, old, batch, spike)
+            merged[r.pool_id] = merge
+            keep.append(r)
+            for name, why in merge.kept.items():
+                per_field = result.kept_fields.setdefault(name, {})
+                per_field[why] = per_field.get(why, 0) + 1
+            if merge.spikes:
+                result.spike_skipped += 1
+                result.spike_pools += [{"pool": r.pool_id, **spike} for spike in merge.spikes]
+        result.spike_pools = result.spike_pools[:MAX_SPIKE_POOLS_LISTED]
         # Tokens and links only for new pools and pools whose token lists changed.
-        relink = [r for r in keep if r.pool_id not in existing or existing[r.pool_id][6] != tokens_signature(r)]
+        relink = [r for r in keep if r.pool_id not in existing or existing[r.pool_id].tokens_signature
+                  != tokens_signature(r)]
         addresses = {r.pool_id: _addresses(r) for r in relink}
         token_ids = _ensure_tokens(relink, chain_ids, addresses) if relink else {}
         timer.lap("tokens")
@@ -411,9 +486,12 @@ def pools_ingest(*, batch: PoolBatch, now: datetime | None = None, snapshots: bo
             seen_at = _record_time(r, batch)
             day = seen_at.astimezone(UTC).date()
             snapshot_days[r.pool_id] = day
+            merge = merged[r.pool_id]
             rows.append(
                 _pool_row(
                     r,
+                    merge.values,
+                    merge.hold,
                     chain_id=chain_ids[r.chain],
                     protocol_id=protocol_ids[r.project],
                     seen_at=seen_at,
@@ -432,14 +510,14 @@ def pools_ingest(*, batch: PoolBatch, now: datetime | None = None, snapshots: bo
             insert=any(r.pool_id not in existing for r in keep),
         )
         timer.lap("pools")
-        ids = {ext: row[0] for ext, row in existing.items()}
+        ids = {ext: row.id for ext, row in existing.items()}
         ids.update({ext: pool_id for pool_id, ext in changed})
         result.pool_ids = {r.pool_id: ids[r.pool_id] for r in keep}
         result.changed_ids = [pool_id for pool_id, _ in changed]
         result.created = sum(1 for _, ext in changed if ext not in existing)
         result.updated = len(changed) - result.created
         result.unchanged = len(keep) - len(changed)
-        result.reactivated = sum(1 for r in keep if r.pool_id in existing and not existing[r.pool_id][1])
+        result.reactivated = sum(1 for r in keep if r.pool_id in existing and not existing[r.pool_id].is_active)
 
         for model, which in ((PoolUnderlyingToken, 0), (PoolRewardToken, 1)):
             desired = {
@@ -452,23 +530,19 @@ def pools_ingest(*, batch: PoolBatch, now: datetime | None = None, snapshots: bo
 
         if snapshots:
             snap_rows = [
-                (
-                    ids[r.pool_id],
-                    snapshot_days[r.pool_id],
-                    quantize(r.tvl_usd, Q_CENTS),
-                    quantize(r.apy, Q_PCT),
-                    quantize(r.apy_base, Q_PCT),
-                    quantize(r.apy_reward, Q_PCT),
-                )
+                (ids[r.pool_id], snapshot_days[r.pool_id],
+                 *(merged[r.pool_id].values[name] for name in ("tvl_usd", "apy", "apy_base", "apy_reward")))
                 for r in keep
             ]
             result.snapshots_written = _upsert_snapshots(snap_rows)
         timer.lap("snapshots")
 
-        # Pools the source did not list this time: count the miss; deactivate after N.
-        seen_ids = {r.pool_id for r in records}
+        # Pools the source did not list this time: count the miss; deactivate after N. A pool
+        # the source listed with a record we rejected was listed all the same.
+        seen_ids = {r.pool_id for r in records} | {x.pool_id for x in batch.rejections if x.pool_id}
         limit = inactive_after_misses()
-        missing = [(row[0], row[1], row[2]) for ext, row in existing.items() if ext not in seen_ids and row[2] < limit]
+        missing = [(row.id, row.is_active, row.missed) for ext, row in existing.items()
+                   if ext not in seen_ids and row.missed < limit]
         result.deactivated = sum(1 for _, active, missed in missing if active and missed + 1 >= limit)
         if missing:
             bulk.update_from(
@@ -483,6 +557,7 @@ def pools_ingest(*, batch: PoolBatch, now: datetime | None = None, snapshots: bo
                 returning=(),
             )
         timer.lap("missed")
+        data_version_bump()
     return result
 
 
@@ -524,6 +599,7 @@ def pool_histories_ingest(*, histories: dict[int, Iterable[PoolHistoryPoint]]) -
         ]
         firsts.append((pool_id, min(by_day)))
     with transaction.atomic():
+        data_version_bump()
         written = _upsert_snapshots(rows)
         if firsts:
             bulk.update_from(

@@ -13,12 +13,13 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from config.heartbeat import Heartbeat
 from pools import bulk
 from pools.locking import refresh_lock
 from pools.models import RefreshRun, Token, TokenPrice
 from pools.selectors import tokens_in_use
 from pools.services.runs import bundled_source, run_failed, run_finish, run_skipped
-from pools.sources import SourceError, get_source
+from pools.sources import get_source
 
 
 def _day_start(day: date) -> datetime:
@@ -81,7 +82,41 @@ def token_prices_load_bundled(*, tokens: Iterable[Token] | None = None) -> int:
     return token_prices_store(rows)
 
 
-def prices_refresh(*, source_name: str | None = None, use_lock: bool = True) -> RefreshRun:
+def _latest_prices(name: str) -> tuple[list[Token], list[tuple], int]:
+    """(tokens in use, price rows to store, tokens without a price) from the named source."""
+    tokens = list(tokens_in_use())
+    rows: list[tuple] = []
+    missing = 0
+    if name == "bundled":
+        source = bundled_source()
+        for token in tokens:
+            latest = source.latest_price(token.price_symbol) if token.price_symbol else None
+            if latest is None:
+                missing += 1
+                continue
+            rows.append((token.pk, latest.day, latest.price_usd, None, "bundled"))
+    else:
+        coins = get_source("llama_coins")
+        with_id = [t for t in tokens if t.price_id]
+        batch = coins.current_prices([t.price_id for t in with_id])
+        for token in with_id:
+            quote = batch.quotes.get(token.price_id)
+            if quote is None:
+                missing += 1
+                continue
+            rows.append(
+                (
+                    token.pk,
+                    quote.timestamp.astimezone(UTC).date(),
+                    quote.price_usd,
+                    quote.timestamp,
+                    "llama_coins",
+                )
+            )
+    return tokens, rows, missing
+
+
+def prices_refresh(*, source_name: str | None = None, use_lock: bool = True, task_id: str = "") -> RefreshRun:
     """Latest prices of ``selectors.tokens_in_use()``.
 
     Bundled source: the newest daily price of each token's ``price_symbol``.
@@ -93,41 +128,14 @@ def prices_refresh(*, source_name: str | None = None, use_lock: bool = True) -> 
     with refresh_lock(kind, enabled=use_lock) as acquired:
         if not acquired:
             return run_skipped(kind, name)
-        run = RefreshRun.objects.create(kind=kind, source=name, started_at=timezone.now())
-        tokens = list(tokens_in_use())
-        rows: list[tuple] = []
-        missing = 0
-        try:
-            if name == "bundled":
-                source = bundled_source()
-                for token in tokens:
-                    latest = source.latest_price(token.price_symbol) if token.price_symbol else None
-                    if latest is None:
-                        missing += 1
-                        continue
-                    rows.append((token.pk, latest.day, latest.price_usd, None, "bundled"))
-            else:
-                coins = get_source("llama_coins")
-                with_id = [t for t in tokens if t.price_id]
-                batch = coins.current_prices([t.price_id for t in with_id])
-                for token in with_id:
-                    quote = batch.quotes.get(token.price_id)
-                    if quote is None:
-                        missing += 1
-                        continue
-                    rows.append(
-                        (
-                            token.pk,
-                            quote.timestamp.astimezone(UTC).date(),
-                            quote.price_usd,
-                            quote.timestamp,
-                            "llama_coins",
-                        )
-                    )
-        except SourceError as exc:
-            run_failed(run, exc)
-            raise
-        written = token_prices_store(rows)
+        run = RefreshRun.objects.create(kind=kind, source=name, started_at=timezone.now(), task_id=task_id or "")
+        with Heartbeat(RefreshRun, run.pk):
+            try:
+                tokens, rows, missing = _latest_prices(name)
+                written = token_prices_store(rows)
+            except BaseException as exc:  # source faults, a soft time limit...: never left "running"
+                run_failed(run, exc)
+                raise
         return run_finish(
             run,
             RefreshRun.Status.SUCCEEDED,

@@ -11,8 +11,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from pools import bulk
-from pools.models import Pool, Protocol
+from pools.models import Pool, PoolRisk, Protocol
 from pools.risk import RiskInputs, score_pool
+from pools.versioning import data_version_bump
 
 
 def _factor_dicts(score) -> list[dict[str, Any]]:
@@ -34,9 +35,12 @@ def pool_risk_inputs(values: dict[str, Any], *, as_of: date) -> RiskInputs:
     """RiskInputs from a pool's stored values (and its protocol's facts)."""
     count = values["count"]
     start, seen = values["history_start"], values["last_seen_at"]
+    since = None
     if start is not None and seen is not None:
+        # The pool's known age (its first history point) where the source's count is missing or shorter.
         ours = (seen.astimezone(UTC).date() - start).days + 1
-        count = max(count or 0, ours)
+        if ours > (count or 0):
+            count, since = ours, start
     il = values["il_risk"]
     return RiskInputs(
         tvl_usd=values["tvl_usd"],
@@ -53,6 +57,7 @@ def pool_risk_inputs(values: dict[str, Any], *, as_of: date) -> RiskInputs:
         last_audit_date=values["protocol__last_audit_date"],
         protocol_launch_date=values["protocol__launch_date"],
         as_of=as_of,
+        history_since=since,
     )
 
 
@@ -74,29 +79,39 @@ def pool_risk_refresh(
         qs = qs.filter(pk__in=list(pool_ids))
     if protocol_ids is not None:
         qs = qs.filter(protocol_id__in=list(protocol_ids))
-    rows = []
+    rows, factors = [], []
     for values in qs.values(*RISK_INPUT_FIELDS).iterator(chunk_size=5000):
         score = score_pool(pool_risk_inputs(values, as_of=as_of))
-        rows.append((values["id"], score.score, score.grade, bulk.json_text(_factor_dicts(score))))
+        rows.append((values["id"], score.score, score.grade))
+        factors.append((values["id"], bulk.json_text(_factor_dicts(score))))
     if not rows:
         return 0
     with transaction.atomic():
         changed = bulk.update_from(
-            table=Pool._meta.db_table, key="id", columns=["id", "risk_score", "risk_grade", "risk_factors"], rows=rows
+            table=Pool._meta.db_table, key="id", columns=["id", "risk_score", "risk_grade"], rows=rows
         )
+        # The breakdown (its texts include values such as the TVL) is written where it changed.
+        factors_changed = bulk.upsert(table=PoolRisk._meta.db_table, columns=["pool_id", "factors"], rows=factors,
+                                      conflict=["pool_id"], returning=("pool_id",))
+        changed = {row[0] for row in changed} | {row[0] for row in factors_changed}
+    if changed:
+        data_version_bump()
     return len(changed)
 
 
-PROTOCOL_FACT_FIELDS = ("name", "category", "url", "audit_count", "audit_links", "last_audit_date", "launch_date")
+PROTOCOL_FACT_FIELDS = ("name", "category", "url", "audit_count", "audit_links", "last_audit_date", "launch_date",
+                        "facts_references")
 
 
-def protocol_update_facts(*, protocol: Protocol, **facts: Any) -> Protocol:
-    """Edit a protocol's facts (staff, in the admin) and rescore its pools."""
+def protocol_update_facts(*, protocol: Protocol, source: str = "staff", **facts: Any) -> Protocol:
+    """Edit a protocol's facts (staff, in the admin) and rescore its pools. A staff edit
+    is never overwritten by the bundled facts (``services.facts``)."""
     unknown = set(facts) - set(PROTOCOL_FACT_FIELDS)
     if unknown:
         raise TypeError(f"not protocol facts: {sorted(unknown)}")
     for key, value in facts.items():
         setattr(protocol, key, value)
+    protocol.facts_source = source
     protocol.facts_updated_at = timezone.now()
     protocol.full_clean()
     with transaction.atomic():

@@ -15,6 +15,7 @@ from pools.models import Pool, PoolSnapshot
 from pools.risk import MIN_SIGMA_OBSERVATIONS
 from pools.services.ingest import Q_PCT, quantize
 from pools.sources.stats import compute_apy_stats
+from pools.versioning import data_version_bump
 
 
 def pool_stats_refresh(*, as_of: date, pool_ids: Sequence[int] | None = None, window_days: int = 30) -> int:
@@ -71,4 +72,6 @@ def pool_stats_refresh_ids(*, as_of: date, pool_ids: Sequence[int] | None = None
                 "apy_mean_30d_computed": "({T}.apy_mean_30d IS NULL OR {T}.apy_mean_30d_computed)",
             },
         )
+    if changed:
+        data_version_bump()
     return [row[0] for row in changed]

@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from pools.models import Chain, Token
-from pools.naming import COINS_PREFIX, chain_slug, normalize_address, price_symbol_for, token_price_id
+from pools.naming import (
+    COINS_PREFIX,
+    chain_display_name,
+    chain_slug,
+    normalize_address,
+    price_symbol_for,
+    token_price_id,
+)
 from pools.sources.classify import FIAT_STABLES
 
 
@@ -13,7 +20,7 @@ def token_get_or_create(*, chain: str, address: str, symbol: str = "", price_id:
     """The token at ``address`` on ``chain`` (name or slug), created if unknown."""
     slug = chain_slug(chain)
     chain_obj, _ = Chain.objects.get_or_create(
-        slug=slug, defaults={"name": chain.strip(), "coins_prefix": COINS_PREFIX.get(slug, "")}
+        slug=slug, defaults={"name": chain_display_name(chain), "coins_prefix": COINS_PREFIX.get(slug, "")}
     )
     address = normalize_address(address)
     token, created = Token.objects.get_or_create(

@@ -10,10 +10,13 @@ caller can keep serving its last good data:
 * other 4xx -> ``SourceClientError`` at once;
 * invalid JSON or wrong shape -> ``MalformedPayloadError``;
 * cut body, ``status != "success"``, no ``data``, or fewer valid pools than
-  ``min_pools`` -> ``IncompletePayloadError``.
+  ``min_pools`` -> ``IncompletePayloadError``;
+* the whole call (retries included) outlasting ``deadline`` seconds ->
+  ``SourceTimeoutError`` (see ``pools.sources.http``: a trickling body cannot hold it).
 
-Individual bad records never fail the batch: they are rejected with a reason
-(``PoolBatch.rejections``).
+Individual bad records never fail the batch: a record without a usable identity
+is rejected with a reason (``PoolBatch.rejections``); a bad number only marks that
+field invalid (``PoolRecord.invalid``), and ingestion keeps its last good value.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from urllib.parse import quote
 
 import httpx
 
-from pools.sources.http import RetryPolicy, get_json, make_client
+from pools.sources.http import RetryPolicy, deadline_in, get_json, make_client
 from pools.sources.types import IncompletePayloadError, MalformedPayloadError, PoolBatch, PoolHistoryPoint
 from pools.sources.validation import InvalidRecord, parse_history_point, utcnow, validate_pools
 
@@ -38,7 +41,8 @@ logger = logging.getLogger(__name__)
 
 #: The live ``/pools`` lists ~15-20k pools; far fewer means a partial answer.
 DEFAULT_MIN_POOLS = 1000
-DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)  # /pools is a multi-MB body
+DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)  # per connect / read; /pools is a multi-MB body
+DEFAULT_DEADLINE = 120.0  # seconds for a whole call, retries included
 _POOL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,199}$")
 
 
@@ -62,7 +66,8 @@ class DefiLlamaYieldsSource:
 
     ``client``: an ``httpx.Client`` to use (not closed by us); ``None`` creates
     one, closed by :meth:`close` / the context manager. ``timeout`` applies per
-    request; ``retries``/``backoff``/``max_backoff``/``sleep`` configure
+    connect and per read; ``deadline`` (seconds, ``None`` = none) bounds each
+    whole call, retries included; ``retries``/``backoff``/``max_backoff``/``sleep`` configure
     :class:`~pools.sources.http.RetryPolicy`. ``min_pools`` is the sanity floor
     for ``/pools``. ``categories`` (project slug -> DeFiLlama category) sharpens
     the inferred pool kind. ``clock`` returns the ``fetched_at`` time.
@@ -83,6 +88,7 @@ class DefiLlamaYieldsSource:
         min_pools: int = DEFAULT_MIN_POOLS,
         categories: Mapping[str, str] | None = None,
         clock: Callable[[], datetime] = utcnow,
+        deadline: float | None = DEFAULT_DEADLINE,
     ):
         if retries < 0:
             raise ValueError("retries must be >= 0")
@@ -94,6 +100,7 @@ class DefiLlamaYieldsSource:
         self.min_pools = min_pools
         self.categories = dict(categories or {})
         self.clock = clock
+        self.deadline = deadline
 
     # -- lifecycle
     def close(self) -> None:
@@ -110,13 +117,15 @@ class DefiLlamaYieldsSource:
     def fetch_pools(self) -> PoolBatch:
         """``GET /pools`` -> validated :class:`PoolBatch`."""
         url = f"{self.base_url}/pools"
-        payload = get_json(self.client, url, timeout=self.timeout, policy=self.policy)
+        payload = get_json(self.client, url, timeout=self.timeout, policy=self.policy,
+                           deadline=deadline_in(self.deadline))
         fetched_at = self.clock()
         data = unwrap_envelope(payload, url)
         records, rejections = validate_pools(data, origin=self.name, categories=self.categories)
-        if len(records) < self.min_pools:
+        usable = sum(1 for r in records if "tvl_usd" not in r.invalid_fields)
+        if usable < self.min_pools:
             raise IncompletePayloadError(
-                f"{url}: only {len(records)} valid pools of {len(data)} received "
+                f"{url}: only {usable} valid pools of {len(data)} received "
                 f"(sanity minimum {self.min_pools}); refusing a partial snapshot"
             )
         if rejections:
@@ -131,7 +140,8 @@ class DefiLlamaYieldsSource:
         if not isinstance(pool_id, str) or not _POOL_ID.match(pool_id):
             raise ValueError(f"not a DeFiLlama pool id: {pool_id!r}")
         url = f"{self.base_url}/chart/{quote(pool_id, safe='')}"
-        payload = get_json(self.client, url, timeout=self.timeout, policy=self.policy)
+        payload = get_json(self.client, url, timeout=self.timeout, policy=self.policy,
+                           deadline=deadline_in(self.deadline))
         data = unwrap_envelope(payload, url)
         points: list[PoolHistoryPoint] = []
         dropped: dict[str, int] = {}

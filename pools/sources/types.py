@@ -109,6 +109,8 @@ class RejectReason(StrEnum):
     TVL_OUT_OF_RANGE = "tvl_out_of_range"
     APY_TOO_HIGH = "apy_too_high"
     BAD_TIMESTAMP = "bad_timestamp"
+    NEGATIVE = "negative"  # an APY, volume or sigma below zero (field-level)
+    OUT_OF_RANGE = "out_of_range"  # a volume, percent change or statistic too large to be real (field-level)
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,13 +130,18 @@ class PoolRecord:
     percent (``5`` means 5 %/year). ``derived`` names the fields that were not in
     the source record but derived by us (see ``pools.sources.classify``), so the
     UI can mark them as estimates. ``origin`` says where the record came from.
+
+    ``invalid`` lists the fields that failed validation, as ``(field, reason)``
+    pairs; each such field is ``None`` here and ingestion keeps the pool's last
+    good value for it (a new pool without a valid ``tvl_usd`` is not created).
+    ``address`` is the pool's contract address when the payload has one.
     """
 
     pool_id: str
     chain: str
     project: str
     symbol: str
-    tvl_usd: Decimal
+    tvl_usd: Decimal | None  # None only when invalid (see ``invalid``)
     kind: PoolKind = PoolKind.UNKNOWN
     pool_meta: str | None = None
     apy: Decimal | None = None
@@ -161,6 +168,12 @@ class PoolRecord:
     updated_at: datetime | None = None  # the record's own timestamp, when the payload has one
     derived: frozenset[str] = frozenset()
     origin: str = ""
+    invalid: tuple[tuple[str, str], ...] = ()
+    address: str | None = None
+
+    @property
+    def invalid_fields(self) -> dict[str, str]:
+        return dict(self.invalid)
 
 
 @dataclass(frozen=True, slots=True)

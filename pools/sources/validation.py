@@ -11,7 +11,8 @@ kept as ``int`` are counts (``count``, ``decimals``, ``binned_confidence``).
 Validation (one rule set for the live API and the bundled files)
 ----------------------------------------------------------------
 A record is **rejected** (kept out of ``PoolBatch.records`` and listed in
-``PoolBatch.rejections`` with a reason code) when:
+``PoolBatch.rejections`` with a reason code) only when it cannot be trusted to
+be the pool it names:
 
 =====================  ===============================================================
 reason                 condition
@@ -19,26 +20,45 @@ reason                 condition
 ``not_an_object``      the list item is not a JSON object
 ``missing_pool_id``    ``pool`` is absent, null or blank
 ``duplicate_pool_id``  the same pool id appeared earlier in the same payload
-``missing_field``      ``chain``, ``project``, ``symbol`` or ``tvlUsd`` is absent/null
-``bad_type``           a field has the wrong JSON type (e.g. a list where a number is due);
-                       an unexpected ``ilRisk``/``exposure`` label is *not* rejected but
-                       stored as ``None`` (unknown)
-``non_finite``         any numeric field is NaN or +/-Infinity
-``tvl_out_of_range``   ``tvlUsd`` < $1,000 or > $50,000,000,000
-``apy_too_high``       ``apy``, ``apyBase``, ``apyReward`` or ``apyMean30d`` > 1,000,000 %
-``bad_timestamp``      a timestamp that cannot be parsed
+``missing_field``      ``chain``, ``project`` or ``symbol`` is absent/null/blank
+``bad_type``           ``chain``, ``project``, ``symbol``, ``poolMeta`` or a token list has
+                       the wrong JSON type; an unexpected ``ilRisk``/``exposure`` label is
+                       *not* rejected but stored as ``None`` (unknown)
 =====================  ===============================================================
 
-A negative APY (``apy``, ``apyBase``, ``apyReward``, ``apyMean30d``, ``apyBase7d``)
-is stored as ``0``, as DeFiLlama itself does. Percent *changes* (``apyPct1D`` ...)
-and ``il7d`` keep their sign. Nulls are kept as ``None`` wherever the API allows
-them (everything except ``pool``, ``chain``, ``project``, ``symbol``, ``tvlUsd``).
+A bad **value** in an otherwise sound record only invalidates that field: it is
+set to ``None`` and listed in ``PoolRecord.invalid`` as ``(field, reason)``, and
+ingestion keeps the pool's last good value for it while the record's valid
+fields update (a new pool without a valid TVL is not created):
+
+======================  ==============================================================
+reason                  condition (field-level)
+======================  ==============================================================
+``non_finite``          NaN or +/-Infinity
+``bad_type``            the wrong JSON type (a list where a number is due...)
+``missing_field``       ``tvlUsd`` absent or null
+``tvl_out_of_range``    ``tvlUsd`` < $1,000 or > $50,000,000,000
+``apy_too_high``        ``apy``, ``apyBase``, ``apyReward``, ``apyMean30d`` or ``apyBase7d`` > 1,000,000 %
+``negative``            an APY (``apy``, ``apyBase``, ``apyReward``, ``apyMean30d``,
+                        ``apyBase7d``), a volume or ``sigma`` below zero (DeFiLlama sends
+                        none: its negative yields are already 0, so ``-1`` is an error code)
+``out_of_range``        a volume above $10^15, or a percent change, ``il7d``, ``mu`` or
+                        ``sigma`` beyond +/-10^9 (too large to be real, or to store)
+``bad_timestamp``       a timestamp that cannot be parsed (the batch time is used)
+======================  ==============================================================
+
+Percent *changes* (``apyPct1D`` ...), ``il7d`` and ``mu`` keep their sign. Nulls
+are kept as ``None`` wherever the API allows them; ingestion decides when a null
+APY component may replace a stored value (``pools.services.ingest``).
+History points (``/chart``) have no last good value to fall back on: there a
+negative APY is stored as 0 and any other bad value rejects the point.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -70,11 +90,16 @@ __all__ = [
 MIN_TVL_USD = Decimal("1000")
 MAX_TVL_USD = Decimal("50000000000")
 MAX_APY = Decimal("1000000")
+MAX_VOLUME_USD = Decimal("1E+15")
+MAX_ABS_STAT = Decimal("1E+9")  # percent changes, il7d, mu, sigma
 
 #: APY-level fields whose negative values are stored as 0 (as DeFiLlama does).
 APY_FIELDS_CLAMPED = ("apy", "apyBase", "apyReward", "apyMean30d", "apyBase7d")
 #: APY-level fields checked against :data:`MAX_APY`.
-APY_FIELDS_CAPPED = ("apy", "apyBase", "apyReward", "apyMean30d")
+APY_FIELDS_CAPPED = ("apy", "apyBase", "apyReward", "apyMean30d", "apyBase7d")
+#: API name -> PoolRecord field of the APY-level fields.
+APY_FIELD_NAMES = {"apy": "apy", "apyBase": "apy_base", "apyReward": "apy_reward", "apyMean30d": "apy_mean_30d",
+                   "apyBase7d": "apy_base_7d"}
 
 
 # --------------------------------------------------------------------------- parsing helpers
@@ -132,11 +157,12 @@ def to_decimal(value: Any, name: str) -> Decimal | None:
     return result
 
 
-def _to_int(value: Any, name: str) -> int | None:
+def _to_int(value: Any, name: str, limit: int = 10**6) -> int | None:
+    """A count (days of data, a confidence bin): a whole number from 0 to ``limit``."""
     number = to_decimal(value, name)
     if number is None:
         return None
-    if number != number.to_integral_value() or not (0 <= number <= 10**12):
+    if number != number.to_integral_value() or not (0 <= number <= limit):
         raise InvalidRecord(RejectReason.BAD_TYPE, f"{name}={value!r} is not a plausible count")
     return int(number)
 
@@ -202,15 +228,52 @@ def parse_timestamp(value: Any, name: str = "timestamp") -> datetime | None:
     raise InvalidRecord(RejectReason.BAD_TIMESTAMP, f"{name}={value!r}")
 
 
-def _apy(raw: Mapping[str, Any], key: str) -> Decimal | None:
+def _apy(raw: Mapping[str, Any], key: str, *, clamp: bool = True) -> Decimal | None:
     value = to_decimal(raw.get(key), key)
     if value is None:
         return None
     if key in APY_FIELDS_CAPPED and value > MAX_APY:
         raise InvalidRecord(RejectReason.APY_TOO_HIGH, f"{key}={value}")
     if key in APY_FIELDS_CLAMPED and value < 0:
+        if not clamp:
+            raise InvalidRecord(RejectReason.NEGATIVE, f"{key}={value}")
         return Decimal(0)
     return value
+
+
+def _not_negative(value: Decimal | None, name: str, limit: Decimal) -> Decimal | None:
+    if value is not None and value < 0:
+        raise InvalidRecord(RejectReason.NEGATIVE, f"{name}={value}")
+    return _bounded(value, name, limit)
+
+
+def _bounded(value: Decimal | None, name: str, limit: Decimal) -> Decimal | None:
+    if value is not None and abs(value) > limit:
+        raise InvalidRecord(RejectReason.OUT_OF_RANGE, f"{name}={value}")
+    return value
+
+
+def _tvl(value: Any) -> Decimal:
+    tvl = to_decimal(value, "tvlUsd")
+    if tvl is None:
+        raise InvalidRecord(RejectReason.MISSING_FIELD, "tvlUsd")
+    if not (MIN_TVL_USD <= tvl <= MAX_TVL_USD):
+        raise InvalidRecord(RejectReason.TVL_OUT_OF_RANGE, f"tvlUsd={tvl}")
+    return tvl
+
+
+class _Fields:
+    """Parses one field at a time; a bad value marks that field invalid (``None``)."""
+
+    def __init__(self) -> None:
+        self.invalid: dict[str, str] = {}
+
+    def get(self, name: str, parse, *args, **kwargs):
+        try:
+            return parse(*args, **kwargs)
+        except InvalidRecord as exc:
+            self.invalid[name] = str(exc.reason)
+            return None
 
 
 def _predictions(value: Any) -> PoolPredictions | None:
@@ -220,10 +283,24 @@ def _predictions(value: Any) -> PoolPredictions | None:
         raise InvalidRecord(RejectReason.BAD_TYPE, "predictions is not an object")
     predicted_class = _to_str(value.get("predictedClass"), "predictions.predictedClass")
     probability = to_decimal(value.get("predictedProbability"), "predictions.predictedProbability")
-    binned = _to_int(value.get("binnedConfidence"), "predictions.binnedConfidence")
+    if probability is not None and not 0 <= probability <= 100:
+        raise InvalidRecord(RejectReason.OUT_OF_RANGE, f"predictions.predictedProbability={probability}")
+    binned = _to_int(value.get("binnedConfidence"), "predictions.binnedConfidence", limit=100)
     if predicted_class is None and probability is None and binned is None:
         return None
     return PoolPredictions(predicted_class, probability, binned)
+
+
+_EVM_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
+
+
+def _pool_address(value: str | None) -> str | None:
+    """The pool contract in DeFiLlama's old pool id: "0xabc…", "0xabc…-ethereum" or
+    "ethereum-0xabc…" (lower-cased); anything else is not an address we can show."""
+    if not value:
+        return None
+    found = [part for part in value.strip().split("-") if _EVM_ADDRESS.fullmatch(part)]
+    return found[0].lower() if len(found) == 1 else None
 
 
 def _required_str(raw: Mapping[str, Any], key: str) -> str:
@@ -259,20 +336,26 @@ def parse_pool(
         chain = _required_str(raw, "chain")
         project = _required_str(raw, "project")
         symbol = _required_str(raw, "symbol")
-        tvl = to_decimal(raw.get("tvlUsd"), "tvlUsd")
-        # every numeric field is parsed before range checks so NaN/Infinity anywhere is caught
-        apys = {key: _apy(raw, key) for key in APY_FIELDS_CLAMPED}
+        pool_meta = _to_str(raw.get("poolMeta"), "poolMeta")
+        underlying_tokens = _to_tokens(raw.get("underlyingTokens"), "underlyingTokens")
+        reward_tokens = _to_tokens(raw.get("rewardTokens"), "rewardTokens")
+        address = _to_str(raw.get("pool_old", raw.get("poolAddress")), "pool_old")
+        fields = _Fields()
+        tvl = fields.get("tvl_usd", _tvl, raw.get("tvlUsd"))
+        apys = {key: fields.get(APY_FIELD_NAMES[key], _apy, raw, key, clamp=False) for key in APY_FIELDS_CLAMPED}
         numbers = {
-            key: to_decimal(raw.get(key), key)
-            for key in ("apyPct1D", "apyPct7D", "apyPct30D", "volumeUsd1d", "volumeUsd7d", "il7d", "mu", "sigma")
+            key: fields.get(name, lambda k=key: _bounded(to_decimal(raw.get(k), k), k, MAX_ABS_STAT))
+            for key, name in (("apyPct1D", "apy_pct_1d"), ("apyPct7D", "apy_pct_7d"), ("apyPct30D", "apy_pct_30d"),
+                              ("il7d", "il_7d"), ("mu", "mu"))
         }
-        count = _to_int(raw.get("count"), "count")
-        predictions = _predictions(raw.get("predictions"))
-        if tvl is None:
-            raise InvalidRecord(RejectReason.MISSING_FIELD, "tvlUsd")
-        if not (MIN_TVL_USD <= tvl <= MAX_TVL_USD):
-            raise InvalidRecord(RejectReason.TVL_OUT_OF_RANGE, f"tvlUsd={tvl}")
-        stablecoin = _to_bool(raw.get("stablecoin"), "stablecoin")
+        for key, name, limit in (("volumeUsd1d", "volume_usd_1d", MAX_VOLUME_USD),
+                                 ("volumeUsd7d", "volume_usd_7d", MAX_VOLUME_USD), ("sigma", "sigma", MAX_ABS_STAT)):
+            numbers[key] = fields.get(name, lambda k=key, lim=limit: _not_negative(to_decimal(raw.get(k), k), k, lim))
+        count = fields.get("count", _to_int, raw.get("count"), "count")
+        predictions = fields.get("predictions", _predictions, raw.get("predictions"))
+        outlier = fields.get("outlier", _to_bool, raw.get("outlier"), "outlier")
+        stablecoin = fields.get("stablecoin", _to_bool, raw.get("stablecoin"), "stablecoin")
+        updated_at = fields.get("updated_at", parse_timestamp, raw.get("timestamp"))
         il_risk = _choice(raw.get("ilRisk"), "ilRisk", {"yes", "no"})
         exposure = _choice(raw.get("exposure"), "exposure", {"single", "multi"})
         derived: set[str] = set()
@@ -286,7 +369,6 @@ def parse_pool(
             if exposure is None and "exposure" not in raw:
                 exposure = derive_exposure(symbol)
                 derived.add("exposure")
-        pool_meta = _to_str(raw.get("poolMeta"), "poolMeta")
         return PoolRecord(
             pool_id=pool_id,
             chain=chain,
@@ -306,19 +388,21 @@ def parse_pool(
             volume_usd_1d=numbers["volumeUsd1d"],
             volume_usd_7d=numbers["volumeUsd7d"],
             il_7d=numbers["il7d"],
-            underlying_tokens=_to_tokens(raw.get("underlyingTokens"), "underlyingTokens"),
-            reward_tokens=_to_tokens(raw.get("rewardTokens"), "rewardTokens"),
+            underlying_tokens=underlying_tokens,
+            reward_tokens=reward_tokens,
             stablecoin=stablecoin,
             il_risk=il_risk,
             exposure=exposure,
             mu=numbers["mu"],
             sigma=numbers["sigma"],
             count=count,
-            outlier=_to_bool(raw.get("outlier"), "outlier"),
+            outlier=outlier,
             predictions=predictions,
-            updated_at=parse_timestamp(raw.get("timestamp")),
+            updated_at=updated_at,
             derived=frozenset(derived),
             origin=origin,
+            invalid=tuple(sorted(fields.invalid.items())),
+            address=_pool_address(address),
         )
     except InvalidRecord as exc:
         exc.pool_id = pool_id

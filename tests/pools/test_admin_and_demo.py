@@ -12,7 +12,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from pools.models import Pool, PoolSnapshot, Protocol, RefreshRun, TokenPrice
+from pools.models import Pool, PoolRisk, PoolSnapshot, Protocol, RefreshRun, TokenPrice
 from pools.services.risk import pool_risk_refresh, protocol_update_facts
 from tests.factories import UserFactory
 from tests.pools.factories import PoolFactory, ProtocolFactory, RefreshRunFactory, TokenPriceFactory
@@ -36,6 +36,11 @@ def scored_pool(db):
     return pool
 
 
+# The protocol form carries the audit list inline (none posted here).
+NO_AUDITS = {"audits-TOTAL_FORMS": "0", "audits-INITIAL_FORMS": "0", "audits-MIN_NUM_FORMS": "0",
+             "audits-MAX_NUM_FORMS": "1000"}
+
+
 def _factor(pool, key):
     return {f["key"]: f for f in Pool.objects.get(pk=pool.pk).risk_factors}[key]
 
@@ -47,7 +52,7 @@ def test_staff_edit_protocol_facts_and_the_pools_are_rescored(staff_client, scor
     response = staff_client.post(reverse("admin:pools_protocol_change", args=[protocol.pk]), {
         "slug": protocol.slug, "name": "Uniswap V3", "category": "dex", "url": "https://app.uniswap.org",
         "audit_count": "3", "audit_links": "https://example.org/audit-1.pdf\nhttps://example.org/audit-2.pdf",
-        "last_audit_date": recent.isoformat(), "launch_date": "2021-05-05",
+        "last_audit_date": recent.isoformat(), "launch_date": "2021-05-05", **NO_AUDITS,
     })
     assert response.status_code == 302, response.content.decode()[:2000]
     protocol.refresh_from_db()
@@ -63,7 +68,7 @@ def test_the_admin_refuses_more_audit_links_than_audits(staff_client, scored_poo
     response = staff_client.post(reverse("admin:pools_protocol_change", args=[protocol.pk]), {
         "slug": protocol.slug, "name": protocol.name, "category": "dex", "url": "",
         "audit_count": "1", "audit_links": "https://a.example/1\nhttps://a.example/2",
-        "last_audit_date": "", "launch_date": "",
+        "last_audit_date": "", "launch_date": "", **NO_AUDITS,
     })
     assert response.status_code == 200
     assert "Fewer audits than audit links." in response.content.decode()
@@ -81,7 +86,8 @@ def test_a_protocol_marked_unaudited_scores_as_unaudited(scored_pool):
 
 
 def test_the_recompute_risk_action(staff_client, scored_pool):
-    Pool.objects.filter(pk=scored_pool.pk).update(risk_score=None, risk_grade="", risk_factors=[])
+    Pool.objects.filter(pk=scored_pool.pk).update(risk_score=None, risk_grade="")
+    PoolRisk.objects.filter(pool=scored_pool).delete()
     response = staff_client.post(reverse("admin:pools_pool_changelist"),
                                  {"action": "recompute_risk", "_selected_action": [scored_pool.pk]}, follow=True)
     assert "Risk recomputed" in response.content.decode()
@@ -124,7 +130,14 @@ def test_the_demo_loads_the_real_bundle_and_is_idempotent(db):
     assert chart_pool.history_start == date(2023, 4, 13)
     assert PoolSnapshot.objects.filter(pool=chart_pool).count() >= 880
     assert not Pool.objects.filter(risk_score__isnull=True).exists()
-    assert Protocol.objects.get(slug="uniswap-v3").launch_date == date(2021, 5, 1)
+    uniswap = Protocol.objects.get(slug="uniswap-v3")
+    assert (uniswap.launch_date, uniswap.audit_count, uniswap.facts_source) == (date(2021, 5, 5), 2, "bundled")
+    # Issue 16: its main USDC-WETH pool no longer grades D for "audits unknown, 11 days"
+    main = Pool.objects.get(external_id="665dc8bc-c79d-4800-97f7-304bf368e547")
+    factors = {f["key"]: f for f in main.risk_factors}
+    assert main.risk_grade in "ABC", (main.risk_score, factors)
+    assert not factors["audits"]["unknown"] and not factors["protocol_age"]["unknown"]
+    assert factors["history"]["value"].startswith("11 days")  # what we know: our first data point, 26 Sep 2025
     assert TokenPrice.objects.filter(token__price_symbol="ETH").exists()
     counts = (Pool.objects.count(), PoolSnapshot.objects.count(), TokenPrice.objects.count(),
               RefreshRun.objects.count())
@@ -145,7 +158,7 @@ def test_the_embedded_default_ingests_on_sqlite_idempotently(tmp_path):
         "src = type('S', (), {'name': 'test', 'fetch_pools': lambda self: batch})();"
         "runs = [pools_refresh(source=src) for _ in range(2)];"
         "from django.test import Client; c = Client();"
-        "html = c.get('/pools/?ordering=apy', HTTP_HOST='127.0.0.1').content.decode();"
+        "html = c.get('/pools/?ordering=-apy&show_all=true', HTTP_HOST='127.0.0.1').content.decode();"
         "print(json.dumps({'runs': [[r.status, r.created, r.updated, r.unchanged] for r in runs],"
         " 'listed': html.count('href=\"/pools/')}))"
     )

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from pools.naming import chain_slug, normalize_address, price_symbol_for, protocol_name, token_price_id
+from pools.naming import (
+    chain_display_name,
+    chain_slug,
+    normalize_address,
+    pool_display_name,
+    price_symbol_for,
+    protocol_name,
+    token_price_id,
+    token_symbol_equivalents,
+)
 
 WETH = "0xc02aaa39b223fe8d0a0e5c4f27ead9083c756cc2"
 
@@ -15,10 +24,43 @@ def _clear_cache():
     yield
 
 
-@pytest.mark.parametrize(("name", "slug"), [("Ethereum", "ethereum"), (" Polygon zkEVM ", "polygon-zkevm"),
-                                             ("op_bnb", "op_bnb")])
-def test_chain_slug_is_lower_case_with_dashes(name, slug):
+@pytest.mark.parametrize(("name", "slug"), [
+    ("Ethereum", "ethereum"),
+    (" Polygon zkEVM ", "polygonzkevm"),
+    ("Op_bnb", "opbnb"),  # DeFiLlama spells opBNB two ways in the same payload
+    ("Opbnb", "opbnb"),
+    ("op-BNB", "opbnb"),
+    ("BNB Chain", "bsc"),  # known aliases
+    ("zkSync Era", "zksync"),
+])
+def test_every_spelling_of_a_chain_gives_one_slug(name, slug):
     assert chain_slug(name) == slug
+
+
+@pytest.mark.parametrize(("name", "shown"), [("Op_bnb", "opBNB"), ("Opbnb", "opBNB"), ("Ethereum", "Ethereum"),
+                                              ("Zksync", "zkSync Era"), ("Some New Chain", "Some New Chain")])
+def test_chains_are_shown_under_one_name(name, shown):
+    assert chain_display_name(name) == shown
+
+
+@pytest.mark.parametrize(("query", "symbols"), [
+    ("ETH", ("ETH", "WETH")), ("weth", ("ETH", "WETH")), ("bnb", ("BNB", "WBNB")), ("AVAX", ("AVAX", "WAVAX")),
+    ("matic", ("MATIC", "POL", "WMATIC", "WPOL")), ("POL", ("MATIC", "POL", "WMATIC", "WPOL")),
+    ("USDC", ("USDC",)), (" ", ()),
+])
+def test_a_native_coin_and_its_wrapped_token_are_one_search(query, symbols):
+    assert token_symbol_equivalents(query) == symbols
+
+
+@pytest.mark.parametrize(("symbol", "meta", "address", "name"), [
+    ("USDC-WETH", "0.05%", "", "USDC-WETH 0.05\u00a0% · Uniswap V3 · Ethereum"),
+    ("WETH-USDC", "CL200 - 0.3%", "", "WETH-USDC CL200 0.3\u00a0% · Uniswap V3 · Ethereum"),
+    ("USDC-WETH", "", "0x88e6a0c2ddd26feeb64f039a2c41296fcb3f5640",
+     "USDC-WETH pool 0x88e6…5640 · Uniswap V3 · Ethereum"),  # no meta: the contract tells them apart
+    ("USDC-WETH", "", "", "USDC-WETH · Uniswap V3 · Ethereum"),
+])
+def test_a_pool_is_named_with_its_fee_tier_or_meta(symbol, meta, address, name):
+    assert pool_display_name(symbol, meta, "Uniswap V3", "Ethereum", address) == name
 
 
 @pytest.mark.parametrize(("slug", "name"), [
@@ -47,6 +89,8 @@ def test_evm_addresses_are_lower_cased_and_others_kept():
     ("Arbitrum", "0x0000000000000000000000000000000000000000", "coingecko:ethereum"),  # native ETH
     ("BSC", "0xeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee", "coingecko:binancecoin"),
     ("Polygon", "0x0000000000000000000000000000000000000000", ""),  # native coin we do not map
+    ("Op_bnb", "0xabc", "op_bnb:0xabc"),  # either spelling
+    ("Opbnb", "0xabc", "op_bnb:0xabc"),
     ("Unknown Chain", "0xabc", ""),
     ("Ethereum", "", ""),
 ])

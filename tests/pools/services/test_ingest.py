@@ -109,17 +109,20 @@ def test_a_changed_metric_updates_only_that_pool(ingested):
     assert Pool.objects.get(external_id=ingested[3].pool_id).tvl_usd == ingested[3].tvl_usd + 1
 
 
-def test_a_negative_apy_is_stored_as_zero(db):
+def test_a_new_pool_with_a_negative_apy_is_stored_with_that_apy_unknown(db):
     items = fixture_items()[:12]
     items[0] = {**items[0], "apy": -3.5, "apyBase": -3.5, "apyReward": None}
-    pools_ingest(batch=make_batch(records_from(items)))
+    records, rejections = validate_pools(items)
+    result = pools_ingest(batch=make_batch(records, rejections=rejections))
     pool = Pool.objects.get(external_id=items[0]["pool"])
-    assert (pool.apy, pool.apy_base) == (Decimal(0), Decimal(0))
+    assert (pool.apy, pool.apy_base, pool.apy_reward) == (None, None, None)
+    assert pool.tvl_usd == Decimal(str(items[0]["tvlUsd"])).quantize(Decimal("0.01"))
+    assert result.kept_fields == {}  # nothing stored to keep: unknown rather than a made-up 0
 
 
 def test_rejected_records_are_counted_with_their_reasons(db):
     items = fixture_items()[:12]
-    items[1] = {**items[1], "tvlUsd": 12.0}
+    items[1] = {**items[1], "tvlUsd": 12.0}  # a new pool without a usable TVL is not created
     items[2] = {**items[2], "pool": None}
     records, rejections = validate_pools(items)
     result = pools_ingest(batch=make_batch(records, rejections=rejections))
@@ -158,41 +161,174 @@ def test_a_returning_pool_is_reactivated(ingested, t0):
     assert (pool.is_active, pool.missed_refreshes) == (True, 0)
 
 
+def _jump(records, target, when, **factors):
+    jumped = [replace(r, **{f: getattr(r, f) * k for f, k in factors.items()}) if r.pool_id == target.pool_id else r
+              for r in records]
+    return make_batch(restamp(jumped, when))
+
+
+def _stored(pool_id: str, field: str):
+    return getattr(Pool.objects.get(external_id=pool_id), field)
+
+
 @pytest.mark.parametrize(
-    "field, factor, hours_later, skipped",
+    "field, factor, hours_later, held",
     [
-        ("apy", Decimal(6), 1, True),  # 6x up within the window: a glitch until confirmed
+        ("apy", Decimal(6), 1, True),  # 6x up: a glitch until the new level lasts
         ("apy", Decimal("0.1"), 4, True),  # 10x down
         ("tvl_usd", Decimal(10), 2, True),
+        ("apy_base", Decimal(50), 1, True),  # every metric is guarded, not only TVL and APY
+        ("apy_reward", Decimal(50), 1, True),
+        ("volume_usd_1d", Decimal(50), 1, True),
         ("apy", Decimal(4), 1, False),  # 4x: a real move
-        ("apy", Decimal(6), 6, False),  # the stored value is older than 5 hours
-        ("tvl_usd", Decimal("0.1"), 6, False),
+        ("volume_usd_1d", Decimal(3), 1, False),
     ],
 )
-def test_the_spike_guard_skips_a_jump_against_a_recent_value(db, fullfields_records, t0, field, factor,
-                                                            hours_later, skipped):
+def test_the_spike_guard_holds_back_a_jump_against_the_last_accepted_value(db, fullfields_records, t0, field,
+                                                                          factor, hours_later, held):
     records = restamp(fullfields_records[:12], t0)
-    target = next(r for r in records if r.apy and r.apy > 1)
+    target = next(r for r in records if r.apy_base and r.apy_reward and r.volume_usd_1d and r.apy > 1)
     pools_ingest(batch=make_batch(records))
-    jumped = [replace(r, **{field: getattr(r, field) * factor}) if r is target else r for r in records]
-    result = pools_ingest(batch=make_batch(restamp(jumped, t0 + timedelta(hours=hours_later))))
-    stored = getattr(Pool.objects.get(external_id=target.pool_id), field)
-    if skipped:
+    before = _stored(target.pool_id, field)
+    result = pools_ingest(batch=_jump(records, target, t0 + timedelta(hours=hours_later), **{field: factor}))
+    after = _stored(target.pool_id, field)
+    if held:
         assert result.spike_skipped == 1
-        assert result.spike_pools[0]["pool"] == target.pool_id
-        assert result.spike_pools[0]["field"] == field
-        assert stored == getattr(target, field).quantize(stored)
+        assert [(p["pool"], p["field"]) for p in result.spike_pools] == [(target.pool_id, field)]
+        assert after == before
+        assert result.kept_fields == {field: {"spike": 1}}
     else:
         assert result.spike_skipped == 0
-        assert stored == (getattr(target, field) * factor).quantize(stored)
+        assert after == (getattr(target, field) * factor).quantize(after)
 
 
-def test_a_spike_skipped_pool_is_not_counted_as_missing(db, fullfields_records, t0):
+def test_a_value_unchanged_for_hours_still_guards_against_a_spike(db, fullfields_records, t0):
+    """The old guard compared only with values changed within 5 hours: a pool whose TVL had
+    not moved for 6 hourly refreshes took a 50x glitch at once."""
+    records = restamp(fullfields_records[:12], t0)
+    target = records[0]
+    for hour in range(7):
+        pools_ingest(batch=make_batch(restamp(records, t0 + timedelta(hours=hour))))
+    result = pools_ingest(batch=_jump(records, target, t0 + timedelta(hours=7), tvl_usd=Decimal(50)))
+    assert result.spike_skipped == 1
+    assert _stored(target.pool_id, "tvl_usd") == target.tvl_usd.quantize(Decimal("0.01"))
+
+
+def test_a_held_level_is_accepted_once_it_has_lasted_the_window(db, fullfields_records, t0, settings):
+    settings.POOL_SPIKE_WINDOW_HOURS = 5
+    records = restamp(fullfields_records[:12], t0)
+    target = records[0]
+    pools_ingest(batch=make_batch(records))
+    for hour in (1, 2, 3, 4, 5):
+        result = pools_ingest(batch=_jump(records, target, t0 + timedelta(hours=hour), tvl_usd=Decimal(20)))
+        assert result.spike_skipped == 1, hour
+        assert Pool.objects.get(external_id=target.pool_id).spike_hold["tvl_usd"]["since"] == (
+            t0 + timedelta(hours=1)).isoformat()
+    result = pools_ingest(batch=_jump(records, target, t0 + timedelta(hours=6), tvl_usd=Decimal(20)))
+    assert result.spike_skipped == 0
+    pool = Pool.objects.get(external_id=target.pool_id)
+    assert pool.tvl_usd == (target.tvl_usd * 20).quantize(Decimal("0.01"))
+    assert pool.spike_hold == {}
+
+
+def test_a_glitch_that_goes_away_leaves_nothing_behind(db, fullfields_records, t0):
+    records = restamp(fullfields_records[:12], t0)
+    target = records[0]
+    pools_ingest(batch=make_batch(records))
+    pools_ingest(batch=_jump(records, target, t0 + timedelta(hours=1), apy=Decimal(50)))
+    result = pools_ingest(batch=make_batch(restamp(records, t0 + timedelta(hours=2))))
+    assert result.spike_skipped == 0
+    pool = Pool.objects.get(external_id=target.pool_id)
+    assert (pool.apy, pool.spike_hold) == (target.apy.quantize(pool.apy), {})
+
+
+def test_a_pool_back_after_a_long_absence_takes_its_new_values_at_once(db, fullfields_records, t0):
+    records = restamp(fullfields_records[:12], t0)
+    target = records[0]
+    pools_ingest(batch=make_batch(records))
+    pools_ingest(batch=make_batch(restamp(records[1:], t0 + timedelta(hours=8))))  # not listed
+    result = pools_ingest(batch=_jump(records, target, t0 + timedelta(hours=9), tvl_usd=Decimal(10)))
+    assert result.spike_skipped == 0
+    assert _stored(target.pool_id, "tvl_usd") == (target.tvl_usd * 10).quantize(Decimal("0.01"))
+
+
+def test_a_spike_held_pool_is_not_counted_as_missing(db, fullfields_records, t0):
     records = restamp(fullfields_records[:12], t0)
     pools_ingest(batch=make_batch(records))
     jumped = [replace(records[0], tvl_usd=records[0].tvl_usd * 20), *records[1:]]
     pools_ingest(batch=make_batch(restamp(jumped, t0 + timedelta(hours=1))))
     assert Pool.objects.get(external_id=records[0].pool_id).missed_refreshes == 0
+
+
+def test_invalid_fields_keep_their_last_good_values_while_valid_fields_update(db, t0):
+    items = fixture_items()[:12]
+    records = restamp(records_from(items), t0)
+    pools_ingest(batch=make_batch(records))
+    target = items[3]
+    before = Pool.objects.get(external_id=target["pool"])
+    bad = {**target, "apyBase": -1, "apyReward": float("nan"), "sigma": None, "volumeUsd1d": 1e301,
+           "volumeUsd7d": float("inf"), "tvlUsd": target["tvlUsd"] * 1.5, "mu": 0.5}
+    records, rejections = validate_pools([bad if i is target else i for i in items])
+    result = pools_ingest(batch=make_batch(restamp(records, t0 + timedelta(hours=1))))
+    after = Pool.objects.get(external_id=target["pool"])
+    assert (after.apy_base, after.apy_reward, after.volume_usd_1d, after.volume_usd_7d) == (
+        before.apy_base, before.apy_reward, before.volume_usd_1d, before.volume_usd_7d)  # invalid: last good kept
+    assert after.tvl_usd == Decimal(str(target["tvlUsd"] * 1.5)).quantize(Decimal("0.01"))  # valid: updated
+    assert after.mu == Decimal("0.5")
+    assert after.sigma is None  # a null the source may send: accepted
+    assert result.kept_fields == {"apy_base": {"negative": 1}, "apy_reward": {"non_finite": 1},
+                                  "volume_usd_1d": {"out_of_range": 1}, "volume_usd_7d": {"non_finite": 1}}
+    # today's snapshot carries the kept values too
+    snapshot = PoolSnapshot.objects.get(pool=after, day=(t0 + timedelta(hours=1)).date())
+    assert (snapshot.apy_base, snapshot.apy_reward) == (before.apy_base, before.apy_reward)
+
+
+@pytest.mark.parametrize(
+    "changes, kept",
+    [
+        ({"apy": None}, {"apy"}),  # a null total APY never erases a known one
+        ({"apyReward": None}, {"apy_reward"}),  # apy != apyBase: the reward did not just stop
+        ({"apyBase": None}, {"apy_base"}),
+    ],
+)
+def test_a_null_apy_component_does_not_erase_a_known_one(db, t0, changes, kept):
+    items = fixture_items()[:12]
+    target = next(i for i in items if (i["apyBase"] or 0) > 1 and (i["apyReward"] or 0) > 1)
+    pools_ingest(batch=make_batch(restamp(records_from(items), t0)))
+    before = Pool.objects.get(external_id=target["pool"])
+    changed = [{**i, **changes} if i is target else i for i in items]
+    result = pools_ingest(batch=make_batch(restamp(records_from(changed), t0 + timedelta(hours=1))))
+    after = Pool.objects.get(external_id=target["pool"])
+    for field in kept:
+        assert getattr(after, field) == getattr(before, field) is not None
+    assert result.kept_fields == {field: {"missing": 1} for field in kept}
+
+
+def test_a_reward_that_ends_is_a_null_reward_apy_with_the_total_equal_to_the_base(db, t0):
+    items = fixture_items()[:12]
+    target = next(i for i in items if (i["apyBase"] or 0) > 1 and (i["apyReward"] or 0) > 1)
+    pools_ingest(batch=make_batch(restamp(records_from(items), t0)))
+    ended = {**target, "apyReward": None, "apy": target["apyBase"]}
+    result = pools_ingest(batch=make_batch(restamp(records_from([ended if i is target else i for i in items]),
+                                                   t0 + timedelta(hours=1))))
+    after = Pool.objects.get(external_id=target["pool"])
+    assert after.apy_reward is None
+    assert after.apy == Decimal(str(target["apyBase"])).quantize(after.apy)
+    assert result.kept_fields == {}
+
+
+def test_a_rejected_record_is_not_counted_as_a_miss(db, t0, settings):
+    """Three payloads in a row whose record for a pool fails validation must not deactivate it."""
+    settings.POOL_INACTIVE_AFTER_MISSES = 3
+    items = fixture_items()[:12]
+    pools_ingest(batch=make_batch(restamp(records_from(items), t0)))
+    broken = [{**i, "chain": None} if n == 0 else i for n, i in enumerate(items)]
+    for hour in (1, 2, 3, 4):
+        records, rejections = validate_pools(broken)
+        assert [r.reason for r in rejections] == ["missing_field"]
+        pools_ingest(batch=make_batch(restamp(records, t0 + timedelta(hours=hour)), rejections=rejections))
+    pool = Pool.objects.get(external_id=items[0]["pool"])
+    assert (pool.is_active, pool.missed_refreshes) == (True, 0)
 
 
 def test_our_own_30_day_mean_fills_in_when_the_source_has_none(db, dex_records, t0):
@@ -237,7 +373,7 @@ def test_risk_scores_and_factors_are_stored_for_every_pool(ingested):
                             "audits", "protocol_age"}
     assert factors["tvl"]["points"] == 0  # $815M
     assert factors["history"]["value"] == "47 days of data"  # DeFiLlama's count
-    assert factors["audits"]["unknown"] is True
+    assert factors["audits"]["value"] == "2 audits, last 2021-03-23"  # the bundled facts of a new protocol
     assert pool.risk_score == sum(f["points"] for f in pool.risk_factors)
     assert pool.risk_grade in "ABCDEF"
 
@@ -266,8 +402,10 @@ def test_records_without_a_timestamp_use_the_batch_time(db, fullfields_records, 
 
 def test_the_rejected_file_records_never_reach_the_database(db):
     items = fixture_items(DEX)[:12]
-    items[0] = {**items[0], "apy": "NaN"}
+    items[0] = {**items[0], "symbol": None}
+    items[1] = {**items[1], "tvlUsd": "NaN"}
     records, rejections = validate_pools(items)
-    assert [(r.pool_id, r.reason) for r in rejections] == [(items[0]["pool"], "non_finite")]
-    pools_ingest(batch=make_batch(records, rejections=rejections))
-    assert not Pool.objects.filter(external_id=items[0]["pool"]).exists()
+    assert [(r.pool_id, r.reason) for r in rejections] == [(items[0]["pool"], "missing_field")]
+    result = pools_ingest(batch=make_batch(records, rejections=rejections))
+    assert not Pool.objects.filter(external_id__in=[items[0]["pool"], items[1]["pool"]]).exists()
+    assert result.rejection_reasons == {"missing_field": 1, "non_finite": 1}

@@ -6,6 +6,7 @@ from unittest.mock import patch
 
 import httpx
 import pytest
+from celery.exceptions import Retry
 
 from pools.models import Pool, PoolSnapshot, RefreshRun, Token, TokenPrice
 from pools.selectors import token_get, token_price_at, token_search, tokens_in_use
@@ -137,7 +138,7 @@ def test_backfill_loads_the_real_chart_history(aero_pool):
     assert (first.tvl_usd, first.apy_base, first.apy_reward) == (
         Decimal("97698294.00"), Decimal("56.08914"), Decimal("77.09028"))
     history = {f["key"]: f for f in pool.risk_factors}["history"]
-    assert history["value"] == "89 days of data"  # 2025-07-10 .. 2025-10-06
+    assert history["value"] == "89 days of data (since 2025-07-10)"  # its first history point .. 2025-10-06
 
 
 def test_backfill_twice_writes_nothing_new(aero_pool):
@@ -152,7 +153,14 @@ def test_a_failed_backfill_is_recorded_and_retried(aero_pool):
         pool_history_backfill(pool_id=aero_pool.pk, source=source)
     assert RefreshRun.objects.get(kind="history").status == "failed"
     assert Pool.objects.get(pk=aero_pool.pk).history_backfilled_at is None
-    assert backfill_pool_history.autoretry_for == (SourceError,)
+    # ... and the task schedules a retry
+    with patch("pools.services.refresh.pool_source", return_value=source), \
+            patch.object(backfill_pool_history, "retry",
+                         side_effect=lambda **kw: Retry("again", exc=kw["exc"])) as retry:
+        with pytest.raises(Retry):
+            backfill_pool_history.run(pool_id=aero_pool.pk)
+    assert isinstance(retry.call_args.kwargs["exc"], SourceError)
+    assert retry.call_args.kwargs["countdown"] >= 54  # the first retry waits about a minute
 
 
 def test_the_backfill_task_takes_the_pool_id(aero_pool):

@@ -11,11 +11,12 @@ import pytest
 from celery.exceptions import Retry
 from django.db import connection, connections
 
+from config.backoff import backoff_countdown
 from pools.locking import lock_key, refresh_lock
 from pools.models import Pool, RefreshRun
 from pools.services.refresh import pools_refresh
 from pools.sources import SourceError
-from pools.tasks import refresh_pools
+from pools.tasks import refresh_pools, retry_delays
 from tests.pools.conftest import FULLFIELDS, Transport, fixture_bytes, json_response, llama_source, make_batch
 
 BODY = fixture_bytes(FULLFIELDS)
@@ -85,9 +86,20 @@ def test_the_task_schedules_a_retry_with_backoff_on_a_source_fault(db, fault):
     retry.assert_called_once()
     kwargs = retry.call_args.kwargs
     assert isinstance(kwargs["exc"], SourceError)
-    assert kwargs["countdown"] >= 0  # exponential backoff with jitter (config.celery.BaseTask)
-    assert refresh_pools.max_retries == 5
+    assert 54 <= kwargs["countdown"] <= 60  # the first retry after about a minute (10 % jitter)
+    assert kwargs["max_retries"] == len(retry_delays())
     assert RefreshRun.objects.get().status == RefreshRun.Status.FAILED
+
+
+def test_the_retries_ride_out_an_outage_of_an_hour(settings):
+    """Celery's own jittered backoff could spend five retries within a minute; these cannot."""
+    delays = retry_delays()
+    assert delays[:4] == [60, 120, 240, 480] and max(delays) == 600
+    shortest = [backoff_countdown(n, delays, 0.1, rng=type("Low", (), {"uniform": lambda s, a, b: a})())
+                for n in range(len(delays))]
+    assert sum(shortest) >= 3600
+    # and no countdown outlasts the broker's visibility timeout (or the message would be delivered twice)
+    assert max(delays) + settings.CELERY_TASK_TIME_LIMIT < settings.CELERY_BROKER_VISIBILITY_TIMEOUT
 
 
 def test_the_task_returns_the_run(db):

@@ -228,16 +228,19 @@ def test_bad_records_are_rejected_and_counted(sleeps):
     }
     body = payload + "," + ",".join(variants.values()) + "]}"
     batch = source(ScriptedTransport(ok(body)), sleeps).fetch_pools()
-    assert len(batch.records) == 51  # 50 real + the negative-APY copy
-    assert batch.rejection_counts == {
-        "missing_pool_id": 1,
-        "non_finite": 2,
-        "tvl_out_of_range": 2,
-        "apy_too_high": 1,
-        "duplicate_pool_id": 1,
+    # only records without an identity are rejected; a bad number invalidates its field
+    assert batch.rejection_counts == {"missing_pool_id": 1, "duplicate_pool_id": 1}
+    assert len(batch.records) == 56
+    invalid = {r.pool_id: r.invalid_fields for r in batch.records if r.invalid}
+    assert invalid == {
+        "nan-1": {"apy_base": "non_finite"},
+        "inf-1": {"mu": "non_finite"},
+        "small-1": {"tvl_usd": "tvl_out_of_range"},
+        "large-1": {"tvl_usd": "tvl_out_of_range"},
+        "apy-1": {"apy": "apy_too_high"},
+        "neg-1": {"apy": "negative"},
     }
-    assert {r.pool_id for r in batch.rejections} == {None, "nan-1", "inf-1", "small-1", "large-1", "apy-1", pool_id}
-    assert batch.by_id()["neg-1"].apy == Decimal(0)
+    assert batch.by_id()["neg-1"].apy is None
 
 
 # ----------------------------------------------------------------------------- lifecycle
