@@ -65,5 +65,6 @@ def load(user=None) -> str:
     fx = fx_history_load()
     pools = Pool.objects.filter(is_active=True).count()
     return (f"{pools:,} active pools (data as of {batch.fetched_at:%Y-%m-%d}), {history_points:,} history points, "
-            f"{prices:,} token prices written, {fx.created:,} FX rates written, {seeded} protocols given the bundled facts, "
+            f"{prices:,} token prices written, {fx.created:,} FX rates written, "
+            f"{seeded} protocols given the bundled facts, "
             f"{'already loaded, ' if done else ''}{time.perf_counter() - started:.1f}s")

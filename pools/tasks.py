@@ -16,8 +16,8 @@ from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
-from pools.services.fx import fx_refresh
 from config.backoff import backoff_countdown, backoff_delays
+from pools.services.fx import fx_refresh
 from pools.services.prices import prices_refresh
 from pools.services.refresh import pool_history_backfill, pools_refresh
 from pools.sources import SourceError

@@ -13,10 +13,9 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
+from config import formatting
 from pools.naming import pool_label as pool_label_text
 from pools.naming import short_address
-
-from config import formatting
 
 register = template.Library()
 
