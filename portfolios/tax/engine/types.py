@@ -8,6 +8,7 @@ what each kind means to the tax rules.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -197,8 +198,17 @@ class TaxSettings:
 # --------------------------------------------------------------------------- output
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Disposal:
+    """One disposal record (a lot, or the part of one, matched to a disposal).
+
+    Frozen like every output record, but with its own keyword-only
+    ``__init__``: a report builds one per lot a disposal touches (26,000 in
+    the benchmark's year), and dataclasses' generated frozen ``__init__``
+    (``object.__setattr__`` per field) cost more than the rest of the
+    record's handling.  This one stores each field through its slot's
+    descriptor (``_DISPOSAL_SLOTS``); a new field must be added here too."""
+
     asset: str
     quantity: Decimal
     acquired: date | str  # acquisition date, or "various" (pools / average cost)
@@ -213,6 +223,54 @@ class Disposal:
     fee: Decimal = ZERO  # part of the proceeds used up by fees (already deducted)
     acquired_at: datetime | None = None
     disposed_at: datetime | None = None
+
+    def __init__(
+        self,
+        *,
+        asset: str,
+        quantity: Decimal,
+        acquired: date | str,
+        disposed: date,
+        proceeds: Decimal,
+        cost_basis: Decimal,
+        gain: Decimal,
+        term: str | None,
+        tx_ref: str,
+        tax_year: str,
+        rule: str,
+        fee: Decimal = ZERO,
+        acquired_at: datetime | None = None,
+        disposed_at: datetime | None = None,
+    ) -> None:
+        s = _DISPOSAL_SLOTS
+        s.asset(self, asset)
+        s.quantity(self, quantity)
+        s.acquired(self, acquired)
+        s.disposed(self, disposed)
+        s.proceeds(self, proceeds)
+        s.cost_basis(self, cost_basis)
+        s.gain(self, gain)
+        s.term(self, term)
+        s.tx_ref(self, tx_ref)
+        s.tax_year(self, tax_year)
+        s.rule(self, rule)
+        s.fee(self, fee)
+        s.acquired_at(self, acquired_at)
+        s.disposed_at(self, disposed_at)
+
+
+class _SlotSetters:
+    """``name(obj, value)`` sets a slot of a frozen slotted dataclass directly."""
+
+    def __init__(self, cls: type) -> None:
+        for name in cls.__slots__:
+            setattr(self, name, cls.__dict__[name].__set__)
+
+    def __getattr__(self, name: str) -> Callable[[object, object], None]:  # pragma: no cover - typing only
+        raise AttributeError(name)
+
+
+_DISPOSAL_SLOTS = _SlotSetters(Disposal)
 
 
 @dataclass(frozen=True, slots=True)
