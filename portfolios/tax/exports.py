@@ -170,6 +170,8 @@ def income_csv(income: Iterable[IncomeEvent], *, position_labels: Mapping[str, s
 def summary_pdf(summary: Mapping, disposals: Sequence[Disposal], *, user_label: str, generated_at: datetime,
                 max_rows: int = PDF_DISPOSAL_ROWS) -> bytes:
     """The accountant's summary (reportlab platypus, built-in Helvetica: no font files)."""
+    # reportlab is imported here, not at the top: only the worker builds PDFs, and the web
+    # processes import this module (for its labels) without paying for reportlab.
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4, letter
     from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet

@@ -494,4 +494,3 @@ class Normalizer:
                 ops.append(Acquire(leg.asset, leg.quantity, cost))
             return ops
         raise InvalidTransaction(tx.ref, f"a {tx.kind} needs at least one non-fiat leg")
-

@@ -88,7 +88,6 @@ class InsufficientHoldings(TaxEngineError):
         )
 
 
-
 # --------------------------------------------------------------------------- input
 
 
@@ -346,4 +345,3 @@ class TaxReport:
             return self.lots_at_year_end[label]
         earlier = [y for y in self.lots_at_year_end if y < label]
         return self.lots_at_year_end[max(earlier)] if earlier else ()
-

@@ -103,7 +103,7 @@ def is_long_term(acquired: date, disposed: date) -> bool:
 
 
 def iter_months(first: date, last: date) -> Iterator[str]:
-    """"YYYY-MM" of every month from ``first`` to ``last`` (inclusive)."""
+    """ "YYYY-MM" of every month from ``first`` to ``last`` (inclusive)."""
     year, month = first.year, first.month
     while (year, month) <= (last.year, last.month):
         yield f"{year:04d}-{month:02d}"

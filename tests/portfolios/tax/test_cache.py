@@ -134,6 +134,19 @@ def test_a_new_report_is_enqueued_only_after_the_commit(owner, ledger, django_ca
         delay.assert_called_once_with(report_id=report.pk)
 
 
+def test_a_broker_that_is_down_leaves_the_report_pending_and_the_request_answered(
+        owner, ledger, django_capture_on_commit_callbacks, caplog):
+    from kombu.exceptions import OperationalError
+
+    with patch("portfolios.tax.tasks.build_tax_report.delay", side_effect=OperationalError("broker down")) as delay, \
+            django_capture_on_commit_callbacks(execute=True):
+        report, queued = tax_report_request(owner=owner, year=2024)  # must not raise
+    assert delay.call_count == 1 and queued
+    report.refresh_from_db()
+    assert report.status == "pending"
+    assert "broker down" in caplog.text  # logged, not swallowed silently
+
+
 def test_uk_pooling_outside_the_uk_and_a_future_year_are_refused(owner, ledger):
     from portfolios.tax.services import TaxRequestError
 

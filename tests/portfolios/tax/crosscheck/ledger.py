@@ -227,4 +227,3 @@ def generate_ledger(
                     )
                 )
     return txs
-

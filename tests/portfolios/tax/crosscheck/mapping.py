@@ -53,4 +53,3 @@ def iso(moment: datetime, micro: int = 0) -> str:
 
 def plain(value: Decimal) -> str:
     return format(value, "f")
-

@@ -185,4 +185,3 @@ def bittytax_worker(payload: dict) -> dict:
         label = f"{year - 1}/{year % 100:02d}"
         totals[label] = {k: str(v) for k, v in b.items()} | {"rules": rules}
     return {"totals": totals}
-

@@ -201,4 +201,3 @@ def rp2_worker(payload: dict) -> dict:
         "cpu_seconds_total": elapsed_cpu,
         "seconds_building_inputs": build_seconds,
     }
-
