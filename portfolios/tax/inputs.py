@@ -228,16 +228,17 @@ def tax_ledger_load(*, owner_id: int, portfolio_id: int | None, until: datetime,
     head: tuple | None = None
     legs_of: list[LegIn] = []
 
-    def flush() -> None:
+    def flush(head: tuple) -> None:
         tx_id, occurred_at, kind, income_type, position_id = head
-        txs.append(TxIn(str(tx_id), occurred_at, kind, tuple(legs_of), income_type or None,
-                        None if position_id is None else str(position_id)))
+        txs.append(TxIn(ref=str(tx_id), occurred_at=occurred_at, kind=kind, legs=tuple(legs_of),
+                        income_type=income_type or None,
+                        position=None if position_id is None else str(position_id)))
 
     for row in rows.iterator(chunk_size=chunk_size):
         tx_id = row[0]
         if tx_id != current_id:
             if head is not None:
-                flush()
+                flush(head)
             current_id = tx_id
             head = row[:5]
             legs_of = []
@@ -251,7 +252,7 @@ def tax_ledger_load(*, owner_id: int, portfolio_id: int | None, until: datetime,
         if on_progress is not None and count % chunk_size == 0:
             on_progress(count)
     if head is not None:
-        flush()
+        flush(head)
     ledger.fingerprint = LedgerFingerprint(count, hash_sum)
     ledger.asset_tokens = {asset: max(ids, key=lambda t: (ids[t], -t)) for asset, ids in token_counts.items()}
     return ledger

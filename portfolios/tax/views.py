@@ -133,7 +133,8 @@ def report(request, report_id: int):
         totals = summary["totals"]
         first, last = obj.period
         by_month = totals["income_by_month"]
-        months = [(m, Decimal(by_month.get(m, "0"))) for m in iter_months(first, last)]
+        months: list[tuple[str, Decimal | float | int]] = [
+            (m, Decimal(by_month.get(m, "0"))) for m in iter_months(first, last)]
         d_header, d_rows = sel.tax_report_csv_page(report=obj, kind=TaxReportFile.Kind.CSV_DISPOSALS)
         i_header, i_rows = sel.tax_report_csv_page(report=obj, kind=TaxReportFile.Kind.CSV_INCOME)
         rewards, rewards_totals = sel.tax_report_rewards(report=obj)

@@ -122,8 +122,7 @@ def run_lots(txs: list[TxIn], settings: TaxSettings, wanted: str | None) -> TaxR
         ref = tx.ref
         carry: dict[int, _Carried] = {}
         for op in ops_of(tx):
-            op_type = type(op)
-            if op_type is Dispose:
+            if type(op) is Dispose:
                 asset = op.asset
                 qty = op.quantity
                 available = held.get(asset, ZERO)
@@ -171,11 +170,11 @@ def run_lots(txs: list[TxIn], settings: TaxSettings, wanted: str | None) -> TaxR
                             disposed_at=moment,
                         )
                     )
-            elif op_type is Acquire:
+            elif type(op) is Acquire:
                 add(op.asset, op.quantity, op.cost, moment, day, long_after, ref)
                 if op.income_type is not None and record:
                     income.append(income_event(op, tx, day, year))
-            elif op_type is MoveOut:
+            elif type(op) is MoveOut:
                 asset = op.asset
                 qty = op.quantity
                 available = held.get(asset, ZERO)
@@ -190,7 +189,7 @@ def run_lots(txs: list[TxIn], settings: TaxSettings, wanted: str | None) -> TaxR
                     moved.pieces = moved.pieces + pieces
                     moved.quantity = qadd(moved.quantity, qty)
                     moved.cost += cost
-            elif op_type is MoveIn:
+            elif type(op) is MoveIn:
                 moved = carry[op.slot]
                 if op.preserve:
                     _redenominate(add, op.asset, moved.pieces, moved.quantity, op.quantity, op.fee_add)
@@ -198,14 +197,14 @@ def run_lots(txs: list[TxIn], settings: TaxSettings, wanted: str | None) -> TaxR
                     part = moved.cost - moved.used if op.last else moved.cost * op.share
                     moved.used += part
                     add(op.asset, op.quantity, part + op.fee_add, moment, day, long_after, ref)
-            elif op_type is Check:
+            elif type(op) is Check:
                 available = held.get(op.asset, ZERO)
                 if op.quantity > available:
                     raise InsufficientHoldings(ref, op.asset, op.quantity, available, "transfer_out")
-            elif op_type is FiatIncome:
+            elif type(op) is FiatIncome:
                 if record:
                     income.append(income_event(op, tx, day, year))
-            elif op_type is UnallocatedFee:
+            elif type(op) is UnallocatedFee:
                 unallocated[year] += op.amount
     if current_year is not None and (wanted is None or current_year == wanted):
         lots_at_year_end[current_year] = tuple(store.snapshot())

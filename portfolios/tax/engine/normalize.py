@@ -292,7 +292,7 @@ class Normalizer:
         elif not t_out:
             basis = sum((self._value(tx, leg, "(nothing else prices this acquisition)") for leg in t_in), ZERO)
         elif t_in and all(leg.fiat_value is not None for leg in t_in):
-            basis = sum((leg.fiat_value for leg in t_in), ZERO)
+            basis = sum((self._value(tx, leg) for leg in t_in), ZERO)  # every one is known
         else:
             basis = sum((self._value(tx, leg, "(nothing else prices this swap)") for leg in t_out), ZERO)
         ops: list[Op] = []

@@ -59,7 +59,7 @@ def rescale(quantities: list[Decimal], total: Decimal, target: Decimal) -> list[
     """
     if len(quantities) == 1:
         return [target]
-    exponent = min(RESCALE_EXPONENT, target.as_tuple().exponent)
+    exponent = min(RESCALE_EXPONENT, int(target.as_tuple().exponent))  # finite: an int
     scale = -exponent
     divide_int = _EXACT.divide_int
     out: list[Decimal] = []

@@ -9,7 +9,7 @@ what each kind means to the tax rules.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -262,8 +262,8 @@ class _SlotSetters:
     """``name(obj, value)`` sets a slot of a frozen slotted dataclass directly."""
 
     def __init__(self, cls: type) -> None:
-        for name in cls.__slots__:
-            setattr(self, name, cls.__dict__[name].__set__)
+        for f in fields(cls):
+            setattr(self, f.name, cls.__dict__[f.name].__set__)
 
     def __getattr__(self, name: str) -> Callable[[object, object], None]:  # pragma: no cover - typing only
         raise AttributeError(name)

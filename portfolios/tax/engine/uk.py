@@ -332,15 +332,14 @@ def run_uk(txs: list[TxIn], settings: TaxSettings, wanted: str | None) -> TaxRep
         ref = tx.ref
         carry: dict[int, _Moved] = {}
         for op in ops:
-            op_type = type(op)
-            if op_type is Dispose:
+            if type(op) is Dispose:
                 asset = op.asset
                 check(asset, op.quantity, ref)
                 holdings[asset] = qsub(holdings[asset], op.quantity)
                 if (asset, day) not in settled_days:
                     settled_days.add((asset, day))
                     settle(asset, day, year, ref, record)
-            elif op_type is Acquire:
+            elif type(op) is Acquire:
                 asset = op.asset
                 holdings[asset] = qadd(holdings.get(asset, ZERO), op.quantity)
                 key = (asset, day)
@@ -352,7 +351,7 @@ def run_uk(txs: list[TxIn], settings: TaxSettings, wanted: str | None) -> TaxRep
                         pool_add(asset, entering, _share(bought.cost, entering, bought.quantity))
                 if op.income_type is not None and record:
                     income.append(income_event(op, tx, day, year))
-            elif op_type is MoveOut:
+            elif type(op) is MoveOut:
                 asset = op.asset
                 check(asset, op.quantity, ref, f"moving it into {tx.kind}")
                 holdings[asset] = qsub(holdings[asset], op.quantity)
@@ -364,18 +363,18 @@ def run_uk(txs: list[TxIn], settings: TaxSettings, wanted: str | None) -> TaxRep
                     carry[op.slot] = _Moved(cost, ZERO)
                 else:
                     moved.cost += cost
-            elif op_type is MoveIn:
+            elif type(op) is MoveIn:
                 moved = carry[op.slot]
                 part = moved.cost - moved.used if op.last else moved.cost * op.share
                 moved.used += part
                 holdings[op.asset] = qadd(holdings.get(op.asset, ZERO), op.quantity)
                 pool_add(op.asset, op.quantity, part + op.fee_add)
-            elif op_type is Check:
+            elif type(op) is Check:
                 check(op.asset, op.quantity, ref, "transfer_out")
-            elif op_type is FiatIncome:
+            elif type(op) is FiatIncome:
                 if record:
                     income.append(income_event(op, tx, day, year))
-            elif op_type is UnallocatedFee:
+            elif type(op) is UnallocatedFee:
                 unallocated[year] += op.amount
     if current_year is not None and (wanted is None or current_year == wanted):
         lots_at_year_end[current_year] = snapshot()
