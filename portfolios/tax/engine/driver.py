@@ -28,8 +28,8 @@ from .normalize import (
 )
 from .quantities import PRECISION, ZERO, qadd, rescale
 from .stores import STORES, Piece
-from .totals import build_report
-from .types import VARIOUS, Disposal, IncomeEvent, InsufficientHoldings, Lot, TaxReport, TaxSettings, TxIn
+from .totals import YearEnds, build_report
+from .types import VARIOUS, Disposal, IncomeEvent, InsufficientHoldings, TaxReport, TaxSettings, TxIn
 from .uk import run_uk
 from .years import Clock, normalize_tax_year
 
@@ -91,8 +91,7 @@ def run_lots(txs: list[TxIn], settings: TaxSettings, wanted: str | None) -> TaxR
     disposals: list[Disposal] = []
     income: list[IncomeEvent] = []
     unallocated: dict[str, Decimal] = defaultdict(lambda: ZERO)
-    lots_at_year_end: dict[str, tuple[Lot, ...]] = {}
-    years_seen: list[str] = []
+    years = YearEnds(wanted, lambda: tuple(store.snapshot()))
     current_year: str | None = None
     held = store.held
     take = store.take
@@ -111,13 +110,9 @@ def run_lots(txs: list[TxIn], settings: TaxSettings, wanted: str | None) -> TaxR
             year = clock.year(day)
             long_after = clock.anniversary(day)
         if year != current_year:
-            if current_year is not None and (wanted is None or current_year == wanted):
-                lots_at_year_end[current_year] = tuple(store.snapshot())
-            if wanted is not None and year > wanted:
-                current_year = None
+            if not years.enter(year):
                 break
             current_year = year
-            years_seen.append(year)
         record = wanted is None or year == wanted
         ref = tx.ref
         carry: dict[int, _Carried] = {}
@@ -206,23 +201,8 @@ def run_lots(txs: list[TxIn], settings: TaxSettings, wanted: str | None) -> TaxR
                     income.append(income_event(op, tx, day, year))
             elif type(op) is UnallocatedFee:
                 unallocated[year] += op.amount
-    if current_year is not None and (wanted is None or current_year == wanted):
-        lots_at_year_end[current_year] = tuple(store.snapshot())
-    if wanted is not None and wanted not in lots_at_year_end:
-        # no transaction in the wanted year: the store stopped before the first
-        # later one, so it holds exactly what was held at the year end
-        lots_at_year_end[wanted] = tuple(store.snapshot())
-    return build_report(
-        settings,
-        disposals,
-        income,
-        unallocated,
-        lots_at_year_end,
-        normalizer.in_transit,
-        normalizer.warnings,
-        wanted,
-        years_seen,
-    )
+    years.finish()
+    return build_report(settings, disposals, income, unallocated, years, normalizer.in_transit, normalizer.warnings)
 
 
 def _redenominate(

@@ -7,7 +7,7 @@ to cents happens only in ``reports``).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -39,22 +39,61 @@ class _YearSums:
     proceeds_by_asset: defaultdict[str, Decimal] = field(default_factory=_sums)
 
 
+class YearEnds:
+    """The tax years a run goes through, and what is held at the end of each
+    reported one (both drivers keep one).
+
+    The driver calls ``enter(year)`` when a transaction falls in a new tax
+    year (which snapshots the year that ended) and stops when it answers
+    ``False`` (past the wanted year), then ``finish()`` after the last
+    transaction.  ``snapshot`` returns the lots held at that moment."""
+
+    def __init__(self, wanted: str | None, snapshot: Callable[[], tuple[Lot, ...]]) -> None:
+        self.wanted = wanted
+        self.snapshot = snapshot
+        self.current: str | None = None
+        self.seen: list[str] = []
+        self.lots: dict[str, tuple[Lot, ...]] = {}
+
+    def _close(self) -> None:
+        """The current year ends: keep its lots if it is reported."""
+        current = self.current
+        if current is not None and (self.wanted is None or current == self.wanted):
+            self.lots[current] = self.snapshot()
+
+    def enter(self, year: str) -> bool:
+        self._close()
+        if self.wanted is not None and year > self.wanted:
+            self.current = None
+            return False
+        self.current = year
+        self.seen.append(year)
+        return True
+
+    def finish(self) -> None:
+        self._close()
+        if self.wanted is not None and self.wanted not in self.lots:
+            # no transaction in the wanted year: the run stopped before the first
+            # later one, so what is held now is what was held at the year end
+            self.lots[self.wanted] = self.snapshot()
+
+
 def build_report(
     settings: TaxSettings,
     disposals: list[Disposal],
     income: list[IncomeEvent],
     unallocated: Mapping[str, Decimal],
-    lots_at_year_end: dict[str, tuple[Lot, ...]],
+    years: YearEnds,
     in_transit: Mapping[str, Decimal],
     warnings: Iterable[str],
-    wanted: str | None,
-    years_seen: list[str],
 ) -> TaxReport:
     """The report: records as they are, totals per tax year summed from them.
 
-    ``wanted`` is the one tax year asked for (or ``None`` for all); the years
-    reported are those with records or lots, plus ``years_seen`` (every year a
-    transaction fell in) when all years are asked for."""
+    The years reported are those with records or lots, plus - when all years
+    are asked for - every year a transaction fell in; with ``years.wanted``
+    only that one."""
+    wanted = years.wanted
+    lots_at_year_end = years.lots
     acc: dict[str, _YearSums] = {}
 
     def bucket(year: str) -> _YearSums:
@@ -92,13 +131,13 @@ def build_report(
     for year in unallocated:
         if wanted is None or year == wanted:
             bucket(year)
-    years = set(acc) | set(lots_at_year_end)
+    reported = set(acc) | set(lots_at_year_end)
     if wanted is not None:
-        years.add(wanted)
+        reported.add(wanted)
     else:
-        years.update(years_seen)
+        reported.update(years.seen)
     totals: dict[str, YearTotals] = {}
-    for year in sorted(years):
+    for year in sorted(reported):
         b = bucket(year)
         totals[year] = YearTotals(
             tax_year=year,

@@ -68,7 +68,7 @@ from .normalize import (
     income_event,
 )
 from .quantities import ZERO, qadd, qsub
-from .totals import build_report
+from .totals import YearEnds, build_report
 from .types import VARIOUS, Disposal, IncomeEvent, InsufficientHoldings, Lot, TaxReport, TaxSettings, TxIn
 from .years import Clock, tax_year_bounds
 
@@ -230,8 +230,6 @@ def run_uk(txs: list[TxIn], settings: TaxSettings, wanted: str | None) -> TaxRep
     disposals: list[Disposal] = []
     income: list[IncomeEvent] = []
     unallocated: dict[str, Decimal] = defaultdict(lambda: ZERO)
-    lots_at_year_end: dict[str, tuple[Lot, ...]] = {}
-    years_seen: list[str] = []
     current_year: str | None = None
 
     def snapshot() -> tuple[Lot, ...]:
@@ -240,6 +238,8 @@ def run_uk(txs: list[TxIn], settings: TaxSettings, wanted: str | None) -> TaxRep
             for asset in sorted(pool_qty)
             if pool_qty[asset]
         )
+
+    years = YearEnds(wanted, snapshot)
 
     def pool_add(asset: str, qty: Decimal, cost: Decimal) -> None:
         pool_qty[asset] = qadd(pool_qty.get(asset, ZERO), qty)
@@ -321,13 +321,9 @@ def run_uk(txs: list[TxIn], settings: TaxSettings, wanted: str | None) -> TaxRep
 
     for tx, day, year, ops in entries:
         if year != current_year:
-            if current_year is not None and (wanted is None or current_year == wanted):
-                lots_at_year_end[current_year] = snapshot()
-            if wanted is not None and year > wanted:
-                current_year = None
+            if not years.enter(year):
                 break
             current_year = year
-            years_seen.append(year)
         record = wanted is None or year == wanted
         ref = tx.ref
         carry: dict[int, _Moved] = {}
@@ -376,18 +372,5 @@ def run_uk(txs: list[TxIn], settings: TaxSettings, wanted: str | None) -> TaxRep
                     income.append(income_event(op, tx, day, year))
             elif type(op) is UnallocatedFee:
                 unallocated[year] += op.amount
-    if current_year is not None and (wanted is None or current_year == wanted):
-        lots_at_year_end[current_year] = snapshot()
-    if wanted is not None and wanted not in lots_at_year_end:
-        lots_at_year_end[wanted] = snapshot()
-    return build_report(
-        settings,
-        disposals,
-        income,
-        unallocated,
-        lots_at_year_end,
-        normalizer.in_transit,
-        normalizer.warnings,
-        wanted,
-        years_seen,
-    )
+    years.finish()
+    return build_report(settings, disposals, income, unallocated, years, normalizer.in_transit, normalizer.warnings)
