@@ -14,9 +14,9 @@ Django app around it).  The modules, in the order a transaction meets them:
 ``driver``      ``compute``: runs the ledger through a store or UK pooling
 ``reports``     presentation: rows and summaries rounded to cents
 
-Standard library only, no Django.  Every amount is a ``decimal.Decimal`` (a
-float anywhere raises ``TypeError``/``decimal.FloatOperation``) and every
-timestamp an aware ``datetime``.
+Every amount is a ``decimal.Decimal`` (a float anywhere raises
+``TypeError``/``decimal.FloatOperation``) and every timestamp an aware
+``datetime``.
 
 Input
 =====
