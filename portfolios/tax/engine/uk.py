@@ -189,8 +189,15 @@ def run_uk(txs: list[TxIn], settings: TaxSettings, wanted: str | None) -> TaxRep
     if wanted is not None:
         horizon = tax_year_bounds(wanted, settings.jurisdiction)[1] + timedelta(days=WINDOW_DAYS)
 
-    # pass 1: normalise and aggregate per (asset, local day)
-    entries: list[tuple[TxIn, date, str, list[Op]]] = []
+    # pass 1: normalise and aggregate per (asset, local day).  What pass 2 needs
+    # is kept in columns - the i-th transaction's day, tax year and the end of
+    # its operations in ``all_ops`` - rather than a tuple and a list per
+    # transaction: fewer objects for the garbage collector to walk, which on
+    # a large ledger costs more than the matching itself.
+    days: list[date] = []
+    tax_years: list[str] = []
+    all_ops: list[Op] = []
+    ends: list[int] = []
     acquired: dict[Key, _DayAcquired] = {}
     disposed: dict[Key, _DayDisposed] = {}
     for tx in txs:
@@ -198,7 +205,10 @@ def run_uk(txs: list[TxIn], settings: TaxSettings, wanted: str | None) -> TaxRep
         if horizon is not None and day > horizon:
             break
         ops = normalizer.ops(tx)
-        entries.append((tx, day, clock.year(day), ops))
+        days.append(day)
+        tax_years.append(clock.year(day))
+        all_ops.extend(ops)
+        ends.append(len(all_ops))
         for op in ops:
             if type(op) is Acquire:
                 bought = acquired.get((op.asset, day))
@@ -319,7 +329,10 @@ def run_uk(txs: list[TxIn], settings: TaxSettings, wanted: str | None) -> TaxRep
                 )
             )
 
-    for tx, day, year, ops in entries:
+    start = 0
+    for tx, day, year, end in zip(txs, days, tax_years, ends, strict=False):  # txs may go on past the horizon
+        ops = all_ops[start:end]
+        start = end
         if year != current_year:
             if not years.enter(year):
                 break
