@@ -36,21 +36,11 @@ class OpenLot:
     acquired_at: datetime
     acquired: date  # local acquisition date
     long_after: date  # the anniversary: a disposal strictly after it is long term
-    ref: str  # the acquiring transaction ("" for pieces of an average-cost pool)
+    ref: str  # the acquiring transaction ("" in an average-cost pool)
 
 
 #: What a ``take`` returns: lots or parts of lots, quantities summing exactly to what was taken.
 Piece = OpenLot
-
-
-@dataclass(slots=True)
-class Layer:
-    """An acquisition-date layer of an average-cost pool (its cost is pooled)."""
-
-    quantity: Decimal
-    acquired_at: datetime
-    acquired: date
-    long_after: date
 
 
 class LotsOutOfStep(RuntimeError):
@@ -206,19 +196,22 @@ class HifoStore(LotStore):
 
 class AverageStore(LotStore):
     """One pooled cost per asset.  Acquisition-date layers are kept in a heap
-    (earliest first) only to split holding periods first-in-first-out."""
+    (earliest first) only to split holding periods first-in-first-out.  A
+    layer is an OpenLot whose cost stays zero (the cost is pooled) until a
+    ``take`` consumes it whole and prices it as a piece."""
 
     def __init__(self) -> None:
         super().__init__()
         self.cost: dict[str, Decimal] = {}
-        self.layers: dict[str, list[tuple[datetime, int, Layer]]] = defaultdict(list)
+        self.layers: dict[str, list[tuple[datetime, int, OpenLot]]] = defaultdict(list)
         self.seq = 0
 
     def add(
         self, asset: str, qty: Decimal, cost: Decimal, acquired_at: datetime, acquired: date, long_after: date, ref: str
     ) -> None:
         self.seq += 1
-        heapq.heappush(self.layers[asset], (acquired_at, self.seq, Layer(qty, acquired_at, acquired, long_after)))
+        layer = OpenLot(qty, ZERO, acquired_at, acquired, long_after, "")
+        heapq.heappush(self.layers[asset], (acquired_at, self.seq, layer))
         self.held[asset] = qadd(self.held.get(asset, ZERO), qty)
         self.cost[asset] = self.cost.get(asset, ZERO) + cost
 
@@ -236,14 +229,16 @@ class AverageStore(LotStore):
                 _, _, layer = heap[0]
                 layer_qty = layer.quantity
                 take = layer_qty if layer_qty <= remaining else remaining
-                if take == layer_qty:
-                    heapq.heappop(heap)
-                else:
-                    layer.quantity = qsub(layer_qty, take)
                 remaining = qsub(remaining, take)
                 cost = total_cost - used if not remaining else total_cost * take / qty
                 used += cost
-                pieces.append(OpenLot(take, cost, layer.acquired_at, layer.acquired, layer.long_after, ""))
+                if take == layer_qty:  # the whole layer leaves: it is the piece
+                    heapq.heappop(heap)
+                    layer.cost = cost
+                    pieces.append(layer)
+                else:
+                    layer.quantity = qsub(layer_qty, take)
+                    pieces.append(OpenLot(take, cost, layer.acquired_at, layer.acquired, layer.long_after, ""))
         except IndexError:
             raise LotsOutOfStep(asset, remaining) from None
         _release(self.held, asset, qty)

@@ -53,7 +53,6 @@ from collections import defaultdict, deque
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import NamedTuple
 
 from .normalize import (
     Acquire,
@@ -99,7 +98,8 @@ class _DayDisposed:
     last_at: datetime  # the last of them
 
 
-class _Match(NamedTuple):
+@dataclass(slots=True)
+class _Match:
     """Part of a disposal matched by the 30-day rule with a later day's acquisitions."""
 
     day: date  # the acquisition day
@@ -114,7 +114,8 @@ class _Waiting:
     quantity: Decimal
 
 
-class _Part(NamedTuple):
+@dataclass(slots=True)
+class _Part:
     """One disposal record to be: the quantity a rule matched and its cost."""
 
     rule: str
