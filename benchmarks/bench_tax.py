@@ -3,7 +3,7 @@
     .venv/bin/python -m benchmarks.bench_tax [--transactions 100000] [--seed 11] [--repeat 3] [--skip-rp2]
         [--lp-treatment disposal|nontaxable] [--methods fifo,hifo]
 
-The ledger (``benchmarks.tax_crosscheck.generate_ledger``) spans 2021-01 to
+The ledger (``tests.portfolios.tax.crosscheck.generate_ledger``) spans 2021-01 to
 2025-06 over six assets: buys, sells, swaps, rewards, gas-only fees, fiat and
 token fees, own-wallet transfers, single-asset LP moves.
 
@@ -17,14 +17,14 @@ ledger's USD amounts).  LP moves are disposals by default, as rp2 sees them;
 ``--lp-treatment nontaxable`` (the engine's default) carries the cost basis
 through them instead, re-denominating lots on every withdrawal.
 
-rp2 runs in a subprocess (see tax_crosscheck); its time is measured inside
+rp2 runs in a subprocess (see tests/portfolios/tax/crosscheck/); its time is measured inside
 that process around rp2's own work: building its transaction sets plus
 ``compute_tax`` for every asset over the whole ledger (it has no single-year
 mode), excluding interpreter start-up and reading our JSON.  The ratio
 compares it with our all-years time, which does the same amount of work.
 rp2's HIFO fails on this ledger ("Total in-transaction crypto value < total
 taxable crypto value") because it loses partly used lots - see
-``explain_hifo_mismatch`` in tax_crosscheck - so only its FIFO time is a
+``explain_hifo_mismatch`` in the cross-check - so only its FIFO time is a
 like-for-like number; the failure is printed, not hidden.
 """
 
@@ -35,8 +35,8 @@ import os
 import platform
 import time
 
-from benchmarks.tax_crosscheck import cents, generate_ledger, run_rp2
 from portfolios.tax.engine import TaxSettings, compute
+from tests.portfolios.tax.crosscheck import cents, generate_ledger, run_rp2
 
 ASSETS = ("BTC", "ETH", "SOL", "LINK", "AVAX", "DOT")
 

@@ -3,7 +3,7 @@
     .venv/bin/python -m benchmarks.bench_tax_task [--transactions 100000] [--seed 11] [--year 2024]
         [--method fifo] [--repeat 3] [--reseed] [--worker]
 
-The ledger (``benchmarks.tax_crosscheck.generate_ledger``: buys, sells, swaps,
+The ledger (``tests.portfolios.tax.crosscheck.generate_ledger``: buys, sells, swaps,
 rewards of every income type on six positions, fees in fiat and tokens, own
 transfers, LP moves; six assets plus two LP tokens, 2021-01 to 2025-06) is
 bulk-created once into its own database, ``yl_bench_tax`` (``BENCH_DATABASE_URL``
@@ -70,9 +70,9 @@ def _seed(n: int, seed: int, reseed: bool):
     from datetime import UTC, datetime
 
     from accounts.models import User
-    from benchmarks.tax_crosscheck import generate_ledger
     from pools.models import Chain, Token, TokenPrice
     from portfolios.models import Leg, Portfolio, Position, Transaction
+    from tests.portfolios.tax.crosscheck import generate_ledger
 
     marker = f"bench {n} seed {seed}"
     user = User.objects.filter(email=EMAIL).first()
@@ -145,9 +145,9 @@ def main(argv: list[str] | None = None) -> int:
 
     from django.db import connection
 
-    from portfolios.models.tax import TaxReport
-    from portfolios.tax_services import tax_report_request
-    from portfolios.tax_tasks import build_tax_report
+    from portfolios.tax.models import TaxReport
+    from portfolios.tax.services import tax_report_request
+    from portfolios.tax.tasks import build_tax_report
 
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     with connection.cursor() as cursor:
@@ -158,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     user = _seed(args.transactions, args.seed, args.reseed)
 
     def request():
-        with patch("portfolios.tax_tasks.build_tax_report.delay"):
+        with patch("portfolios.tax.tasks.build_tax_report.delay"):
             return tax_report_request(owner=user, year=args.year, method=args.method, jurisdiction="us",
                                       lp_treatment=args.lp_treatment)[0]
 

@@ -26,5 +26,3 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 # Tasks that belong to the project rather than an app.
 app.autodiscover_tasks(["config"], related_name="tasks", force=True)
-# Tax report tasks live beside the portfolio tasks, in their own module.
-app.autodiscover_tasks(["portfolios"], related_name="tax_tasks", force=True)

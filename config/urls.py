@@ -20,7 +20,7 @@ urlpatterns = [
     path("account/", include("accounts.urls")),
     path("pools/", include("pools.urls")),
     path("portfolios/", include("portfolios.urls")),
-    path("tax/", include("portfolios.tax_urls")),
+    path("tax/", include("portfolios.tax.urls")),
     path("learn/calculators/", include("pools.calculators.urls")),
     path("learn/", include("education.urls")),
     path("api/v1/", include("config.api.urls")),

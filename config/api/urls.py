@@ -6,7 +6,7 @@ urlpatterns = [
     path("", include("accounts.api.urls")),
     path("", include("pools.api.urls")),
     path("", include("portfolios.api.urls")),
-    path("", include("portfolios.api.tax_urls")),
+    path("", include("portfolios.tax.api.urls")),
     path("", include("education.api.urls")),
     path("calculators/", include("pools.calculators.api_urls")),
 ]

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "accounts",
     "pools",
     "portfolios",
+    "portfolios.tax",
     "education",
 ]
 
@@ -187,7 +188,7 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_QUEUES = (Queue("default"), Queue("slow"))
 CELERY_TASK_ROUTES = {
     "pools.tasks.backfill_pool_history": {"queue": "slow"},
-    "portfolios.tax_tasks.*": {"queue": "slow"},
+    "portfolios.tax.tasks.*": {"queue": "slow"},
     "portfolios.tasks.revalue_all_portfolios": {"queue": "slow"},
     "portfolios.tasks.revalue_portfolios": {"queue": "slow"},
     "portfolios.tasks.snapshot_all_portfolios": {"queue": "slow"},

@@ -1,51 +1,9 @@
-"""Pure (Django-free) tax engine.  See :mod:`portfolios.tax.engine` for the rules."""
+"""Tax reports: a Django app inside portfolios (label ``tax``).
 
-from .engine import (
-    INCOME_TYPES,
-    KINDS,
-    LP_TREATMENTS,
-    METHODS,
-    Disposal,
-    IncomeEvent,
-    InsufficientHoldings,
-    InvalidTransaction,
-    LegIn,
-    Lot,
-    MissingFiatValue,
-    TaxEngineError,
-    TaxReport,
-    TaxSettings,
-    TxIn,
-    YearTotals,
-    compute,
-)
-from .reports import RewardSummaryRow, cents, disposal_rows, rewards_summary, year_summary
-from .years import is_long_term, tax_year_bounds, tax_year_of
-
-__all__ = [
-    "INCOME_TYPES",
-    "KINDS",
-    "LP_TREATMENTS",
-    "METHODS",
-    "Disposal",
-    "IncomeEvent",
-    "InsufficientHoldings",
-    "InvalidTransaction",
-    "LegIn",
-    "Lot",
-    "MissingFiatValue",
-    "RewardSummaryRow",
-    "TaxEngineError",
-    "TaxReport",
-    "TaxSettings",
-    "TxIn",
-    "YearTotals",
-    "cents",
-    "compute",
-    "disposal_rows",
-    "is_long_term",
-    "rewards_summary",
-    "tax_year_bounds",
-    "tax_year_of",
-    "year_summary",
-]
+``engine/`` is the pure tax engine (standard library only); around it:
+``models`` (reports and their files), ``inputs`` (a report's ledger and
+its fingerprint), ``selectors`` (reads), ``services`` (the request),
+``build`` (the build, run by ``tasks``), ``exports`` (CSV and PDF files),
+``views``/``urls`` (the /tax/ pages), ``api/`` (/api/v1/tax-reports/) and the
+``tax_report`` management command.  See docs/tax.md.
+"""

@@ -8,7 +8,7 @@ import pytest
 from portfolios.models import Portfolio
 from tests.factories import UserFactory
 from tests.pools.factories import ChainFactory, TokenFactory, TokenPriceFactory
-from tests.tax_reports.conftest import LEDGER, at, record
+from tests.portfolios.tax.handworked import LEDGER, at, record
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -67,11 +67,12 @@ def test_a_user_requests_a_tax_report_and_downloads_the_pdf(page, live_server, s
 def test_a_report_being_built_shows_progress_and_turns_into_the_report_by_itself(page, live_server, shot):
     from unittest.mock import patch
 
-    from portfolios.tax_services import tax_report_build, tax_report_request
+    from portfolios.tax.build import tax_report_build
+    from portfolios.tax.services import tax_report_request
 
     user = UserFactory(email="waiting@example.com")
     seed_ledger(user)
-    with patch("portfolios.tax_tasks.build_tax_report.delay"):  # no worker yet
+    with patch("portfolios.tax.tasks.build_tax_report.delay"):  # no worker yet
         report, _ = tax_report_request(owner=user, year=2024)
     page.goto("/accounts/login/")
     page.get_by_label("Email").fill("waiting@example.com")

@@ -28,7 +28,7 @@ PUBLIC = {
 
 
 def _tax_report(ctx) -> int:
-    from portfolios.tax_services import tax_report_request
+    from portfolios.tax.services import tax_report_request
 
     report, _ = tax_report_request(owner=ctx["owner"], year=2025)
     return report.pk

@@ -16,7 +16,7 @@ from portfolios.csvformats import (
     transaction_key,
     write_native,
 )
-from portfolios.tax import LegIn, TaxSettings, TxIn, compute
+from portfolios.tax.engine import LegIn, TaxSettings, TxIn, compute
 
 FIXTURES = Path(__file__).parent.parent / "tax" / "fixtures"  # shared with the tax engine tests
 D = Decimal

@@ -1,0 +1,319 @@
+"""The build of a tax report (run by ``tasks.build_tax_report``): ledger in, summary and files out.
+
+``tax_report_build`` claims the row with a conditional update (``pending`` ->
+``running``; a ``running`` row whose worker died - older than ``STALE_AFTER``
+- may be claimed again), so a second delivery of the task does nothing. It
+streams the ledger in one query (``inputs.tax_ledger_load``), checks that the
+ledger still has the requested fingerprint, runs the pure engine, prices the
+holdings, writes the summary and the three files, and marks the row ``done``
+in one transaction - only if it still holds the claim (``started_at`` is the
+claim token). Bad data (an oversell, a missing value) marks it ``failed``
+with a message naming the transaction; so does anything unexpected (logged
+with its traceback).
+"""
+
+from __future__ import annotations
+
+import logging
+import time as clock
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal
+
+from django.conf import settings as django_settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone as dj_timezone
+
+from accounts.models import CostBasisMethod, Jurisdiction, LpTreatment
+from portfolios.tax import exports
+from portfolios.tax.engine import (
+    LP_ASSET_PREFIX,
+    InsufficientHoldings,
+    Lot,
+    MissingFiatValue,
+    RewardSummaryRow,
+    TaxEngineError,
+    TaxSettings,
+    TxIn,
+    cents,
+    compute,
+    rewards_summary,
+    year_summary,
+)
+from portfolios.tax.inputs import Ledger, ReportInputs, tax_ledger_load, year_end_cutoff
+from portfolios.tax.models import TaxReport, TaxReportFile
+from portfolios.tax.selectors import tax_ledger_transaction_labels, tax_position_labels, tax_prices_at
+
+logger = logging.getLogger(__name__)
+
+#: A running build older than this lost its worker (past Celery's hard time limit): it may be claimed again.
+STALE_AFTER = timedelta(seconds=getattr(django_settings, "CELERY_TASK_TIME_LIMIT", 360) + 60)
+#: Finished reports kept per user (older ones are deleted after each build).
+KEEP_REPORTS = 30
+
+S = TaxReport.Status
+
+
+class StaleInputs(Exception):
+    pass
+
+
+def tax_report_build(*, report_id: int) -> str:
+    """Build one report; returns its final status, or ``"skipped"`` when another run
+    holds (or finished) it. Safe to run twice."""
+    claimed_at = dj_timezone.now()
+    claimed = (TaxReport.objects.filter(pk=report_id)
+               .filter(Q(status=S.PENDING) | Q(status=S.RUNNING, started_at__lt=claimed_at - STALE_AFTER))
+               .update(status=S.RUNNING, started_at=claimed_at, progress=1, error="", finished_at=None))
+    if not claimed:
+        return "skipped"
+    report = TaxReport.objects.select_related("owner", "portfolio").get(pk=report_id)
+    mine = TaxReport.objects.filter(pk=report_id, status=S.RUNNING, started_at=claimed_at)
+
+    def progress(percent: int) -> None:
+        mine.update(progress=max(1, min(99, percent)))
+
+    try:
+        built = _build(report, progress)
+    except TaxEngineError as exc:
+        message = _explain(exc)
+    except StaleInputs as exc:
+        message = str(exc)
+    except Exception:
+        logger.exception("tax report %s failed", report_id)
+        message = ("The report could not be built because of an error on our side. It has been logged; "
+                   "please try again later.")
+    else:
+        with transaction.atomic():
+            done = mine.update(status=S.DONE, progress=100, summary=built.summary, leg_count=built.legs,
+                               finished_at=dj_timezone.now())
+            if done:
+                TaxReportFile.objects.filter(report_id=report_id).delete()
+                TaxReportFile.objects.bulk_create([
+                    TaxReportFile(report_id=report_id, kind=kind, filename=name, content_type=ctype,
+                                  size=len(content), content=content)
+                    for kind, name, ctype, content in built.files
+                ])
+        if not done:
+            return "skipped"
+        tax_reports_prune(owner_id=report.owner_id)
+        return S.DONE
+    failed = mine.update(status=S.FAILED, error=message[:4000], finished_at=dj_timezone.now())
+    return S.FAILED if failed else "skipped"
+
+
+def tax_reports_prune(*, owner_id: int, keep: int = KEEP_REPORTS) -> int:
+    """Delete the owner's finished reports beyond the newest ``keep`` (with their files)."""
+    finished = TaxReport.objects.filter(owner_id=owner_id, status__in=[S.DONE, S.FAILED]).order_by(
+        "-created_at", "-id").values_list("pk", flat=True)
+    old = list(finished[keep:])
+    if not old:
+        return 0
+    return TaxReport.objects.filter(pk__in=old).delete()[1].get(TaxReport._meta.label, 0)
+
+
+def _explain(exc: TaxEngineError) -> str:
+    """The engine's message with the transaction named the way the user knows it."""
+    text = str(exc)
+    ref = getattr(exc, "ref", "") or ""
+    ids = [int(r) for r in str(ref).split(",") if r.strip().isdigit()]
+    prefix = f"transaction {ref}: "
+    if ids and text.startswith(prefix):
+        labels = tax_ledger_transaction_labels(transaction_ids=ids[:3])
+        named = ", ".join(labels.get(i, f"#{i}") for i in ids[:3]) + (" and others" if len(ids) > 3 else "")
+        text = f"Transaction {named}: {text[len(prefix):]}"
+    if isinstance(exc, InsufficientHoldings):
+        text += (". Record the purchase, reward or transfer that brought these coins in (or correct the "
+                 "quantity), then request the report again.")
+    elif isinstance(exc, MissingFiatValue):
+        text += ". Enter the value of that amount on the transaction, then request the report again."
+    return text
+
+
+@dataclass
+class Built:
+    summary: dict
+    files: list[tuple[str, str, str, bytes]]  # kind, filename, content type, content
+    legs: int
+
+
+def _settings_of(report: TaxReport) -> TaxSettings:
+    return TaxSettings(method=report.method, jurisdiction=report.jurisdiction, timezone=report.timezone,
+                       lp_treatment=report.lp_treatment, fiat_currency=report.fiat_currency)
+
+
+def _build(report: TaxReport, progress: Callable[[int], None]) -> Built:
+    started = clock.perf_counter()
+    inputs = ReportInputs.of(report)
+    label = inputs.tax_year
+    total = max(report.leg_count, 1)
+    marks = {"start": started}
+
+    def lap(name: str) -> None:
+        marks[name] = clock.perf_counter()
+
+    progress(2)
+    ledger = tax_ledger_load(owner_id=report.owner_id, portfolio_id=report.portfolio_id, until=inputs.cutoff,
+                             on_progress=lambda rows: progress(2 + 48 * rows // total))
+    if inputs.hash(ledger.fingerprint) != report.inputs_hash:
+        raise StaleInputs("Your transactions changed after this report was requested, so it was not built from "
+                          "outdated data. Request it again to include the changes.")
+    lap("load")
+    progress(50)
+    settings = _settings_of(report)
+    result = compute(ledger.transactions, settings, tax_year=label)
+    lap("engine")
+    progress(65)
+    totals = result.year(label)
+    disposals = exports.sorted_disposals(result.disposals_in(label))
+    income = result.income_in(label)
+    end = year_end_cutoff(year=report.year, jurisdiction=report.jurisdiction, tz=report.timezone)
+    rewards = _rewards(ledger, settings, end, label)
+    position_ids = sorted({int(p) for p in _positions_named(ledger.transactions) if p.isdigit()})
+    position_labels = {str(k): v for k, v in tax_position_labels(position_ids=position_ids).items()}
+    progress(70)
+    holdings, holdings_totals = _holdings(result.lots_at_end_of(label), ledger, report, position_labels)
+    lap("rewards_holdings")
+    first, last = report.period
+    summary = {
+        "version": 1,
+        "tax_year": label,
+        "period": {"start": first.isoformat(), "end": last.isoformat()},
+        "settings": {
+            "jurisdiction": report.jurisdiction,
+            "jurisdiction_label": Jurisdiction(report.jurisdiction).label,
+            "method": report.method,
+            "method_label": CostBasisMethod(report.method).label,
+            "lp_treatment": report.lp_treatment,
+            "lp_treatment_label": LpTreatment(report.lp_treatment).label,
+            "timezone": report.timezone,
+            "fiat_currency": report.fiat_currency,
+        },
+        "portfolio": report.portfolio.name if report.portfolio_id else None,
+        "totals": year_summary(totals),
+        "proceeds_by_asset": {k: str(cents(v)) for k, v in totals.proceeds_by_asset.items()},
+        "counts": {"transactions": len(ledger.transactions), "legs": ledger.fingerprint.legs,
+                   "disposals": len(disposals), "income_events": len(income)},
+        "prices_as_of": report.prices_as_of.isoformat(),
+        "holdings": holdings,
+        "holdings_totals": holdings_totals,
+        "rewards": [
+            {"position": r.position or "", "position_label": _position_label(r.position, position_labels),
+             "asset": r.asset, "month": r.month, "quantity": exports.quantity(r.quantity),
+             "value_at_receipt": str(cents(r.value_at_receipt)), "events": r.events}
+            for r in rewards
+        ],
+        "asset_tokens": ledger.asset_tokens,
+        "in_transit": {k: exports.quantity(v) for k, v in result.in_transit.items()},
+        "warnings": list(result.warnings),
+    }
+    del ledger  # the biggest object; the files only need the records
+    slug = f"yieldledger-tax-{label.replace('/', '-')}-{report.jurisdiction}-{report.method}"
+    files = [("csv-disposals", f"{slug}-disposals.csv", "text/csv; charset=utf-8",
+              exports.disposals_csv(disposals, jurisdiction=report.jurisdiction))]
+    progress(75)
+    files.append(("csv-income", f"{slug}-income.csv", "text/csv; charset=utf-8",
+                  exports.income_csv(income, position_labels=position_labels, jurisdiction=report.jurisdiction)))
+    progress(80)
+    lap("csv")
+    owner = report.owner
+    user_label = f"{owner.name} <{owner.email}>" if owner.name else owner.email
+    summary["build_seconds"] = f"{clock.perf_counter() - started:.2f}"
+    files.append(("pdf", f"{slug}-summary.pdf", "application/pdf",
+                  exports.summary_pdf(summary, disposals, user_label=user_label,
+                                      generated_at=dj_timezone.now().astimezone(UTC))))
+    lap("pdf")
+    names = list(marks)
+    # A list, not an object: jsonb does not keep key order.
+    summary["timings"] = [[name, f"{marks[name] - marks[prev]:.2f}"]
+                          for prev, name in zip(names, names[1:], strict=False)]
+    progress(95)
+    return Built(summary, files, summary["counts"]["legs"])
+
+
+def _positions_named(transactions: list[TxIn]) -> set[str]:
+    return {tx.position for tx in transactions if tx.position}
+
+
+def _position_label(key: str | None, labels: dict[str, str]) -> str:
+    if not key:
+        return ""
+    return labels.get(key, f"Position {key}")
+
+
+def _rewards(ledger: Ledger, settings: TaxSettings, end: datetime, label: str) -> list[RewardSummaryRow]:
+    """Rewards up to the end of the tax year, per position, token and month.
+
+    The engine values income at receipt whatever the fees, so rewards alone
+    (fee legs dropped: they only change the lots' cost) give the same income
+    events as the full ledger - across every year, in one cheap pass, even
+    when an earlier year could not be computed."""
+    only: list[TxIn] = []
+    for tx in ledger.transactions:
+        if tx.kind != "reward" or tx.occurred_at >= end:
+            continue
+        legs = tuple(leg for leg in tx.legs if not leg.is_fee)
+        if legs:
+            only.append(TxIn(ref=tx.ref, occurred_at=tx.occurred_at, kind="reward", legs=legs,
+                             income_type=tx.income_type, position=tx.position))
+    events = [e for e in compute(only, settings).income if e.tax_year <= label]
+    return rewards_summary(events, {}, None)
+
+
+def _asset_label(asset: str, position_labels: dict[str, str]) -> tuple[str, str, bool]:
+    """(label, base asset for its price, is a position receipt)."""
+    if asset.startswith(LP_ASSET_PREFIX):
+        key = asset[len(LP_ASSET_PREFIX) :]
+        return f"LP receipt of {_position_label(key, position_labels)}", asset, True
+    if "@" in asset:
+        base, _, where = asset.partition("@")
+        place = _position_label(where, position_labels) if where.isdigit() else where
+        return f"{base} deposited in {place}", base, False
+    return asset, asset, False
+
+
+def _holdings(lots: Iterable[Lot], ledger: Ledger, report: TaxReport,
+              position_labels: dict[str, str]) -> tuple[list[dict[str, object]], dict[str, object]]:
+    """Rows of what is held at the year end (quantity, cost, price, value) and their totals."""
+    quantities: dict[str, Decimal] = defaultdict(Decimal)
+    costs: dict[str, Decimal] = defaultdict(Decimal)
+    # Sums in an unrounded context: lot quantities can carry more than the
+    # default context's 28 significant digits (the engine keeps them exact).
+    exact = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN)
+    for lot in lots:
+        if lot.quantity:
+            quantities[lot.asset] = exact.add(quantities[lot.asset], lot.quantity)
+            costs[lot.asset] = exact.add(costs[lot.asset], lot.cost_basis)
+    described = {asset: _asset_label(asset, position_labels) for asset in quantities}
+    token_ids = sorted({ledger.asset_tokens[base] for _, base, receipt in described.values()
+                        if not receipt and base in ledger.asset_tokens})
+    running = report.prices_as_of >= dj_timezone.now().date() - timedelta(days=1)
+    prices = tax_prices_at(token_ids=token_ids, day=report.prices_as_of, latest_fallback=running)
+    rows: list[dict[str, object]] = []
+    cost_total = value_total = gain_total = Decimal(0)
+    unpriced: list[str] = []
+    for asset in sorted(quantities):
+        qty, cost = quantities[asset], costs[asset]
+        label, base, receipt = described[asset]
+        token_id = None if receipt else ledger.asset_tokens.get(base)
+        price = prices.get(token_id) if token_id is not None else None
+        row: dict[str, object] = {"asset": asset, "label": label, "quantity": exports.quantity(qty),
+               "cost_basis": str(cents(cost)), "priced": price is not None,
+               "price": None, "price_date": None, "value": None, "unrealised_gain": None}
+        if price is None:
+            unpriced.append(asset)
+        else:
+            value = qty * price.price
+            row.update(price=exports.quantity(price.price), price_date=price.day.isoformat(),
+                       value=str(cents(value)), unrealised_gain=str(cents(value - cost)))
+            cost_total += cost
+            value_total += value
+            gain_total += value - cost
+        rows.append(row)
+    totals: dict[str, object] = {"cost_basis": str(cents(cost_total)), "value": str(cents(value_total)),
+                                 "unrealised_gain": str(cents(gain_total)), "unpriced": unpriced,
+                                 "cost_basis_all": str(cents(sum(costs.values(), Decimal(0))))}
+    return rows, totals

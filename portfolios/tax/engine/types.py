@@ -1,0 +1,347 @@
+"""The engine's vocabulary and records: what goes in, what comes out, what can go wrong.
+
+Standard library only.  The constants here (transaction kinds, income types,
+methods, LP treatments, jurisdictions, fiat codes, the LP receipt asset
+naming) are defined once for the whole engine; see the package docstring for
+what each kind means to the tax rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
+from datetime import date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from .quantities import ZERO, plain, qsub
+from .years import normalize_tax_year
+
+KINDS = frozenset(
+    {
+        "buy",
+        "sell",
+        "swap",
+        "lp_deposit",
+        "lp_withdraw",
+        "stake",
+        "unstake",
+        "reward",
+        "fee",
+        "transfer_in",
+        "transfer_out",
+    }
+)
+INCOME_TYPES = frozenset({"staking", "liquidity_mining", "lp_fees", "interest", "airdrop", "mining", "other"})
+METHODS = ("fifo", "lifo", "hifo", "average", "uk")
+LP_TREATMENTS = ("nontaxable", "disposal")
+DEFAULT_FIAT_CODES = frozenset(
+    {
+        "USD", "EUR", "GBP", "JPY", "CHF", "CAD", "AUD", "NZD", "SGD", "HKD", "SEK", "NOK", "DKK",
+        "PLN", "CZK", "HUF", "INR", "KRW", "BRL", "MXN", "ZAR", "TRY", "ILS", "CNY",
+    }
+)  # fmt: skip
+JURISDICTIONS = ("us", "uk", "other")
+#: The acquired date of a pooled or averaged disposal, and of a pool's "lot".
+VARIOUS = "various"
+#: A position's LP receipt token is the asset "LP#<position id>" (the core names LP legs so).
+LP_ASSET_PREFIX = "LP#"
+
+#: Kinds that dispose of what goes out and acquire what comes in.
+EXCHANGE_KINDS = frozenset({"buy", "sell", "swap"})
+#: Kinds that move assets into or out of a position (taxed by ``lp_treatment``).
+POSITION_KINDS = frozenset({"lp_deposit", "lp_withdraw", "stake", "unstake"})
+
+
+# --------------------------------------------------------------------------- errors
+
+
+class TaxEngineError(Exception):
+    """Base class of every error the engine raises on bad data."""
+
+
+class InvalidTransaction(TaxEngineError, ValueError):
+    def __init__(self, ref: str, message: str):
+        self.ref = ref
+        super().__init__(f"transaction {ref}: {message}")
+
+
+class MissingFiatValue(TaxEngineError, ValueError):
+    def __init__(self, ref: str, asset: str, why: str = ""):
+        self.ref = ref
+        self.asset = asset
+        super().__init__(f"transaction {ref}: the {asset} leg needs a fiat_value{' ' + why if why else ''}")
+
+
+class InsufficientHoldings(TaxEngineError):
+    """Raised instead of ever inventing a zero-cost lot."""
+
+    def __init__(self, ref: str, asset: str, requested: Decimal, available: Decimal, detail: str = ""):
+        self.ref = ref
+        self.asset = asset
+        self.requested = requested
+        self.available = available
+        self.shortfall = qsub(requested, available)
+        super().__init__(
+            f"transaction {ref}: cannot dispose of {plain(requested)} {asset}: only {plain(available)} held, "
+            f"shortfall {plain(self.shortfall)} {asset}{' (' + detail + ')' if detail else ''}"
+        )
+
+
+# --------------------------------------------------------------------------- input
+
+
+def _decimal(value: object, what: str) -> Decimal:
+    if isinstance(value, bool) or isinstance(value, float):
+        raise TypeError(f"{what} must be a Decimal, not {type(value).__name__} ({value!r})")
+    if isinstance(value, int):
+        return Decimal(value)
+    if not isinstance(value, Decimal):
+        raise TypeError(f"{what} must be a Decimal, not {type(value).__name__}")
+    if not value.is_finite():
+        raise ValueError(f"{what} must be finite, got {value}")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class LegIn:
+    asset: str
+    quantity: Decimal  # signed: + received, - sent
+    fiat_value: Decimal | None = None  # absolute value in the user's fiat at that moment
+    is_fee: bool = False
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.asset, str) or not self.asset.strip():
+            raise ValueError("leg asset must be a non-empty string")
+        if self.asset != self.asset.strip():
+            object.__setattr__(self, "asset", self.asset.strip())
+        object.__setattr__(self, "quantity", _decimal(self.quantity, "quantity"))
+        if self.fiat_value is not None:
+            value = _decimal(self.fiat_value, "fiat_value")
+            if value < 0:
+                raise ValueError(f"fiat_value is an absolute value and cannot be negative ({value})")
+            object.__setattr__(self, "fiat_value", value)
+        if not isinstance(self.is_fee, bool):
+            raise TypeError("is_fee must be a bool")
+
+
+@dataclass(frozen=True, slots=True)
+class TxIn:
+    ref: str
+    occurred_at: datetime  # aware
+    kind: str
+    legs: tuple[LegIn, ...]
+    income_type: str | None = None
+    position: str | None = None  # LP / farm / validator position key (rewards summary, synthetic assets)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.ref, str) or not self.ref:
+            raise ValueError("ref must be a non-empty string")
+        if not isinstance(self.occurred_at, datetime):
+            raise InvalidTransaction(self.ref, "occurred_at must be a datetime")
+        if self.occurred_at.tzinfo is None or self.occurred_at.utcoffset() is None:
+            raise InvalidTransaction(self.ref, "occurred_at must be timezone-aware")
+        if self.kind not in KINDS:
+            raise InvalidTransaction(self.ref, f"unknown kind {self.kind!r}; expected one of {sorted(KINDS)}")
+        if not isinstance(self.legs, tuple):
+            object.__setattr__(self, "legs", tuple(self.legs))
+        for leg in self.legs:
+            if not isinstance(leg, LegIn):
+                raise InvalidTransaction(self.ref, f"legs must be LegIn, got {type(leg).__name__}")
+        if self.kind == "reward":
+            if self.income_type is None:
+                object.__setattr__(self, "income_type", "other")
+            elif self.income_type not in INCOME_TYPES:
+                raise InvalidTransaction(
+                    self.ref, f"unknown income_type {self.income_type!r}; expected one of {sorted(INCOME_TYPES)}"
+                )
+        elif self.income_type is not None:
+            raise InvalidTransaction(self.ref, f"income_type is only for rewards, not for a {self.kind}")
+        if self.position is not None and (not isinstance(self.position, str) or not self.position):
+            raise InvalidTransaction(self.ref, "position must be a non-empty string or None")
+
+
+@dataclass(frozen=True)
+class TaxSettings:
+    method: str = "fifo"  # fifo | lifo | hifo | average | uk
+    jurisdiction: str = "us"  # us | uk | other
+    timezone: str = "UTC"  # zoneinfo name used to cut days, months and tax years
+    lp_treatment: str = "nontaxable"  # nontaxable | disposal
+    fiat_currency: str = "USD"  # the user's fiat: fiat_value is expressed in it
+    fiat_codes: frozenset[str] = DEFAULT_FIAT_CODES
+
+    def __post_init__(self) -> None:
+        if self.method not in METHODS:
+            raise ValueError(f"unknown method {self.method!r}; expected one of {METHODS}")
+        if self.jurisdiction not in JURISDICTIONS:
+            raise ValueError(f"unknown jurisdiction {self.jurisdiction!r}; expected one of {JURISDICTIONS}")
+        if self.lp_treatment not in LP_TREATMENTS:
+            raise ValueError(f"unknown lp_treatment {self.lp_treatment!r}; expected one of {LP_TREATMENTS}")
+        ZoneInfo(self.timezone)  # raises for an unknown zone (ZoneInfo caches it)
+        codes = frozenset(self.fiat_codes) | {self.fiat_currency}
+        object.__setattr__(self, "fiat_codes", codes)
+
+    @classmethod
+    def uk(cls, **overrides: object) -> TaxSettings:
+        """HMRC defaults: share pooling, Europe/London, GBP."""
+        base: dict[str, object] = {
+            "method": "uk",
+            "jurisdiction": "uk",
+            "timezone": "Europe/London",
+            "fiat_currency": "GBP",
+        }
+        base.update(overrides)
+        return cls(**base)  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------- output
+
+
+@dataclass(frozen=True, slots=True, init=False)
+class Disposal:
+    """One disposal record (a lot, or the part of one, matched to a disposal).
+
+    Frozen like every output record, but with its own keyword-only
+    ``__init__``: a report builds one per lot a disposal touches (26,000 in
+    the benchmark's year), and dataclasses' generated frozen ``__init__``
+    (``object.__setattr__`` per field) cost more than the rest of the
+    record's handling.  This one stores each field through its slot's
+    descriptor (``_DISPOSAL_SLOTS``); a new field must be added here too."""
+
+    asset: str
+    quantity: Decimal
+    acquired: date | str  # acquisition date, or "various" (pools / average cost)
+    disposed: date
+    proceeds: Decimal  # net of the fee share in ``fee``
+    cost_basis: Decimal
+    gain: Decimal
+    term: str | None  # "short" | "long" | None (UK: no holding-period split)
+    tx_ref: str  # UK: the day's disposal refs joined with ","
+    tax_year: str
+    rule: str  # fifo/lifo/hifo/average or same-day/bed-and-breakfast/section-104
+    fee: Decimal = ZERO  # part of the proceeds used up by fees (already deducted)
+    acquired_at: datetime | None = None
+    disposed_at: datetime | None = None
+
+    def __init__(
+        self,
+        *,
+        asset: str,
+        quantity: Decimal,
+        acquired: date | str,
+        disposed: date,
+        proceeds: Decimal,
+        cost_basis: Decimal,
+        gain: Decimal,
+        term: str | None,
+        tx_ref: str,
+        tax_year: str,
+        rule: str,
+        fee: Decimal = ZERO,
+        acquired_at: datetime | None = None,
+        disposed_at: datetime | None = None,
+    ) -> None:
+        s = _DISPOSAL_SLOTS
+        s.asset(self, asset)
+        s.quantity(self, quantity)
+        s.acquired(self, acquired)
+        s.disposed(self, disposed)
+        s.proceeds(self, proceeds)
+        s.cost_basis(self, cost_basis)
+        s.gain(self, gain)
+        s.term(self, term)
+        s.tx_ref(self, tx_ref)
+        s.tax_year(self, tax_year)
+        s.rule(self, rule)
+        s.fee(self, fee)
+        s.acquired_at(self, acquired_at)
+        s.disposed_at(self, disposed_at)
+
+
+class _SlotSetters:
+    """``name(obj, value)`` sets a slot of a frozen slotted dataclass directly."""
+
+    def __init__(self, cls: type) -> None:
+        for f in fields(cls):
+            setattr(self, f.name, cls.__dict__[f.name].__set__)
+
+    def __getattr__(self, name: str) -> Callable[[object, object], None]:  # pragma: no cover - typing only
+        raise AttributeError(name)
+
+
+_DISPOSAL_SLOTS = _SlotSetters(Disposal)
+
+
+@dataclass(frozen=True, slots=True)
+class IncomeEvent:
+    income_type: str
+    asset: str
+    quantity: Decimal
+    fair_market_value: Decimal  # at receipt, in the user's fiat; also the new lot's cost
+    tx_ref: str
+    occurred_at: datetime
+    received: date  # local date
+    tax_year: str
+    position: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Lot:
+    asset: str
+    quantity: Decimal
+    cost_basis: Decimal
+    acquired: date | str  # or "various"
+    acquired_at: datetime | None = None
+    tx_ref: str = ""
+
+
+@dataclass(frozen=True)
+class YearTotals:
+    tax_year: str
+    proceeds: Decimal = ZERO
+    cost_basis: Decimal = ZERO
+    gain: Decimal = ZERO
+    gain_short: Decimal = ZERO
+    gain_long: Decimal = ZERO
+    gain_no_term: Decimal = ZERO  # UK / rules without a holding-period split
+    disposal_fees: Decimal = ZERO  # fees already deducted from proceeds
+    fees_unallocated: Decimal = ZERO  # fees neither deducted nor capitalised
+    disposal_count: int = 0
+    income_total: Decimal = ZERO
+    income_by_type: dict[str, Decimal] = field(default_factory=dict)
+    income_by_month: dict[str, Decimal] = field(default_factory=dict)
+    income_by_asset: dict[str, Decimal] = field(default_factory=dict)
+    gain_by_month: dict[str, Decimal] = field(default_factory=dict)
+    gain_by_asset: dict[str, Decimal] = field(default_factory=dict)
+    proceeds_by_asset: dict[str, Decimal] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TaxReport:
+    settings: TaxSettings
+    tax_years: tuple[str, ...]
+    disposals: tuple[Disposal, ...]
+    income: tuple[IncomeEvent, ...]
+    totals: dict[str, YearTotals]
+    lots_at_year_end: dict[str, tuple[Lot, ...]]
+    in_transit: dict[str, Decimal]
+    warnings: tuple[str, ...]
+
+    def year(self, tax_year: str | int) -> YearTotals:
+        label = normalize_tax_year(tax_year, self.settings.jurisdiction)
+        return self.totals.get(label) or YearTotals(label)
+
+    def disposals_in(self, tax_year: str | int) -> list[Disposal]:
+        label = normalize_tax_year(tax_year, self.settings.jurisdiction)
+        return [d for d in self.disposals if d.tax_year == label]
+
+    def income_in(self, tax_year: str | int) -> list[IncomeEvent]:
+        label = normalize_tax_year(tax_year, self.settings.jurisdiction)
+        return [e for e in self.income if e.tax_year == label]
+
+    def lots_at_end_of(self, tax_year: str | int) -> tuple[Lot, ...]:
+        label = normalize_tax_year(tax_year, self.settings.jurisdiction)
+        if label in self.lots_at_year_end:
+            return self.lots_at_year_end[label]
+        earlier = [y for y in self.lots_at_year_end if y < label]
+        return self.lots_at_year_end[max(earlier)] if earlier else ()

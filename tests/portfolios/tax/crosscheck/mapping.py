@@ -1,0 +1,55 @@
+"""Our transactions decomposed the way both tools need them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from portfolios.tax.engine import LegIn, TxIn
+
+
+@dataclass
+class Shape:
+    """A generated transaction decomposed the way both tools need it."""
+
+    tx: TxIn
+    principal_out: list[LegIn]
+    principal_in: list[LegIn]
+    fiat_out: Decimal
+    fiat_in: Decimal
+    fee_value: Decimal
+    fee_token: LegIn | None
+    fee_fiat: Decimal
+
+
+def shape(tx: TxIn, fiat: str) -> Shape:
+    outs, ins = [], []
+    fiat_out = fiat_in = fee_value = fee_fiat = Decimal(0)
+    fee_token = None
+    for leg in tx.legs:
+        if leg.is_fee or tx.kind == "fee":
+            if leg.asset == fiat:
+                fee_value += -leg.quantity
+                fee_fiat += -leg.quantity
+            else:
+                fee_value += leg.fiat_value
+                fee_token = leg
+        elif leg.asset == fiat:
+            if leg.quantity < 0:
+                fiat_out += -leg.quantity
+            else:
+                fiat_in += leg.quantity
+        elif leg.quantity < 0:
+            outs.append(leg)
+        else:
+            ins.append(leg)
+    return Shape(tx, outs, ins, fiat_out, fiat_in, fee_value, fee_token, fee_fiat)
+
+
+def iso(moment: datetime, micro: int = 0) -> str:
+    return (moment + timedelta(microseconds=micro)).astimezone(UTC).isoformat()
+
+
+def plain(value: Decimal) -> str:
+    return format(value, "f")
