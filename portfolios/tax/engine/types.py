@@ -206,7 +206,8 @@ class Disposal:
     the benchmark's year), and dataclasses' generated frozen ``__init__``
     (``object.__setattr__`` per field) cost more than the rest of the
     record's handling.  This one stores each field through its slot's
-    descriptor (``_DISPOSAL_SLOTS``); a new field must be added here too."""
+    descriptor (``_DISPOSAL_SLOTS``); a new field must be added here too
+    (test_records checks that every field is stored)."""
 
     asset: str
     quantity: Decimal
@@ -269,11 +270,11 @@ class _SlotSetters:
         raise AttributeError(name)
 
 
-_DISPOSAL_SLOTS = _SlotSetters(Disposal)
-
-
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class IncomeEvent:
+    """A reward received: income at its fair market value.  Frozen, with a
+    keyword-only ``__init__`` like ``Disposal`` (one per reward)."""
+
     income_type: str
     asset: str
     quantity: Decimal
@@ -283,6 +284,34 @@ class IncomeEvent:
     received: date  # local date
     tax_year: str
     position: str | None = None
+
+    def __init__(
+        self,
+        *,
+        income_type: str,
+        asset: str,
+        quantity: Decimal,
+        fair_market_value: Decimal,
+        tx_ref: str,
+        occurred_at: datetime,
+        received: date,
+        tax_year: str,
+        position: str | None = None,
+    ) -> None:
+        s = _INCOME_SLOTS
+        s.income_type(self, income_type)
+        s.asset(self, asset)
+        s.quantity(self, quantity)
+        s.fair_market_value(self, fair_market_value)
+        s.tx_ref(self, tx_ref)
+        s.occurred_at(self, occurred_at)
+        s.received(self, received)
+        s.tax_year(self, tax_year)
+        s.position(self, position)
+
+
+_DISPOSAL_SLOTS = _SlotSetters(Disposal)
+_INCOME_SLOTS = _SlotSetters(IncomeEvent)
 
 
 @dataclass(frozen=True, slots=True)

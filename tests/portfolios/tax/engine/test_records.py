@@ -1,5 +1,5 @@
-"""The engine's records: outputs are frozen and built by keyword; Disposal's hand-written
-``__init__`` (see its docstring) stores every field it declares."""
+"""The engine's records: outputs are frozen and built by keyword; the hand-written
+``__init__`` of Disposal and IncomeEvent (see their docstrings) stores every field they declare."""
 
 from __future__ import annotations
 
@@ -37,6 +37,26 @@ def test_a_disposal_keeps_every_field_it_is_given():
     values = every_field_distinct()
     assert set(values) == {f.name for f in dataclasses.fields(Disposal)}  # the test covers every field
     assert dataclasses.asdict(Disposal(**values)) == values
+
+
+def test_an_income_event_keeps_every_field_it_is_given():
+    values = {
+        "income_type": "staking",
+        "asset": "ETH",
+        "quantity": D("0.05"),
+        "fair_market_value": D("150"),
+        "tx_ref": "7",
+        "occurred_at": datetime(2024, 3, 15, 10, tzinfo=UTC),
+        "received": date(2024, 3, 15),
+        "tax_year": "2024",
+        "position": "12",
+    }
+    assert set(values) == {f.name for f in dataclasses.fields(IncomeEvent)}
+    assert dataclasses.asdict(IncomeEvent(**values)) == values
+    del values["position"]
+    assert IncomeEvent(**values).position is None
+    with pytest.raises(TypeError):
+        IncomeEvent(*values.values())  # type: ignore[misc]
 
 
 def test_a_disposal_defaults_its_fee_and_timestamps():
