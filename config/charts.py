@@ -13,6 +13,7 @@ number or None (a gap).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from html import escape
@@ -21,20 +22,24 @@ from django.utils.safestring import SafeString, mark_safe
 
 from config import formatting
 
+# A point's x (date, datetime or number) and y (a number, or None for a gap).
+XValue = dt.date | Decimal | float | int
+YValue = Decimal | float | int | None
+
 PALETTE = ["#0b6e4f", "#c2410c", "#1d4ed8", "#7c3aed", "#a16207", "#be123c"]
 
 
 @dataclass
 class Series:
     label: str
-    points: list[tuple[object, object]]
+    points: Sequence[tuple[XValue, YValue]]
     color: str | None = None
     dashed: bool = False
     kind: str = "line"  # "line" or "area"
     extra: dict = field(default_factory=dict)
 
 
-def _x_value(x) -> float:
+def _x_value(x: XValue) -> float:
     if isinstance(x, dt.datetime):
         return x.timestamp()
     if isinstance(x, dt.date):
@@ -49,7 +54,7 @@ def _fmt_tick(value: float | Decimal, kind: str) -> str:
         return formatting.percent(value, 1)
     if kind == "usd":
         return formatting.money_compact(value, "USD")
-    if abs(value) >= 100:
+    if abs(float(value)) >= 100:
         return f"{value:,.0f}"
     return f"{value:.3g}"
 
@@ -71,7 +76,7 @@ def line_chart(
     x_kind: str = "date",
     y_kind: str = "number",
     y_zero: bool = False,
-    markers: list[tuple[object, str]] | None = None,
+    markers: Sequence[tuple[XValue, str]] | None = None,
 ) -> SafeString:
     """An accessible SVG line chart (role=img with a text title/description)."""
     left, right, top, bottom = 64, 16, 16, 44

@@ -15,6 +15,8 @@ Writes go through ``pools.services``; reads through ``pools.selectors``.
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 from django.db import models
 from django.db.models import F, OrderBy, Q
 from django.db.models.functions import Lower
@@ -24,9 +26,17 @@ from config.heartbeat import HeartbeatFields
 from pools.fx import RATE_DECIMAL_PLACES, RATE_MAX_DIGITS
 from pools.naming import pool_display_name, pool_label
 
-TVL = {"max_digits": 20, "decimal_places": 2}
-PCT = {"max_digits": 22, "decimal_places": 10}
-PRICE = {"max_digits": 38, "decimal_places": 18}
+
+class DecimalSpec(TypedDict):
+    """Keyword arguments of a DecimalField, typed so the field stubs accept them."""
+
+    max_digits: int
+    decimal_places: int
+
+
+TVL: DecimalSpec = {"max_digits": 20, "decimal_places": 2}
+PCT: DecimalSpec = {"max_digits": 22, "decimal_places": 10}
+PRICE: DecimalSpec = {"max_digits": 38, "decimal_places": 18}
 ACTIVE = Q(is_active=True)
 POOL_KINDS = ["amm", "concentrated", "weighted", "stableswap", "lending", "staking", "liquid_staking",
               "farm", "vault", "unknown"]

@@ -75,7 +75,7 @@ def pool_risk_breakdown(pool: Pool) -> list[dict]:
     """Stored risk factors, each with its share of the maximum (for the breakdown table)."""
     rows = []
     for factor in pool.risk_factors or []:
-        max_points = factor.get("max_points") or FACTOR_MAX_POINTS.get(factor.get("key"), 0)
+        max_points = factor.get("max_points") or FACTOR_MAX_POINTS.get(factor.get("key", ""), 0)
         rows.append({**factor, "max_points": max_points,
                      "percent": round(100 * factor.get("points", 0) / max_points) if max_points else 0,
                      # <meter> bands: green up to a third of the maximum, red from two thirds

@@ -24,7 +24,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Context, Decimal, InvalidOperation, localcontext
-from typing import Literal
+from typing import Final, Literal
 
 from pools import amm, yields
 from pools.amm import ILResult, InvalidParameter
@@ -59,7 +59,7 @@ __all__ = [
 
 Compounding = int | Literal["continuous"]
 
-COMPOUNDING_CONTINUOUS = "continuous"
+COMPOUNDING_CONTINUOUS: Final = "continuous"
 DEFAULT_COMPOUNDING = 365
 #: Longest raw value accepted for any numeric input (a 10 000-digit "number" is not an input).
 MAX_INPUT_LENGTH = 50
@@ -382,8 +382,8 @@ class RateConversion:
 
 def convert_rate(*, apr: Decimal | None = None, apy: Decimal | None = None, compounding: Compounding) -> RateConversion:
     """APR -> APY or APY -> APR for ``compounding`` periods per year (exactly one rate given)."""
-    if (apr is None) == (apy is None):
-        raise InvalidParameters({"apr": "Give exactly one of apr and apy.", "apy": "Give exactly one of apr and apy."})
-    if apy is None:
+    if apr is not None and apy is None:
         return RateConversion(apr=apr, apy=yields.apr_to_apy(apr, compounding), given="apr", compounding=compounding)
-    return RateConversion(apr=yields.apy_to_apr(apy, compounding), apy=apy, given="apy", compounding=compounding)
+    if apy is not None and apr is None:
+        return RateConversion(apr=yields.apy_to_apr(apy, compounding), apy=apy, given="apy", compounding=compounding)
+    raise InvalidParameters({"apr": "Give exactly one of apr and apy.", "apy": "Give exactly one of apr and apy."})

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import QuerySet
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -52,7 +53,7 @@ def _amounts(rows: list[dict[str, Any]]) -> list[LegInput]:
 class OwnedViewSet(viewsets.GenericViewSet):
     """Base: nothing is visible unless ``get_queryset`` says so through the owner."""
 
-    queryset = Portfolio.objects.none()
+    queryset: QuerySet[Any] = Portfolio.objects.none()  # each subclass names its own model
     filter_backends: list = []
 
     def get_serializer_class(self):  # the actions pick their own in/out serializers

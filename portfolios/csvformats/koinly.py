@@ -32,6 +32,7 @@ import csv
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 from portfolios.csvformats.common import (
     LegIn,
@@ -188,7 +189,8 @@ def parse_koinly(
         errors.append(RowError(reader.line_num, "row", f"unreadable CSV: {exc}"))
 
     # group consecutive liquidity rows sharing a TxHash
-    groups: list[list[tuple[int, dict | None, str, str]]] = []
+    # Parsed rows (dict), or None for a row that failed: its whole group is then rejected.
+    groups: list[list[tuple[int, Any, str, str]]] = []
     for item in parsed_rows:
         _, _, txhash, label = item
         previous = groups[-1][-1] if groups else None

@@ -39,6 +39,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from portfolios.csvformats.common import (
     LegIn,
@@ -84,7 +85,8 @@ def parse_native(source: str | bytes | Iterable[str]) -> tuple[list[TxIn], list[
     if missing:
         return [], [RowError(1, c, "missing column") for c in missing]
 
-    groups: dict[str, list[tuple[int, dict]]] = {}
+    # Parsed rows (dict), or None for a row that failed: its whole group is then rejected.
+    groups: dict[str, list[tuple[int, Any]]] = {}
     order: list[str] = []
     bad: dict[str, int] = {}  # tx_id -> first bad row
     try:

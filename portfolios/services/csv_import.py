@@ -141,9 +141,8 @@ def _read(file: CsvFile) -> bytes:
     else:
         if hasattr(file, "seek"):
             file.seek(0)
-        data = file.read(MAX_FILE_BYTES + 1)
-        if isinstance(data, str):
-            data = data.encode("utf-8")
+        raw = file.read(MAX_FILE_BYTES + 1)
+        data = raw.encode("utf-8") if isinstance(raw, str) else raw
     if len(data) > MAX_FILE_BYTES:
         raise ValidationError({"file": f"The file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB; split it."})
     return data

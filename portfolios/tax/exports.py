@@ -37,6 +37,7 @@ import io
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 from xml.sax.saxutils import escape
 
 from portfolios.tax.engine import Disposal, IncomeEvent, cents
@@ -199,7 +200,7 @@ def summary_pdf(summary: Mapping, disposals: Sequence[Disposal], *, user_label: 
     def table(rows: list[list], widths: list[float] | None = None, numeric_from: int = 1,
               total_row: bool = False) -> Table:
         t = Table(rows, colWidths=widths, repeatRows=1, hAlign="LEFT")
-        style = [
+        style: list[Any] = [  # reportlab's command tuples mix several shapes
             ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 8.5),
             ("FONT", (0, 1), (-1, -1), "Helvetica", 8.5),
             ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e3f2ec")),
@@ -234,7 +235,7 @@ def summary_pdf(summary: Mapping, disposals: Sequence[Disposal], *, user_label: 
     story += [facts_table, Spacer(1, 4 * mm)]
 
     story.append(Paragraph("Totals", h2))
-    rows = [["", f"Amount ({currency})"],
+    rows: list[list[Any]] = [["", f"Amount ({currency})"],  # cells: text or a Paragraph
             ["Proceeds (net of fees)", money_grouped(totals["proceeds"])],
             ["Cost basis", money_grouped(totals["cost_basis"])]]
     if jurisdiction == "uk":

@@ -41,10 +41,11 @@ class _Page(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         found = dict(attrs)
-        if found.get("id"):
-            self.ids.add(found["id"])
-            self._open.append(found["id"])
-            self.text_by_id[found["id"]] = ""
+        ident = found.get("id")
+        if ident:
+            self.ids.add(ident)
+            self._open.append(ident)
+            self.text_by_id[ident] = ""
         if tag in FIELDS and found.get("type") not in ("hidden", "submit"):
             self.controls.append(found)
         if tag == "fieldset":
@@ -65,8 +66,9 @@ def described(page: _Page) -> list[tuple[str, list[str]]]:
     """(control or fieldset id, the ids it points at) for every aria-describedby."""
     out = []
     for element in page.controls + page.fieldsets:
-        if element.get("aria-describedby"):
-            out.append((element.get("id") or "?", element["aria-describedby"].split()))
+        described_by = element.get("aria-describedby")
+        if described_by:
+            out.append((element.get("id") or "?", described_by.split()))
     return out
 
 
