@@ -35,10 +35,10 @@ from decimal import Decimal
 from typing import Any
 
 from portfolios.csvformats.common import (
+    LedgerDataError,
     LegIn,
     RowError,
     RowProblem,
-    TaxEngineError,
     TxIn,
     csv_reader,
     parse_decimal,
@@ -228,7 +228,7 @@ def parse_koinly(
             used_refs[base] = n
             ref = base if n == 1 else f"{base}#{n}"
             tx = TxIn(ref, tx.occurred_at, tx.kind, tx.legs, tx.income_type, tx.position)
-        except (TaxEngineError, ValueError, TypeError) as exc:
+        except (LedgerDataError, ValueError, TypeError) as exc:
             errors.append(RowError(first_row, "Label", str(exc)))
             continue
         transactions.append(tx)

@@ -42,10 +42,10 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from portfolios.csvformats.common import (
+    LedgerDataError,
     LegIn,
     RowError,
     RowProblem,
-    TaxEngineError,
     TxIn,
     csv_reader,
     parse_bool,
@@ -140,7 +140,7 @@ def parse_native(source: str | bytes | Iterable[str]) -> tuple[list[TxIn], list[
                 income_type=first["income_type"],
                 position=first["position"],
             )
-        except (TaxEngineError, ValueError, TypeError) as exc:
+        except (LedgerDataError, ValueError, TypeError) as exc:
             errors.append(RowError(first_row, "kind", str(exc)))
             _reject_siblings(errors, rows, first_row, tx_id)
             continue

@@ -29,9 +29,9 @@ from django.db.models import Q
 from django.utils import timezone as dj_timezone
 
 from accounts.models import CostBasisMethod, Jurisdiction, LpTreatment
+from portfolios.ledger import LP_PREFIX, is_lp_asset
 from portfolios.tax import exports
 from portfolios.tax.engine import (
-    LP_ASSET_PREFIX,
     InsufficientHoldings,
     Lot,
     MissingFiatValue,
@@ -266,8 +266,8 @@ def _rewards(ledger: Ledger, settings: TaxSettings, end: datetime, label: str) -
 
 def _asset_label(asset: str, position_labels: dict[str, str]) -> tuple[str, str, bool]:
     """(label, base asset for its price, is a position receipt)."""
-    if asset.startswith(LP_ASSET_PREFIX):
-        key = asset[len(LP_ASSET_PREFIX) :]
+    if is_lp_asset(asset):
+        key = asset[len(LP_PREFIX) :]
         return f"LP receipt of {_position_label(key, position_labels)}", asset, True
     if "@" in asset:
         base, _, where = asset.partition("@")

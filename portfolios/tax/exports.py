@@ -40,6 +40,7 @@ from decimal import Decimal
 from typing import Any
 from xml.sax.saxutils import escape
 
+from portfolios.ledger import INCOME_TYPE_CHOICES
 from portfolios.tax.engine import Disposal, IncomeEvent, cents
 from portfolios.tax.engine.quantities import plain as quantity
 
@@ -76,15 +77,8 @@ INCOME_COLUMNS = [
 ]
 PARTS = {"short": "Part I (short-term)", "long": "Part II (long-term)", None: "No holding-period split"}
 _PART_ORDER = {"short": 0, "long": 1, None: 2}
-INCOME_TYPE_LABELS = {
-    "staking": "Staking",
-    "liquidity_mining": "Liquidity mining",
-    "lp_fees": "LP fees",
-    "interest": "Interest",
-    "airdrop": "Airdrop",
-    "mining": "Mining",
-    "other": "Other income",
-}
+#: Income type -> the label people read (the ledger's).
+INCOME_TYPE_LABELS: dict[str, str] = dict(INCOME_TYPE_CHOICES)
 
 
 def money(value: Decimal | str) -> str:

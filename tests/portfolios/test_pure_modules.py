@@ -9,6 +9,9 @@ import pytest
 
 PURE = [
     "portfolios.ledger",
+    "portfolios.records",
+    "portfolios.csvformats.common",
+    "portfolios.tax.engine",
     "portfolios.explain",
     "portfolios.analytics",
     "portfolios.analytics.inputs",
