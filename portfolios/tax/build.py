@@ -214,10 +214,11 @@ def _build(report: TaxReport, progress: Callable[[int], None]) -> Built:
     del ledger  # the biggest object; the files only need the records
     slug = f"yieldledger-tax-{label.replace('/', '-')}-{report.jurisdiction}-{report.method}"
     files = [("csv-disposals", f"{slug}-disposals.csv", "text/csv; charset=utf-8",
-              exports.disposals_csv(disposals, jurisdiction=report.jurisdiction))]
+              exports.disposals_csv(disposals, jurisdiction=report.jurisdiction, currency=report.fiat_currency))]
     progress(75)
     files.append(("csv-income", f"{slug}-income.csv", "text/csv; charset=utf-8",
-                  exports.income_csv(income, position_labels=position_labels, jurisdiction=report.jurisdiction)))
+                  exports.income_csv(income, position_labels=position_labels, jurisdiction=report.jurisdiction,
+                                     currency=report.fiat_currency)))
     progress(80)
     lap("csv")
     owner = report.owner
