@@ -2,7 +2,9 @@
 """One field template for every form (FORM_RENDERER = config.forms.FormRenderer): each
 input names its help text and its errors in aria-describedby, and those ids exist."""
 
+import re
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -107,6 +109,7 @@ def _form_pages(portfolio, lp, amm_pool):
         reverse("calculators:impermanent_loss"),
         reverse("calculators:apy"),
         reverse("calculators:break_even"),
+        reverse("tax:home"),
     ]
 
 
@@ -155,3 +158,18 @@ def test_a_radio_group_is_a_fieldset_that_names_its_help_and_errors(owner_client
     group = next(f for f in page.fieldsets if "id_format_error" in (f.get("aria-describedby") or ""))
     assert "id_format_error" in page.ids and group is not None
     assert "Select a valid choice" in page.text_by_id["id_format_error"]
+
+
+def test_no_template_prints_a_help_text_without_the_id_aria_describedby_names():
+    """A hand-placed help text (a table cell of a formset) uses the field template's id
+    scheme, "<auto_id>_helptext", the id Django's aria-describedby points at."""
+    templates = Path(settings.BASE_DIR) / "templates"
+    printed = re.compile(r"\{\{\s*([\w.]+)\.help_text\s*\}\}")
+    checked = 0
+    for path in sorted(templates.rglob("*.html")):
+        text = path.read_text()
+        for match in printed.finditer(text):
+            field = match.group(1)
+            assert f'id="{{{{ {field}.auto_id }}}}_helptext"' in text, f"{path.relative_to(templates)}: {field}"
+            checked += 1
+    assert checked >= 3  # the field template's two and the token rows'
