@@ -410,7 +410,7 @@ class TokenPrice(models.Model):
     class Meta:
         ordering = ["token", "timestamp"]
         constraints = [
-            # Also the index of selectors.token_price_at (token, timestamp <= t, newest first)
+            # Also the index of selectors.token_price_row_at (token, timestamp <= t, newest first)
             # and of /tokens/{id}/prices/.
             models.UniqueConstraint(fields=["token", "timestamp"], name="pools_tokenprice_token_ts_uniq"),
             models.CheckConstraint(condition=Q(price_usd__gte=0), name="pools_tokenprice_not_negative"),
