@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from portfolios.ledger import DEPOSIT_KINDS, FIAT_CODES, LP_PREFIX, WITHDRAW_KINDS, TxKind
@@ -116,16 +117,16 @@ class TaxSettings:
         object.__setattr__(self, "fiat_codes", codes)
 
     @classmethod
-    def uk(cls, **overrides: object) -> TaxSettings:
+    def uk(cls, **overrides: Any) -> TaxSettings:
         """HMRC defaults: share pooling, Europe/London, GBP."""
-        base: dict[str, object] = {
+        base: dict[str, Any] = {
             "method": "uk",
             "jurisdiction": "uk",
             "timezone": "Europe/London",
             "fiat_currency": "GBP",
         }
         base.update(overrides)
-        return cls(**base)  # type: ignore[arg-type]
+        return cls(**base)
 
 
 # --------------------------------------------------------------------------- output
