@@ -13,18 +13,14 @@ number or None (a gap).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from html import escape
+from typing import Any
 
 from django.utils.safestring import SafeString, mark_safe
 
 from config import formatting
-
-# A point's x (date, datetime or number) and y (a number, or None for a gap).
-XValue = dt.date | Decimal | float | int
-YValue = Decimal | float | int | None
 
 PALETTE = ["#0b6e4f", "#c2410c", "#1d4ed8", "#7c3aed", "#a16207", "#be123c"]
 
@@ -32,14 +28,14 @@ PALETTE = ["#0b6e4f", "#c2410c", "#1d4ed8", "#7c3aed", "#a16207", "#be123c"]
 @dataclass
 class Series:
     label: str
-    points: Sequence[tuple[XValue, YValue]]
+    points: list[tuple[Any, Any]]  # x: date, datetime or number; y: number or None
     color: str | None = None
     dashed: bool = False
     kind: str = "line"  # "line" or "area"
     extra: dict = field(default_factory=dict)
 
 
-def _x_value(x: XValue) -> float:
+def _x_value(x) -> float:
     if isinstance(x, dt.datetime):
         return x.timestamp()
     if isinstance(x, dt.date):
@@ -76,7 +72,7 @@ def line_chart(
     x_kind: str = "date",
     y_kind: str = "number",
     y_zero: bool = False,
-    markers: Sequence[tuple[XValue, str]] | None = None,
+    markers: list[tuple[object, str]] | None = None,
 ) -> SafeString:
     """An accessible SVG line chart (role=img with a text title/description)."""
     left, right, top, bottom = 64, 16, 16, 44

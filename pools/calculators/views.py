@@ -97,7 +97,7 @@ def il_chart(pool: inputs.PoolParams, price_ratio: Decimal) -> tuple[str, int, f
     points = inputs.il_curve_points(pool, price_ratio)
     elapsed_ms = (time.perf_counter() - started) * 1000
     lo, hi = points[0][0], points[-1][0]
-    markers = [(price_ratio, f"now {ratio_label(price_ratio)}")]
+    markers: list[tuple[object, str]] = [(price_ratio, f"now {ratio_label(price_ratio)}")]
     if pool.model == "concentrated":
         # Labels are drawn at the top of the plot, left-aligned on their line: a bound too close
         # to a labelled line keeps its line but not its text (the caption names the range).

@@ -52,8 +52,9 @@ def _amounts(rows: list[dict[str, Any]]) -> list[LegInput]:
 
 class OwnedViewSet(viewsets.GenericViewSet):
     """Base: nothing is visible unless ``get_queryset`` says so through the owner."""
+    queryset: QuerySet[Any]  # each subclass names its own model
 
-    queryset: QuerySet[Any] = Portfolio.objects.none()  # each subclass names its own model
+    queryset = Portfolio.objects.none()
     filter_backends: list = []
 
     def get_serializer_class(self):  # the actions pick their own in/out serializers

@@ -134,6 +134,7 @@ class ImportResult:
 
 
 def _read(file: CsvFile) -> bytes:
+    data: bytes | str  # a file object may hand back text; encoded below
     if isinstance(file, bytes):
         data = file
     elif isinstance(file, str):
@@ -141,8 +142,9 @@ def _read(file: CsvFile) -> bytes:
     else:
         if hasattr(file, "seek"):
             file.seek(0)
-        raw = file.read(MAX_FILE_BYTES + 1)
-        data = raw.encode("utf-8") if isinstance(raw, str) else raw
+        data = file.read(MAX_FILE_BYTES + 1)
+        if isinstance(data, str):
+            data = data.encode("utf-8")
     if len(data) > MAX_FILE_BYTES:
         raise ValidationError({"file": f"The file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB; split it."})
     return data

@@ -29,9 +29,9 @@ from django.db.models import Q
 from django.utils import timezone as dj_timezone
 
 from accounts.models import CostBasisMethod, Jurisdiction, LpTreatment
-from portfolios.ledger import LP_PREFIX, is_lp_asset
 from portfolios.tax import exports
 from portfolios.tax.engine import (
+    LP_ASSET_PREFIX,
     InsufficientHoldings,
     Lot,
     MissingFiatValue,
@@ -214,11 +214,10 @@ def _build(report: TaxReport, progress: Callable[[int], None]) -> Built:
     del ledger  # the biggest object; the files only need the records
     slug = f"yieldledger-tax-{label.replace('/', '-')}-{report.jurisdiction}-{report.method}"
     files = [("csv-disposals", f"{slug}-disposals.csv", "text/csv; charset=utf-8",
-              exports.disposals_csv(disposals, jurisdiction=report.jurisdiction, currency=report.fiat_currency))]
+              exports.disposals_csv(disposals, jurisdiction=report.jurisdiction))]
     progress(75)
     files.append(("csv-income", f"{slug}-income.csv", "text/csv; charset=utf-8",
-                  exports.income_csv(income, position_labels=position_labels, jurisdiction=report.jurisdiction,
-                                     currency=report.fiat_currency)))
+                  exports.income_csv(income, position_labels=position_labels, jurisdiction=report.jurisdiction)))
     progress(80)
     lap("csv")
     owner = report.owner
@@ -267,8 +266,8 @@ def _rewards(ledger: Ledger, settings: TaxSettings, end: datetime, label: str) -
 
 def _asset_label(asset: str, position_labels: dict[str, str]) -> tuple[str, str, bool]:
     """(label, base asset for its price, is a position receipt)."""
-    if is_lp_asset(asset):
-        key = asset[len(LP_PREFIX) :]
+    if asset.startswith(LP_ASSET_PREFIX):
+        key = asset[len(LP_ASSET_PREFIX) :]
         return f"LP receipt of {_position_label(key, position_labels)}", asset, True
     if "@" in asset:
         base, _, where = asset.partition("@")

@@ -117,23 +117,23 @@ def sorted_disposals(disposals: Iterable[Disposal]) -> list[Disposal]:
     return sorted(disposals, key=lambda d: (_PART_ORDER.get(d.term, 2), d.disposed, d.disposed_at or d.disposed))
 
 
-def disposals_csv(disposals: Iterable[Disposal], *, jurisdiction: str, currency: str = "USD") -> bytes:
+def disposals_csv(disposals: Iterable[Disposal], *, jurisdiction: str) -> bytes:
     rows = (
         [
             PARTS.get(d.term, ""),
             f"{quantity(d.quantity)} {d.asset}",
             form_date(d.acquired, jurisdiction),
             form_date(d.disposed, jurisdiction),
-            money(d.proceeds, currency),
-            money(d.cost_basis, currency),
+            money(d.proceeds),
+            money(d.cost_basis),
             "",
             "",
-            money(d.gain, currency),
+            money(d.gain),
             d.asset,
             quantity(d.quantity),
             d.term or "",
             d.rule,
-            money(d.fee, currency),
+            money(d.fee),
             _refs(d.tx_ref),
             d.tax_year,
         ]
@@ -142,16 +142,14 @@ def disposals_csv(disposals: Iterable[Disposal], *, jurisdiction: str, currency:
     return _csv(rows, DISPOSAL_COLUMNS)
 
 
-def income_csv(
-    income: Iterable[IncomeEvent], *, position_labels: Mapping[str, str], jurisdiction: str, currency: str = "USD"
-) -> bytes:
+def income_csv(income: Iterable[IncomeEvent], *, position_labels: Mapping[str, str], jurisdiction: str) -> bytes:
     rows = (
         [
             form_date(e.received, jurisdiction),
             INCOME_TYPE_LABELS.get(e.income_type, e.income_type),
             e.asset,
             quantity(e.quantity),
-            money(e.fair_market_value, currency),
+            money(e.fair_market_value),
             position_labels.get(e.position or "", e.position or ""),
             _refs(e.tx_ref),
             e.tax_year,
@@ -213,6 +211,7 @@ def summary_pdf(summary: Mapping, disposals: Sequence[Disposal], *, user_label: 
         return t
 
     period = summary["period"]
+    rows: list[list[Any]]  # table cells: text or a Paragraph
     facts = [
         ["Prepared for", user_label],
         ["Tax year", f"{summary['tax_year']} ({period['start']} to {period['end']})"],
@@ -231,35 +230,34 @@ def summary_pdf(summary: Mapping, disposals: Sequence[Disposal], *, user_label: 
     story += [facts_table, Spacer(1, 4 * mm)]
 
     story.append(Paragraph("Totals", h2))
-    rows: list[list[Any]] = [["", f"Amount ({currency})"],  # cells: text or a Paragraph
-            ["Proceeds (net of fees)", money_grouped(totals["proceeds"], currency)],
-            ["Cost basis", money_grouped(totals["cost_basis"], currency)]]
+    rows = [["", f"Amount ({currency})"],
+            ["Proceeds (net of fees)", money_grouped(totals["proceeds"])],
+            ["Cost basis", money_grouped(totals["cost_basis"])]]
     if jurisdiction == "uk":
-        rows.append(["Net gain or (loss)", money_grouped(totals["gain"], currency)])
+        rows.append(["Net gain or (loss)", money_grouped(totals["gain"])])
     else:
-        rows += [["Short-term gain or (loss) (Form 8949 Part I)", money_grouped(totals["gain_short"], currency)],
-                 ["Long-term gain or (loss) (Form 8949 Part II)", money_grouped(totals["gain_long"], currency)],
-                 ["Net gain or (loss)", money_grouped(totals["gain"], currency)]]
-    rows += [["Fees deducted from proceeds", money_grouped(totals["disposal_fees"], currency)],
-             ["Fees neither deducted nor added to cost", money_grouped(totals["fees_unallocated"], currency)],
+        rows += [["Short-term gain or (loss) (Form 8949 Part I)", money_grouped(totals["gain_short"])],
+                 ["Long-term gain or (loss) (Form 8949 Part II)", money_grouped(totals["gain_long"])],
+                 ["Net gain or (loss)", money_grouped(totals["gain"])]]
+    rows += [["Fees deducted from proceeds", money_grouped(totals["disposal_fees"])],
+             ["Fees neither deducted nor added to cost", money_grouped(totals["fees_unallocated"])],
              ["Disposals", f"{totals['disposal_count']:,}"],
-             ["Income (fair market value when received)", money_grouped(totals["income_total"], currency)]]
+             ["Income (fair market value when received)", money_grouped(totals["income_total"])]]
     story += [table(rows, [110 * mm, 45 * mm]), Spacer(1, 3 * mm)]
 
     story.append(Paragraph("Income by type", h2))
     by_type = totals["income_by_type"]
     if by_type:
         rows = [["Income type", f"Amount ({currency})"]]
-        rows += [[INCOME_TYPE_LABELS.get(k, k), money_grouped(v, currency)] for k, v in sorted(by_type.items())]
-        rows.append(["Total", money_grouped(totals["income_total"], currency)])
+        rows += [[INCOME_TYPE_LABELS.get(k, k), money_grouped(v)] for k, v in sorted(by_type.items())]
+        rows.append(["Total", money_grouped(totals["income_total"])])
         story.append(table(rows, [110 * mm, 45 * mm], total_row=True))
     else:
         story.append(p("No income in this tax year."))
     by_month = totals["income_by_month"]
     if by_month:
         story.append(Paragraph("Income by month", h2))
-        rows = [["Month", f"Amount ({currency})"]]
-        rows += [[k, money_grouped(v, currency)] for k, v in sorted(by_month.items())]
+        rows = [["Month", f"Amount ({currency})"]] + [[k, money_grouped(v)] for k, v in sorted(by_month.items())]
         story.append(table(rows, [110 * mm, 45 * mm]))
 
     gain_by_asset = totals["gain_by_asset"]
@@ -267,7 +265,7 @@ def summary_pdf(summary: Mapping, disposals: Sequence[Disposal], *, user_label: 
         story.append(Paragraph("Gains by asset", h2))
         proceeds_by_asset = summary.get("proceeds_by_asset", {})
         rows = [["Asset", f"Proceeds ({currency})", f"Gain or (loss) ({currency})"]]
-        rows += [[k, money_grouped(proceeds_by_asset.get(k, "0"), currency), money_grouped(v, currency)]
+        rows += [[k, money_grouped(proceeds_by_asset.get(k, "0")), money_grouped(v)]
                  for k, v in sorted(gain_by_asset.items())]
         story.append(table(rows, [70 * mm, 45 * mm, 45 * mm]))
 
@@ -276,14 +274,13 @@ def summary_pdf(summary: Mapping, disposals: Sequence[Disposal], *, user_label: 
     if holdings:
         rows = [["Asset", "Quantity", f"Cost basis ({currency})", "Price", f"Value ({currency})", "Unrealised"]]
         for h in holdings:
-            rows.append([Paragraph(escape(h["label"]), cell), h["quantity"],
-                         money_grouped(h["cost_basis"], currency),
-                         money_grouped(h["price"], currency) if h["priced"] else "no price",
-                         money_grouped(h["value"], currency) if h["priced"] else "n/a",
-                         money_grouped(h["unrealised_gain"], currency) if h["priced"] else "n/a"])
+            rows.append([Paragraph(escape(h["label"]), cell), h["quantity"], money_grouped(h["cost_basis"]),
+                         money_grouped(h["price"]) if h["priced"] else "no price",
+                         money_grouped(h["value"]) if h["priced"] else "n/a",
+                         money_grouped(h["unrealised_gain"]) if h["priced"] else "n/a"])
         ht = summary["holdings_totals"]
-        rows.append(["Total (priced assets)", "", money_grouped(ht["cost_basis"], currency), "",
-                     money_grouped(ht["value"], currency), money_grouped(ht["unrealised_gain"], currency)])
+        rows.append(["Total (priced assets)", "", money_grouped(ht["cost_basis"]), "", money_grouped(ht["value"]),
+                     money_grouped(ht["unrealised_gain"])])
         block = [heading, table(rows, [44 * mm, 30 * mm, 30 * mm, 22 * mm, 26 * mm, 26 * mm], total_row=True)]
         story.append(KeepTogether(block) if len(rows) <= 30 else block[0])
         if len(rows) > 30:
@@ -301,8 +298,8 @@ def summary_pdf(summary: Mapping, disposals: Sequence[Disposal], *, user_label: 
                  "Term" if jurisdiction != "uk" else "Rule"]]
         for d in shown:
             rows.append([f"{quantity(d.quantity)} {d.asset}"[:34], form_date(d.acquired, jurisdiction),
-                         form_date(d.disposed, jurisdiction), money_grouped(d.proceeds, currency),
-                         money_grouped(d.cost_basis, currency), money_grouped(d.gain, currency),
+                         form_date(d.disposed, jurisdiction), money_grouped(d.proceeds),
+                         money_grouped(d.cost_basis), money_grouped(d.gain),
                          (d.term or "") if jurisdiction != "uk" else d.rule])
         story.append(table(rows, [50 * mm, 20 * mm, 20 * mm, 22 * mm, 22 * mm, 22 * mm, 22 * mm], numeric_from=3))
         more = len(disposals) - len(shown)
