@@ -61,11 +61,16 @@ system-deps:
 lint: install-dev
 	$(PY) -m ruff check .
 
+## Type checking: mypy with the Django and DRF plugins over the whole project ([tool.mypy] in pyproject.toml).
+.PHONY: typecheck
+typecheck: install-dev
+	$(PY) -m mypy
+
 format: install-dev
 	$(PY) -m ruff check --fix . && $(PY) -m ruff format .
 
 ## make test: the whole suite against PostgreSQL and Redis (real services).
-test: install-dev node system-deps lint
+test: install-dev node system-deps lint typecheck
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
 	  $(PY) -m pytest $(PYTEST_ARGS)
 

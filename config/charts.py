@@ -16,6 +16,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 from html import escape
+from typing import Any
 
 from django.utils.safestring import SafeString, mark_safe
 
@@ -27,7 +28,7 @@ PALETTE = ["#0b6e4f", "#c2410c", "#1d4ed8", "#7c3aed", "#a16207", "#be123c"]
 @dataclass
 class Series:
     label: str
-    points: list[tuple[object, object]]
+    points: list[tuple[Any, Any]]  # x: date, datetime or number; y: number or None
     color: str | None = None
     dashed: bool = False
     kind: str = "line"  # "line" or "area"
@@ -49,7 +50,7 @@ def _fmt_tick(value: float | Decimal, kind: str) -> str:
         return formatting.percent(value, 1)
     if kind == "usd":
         return formatting.money_compact(value, "USD")
-    if abs(value) >= 100:
+    if abs(float(value)) >= 100:
         return f"{value:,.0f}"
     return f"{value:.3g}"
 

@@ -145,15 +145,16 @@ def analyse_position(
         overridden = bool(p.overrides) and is_open
         value_now: Decimal | None
         if overridden:
-            override_value = ZERO
+            value_now = override_value = ZERO
             for a, qty in p.overrides.items():
                 price = p.prices_now.get(a)
                 if price is None:
-                    override_value = None
+                    value_now = None
                     warnings.append(f"No current price for {a}: the overridden value is unknown.")
                     break
                 override_value += qty * price
-            value_now = override_value
+            else:
+                value_now = override_value
             if value_now is not None and model_value is not None:
                 fees_est = value_now - model_value  # what the wallet holds beyond the model
             amounts_now = defaultdict(Decimal, p.overrides)
@@ -162,13 +163,15 @@ def analyse_position(
         fees_estimated = is_open and (overridden or fees_est != 0 or (pool is not None and not base_is_reward))
 
         # ---- rewards ------------------------------------------------------------------------
-        rewards_now: Decimal | None = ZERO
+        rewards_now: Decimal | None = None
+        rewards_sum = ZERO
         for a, qty in state.rewards_qty.items():
             price = p.prices_now.get(a)
             if price is None:
-                rewards_now = None
                 break
-            rewards_now += qty * price
+            rewards_sum += qty * price
+        else:
+            rewards_now = rewards_sum
         unclaimed = ZERO
         if is_open and pool is not None and model_value:
             since = state.last_claim if state.last_claim and state.last_claim > p.opened_at else p.opened_at

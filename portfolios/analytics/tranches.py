@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, localcontext
 from functools import lru_cache
+from typing import cast
 
 from pools import amm
 from portfolios.analytics.inputs import (
@@ -185,18 +186,20 @@ def value_tranche(
         if any(p is None for p in p_now):
             return None, "hold"
         with localcontext(CTX):
-            value_now = sum((amt * p for amt, p in zip(amounts, p_now, strict=True)), ZERO)
+            value_now = sum((amt * p for amt, p in zip(amounts, cast(list[Decimal], p_now), strict=True)), ZERO)
             value_dep = sum((amt * (p or ZERO) for amt, p in zip(amounts, p_dep, strict=True)), ZERO)
         return amm.PositionValuation(
             tuple(amounts), tuple(amounts), value_dep, value_now, value_now, ZERO, ZERO, None
         ), "hold"
+    # Every price is known and positive past the check above.
+    known_dep, known_now = cast(list[Decimal], p_dep), cast(list[Decimal], p_now)
     kwargs = dict(params)
     if model == "concentrated":
         kwargs.update(lower=lower, upper=upper)
     try:
         if model == "stableswap":
-            return _value_stableswap(amounts, p_dep, p_now, params["amplification"]), model
-        return amm.value_position(model, amounts, p_dep, p_now, **kwargs), model
+            return _value_stableswap(amounts, known_dep, known_now, params["amplification"]), model
+        return amm.value_position(model, amounts, known_dep, known_now, **kwargs), model
     except amm.InvalidParameter:
         # e.g. a one-sided deposit into a constant-product pool: value the tokens as held.
         return value_tranche("hold", {}, order, tranche, prices, lower, upper)[0], "hold"

@@ -76,7 +76,8 @@ class AmountIn(serializers.Serializer):
 class PositionIn(serializers.Serializer):
     portfolio = serializers.IntegerField()
     pool = serializers.PrimaryKeyRelatedField(queryset=Pool.objects.all(), required=False, allow_null=True)
-    label = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    # DRF moves declared fields off the class; the stubs see Field.label (a string) here.
+    label = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")  # type: ignore[assignment]
     kind = serializers.ChoiceField(choices=Position.Kind.choices)
     opened_at = serializers.DateTimeField()
     deposits = AmountIn(many=True, allow_empty=False)
@@ -86,7 +87,7 @@ class PositionIn(serializers.Serializer):
 
 
 class PositionUpdateIn(serializers.Serializer):
-    label = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    label = serializers.CharField(max_length=200, required=False, allow_blank=True)  # type: ignore[assignment]  # as above
     notes = serializers.CharField(required=False, allow_blank=True)
     range_lower = serializers.DecimalField(max_digits=38, decimal_places=18, required=False, allow_null=True)
     range_upper = serializers.DecimalField(max_digits=38, decimal_places=18, required=False, allow_null=True)

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import QuerySet
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -51,6 +52,7 @@ def _amounts(rows: list[dict[str, Any]]) -> list[LegInput]:
 
 class OwnedViewSet(viewsets.GenericViewSet):
     """Base: nothing is visible unless ``get_queryset`` says so through the owner."""
+    queryset: QuerySet[Any]  # each subclass names its own model
 
     queryset = Portfolio.objects.none()
     filter_backends: list = []

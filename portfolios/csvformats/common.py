@@ -1,8 +1,8 @@
 """What the CSV formats share: the parsing contract's row errors, cell readers,
 and the content hash of a transaction (pure: standard library only).
 
-The parsed records are the tax engine's ``TxIn`` / ``LegIn`` (the engine
-validates them); this is the one place the portfolio core takes them from.
+The parsed records are the ledger's ``TxIn`` / ``LegIn`` (``portfolios.records``,
+validated on construction; the tax engine computes on the same records).
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
 from config.formatting import plain_number
-from portfolios.tax.engine import LegIn, TaxEngineError, TxIn
+from portfolios.records import LedgerDataError, LegIn, TxIn
 
-__all__ = ["LegIn", "RowError", "RowProblem", "TaxEngineError", "TxIn", "transaction_key"]
+__all__ = ["LedgerDataError", "LegIn", "RowError", "RowProblem", "TxIn", "transaction_key"]
 
 _TRUE = {"true", "1", "yes", "y", "t"}
 _FALSE = {"false", "0", "no", "n", "f", ""}

@@ -32,12 +32,13 @@ import csv
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 from portfolios.csvformats.common import (
+    LedgerDataError,
     LegIn,
     RowError,
     RowProblem,
-    TaxEngineError,
     TxIn,
     csv_reader,
     parse_decimal,
@@ -188,7 +189,8 @@ def parse_koinly(
         errors.append(RowError(reader.line_num, "row", f"unreadable CSV: {exc}"))
 
     # group consecutive liquidity rows sharing a TxHash
-    groups: list[list[tuple[int, dict | None, str, str]]] = []
+    # Parsed rows (dict), or None for a row that failed: its whole group is then rejected.
+    groups: list[list[tuple[int, Any, str, str]]] = []
     for item in parsed_rows:
         _, _, txhash, label = item
         previous = groups[-1][-1] if groups else None
@@ -226,7 +228,7 @@ def parse_koinly(
             used_refs[base] = n
             ref = base if n == 1 else f"{base}#{n}"
             tx = TxIn(ref, tx.occurred_at, tx.kind, tx.legs, tx.income_type, tx.position)
-        except (TaxEngineError, ValueError, TypeError) as exc:
+        except (LedgerDataError, ValueError, TypeError) as exc:
             errors.append(RowError(first_row, "Label", str(exc)))
             continue
         transactions.append(tx)

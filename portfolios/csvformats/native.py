@@ -39,12 +39,13 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from portfolios.csvformats.common import (
+    LedgerDataError,
     LegIn,
     RowError,
     RowProblem,
-    TaxEngineError,
     TxIn,
     csv_reader,
     parse_bool,
@@ -84,7 +85,8 @@ def parse_native(source: str | bytes | Iterable[str]) -> tuple[list[TxIn], list[
     if missing:
         return [], [RowError(1, c, "missing column") for c in missing]
 
-    groups: dict[str, list[tuple[int, dict]]] = {}
+    # Parsed rows (dict), or None for a row that failed: its whole group is then rejected.
+    groups: dict[str, list[tuple[int, Any]]] = {}
     order: list[str] = []
     bad: dict[str, int] = {}  # tx_id -> first bad row
     try:
@@ -138,7 +140,7 @@ def parse_native(source: str | bytes | Iterable[str]) -> tuple[list[TxIn], list[
                 income_type=first["income_type"],
                 position=first["position"],
             )
-        except (TaxEngineError, ValueError, TypeError) as exc:
+        except (LedgerDataError, ValueError, TypeError) as exc:
             errors.append(RowError(first_row, "kind", str(exc)))
             _reject_siblings(errors, rows, first_row, tx_id)
             continue

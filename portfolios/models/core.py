@@ -20,6 +20,8 @@ the transaction's portfolio - see migration 0002).
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -41,9 +43,16 @@ __all__ = [
     "Transaction",
 ]
 
-QTY = {"max_digits": 48, "decimal_places": 18}
-FIAT = {"max_digits": 38, "decimal_places": 18}
-PRICE = {"max_digits": 38, "decimal_places": 18}
+class DecimalSpec(TypedDict):
+    """Keyword arguments of a DecimalField, typed so the field stubs accept them."""
+
+    max_digits: int
+    decimal_places: int
+
+
+QTY: DecimalSpec = {"max_digits": 48, "decimal_places": 18}
+FIAT: DecimalSpec = {"max_digits": 38, "decimal_places": 18}
+PRICE: DecimalSpec = {"max_digits": 38, "decimal_places": 18}
 # The database checks list the ledger's values (portfolios.ledger), as plain strings.
 TRANSACTION_KINDS = [value for value, _ in TX_KIND_CHOICES]
 INCOME_TYPES = [value for value, _ in INCOME_TYPE_CHOICES]
@@ -150,7 +159,7 @@ class Position(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.label or (self.pool.symbol if self.pool_id else f"Position {self.pk}")
+        return self.label or (self.pool.symbol if self.pool is not None else f"Position {self.pk}")
 
     @property
     def lp_asset(self) -> str:
@@ -253,7 +262,7 @@ class Transaction(models.Model):
 
     def clean(self) -> None:
         # Mirrors the composite foreign key (PostgreSQL) for every backend, with a message.
-        if self.position_id is not None and self.portfolio_id is not None:
+        if self.position is not None and self.portfolio_id is not None:
             if self.position.portfolio_id != self.portfolio_id:
                 raise ValidationError({"position": "This position belongs to another portfolio."})
 

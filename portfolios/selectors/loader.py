@@ -29,6 +29,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import cast
 from zoneinfo import ZoneInfo
 
 from django.db import connection
@@ -83,7 +84,7 @@ def _aware(value: object) -> datetime | None:
         value = datetime.fromisoformat(value)
     if isinstance(value, datetime) and timezone.is_naive(value):
         value = value.replace(tzinfo=UTC)
-    return value
+    return cast(datetime, value)  # the database hands back a datetime (or text, parsed above)
 
 
 def token_quotes_at(token_ids: Iterable[int], when: datetime) -> dict[int, Quote]:

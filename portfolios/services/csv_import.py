@@ -134,6 +134,7 @@ class ImportResult:
 
 
 def _read(file: CsvFile) -> bytes:
+    data: bytes | str  # a file object may hand back text; encoded below
     if isinstance(file, bytes):
         data = file
     elif isinstance(file, str):

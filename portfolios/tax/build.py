@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal
+from typing import Any
 
 from django.conf import settings as django_settings
 from django.db import transaction
@@ -178,7 +179,7 @@ def _build(report: TaxReport, progress: Callable[[int], None]) -> Built:
     holdings, holdings_totals = _holdings(result.lots_at_end_of(label), ledger, report, position_labels)
     lap("rewards_holdings")
     first, last = report.period
-    summary = {
+    summary: dict[str, Any] = {
         "version": 1,
         "tax_year": label,
         "period": {"start": first.isoformat(), "end": last.isoformat()},
@@ -192,7 +193,7 @@ def _build(report: TaxReport, progress: Callable[[int], None]) -> Built:
             "timezone": report.timezone,
             "fiat_currency": report.fiat_currency,
         },
-        "portfolio": report.portfolio.name if report.portfolio_id else None,
+        "portfolio": report.portfolio.name if report.portfolio is not None else None,
         "totals": year_summary(totals),
         "proceeds_by_asset": {k: str(cents(v)) for k, v in totals.proceeds_by_asset.items()},
         "counts": {"transactions": len(ledger.transactions), "legs": ledger.fingerprint.legs,

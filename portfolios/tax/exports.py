@@ -37,9 +37,12 @@ import io
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 from xml.sax.saxutils import escape
 
-from portfolios.tax.engine import Disposal, IncomeEvent, cents
+from config import formatting
+from portfolios.ledger import INCOME_TYPE_CHOICES
+from portfolios.tax.engine import Disposal, IncomeEvent
 from portfolios.tax.engine.quantities import plain as quantity
 
 #: Disposal rows printed in the PDF; the CSV always has them all.
@@ -75,27 +78,19 @@ INCOME_COLUMNS = [
 ]
 PARTS = {"short": "Part I (short-term)", "long": "Part II (long-term)", None: "No holding-period split"}
 _PART_ORDER = {"short": 0, "long": 1, None: 2}
-INCOME_TYPE_LABELS = {
-    "staking": "Staking",
-    "liquidity_mining": "Liquidity mining",
-    "lp_fees": "LP fees",
-    "interest": "Interest",
-    "airdrop": "Airdrop",
-    "mining": "Mining",
-    "other": "Other income",
-}
+#: Income type -> the label people read (the ledger's).
+INCOME_TYPE_LABELS: dict[str, str] = dict(INCOME_TYPE_CHOICES)
 
 
-def money(value: Decimal | str) -> str:
-    """Cents, plain: ``-1234.50``."""
-    return str(cents(Decimal(value)))
+def money(value: Decimal | str, currency: str = "USD") -> str:
+    """Money for the CSV files: ``-1234.50`` (``config.formatting.money_plain``)."""
+    return formatting.money_plain(value, currency)
 
 
-def money_grouped(value: Decimal | str | None) -> str:
-    """Cents with thousands separators: ``-1,234.50`` (the PDF)."""
-    if value is None:
-        return "n/a"
-    return f"{cents(Decimal(value)):,}"
+def money_grouped(value: Decimal | str | None, currency: str = "USD") -> str:
+    """Money for the PDF: ``-1,234.50``, the currency named by the column
+    (``config.formatting.money``; an ASCII minus, which the PDF's base font has)."""
+    return formatting.money(value, currency, symbol=False, minus="-")
 
 
 def form_date(value: date | str, jurisdiction: str) -> str:
@@ -199,7 +194,7 @@ def summary_pdf(summary: Mapping, disposals: Sequence[Disposal], *, user_label: 
     def table(rows: list[list], widths: list[float] | None = None, numeric_from: int = 1,
               total_row: bool = False) -> Table:
         t = Table(rows, colWidths=widths, repeatRows=1, hAlign="LEFT")
-        style = [
+        style: list[Any] = [  # reportlab's command tuples mix several shapes
             ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 8.5),
             ("FONT", (0, 1), (-1, -1), "Helvetica", 8.5),
             ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e3f2ec")),
@@ -216,6 +211,7 @@ def summary_pdf(summary: Mapping, disposals: Sequence[Disposal], *, user_label: 
         return t
 
     period = summary["period"]
+    rows: list[list[Any]]  # table cells: text or a Paragraph
     facts = [
         ["Prepared for", user_label],
         ["Tax year", f"{summary['tax_year']} ({period['start']} to {period['end']})"],

@@ -215,6 +215,7 @@ def tax_ledger_load(*, owner_id: int, portfolio_id: int | None, until: datetime,
     legs = _ledger_legs(owner_id=owner_id, portfolio_id=portfolio_id, until=until).order_by(
         "transaction__occurred_at", "transaction_id", "id")
     postgres = _on_postgres()
+    rows: QuerySet  # value tuples, with the row hash on PostgreSQL
     if postgres:
         rows = legs.annotate(row_hash=_row_hash_expression()).values_list(*_STREAM_FIELDS, "row_hash")
     else:

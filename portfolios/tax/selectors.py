@@ -135,7 +135,7 @@ def tax_latest_prices(*, token_ids: list[int]) -> dict[int, Decimal]:
     if not token_ids:
         return {}
     return {pk: price for pk, price in Token.objects.filter(pk__in=token_ids, last_price_usd__isnull=False)
-            .values_list("pk", "last_price_usd")}
+            .values_list("pk", "last_price_usd") if price is not None}
 
 
 @dataclass(frozen=True)
