@@ -110,11 +110,10 @@ def test_a_report_whose_inputs_changed_offers_to_build_it_again(owner_client, ow
 def test_a_failed_report_shows_the_error_and_a_retry_button(owner_client, owner, portfolio, tokens, build):
     from tests.portfolios.tax.handworked import record
 
-    record(portfolio, "2024-05-02T09:30", "sell", "", [("ETH", "-1", "4000", False), ("USD", "4000", "4000", False)],
-           tokens)
+    record(portfolio, "2024-02-01T00:00", "reward", "staking", [("ETH", "0.1", None, False)], tokens)
     report = build(owner)
     html = owner_client.get(reverse("tax:report", args=[report.pk])).content.decode()
-    assert "could not be built" in html and "shortfall 1 ETH" in html
+    assert "could not be built" in html and "ETH leg needs a fiat_value" in html
     assert reverse("tax:rebuild", args=[report.pk]) in html
 
 
