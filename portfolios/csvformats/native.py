@@ -46,12 +46,15 @@ from portfolios.csvformats.common import (
     RowProblem,
     TaxEngineError,
     TxIn,
+    check_cells,
     csv_reader,
+    header_problem,
     parse_bool,
     parse_decimal,
     parse_iso_datetime,
 )
 from portfolios.ledger import IncomeType, TxKind
+from portfolios.validation import csv_safe_row
 
 _KIND_NAMES = ", ".join(sorted(TxKind))
 _INCOME_NAMES = ", ".join(sorted(IncomeType))
@@ -80,6 +83,9 @@ def parse_native(source: str | bytes | Iterable[str]) -> tuple[list[TxIn], list[
     except (csv.Error, UnicodeDecodeError) as exc:
         return [], [RowError(1, "header", f"unreadable CSV: {exc}")]
     reader.fieldnames = header
+    undecodable = header_problem(header)
+    if undecodable:
+        return [], [undecodable]
     missing = [c for c in NATIVE_REQUIRED if c not in header]
     if missing:
         return [], [RowError(1, c, "missing column") for c in missing]
@@ -99,6 +105,7 @@ def parse_native(source: str | bytes | Iterable[str]) -> tuple[list[TxIn], list[
                 errors.append(RowError(row_number, "tx_id", "is required"))
                 continue
             try:
+                check_cells(values)
                 parsed = _native_row(values)
             except RowProblem as problem:
                 errors.append(RowError(row_number, problem.field, problem.message))
@@ -172,7 +179,7 @@ def _native_row(values: Mapping[str, str]) -> dict:
     if quantity == 0:
         raise RowProblem("quantity", "must not be zero")
     fiat_text = values.get("fiat_value", "").strip()
-    fiat_value = parse_decimal(fiat_text, "fiat_value", allow_negative=False) if fiat_text else None
+    fiat_value = parse_decimal(fiat_text, "fiat_value", allow_negative=False, fiat=True) if fiat_text else None
     is_fee = parse_bool(values.get("is_fee", ""), "is_fee")
     if is_fee and quantity > 0:
         raise RowProblem("quantity", "a fee leg must be negative (an amount paid)")
@@ -212,8 +219,8 @@ def write_native(transactions: Iterable[TxIn], notes: Mapping[str, str] | None =
         if moment.endswith("+00:00"):
             moment = moment[:-6] + "Z"
         for i, leg in enumerate(tx.legs):
-            writer.writerow(
-                [
+            writer.writerow(  # no cell a spreadsheet would run as a formula (numbers stay numbers)
+                csv_safe_row([
                     tx.ref,
                     moment,
                     tx.kind,
@@ -224,6 +231,6 @@ def write_native(transactions: Iterable[TxIn], notes: Mapping[str, str] | None =
                     "true" if leg.is_fee else "false",
                     tx.position or "",
                     notes.get(tx.ref, "") if i == 0 else "",
-                ]
+                ])
             )
     return out.getvalue()

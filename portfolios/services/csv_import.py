@@ -51,6 +51,7 @@ from portfolios.services.legs import (
     tokens_track,
 )
 from portfolios.tasks import revalue_portfolio as revalue_portfolio_task
+from portfolios.validation import FIAT_INTEGER_DIGITS, decode_csv
 
 FORMATS = ("native", "koinly")
 #: Largest file accepted (bytes): ~100k native rows.
@@ -166,10 +167,7 @@ def _first_rows(text: str, column: str) -> dict[str, int]:
 def _parse(data: bytes, fmt: str, fiat: str) -> tuple[list[TxIn], list[ImportError_], dict[str, int]]:
     if fmt not in FORMATS:
         raise ValidationError({"format": f"Unknown format {fmt!r}; choose one of {', '.join(FORMATS)}."})
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return [], [ImportError_(1, "file", "The file is not UTF-8 text; save it as CSV (UTF-8).")], {}
+    text = decode_csv(data)  # bytes that are not UTF-8 are reported on their own row by the parser
     if fmt == "native":
         txs, errors = csvformats.parse_native(text)
         rows = _first_rows(text, "tx_id")
@@ -260,7 +258,11 @@ def _resolve_tx(
                     f"this {asset} amount to the file.",
                 )
                 continue
-            legs.append(ResolvedLeg(asset, token, qty, q18(abs(qty) * price), "looked_up", leg.is_fee))
+            value = q18(abs(qty) * price)
+            if value.adjusted() >= FIAT_INTEGER_DIGITS:
+                err("quantity", f"The {asset} amount is worth more than the ledger can hold; check the quantity.")
+                continue
+            legs.append(ResolvedLeg(asset, token, qty, value, "looked_up", leg.is_fee))
     if not errors:
         try:
             check_shape(tx.kind, legs, tx.income_type or "")

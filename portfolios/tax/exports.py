@@ -41,6 +41,7 @@ from xml.sax.saxutils import escape
 
 from portfolios.tax.engine import Disposal, IncomeEvent, cents
 from portfolios.tax.engine.quantities import plain as quantity
+from portfolios.validation import csv_safe_row
 
 #: Disposal rows printed in the PDF; the CSV always has them all.
 PDF_DISPOSAL_ROWS = 1500
@@ -108,7 +109,7 @@ def _csv(rows: Iterable[Sequence[str]], header: Sequence[str]) -> bytes:
     out = io.StringIO(newline="")
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerows(csv_safe_row(row) for row in rows)  # no cell a spreadsheet would run as a formula
     # A BOM so spreadsheet programs read UTF-8 (position labels may not be ASCII).
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
