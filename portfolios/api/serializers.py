@@ -13,6 +13,7 @@ from rest_framework import serializers
 
 from config.formatting import plain_number
 from pools.models import Pool, Token
+from portfolios.api.fields import MomentField
 from portfolios.ledger import INCOME_TYPE_CHOICES, TX_KIND_CHOICES
 from portfolios.models import FIAT, QTY, Leg, Portfolio, PortfolioSnapshot, Position, Transaction
 
@@ -78,7 +79,7 @@ class PositionIn(serializers.Serializer):
     pool = serializers.PrimaryKeyRelatedField(queryset=Pool.objects.all(), required=False, allow_null=True)
     label = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     kind = serializers.ChoiceField(choices=Position.Kind.choices)
-    opened_at = serializers.DateTimeField()
+    opened_at = MomentField()
     deposits = AmountIn(many=True, allow_empty=False)
     range_lower = serializers.DecimalField(max_digits=38, decimal_places=18, required=False, allow_null=True)
     range_upper = serializers.DecimalField(max_digits=38, decimal_places=18, required=False, allow_null=True)
@@ -94,7 +95,7 @@ class PositionUpdateIn(serializers.Serializer):
 
 
 class DepositIn(serializers.Serializer):
-    occurred_at = serializers.DateTimeField()
+    occurred_at = MomentField()
     amounts = AmountIn(many=True, allow_empty=False)
 
 
@@ -118,12 +119,12 @@ class ClaimIn(serializers.Serializer):
     token = serializers.PrimaryKeyRelatedField(queryset=Token.objects.all())
     quantity = serializers.DecimalField(**QTY)
     income_type = serializers.ChoiceField(choices=INCOME_TYPE_CHOICES)
-    occurred_at = serializers.DateTimeField()
+    occurred_at = MomentField()
     fiat_value = serializers.DecimalField(**FIAT, required=False, allow_null=True, min_value=Decimal(0))
 
 
 class CloseIn(serializers.Serializer):
-    closed_at = serializers.DateTimeField()
+    closed_at = MomentField()
 
 
 class OverrideAmountIn(serializers.Serializer):
@@ -142,7 +143,7 @@ class TransactionIn(serializers.Serializer):
     income_type = serializers.ChoiceField(
         choices=INCOME_TYPE_CHOICES, required=False, allow_null=True, allow_blank=True
     )
-    occurred_at = serializers.DateTimeField()
+    occurred_at = MomentField()
     description = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
     legs = LegIn(many=True, allow_empty=False)
 
@@ -153,7 +154,7 @@ class TransactionUpdateIn(serializers.Serializer):
     income_type = serializers.ChoiceField(
         choices=INCOME_TYPE_CHOICES, required=False, allow_null=True, allow_blank=True
     )
-    occurred_at = serializers.DateTimeField(required=False)
+    occurred_at = MomentField(required=False)
     description = serializers.CharField(max_length=500, required=False, allow_blank=True)
     legs = LegIn(many=True, allow_empty=False, required=False)
 

@@ -138,13 +138,13 @@ def _read(file: CsvFile) -> bytes:
     if isinstance(file, bytes):
         data = file
     elif isinstance(file, str):
-        data = file.encode("utf-8")
+        data = file.encode("utf-8", "surrogateescape")  # text from validation.decode_csv: the bytes as they came
     else:
         if hasattr(file, "seek"):
             file.seek(0)
         data = file.read(MAX_FILE_BYTES + 1)
         if isinstance(data, str):
-            data = data.encode("utf-8")
+            data = data.encode("utf-8", "surrogateescape")
     if len(data) > MAX_FILE_BYTES:
         raise ValidationError({"file": f"The file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB; split it."})
     return data
