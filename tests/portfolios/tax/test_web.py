@@ -146,3 +146,18 @@ def test_the_disposals_table_is_paginated(owner_client, owner, portfolio, tokens
 def test_the_nav_tax_link_points_to_the_tax_home(owner_client):
     html = owner_client.get(reverse("portfolios:dashboard")).content.decode()
     assert '<a href="/tax/" >Tax</a>' in html or 'href="/tax/"' in html
+
+
+def test_a_row_dated_year_1_from_before_the_input_rules_does_not_break_the_page_west_of_utc(owner_client, owner):
+    from datetime import UTC, datetime
+
+    from portfolios.models import Portfolio, Transaction
+
+    owner.timezone = "America/New_York"
+    owner.save()
+    portfolio = Portfolio.objects.create(owner=owner, name="Old")
+    Transaction.objects.create(portfolio=portfolio, kind="transfer_in", occurred_at=datetime(1, 1, 1, tzinfo=UTC))
+    response = owner_client.get(reverse("tax:home"))
+    assert response.status_code == 200
+    years = response.context["form"].fields["year"].choices
+    assert min(int(value) for value, _ in years) == 2008  # the UK's 2008/09 holds 2009-01-03
