@@ -107,7 +107,8 @@ def test_the_cli_lists_the_row_and_exits_non_zero(tmp_path, case, fmt, data, row
     path.write_bytes(data)
     err = StringIO()
     with pytest.raises(CommandError, match="nothing was computed"):
-        call_command("tax_report", str(path), "--format", fmt, "--year", "2025", "--json", stderr=err, stdout=StringIO())
+        call_command("tax_report", str(path), "--format", fmt, "--year", "2025", "--json", stderr=err,
+                     stdout=StringIO())
     lines = err.getvalue().splitlines()
     assert any(line.startswith(f"row {row}, {column}: ") and words in line for line in lines), lines
 
