@@ -75,6 +75,12 @@ class PositionAnalytics:
     deposited_amounts: Mapping[str, Decimal] = field(default_factory=dict)
     unused: tuple[UnusedDeposit, ...] = ()  # what a range did not take (see the module docstring)
     assumed_peg: tuple[str, ...] = ()  # stablecoins valued at 1.00 USD for want of a recent price
+    fees_claimed: Decimal = ZERO  # LP fees recorded as claims (income type LP fees), in ``fees``
+
+    @property
+    def rewards_total(self) -> Decimal:
+        """Reward tokens only: claimed (at receipt) plus the unclaimed estimate."""
+        return self.rewards_claimed_at_receipt + self.rewards_unclaimed
 
     @property
     def unused_value(self) -> Decimal:
