@@ -282,6 +282,7 @@ def analyse_position(
                     now=qty_now,
                     price_now=price,
                     value_now=None if price is None else qty_now * price,
+                    priced_at=p.price_times.get(a) if price is not None else None,
                 )
             )
         return PositionAnalytics(
@@ -306,6 +307,8 @@ def analyse_position(
             fees=fees,
             fees_realised=state.fees_realised,
             fees_claimed=state.fees_claimed,
+            prices_as_of=min((t.priced_at for t in tokens if t.priced_at and t.now), default=None)
+            if is_open else None,
             fees_estimated=bool(fees_estimated),
             rewards_claimed_at_receipt=state.rewards_at_receipt,
             rewards_claimed_now=rewards_now,

@@ -16,6 +16,7 @@ from pools.models import Pool, Token
 from portfolios.api.fields import MomentField
 from portfolios.ledger import INCOME_TYPE_CHOICES, TX_KIND_CHOICES
 from portfolios.models import FIAT, QTY, Leg, Portfolio, PortfolioSnapshot, Position, Transaction
+from portfolios.selectors.tokens import price_is_stale
 
 
 @extend_schema_field(OpenApiTypes.STR)
@@ -266,6 +267,7 @@ class TokenFigureOut(serializers.Serializer):
     now = DecimalOut()
     price_now = DecimalOut()
     value_now = DecimalOut()
+    priced_at = serializers.DateTimeField(allow_null=True, help_text="when price_now was quoted (null: peg or none)")
 
 
 class UnusedDepositOut(serializers.Serializer):
@@ -322,6 +324,12 @@ class PositionAnalyticsOut(serializers.Serializer):
     assumed_peg = serializers.ListField(
         child=serializers.CharField(), help_text="stablecoins valued at 1.00 USD for want of a recent price"
     )
+    prices_as_of = serializers.DateTimeField(allow_null=True, help_text="the oldest price behind value_now")
+    prices_stale = serializers.SerializerMethodField(help_text="prices_as_of is older than PRICE_STALE_AFTER_HOURS")
+    fees_claimed = DecimalOut()
+
+    def get_prices_stale(self, obj) -> bool:
+        return price_is_stale(priced_at=obj.prices_as_of)
 
 
 class SliceOut(serializers.Serializer):
@@ -335,6 +343,7 @@ class HoldingOut(serializers.Serializer):
     quantity = DecimalOut()
     price_now = DecimalOut()
     value_now = DecimalOut()
+    priced_at = serializers.DateTimeField(allow_null=True, help_text="when price_now was quoted (null: peg or none)")
 
 
 class PortfolioSummaryOut(serializers.Serializer):
@@ -357,6 +366,11 @@ class PortfolioSummaryOut(serializers.Serializer):
     holdings = HoldingOut(many=True)
     positions = PositionAnalyticsOut(many=True)
     warnings = serializers.ListField(child=serializers.CharField())
+    prices_as_of = serializers.DateTimeField(allow_null=True, help_text="the oldest price behind value")
+    prices_stale = serializers.SerializerMethodField(help_text="prices_as_of is older than PRICE_STALE_AFTER_HOURS")
+
+    def get_prices_stale(self, obj) -> bool:
+        return price_is_stale(priced_at=obj.prices_as_of)
 
 
 class ImportErrorOut(serializers.Serializer):
