@@ -37,6 +37,7 @@ from django.utils import timezone
 from config.formatting import normalize_decimal
 from pools.models import Token
 from portfolios import csvformats
+from portfolios.analytics import STABLECOIN_PEG
 from portfolios.csvformats import LegIn, TxIn
 from portfolios.ledger import FIAT_CODES, is_fiat, is_synthetic_asset, lp_asset, parse_lp_asset
 from portfolios.models import Leg, Portfolio, Position, Transaction
@@ -251,6 +252,9 @@ def _resolve_tx(
             legs.append(ResolvedLeg(asset, None, qty, None, "missing", leg.is_fee))
         else:
             price = token_usd_price_at(token=token, when=tx.occurred_at)
+            if price is None and token.is_stablecoin:  # its peg, labelled (as in services.legs.resolve_legs)
+                legs.append(ResolvedLeg(asset, token, qty, q18(abs(qty) * STABLECOIN_PEG), "peg", leg.is_fee))
+                continue
             if price is None:
                 err(
                     "fiat_value",

@@ -7,8 +7,10 @@ positive quantities (the service writes the signs); ``transaction_record``
 takes signed ones. A missing ``fiat_value`` is looked up in the price history
 (:func:`token_usd_price_at`: the nearest earlier daily price, at most
 ``PRICE_MAX_AGE`` old, else the token's latest price when the date is today,
-else the pools source) and marked ``looked_up``; with no price at all
-:class:`~portfolios.services.errors.MissingPrice` asks the user to enter the value.
+else the pools source) and marked ``looked_up``; a stablecoin with no price
+is valued at its peg (``analytics.STABLECOIN_PEG``) and marked ``peg``; any
+other token with no price at all raises
+:class:`~portfolios.services.errors.MissingPrice`, which asks the user to enter the value.
 
 Fiat (``portfolios.ledger.FIAT_CODES``) is worth its face value and needs no token.
 """
@@ -29,6 +31,7 @@ from pools.models import Token
 from pools.services.prices import token_price_fetch
 from pools.services.tokens import token_set_tracked
 from portfolios import validation
+from portfolios.analytics import STABLECOIN_PEG
 from portfolios.ledger import (
     INCOMING_KINDS,
     OUTGOING_KINDS,
@@ -232,7 +235,12 @@ def resolve_legs(
             resolved = ResolvedLeg(asset, None, qty, None, "missing", leg.is_fee)
         else:
             price = token_usd_price_at(token=token, when=when)
-            if price is None:
+            if price is None and token.is_stablecoin:
+                # No price that day: a stablecoin is valued at its peg and says so (value_source "peg"),
+                # as the position page does - the user is not asked for the value of a dollar.
+                value = check_amount(q18(abs(qty) * STABLECOIN_PEG), "fiat_value", asset=asset, fiat=True)
+                resolved = ResolvedLeg(asset, token, qty, value, Leg.ValueSource.PEG, leg.is_fee)
+            elif price is None:
                 if not allow_missing:
                     raise MissingPrice(token, when)
                 resolved = ResolvedLeg(asset, token, qty, None, "missing", leg.is_fee)

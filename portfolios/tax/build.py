@@ -240,7 +240,10 @@ def _build(report: TaxReport, progress: Callable[[int], None]) -> Built:
         ],
         "asset_tokens": ledger.asset_tokens,
         "in_transit": {k: exports.quantity(v) for k, v in result.in_transit.items()},
-        "warnings": list(result.warnings),
+        "warnings": list(result.warnings) + [
+            f"{count} {asset} leg{'s' if count != 1 else ''} without a recorded value "
+            f"{'were' if count != 1 else 'was'} valued at the stablecoin's assumed peg (1 {asset} = 1.00 USD)."
+            for asset, count in sorted(ledger.pegged.items())],
     }
     missing = result.missing_basis_until(label)
     summary["complete"] = not missing
