@@ -16,7 +16,7 @@ class MomentField(serializers.DateTimeField):
     A moment DRF cannot even convert to UTC (``0001-01-01T00:00+05:00``) gets the
     same answer as any other date before the first block, not "out of range"."""
 
-    def to_internal_value(self, value: object) -> datetime:
+    def to_internal_value(self, value: datetime | str) -> datetime:
         try:
             moment = super().to_internal_value(value)
         except serializers.ValidationError as exc:
