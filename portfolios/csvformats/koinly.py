@@ -24,6 +24,9 @@ transaction.  Mapping:
   from the row's price of that token (or face value for your fiat).
 * Rows that only move fiat (bank deposits/withdrawals) are skipped - fiat is
   not lot-tracked.
+* Amounts are positive (the column says which way they go): a negative one is
+  a row error, not silently made positive.  Numbers, dates and undecodable
+  bytes follow ``portfolios.validation`` (the same rules as the API).
 """
 
 from __future__ import annotations

@@ -26,6 +26,11 @@ note           no        free text, not used by the tax engine; ``native_notes()
                          returns the first non-blank note of each tx_id
 =============  ========  ===========================================================
 
+Every cell follows ``portfolios.validation``: quantities at most 30 digits
+before the point and 18 after, values at most 20 before and never negative,
+dates from 2009-01-03 to a day ahead, text in UTF-8 (bytes that are not are
+reported on their row and column).
+
 Example (a swap paying gas in ETH)::
 
     tx_id,occurred_at,kind,income_type,asset,quantity,fiat_value,is_fee,position,note
