@@ -373,6 +373,10 @@ POOL_APY_SORT_MIN_TVL_USD = env.int("POOL_APY_SORT_MIN_TVL_USD", default=100_000
 POOL_APY_OUTLIER_PCT = env.int("POOL_APY_OUTLIER_PCT", default=1_000)
 # Pages say the data is stale when the last good refresh is older than this.
 POOL_STALE_AFTER_HOURS = env.int("POOL_STALE_AFTER_HOURS", default=3)
+# "Now" values (positions, dashboard, API) say their price is stale beside the number when it is older than this.
+PRICE_STALE_AFTER_HOURS = env.int("PRICE_STALE_AFTER_HOURS", default=24)
+if PRICE_STALE_AFTER_HOURS < 1:
+    raise ImproperlyConfigured("PRICE_STALE_AFTER_HOURS must be at least 1.")
 # refresh_prices also covers the tokens of active pools at least this large.
 POOL_PRICE_MIN_TVL_USD = env.int("POOL_PRICE_MIN_TVL_USD", default=10_000_000)
 SUPPORTED_FIAT = ["USD"]

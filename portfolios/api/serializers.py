@@ -13,8 +13,10 @@ from rest_framework import serializers
 
 from config.formatting import plain_number
 from pools.models import Pool, Token
+from portfolios.api.fields import MomentField
 from portfolios.ledger import INCOME_TYPE_CHOICES, TX_KIND_CHOICES
 from portfolios.models import FIAT, QTY, Leg, Portfolio, PortfolioSnapshot, Position, Transaction
+from portfolios.selectors.tokens import price_is_stale
 
 
 @extend_schema_field(OpenApiTypes.STR)
@@ -79,7 +81,7 @@ class PositionIn(serializers.Serializer):
     # DRF moves declared fields off the class; the stubs see Field.label (a string) here.
     label = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")  # type: ignore[assignment]
     kind = serializers.ChoiceField(choices=Position.Kind.choices)
-    opened_at = serializers.DateTimeField()
+    opened_at = MomentField()
     deposits = AmountIn(many=True, allow_empty=False)
     range_lower = serializers.DecimalField(max_digits=38, decimal_places=18, required=False, allow_null=True)
     range_upper = serializers.DecimalField(max_digits=38, decimal_places=18, required=False, allow_null=True)
@@ -95,7 +97,7 @@ class PositionUpdateIn(serializers.Serializer):
 
 
 class DepositIn(serializers.Serializer):
-    occurred_at = serializers.DateTimeField()
+    occurred_at = MomentField()
     amounts = AmountIn(many=True, allow_empty=False)
 
 
@@ -119,12 +121,12 @@ class ClaimIn(serializers.Serializer):
     token = serializers.PrimaryKeyRelatedField(queryset=Token.objects.all())
     quantity = serializers.DecimalField(**QTY)
     income_type = serializers.ChoiceField(choices=INCOME_TYPE_CHOICES)
-    occurred_at = serializers.DateTimeField()
+    occurred_at = MomentField()
     fiat_value = serializers.DecimalField(**FIAT, required=False, allow_null=True, min_value=Decimal(0))
 
 
 class CloseIn(serializers.Serializer):
-    closed_at = serializers.DateTimeField()
+    closed_at = MomentField()
 
 
 class OverrideAmountIn(serializers.Serializer):
@@ -143,7 +145,7 @@ class TransactionIn(serializers.Serializer):
     income_type = serializers.ChoiceField(
         choices=INCOME_TYPE_CHOICES, required=False, allow_null=True, allow_blank=True
     )
-    occurred_at = serializers.DateTimeField()
+    occurred_at = MomentField()
     description = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
     legs = LegIn(many=True, allow_empty=False)
 
@@ -154,7 +156,7 @@ class TransactionUpdateIn(serializers.Serializer):
     income_type = serializers.ChoiceField(
         choices=INCOME_TYPE_CHOICES, required=False, allow_null=True, allow_blank=True
     )
-    occurred_at = serializers.DateTimeField(required=False)
+    occurred_at = MomentField(required=False)
     description = serializers.CharField(max_length=500, required=False, allow_blank=True)
     legs = LegIn(many=True, allow_empty=False, required=False)
 
@@ -266,6 +268,7 @@ class TokenFigureOut(serializers.Serializer):
     now = DecimalOut()
     price_now = DecimalOut()
     value_now = DecimalOut()
+    priced_at = serializers.DateTimeField(allow_null=True, help_text="when price_now was quoted (null: peg or none)")
 
 
 class UnusedDepositOut(serializers.Serializer):
@@ -322,6 +325,12 @@ class PositionAnalyticsOut(serializers.Serializer):
     assumed_peg = serializers.ListField(
         child=serializers.CharField(), help_text="stablecoins valued at 1.00 USD for want of a recent price"
     )
+    prices_as_of = serializers.DateTimeField(allow_null=True, help_text="the oldest price behind value_now")
+    prices_stale = serializers.SerializerMethodField(help_text="prices_as_of is older than PRICE_STALE_AFTER_HOURS")
+    fees_claimed = DecimalOut()
+
+    def get_prices_stale(self, obj) -> bool:
+        return price_is_stale(priced_at=obj.prices_as_of)
 
 
 class SliceOut(serializers.Serializer):
@@ -335,6 +344,7 @@ class HoldingOut(serializers.Serializer):
     quantity = DecimalOut()
     price_now = DecimalOut()
     value_now = DecimalOut()
+    priced_at = serializers.DateTimeField(allow_null=True, help_text="when price_now was quoted (null: peg or none)")
 
 
 class PortfolioSummaryOut(serializers.Serializer):
@@ -357,6 +367,11 @@ class PortfolioSummaryOut(serializers.Serializer):
     holdings = HoldingOut(many=True)
     positions = PositionAnalyticsOut(many=True)
     warnings = serializers.ListField(child=serializers.CharField())
+    prices_as_of = serializers.DateTimeField(allow_null=True, help_text="the oldest price behind value")
+    prices_stale = serializers.SerializerMethodField(help_text="prices_as_of is older than PRICE_STALE_AFTER_HOURS")
+
+    def get_prices_stale(self, obj) -> bool:
+        return price_is_stale(priced_at=obj.prices_as_of)
 
 
 class ImportErrorOut(serializers.Serializer):

@@ -24,6 +24,9 @@ transaction.  Mapping:
   from the row's price of that token (or face value for your fiat).
 * Rows that only move fiat (bank deposits/withdrawals) are skipped - fiat is
   not lot-tracked.
+* Amounts are positive (the column says which way they go): a negative one is
+  a row error, not silently made positive.  Numbers, dates and undecodable
+  bytes follow ``portfolios.validation`` (the same rules as the API).
 """
 
 from __future__ import annotations
@@ -40,11 +43,14 @@ from portfolios.csvformats.common import (
     RowError,
     RowProblem,
     TxIn,
+    check_cells,
     csv_reader,
+    header_problem,
     parse_decimal,
     transaction_key,
 )
 from portfolios.ledger import FIAT_CODES, TxKind
+from portfolios.validation import check_moment
 
 KOINLY_COLUMNS = (
     "Date",
@@ -144,7 +150,7 @@ def _koinly_datetime(text: str) -> datetime:
         raise RowProblem("Date", f"{cleaned!r} is not a date like '2024-05-01 13:45 UTC'") from None
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)  # Koinly dates are UTC
-    return value
+    return check_moment(value, "Date", now=datetime.now(UTC))
 
 
 def parse_koinly(
@@ -161,6 +167,9 @@ def parse_koinly(
         raw_header = reader.fieldnames or []
     except (csv.Error, UnicodeDecodeError) as exc:
         return [], [RowError(1, "header", f"unreadable CSV: {exc}")]
+    undecodable = header_problem(raw_header)
+    if undecodable:
+        return [], [undecodable]
     header = [_KOINLY_ALIASES.get(_label(h), h.strip()) for h in raw_header]
     reader.fieldnames = header
     missing = [
@@ -180,6 +189,7 @@ def parse_koinly(
             try:
                 if None in row:
                     raise RowProblem("row", "more fields than header columns")
+                check_cells(values)
                 parsed = _koinly_row(values, label, home, fiat)
             except RowProblem as problem:
                 errors.append(RowError(row_number, problem.field, problem.message))
@@ -245,7 +255,8 @@ def _amount_pair(values: Mapping[str, str], amount_col: str, currency_col: str) 
         raise RowProblem(amount_col, f"missing while {currency_col} is {currency!r}")
     if not currency:
         raise RowProblem(currency_col, f"missing while {amount_col} is {amount_text!r}")
-    amount = abs(parse_decimal(amount_text, amount_col))
+    # Koinly's amounts are positive (the column says which way they go): a sign is a mistake, not a direction.
+    amount = parse_decimal(amount_text, amount_col, allow_negative=False)
     if amount == 0:
         return None
     return amount, currency
@@ -259,7 +270,7 @@ def _koinly_row(values: Mapping[str, str], label: str, home: str, fiat: set[str]
     worth = None
     worth_text = values.get("Net Worth Amount", "").strip()
     if worth_text:
-        worth = parse_decimal(worth_text, "Net Worth Amount", allow_negative=False)
+        worth = parse_decimal(worth_text, "Net Worth Amount", allow_negative=False, fiat=True)
         worth_currency = values.get("Net Worth Currency", "").strip().upper() or home
         if worth_currency != home:
             raise RowProblem("Net Worth Currency", f"{worth_currency} differs from the portfolio currency {home}")

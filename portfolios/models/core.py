@@ -272,6 +272,7 @@ class Leg(models.Model):
         ENTERED = "entered", "Entered"
         LOOKED_UP = "looked_up", "From price history"
         MISSING = "missing", "Missing"
+        PEG = "peg", "Stablecoin peg (no price that day)"
 
     transaction = models.ForeignKey(Transaction, on_delete=models.CASCADE, related_name="legs")
     # Tax-lot key: upper-case symbol ("ETH", "USDC", "USD") or a synthetic "LP#<position id>".
@@ -299,7 +300,7 @@ class Leg(models.Model):
             models.CheckConstraint(
                 condition=(
                     Q(value_source="missing", fiat_value__isnull=True)
-                    | Q(value_source__in=["entered", "looked_up"], fiat_value__isnull=False)
+                    | Q(value_source__in=["entered", "looked_up", "peg"], fiat_value__isnull=False)
                 ),
                 name="portfolios_leg_value_source_consistent",
                 violation_error_message="A leg's value is missing exactly when it has no fiat value.",

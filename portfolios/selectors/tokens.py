@@ -7,12 +7,20 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db.models import F, Q
 from django.utils import timezone
 
 from pools.models import Token
 from pools.selectors import token_price_row_at, token_search
 from portfolios.models import Leg, Portfolio
+
+
+def price_is_stale(*, priced_at: datetime | None, now: datetime | None = None) -> bool:
+    """A price older than ``settings.PRICE_STALE_AFTER_HOURS`` (None: no dated price, not stale)."""
+    if priced_at is None:
+        return False
+    return priced_at < (now or timezone.now()) - timedelta(hours=settings.PRICE_STALE_AFTER_HOURS)
 
 
 def token_usd_price_stored_at(*, token: Token, when: datetime, max_age: timedelta | None = None) -> Decimal | None:

@@ -37,6 +37,7 @@ from django.utils import timezone
 from config.formatting import normalize_decimal
 from pools.models import Token
 from portfolios import csvformats
+from portfolios.analytics import STABLECOIN_PEG
 from portfolios.csvformats import LegIn, TxIn
 from portfolios.ledger import FIAT_CODES, is_fiat, is_synthetic_asset, lp_asset, parse_lp_asset
 from portfolios.models import Leg, Portfolio, Position, Transaction
@@ -51,6 +52,7 @@ from portfolios.services.legs import (
     tokens_track,
 )
 from portfolios.tasks import revalue_portfolio as revalue_portfolio_task
+from portfolios.validation import FIAT_INTEGER_DIGITS, decode_csv
 
 FORMATS = ("native", "koinly")
 #: Largest file accepted (bytes): ~100k native rows.
@@ -138,13 +140,13 @@ def _read(file: CsvFile) -> bytes:
     if isinstance(file, bytes):
         data = file
     elif isinstance(file, str):
-        data = file.encode("utf-8")
+        data = file.encode("utf-8", "surrogateescape")  # text from validation.decode_csv: the bytes as they came
     else:
         if hasattr(file, "seek"):
             file.seek(0)
         data = file.read(MAX_FILE_BYTES + 1)
         if isinstance(data, str):
-            data = data.encode("utf-8")
+            data = data.encode("utf-8", "surrogateescape")
     if len(data) > MAX_FILE_BYTES:
         raise ValidationError({"file": f"The file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB; split it."})
     return data
@@ -167,10 +169,7 @@ def _first_rows(text: str, column: str) -> dict[str, int]:
 def _parse(data: bytes, fmt: str, fiat: str) -> tuple[list[TxIn], list[ImportError_], dict[str, int]]:
     if fmt not in FORMATS:
         raise ValidationError({"format": f"Unknown format {fmt!r}; choose one of {', '.join(FORMATS)}."})
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return [], [ImportError_(1, "file", "The file is not UTF-8 text; save it as CSV (UTF-8).")], {}
+    text = decode_csv(data)  # bytes that are not UTF-8 are reported on their own row by the parser
     if fmt == "native":
         txs, errors = csvformats.parse_native(text)
         rows = _first_rows(text, "tx_id")
@@ -254,6 +253,9 @@ def _resolve_tx(
             legs.append(ResolvedLeg(asset, None, qty, None, "missing", leg.is_fee))
         else:
             price = token_usd_price_at(token=token, when=tx.occurred_at)
+            if price is None and token.is_stablecoin:  # its peg, labelled (as in services.legs.resolve_legs)
+                legs.append(ResolvedLeg(asset, token, qty, q18(abs(qty) * STABLECOIN_PEG), "peg", leg.is_fee))
+                continue
             if price is None:
                 err(
                     "fiat_value",
@@ -261,7 +263,11 @@ def _resolve_tx(
                     f"this {asset} amount to the file.",
                 )
                 continue
-            legs.append(ResolvedLeg(asset, token, qty, q18(abs(qty) * price), "looked_up", leg.is_fee))
+            value = q18(abs(qty) * price)
+            if value.adjusted() >= FIAT_INTEGER_DIGITS:
+                err("quantity", f"The {asset} amount is worth more than the ledger can hold; check the quantity.")
+                continue
+            legs.append(ResolvedLeg(asset, token, qty, value, "looked_up", leg.is_fee))
     if not errors:
         try:
             check_shape(tx.kind, legs, tx.income_type or "")

@@ -7,8 +7,10 @@ positive quantities (the service writes the signs); ``transaction_record``
 takes signed ones. A missing ``fiat_value`` is looked up in the price history
 (:func:`token_usd_price_at`: the nearest earlier daily price, at most
 ``PRICE_MAX_AGE`` old, else the token's latest price when the date is today,
-else the pools source) and marked ``looked_up``; with no price at all
-:class:`~portfolios.services.errors.MissingPrice` asks the user to enter the value.
+else the pools source) and marked ``looked_up``; a stablecoin with no price
+is valued at its peg (``analytics.STABLECOIN_PEG``) and marked ``peg``; any
+other token with no price at all raises
+:class:`~portfolios.services.errors.MissingPrice`, which asks the user to enter the value.
 
 Fiat (``portfolios.ledger.FIAT_CODES``) is worth its face value and needs no token.
 """
@@ -28,6 +30,8 @@ from config.formatting import quantity as fmt_quantity
 from pools.models import Token
 from pools.services.prices import token_price_fetch
 from pools.services.tokens import token_set_tracked
+from portfolios import validation
+from portfolios.analytics import STABLECOIN_PEG
 from portfolios.ledger import (
     INCOMING_KINDS,
     OUTGOING_KINDS,
@@ -60,8 +64,8 @@ def q18(value: Decimal, rounding: str = ROUND_HALF_EVEN) -> Decimal:
 
 #: How old the nearest earlier daily price may be to value a leg.
 PRICE_MAX_AGE = timedelta(days=7)
-#: Times up to this far ahead of the server clock are accepted (clock skew).
-FUTURE_TOLERANCE = timedelta(minutes=5)
+#: Times up to this far ahead of the server clock are accepted (time zones, clock skew): the shared rule.
+FUTURE_TOLERANCE = validation.FUTURE_TOLERANCE
 
 _KIND_NAMES = ", ".join(TxKind)
 _INCOME_NAMES = ", ".join(IncomeType)
@@ -132,9 +136,22 @@ def check_when(value: datetime, field: str) -> datetime:
         raise ValidationError({field: "Give a date and time."})
     if timezone.is_naive(value):
         raise ValidationError({field: "Give the time with its time zone (or in UTC)."})
-    if value > timezone.now() + FUTURE_TOLERANCE:
-        raise ValidationError({field: f"{value:%Y-%m-%d %H:%M} is in the future; record what already happened."})
-    return value
+    try:
+        return validation.check_moment(value, field, now=timezone.now())
+    except validation.InputProblem as problem:
+        raise ValidationError({field: _sentence(problem.message)}) from None
+
+
+def _sentence(message: str) -> str:
+    return message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")
+
+
+def check_amount(value: Decimal, field: str, *, asset: str, fiat: bool = False) -> Decimal:
+    """The shared size and precision rule (``portfolios.validation.check_number``), as a form/API error."""
+    try:
+        return validation.check_number(value, field, what=validation.FIAT if fiat else validation.QUANTITY)
+    except validation.InputProblem as problem:
+        raise ValidationError({field: f"The {asset} {'value' if fiat else 'amount'} {problem.message}."}) from None
 
 
 def tokens_track(token_ids: Iterable[int | None]) -> None:
@@ -203,14 +220,14 @@ def resolve_legs(
             qty = qty * sign
         elif qty == 0:
             raise ValidationError({field: f"The {asset} amount cannot be zero."})
-        if qty != q18(qty):
-            raise ValidationError({field: f"The {asset} amount has more than 18 decimal places."})
+        check_amount(qty, field, asset=asset)
         if leg.is_fee and qty > 0:
             raise ValidationError({field: f"A fee is an amount paid: the {asset} fee must be negative."})
         if leg.fiat_value is not None and leg.fiat_value != "":
             fiat = parse_decimal(leg.fiat_value, "fiat_value")
             if fiat < 0:
                 raise ValidationError({"fiat_value": f"The value of the {asset} amount cannot be negative."})
+            check_amount(fiat, "fiat_value", asset=asset, fiat=True)
             resolved = ResolvedLeg(asset, token, qty, q18(fiat), "entered", leg.is_fee)
         elif token is None and is_fiat(asset):
             resolved = ResolvedLeg(asset, None, qty, abs(qty), "entered", leg.is_fee)
@@ -218,12 +235,18 @@ def resolve_legs(
             resolved = ResolvedLeg(asset, None, qty, None, "missing", leg.is_fee)
         else:
             price = token_usd_price_at(token=token, when=when)
-            if price is None:
+            if price is None and token.is_stablecoin:
+                # No price that day: a stablecoin is valued at its peg and says so (value_source "peg"),
+                # as the position page does - the user is not asked for the value of a dollar.
+                value = check_amount(q18(abs(qty) * STABLECOIN_PEG), "fiat_value", asset=asset, fiat=True)
+                resolved = ResolvedLeg(asset, token, qty, value, Leg.ValueSource.PEG, leg.is_fee)
+            elif price is None:
                 if not allow_missing:
                     raise MissingPrice(token, when)
                 resolved = ResolvedLeg(asset, token, qty, None, "missing", leg.is_fee)
             else:
-                resolved = ResolvedLeg(asset, token, qty, q18(abs(qty) * price), "looked_up", leg.is_fee)
+                value = check_amount(q18(abs(qty) * price), "fiat_value", asset=asset, fiat=True)
+                resolved = ResolvedLeg(asset, token, qty, value, "looked_up", leg.is_fee)
         out.append(resolved)
     return out
 

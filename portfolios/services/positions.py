@@ -66,7 +66,7 @@ def _lp_units(position: Position) -> Decimal:
 
 
 def _receipt(position: Position, value: Decimal, quantity: Decimal, sources: Sequence[ResolvedLeg]) -> ResolvedLeg:
-    source = "looked_up" if any(r.value_source == "looked_up" for r in sources) else "entered"
+    source = "looked_up" if any(r.value_source in ("looked_up", "peg") for r in sources) else "entered"
     return ResolvedLeg(position.lp_asset, None, q18(quantity), value, source, False)
 
 

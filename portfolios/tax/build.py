@@ -34,6 +34,7 @@ from portfolios.tax.engine import (
     LP_ASSET_PREFIX,
     InsufficientHoldings,
     Lot,
+    MissingBasis,
     MissingFiatValue,
     RewardSummaryRow,
     TaxEngineError,
@@ -142,8 +143,39 @@ class Built:
 
 
 def _settings_of(report: TaxReport) -> TaxSettings:
+    # Missing cost basis is a warning on the web and in the API (listed, totals marked incomplete);
+    # ``manage.py tax_report --strict`` keeps the error.
     return TaxSettings(method=report.method, jurisdiction=report.jurisdiction, timezone=report.timezone,
-                       lp_treatment=report.lp_treatment, fiat_currency=report.fiat_currency)
+                       lp_treatment=report.lp_treatment, fiat_currency=report.fiat_currency,
+                       missing_basis="zero")
+
+
+#: Missing-basis entries kept in a report's summary (the count is always exact).
+MISSING_BASIS_LISTED = 200
+
+
+def _missing_basis(entries: list[MissingBasis]) -> list[dict[str, object]]:
+    """Each uncovered disposal, named the way the user knows the transaction (linked by id)."""
+    shown = entries[:MISSING_BASIS_LISTED]
+    ids = sorted({int(m.tx_ref) for m in shown if m.tx_ref.isdigit()})
+    labels = tax_ledger_transaction_labels(transaction_ids=ids) if ids else {}
+    rows: list[dict[str, object]] = []
+    for m in shown:
+        tx_id = int(m.tx_ref) if m.tx_ref.isdigit() else None
+        rows.append({
+            "transaction_id": tx_id,
+            "transaction": labels.get(tx_id, f"#{m.tx_ref}") if tx_id is not None else m.tx_ref,
+            "occurred_at": m.occurred_at.astimezone(UTC).isoformat(),
+            "tax_year": m.tax_year,
+            "asset": m.asset,
+            "quantity_uncovered": exports.quantity(m.quantity),
+            "quantity_held": exports.quantity(m.held),
+            "moved_into_position": bool(m.detail),
+            "fix": (f"Record how these {m.asset} came in (a buy, a reward or a transfer in) dated before this "
+                    "transaction, or correct its quantity. Until then the uncovered quantity counts at a zero "
+                    "cost, so the gains shown are likely too high."),
+        })
+    return rows
 
 
 def _build(report: TaxReport, progress: Callable[[int], None]) -> Built:
@@ -209,8 +241,15 @@ def _build(report: TaxReport, progress: Callable[[int], None]) -> Built:
         ],
         "asset_tokens": ledger.asset_tokens,
         "in_transit": {k: exports.quantity(v) for k, v in result.in_transit.items()},
-        "warnings": list(result.warnings),
+        "warnings": list(result.warnings) + [
+            f"{count} {asset} leg{'s' if count != 1 else ''} without a recorded value "
+            f"{'were' if count != 1 else 'was'} valued at the stablecoin's assumed peg (1 {asset} = 1.00 USD)."
+            for asset, count in sorted(ledger.pegged.items())],
     }
+    missing = result.missing_basis_until(label)
+    summary["complete"] = not missing
+    summary["missing_basis_count"] = len(missing)
+    summary["missing_basis"] = _missing_basis(missing)
     del ledger  # the biggest object; the files only need the records
     slug = f"yieldledger-tax-{label.replace('/', '-')}-{report.jurisdiction}-{report.method}"
     files = [("csv-disposals", f"{slug}-disposals.csv", "text/csv; charset=utf-8",

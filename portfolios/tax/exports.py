@@ -44,6 +44,7 @@ from config import formatting
 from portfolios.ledger import INCOME_TYPE_CHOICES
 from portfolios.tax.engine import Disposal, IncomeEvent
 from portfolios.tax.engine.quantities import plain as quantity
+from portfolios.validation import csv_safe_row
 
 #: Disposal rows printed in the PDF; the CSV always has them all.
 PDF_DISPOSAL_ROWS = 1500
@@ -103,7 +104,7 @@ def _csv(rows: Iterable[Sequence[str]], header: Sequence[str]) -> bytes:
     out = io.StringIO(newline="")
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerows(csv_safe_row(row) for row in rows)  # no cell a spreadsheet would run as a formula
     # A BOM so spreadsheet programs read UTF-8 (position labels may not be ASCII).
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
@@ -229,7 +230,23 @@ def summary_pdf(summary: Mapping, disposals: Sequence[Disposal], *, user_label: 
                                      ("TOPPADDING", (0, 0), (-1, -1), 1), ("BOTTOMPADDING", (0, 0), (-1, -1), 1)]))
     story += [facts_table, Spacer(1, 4 * mm)]
 
-    story.append(Paragraph("Totals", h2))
+    missing = summary.get("missing_basis") or []
+    missing_count = summary.get("missing_basis_count", len(missing))
+    if missing_count:
+        story.append(Paragraph("Missing cost basis: the totals are incomplete", h2))
+        story.append(p(f"{missing_count:,} disposal{'s' if missing_count != 1 else ''} took more coins than the "
+                       "recorded transactions show as held. The uncovered quantity counts at a zero cost, so the "
+                       "gains are likely overstated. Record how those coins came in (a buy, a reward or a transfer "
+                       "in) before the transaction listed, or correct its quantity, and build the report again.",
+                       cell))
+        rows = [["Transaction", "Asset", "Quantity uncovered", "Held then"]]
+        rows += [[Paragraph(escape(str(m["transaction"])), cell), m["asset"][:20], m["quantity_uncovered"],
+                  m["quantity_held"]] for m in missing[:50]]
+        story.append(table(rows, [85 * mm, 25 * mm, 30 * mm, 30 * mm], numeric_from=2))
+        if missing_count > 50:
+            story.append(p(f"{missing_count - 50:,} more are listed on the report's page.", small))
+        story.append(Spacer(1, 3 * mm))
+    story.append(Paragraph("Totals (incomplete: see Missing cost basis)" if missing_count else "Totals", h2))
     rows = [["", f"Amount ({currency})"],
             ["Proceeds (net of fees)", money_grouped(totals["proceeds"])],
             ["Cost basis", money_grouped(totals["cost_basis"])]]

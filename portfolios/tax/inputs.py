@@ -35,6 +35,8 @@ from django.db.models import BigIntegerField, CharField, Count, DecimalField, F,
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone as dj_timezone
 
+from pools.models import Token
+from portfolios.analytics import STABLECOIN_PEG
 from portfolios.models import Leg
 from portfolios.tax.engine import LegIn, TxIn
 from portfolios.tax.engine.years import tax_year_bounds, tax_year_label
@@ -201,6 +203,8 @@ class Ledger:
     fingerprint: LedgerFingerprint = LedgerFingerprint(0, 0)
     # Asset -> the token its legs name most often (prices for holdings and rewards).
     asset_tokens: dict[str, int] = field(default_factory=dict)
+    # Stablecoin legs stored without a value, valued at the peg here: asset -> how many legs.
+    pegged: dict[str, int] = field(default_factory=dict)
 
 
 _STREAM_FIELDS = ("transaction_id", "transaction__occurred_at", "transaction__kind", "transaction__income_type",
@@ -228,6 +232,7 @@ def tax_ledger_load(*, owner_id: int, portfolio_id: int | None, until: datetime,
     current_id = None
     head: tuple | None = None
     legs_of: list[LegIn] = []
+    stablecoins: set[int] | None = None  # read once, only if a leg without a value names a token
 
     def flush(head: tuple) -> None:
         tx_id, occurred_at, kind, income_type, position_id = head
@@ -244,6 +249,13 @@ def tax_ledger_load(*, owner_id: int, portfolio_id: int | None, until: datetime,
             head = row[:5]
             legs_of = []
         asset, quantity, fiat_value, is_fee, token_id = row[5:10]
+        if fiat_value is None and token_id is not None:
+            # A stablecoin leg stored without a value (before the peg rule): its peg, counted for the report's note.
+            if stablecoins is None:
+                stablecoins = set(Token.objects.filter(is_stablecoin=True).values_list("pk", flat=True))
+            if token_id in stablecoins:
+                fiat_value = abs(quantity) * STABLECOIN_PEG
+                ledger.pegged[asset] = ledger.pegged.get(asset, 0) + 1
         legs_of.append(LegIn(asset, quantity, fiat_value, is_fee))
         if token_id is not None:
             per_asset = token_counts.setdefault(asset, {})

@@ -23,6 +23,7 @@ from pools.models import Token, TokenPrice
 from portfolios.models import Position, Transaction
 from portfolios.tax.inputs import ReportInputs, prices_as_of, tax_inputs_hash
 from portfolios.tax.models import TaxReport, TaxReportFile
+from portfolios.validation import EARLIEST_MOMENT
 
 # --------------------------------------------------------------------------- access
 
@@ -77,7 +78,10 @@ def tax_years_for_user(*, user, jurisdiction: str, tz: str) -> list[int]:
         return day.year
 
     newest = start_year(now)
-    oldest = start_year(bounds["first"].astimezone(zone).date()) if bounds["first"] else newest
+    # Rows older than the first block (entered before the input rules refused them) count from 2009:
+    # 0001-01-01 shifted west of UTC is not a date at all.
+    first = max(bounds["first"], EARLIEST_MOMENT) if bounds["first"] else None
+    oldest = start_year(first.astimezone(zone).date()) if first else newest
     oldest = min(oldest, newest)
     return list(range(newest, oldest - 1, -1))
 

@@ -20,6 +20,8 @@ PURE = [
     "portfolios.analytics.portfolio",
     "portfolios.analytics.results",
     "config.formatting",
+    "portfolios.validation",
+    "portfolios.csvformats.common",
 ]
 FRAMEWORKS = ("django", "rest_framework", "celery", "drf_spectacular")
 PROJECT = ("portfolios", "config", "pools", "accounts", "education")

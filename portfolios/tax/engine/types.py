@@ -32,6 +32,7 @@ __all__ = [
     "LP_ASSET_PREFIX",
     "LP_TREATMENTS",
     "METHODS",
+    "MISSING_BASIS_MODES",
     "POSITION_KINDS",
     "VARIOUS",
     "Disposal",
@@ -50,6 +51,9 @@ __all__ = [
 
 METHODS = ("fifo", "lifo", "hifo", "average", "uk")
 LP_TREATMENTS = ("nontaxable", "disposal")
+#: What a disposal of more than is held does: ``error`` raises InsufficientHoldings,
+#: ``zero`` gives the uncovered quantity a zero cost and lists it in ``TaxReport.missing_basis``.
+MISSING_BASIS_MODES = ("error", "zero")
 #: Fiat unless the settings say otherwise: the ledger's fiat codes.
 DEFAULT_FIAT_CODES = FIAT_CODES
 JURISDICTIONS = ("us", "uk", "other")
@@ -104,8 +108,11 @@ class TaxSettings:
     lp_treatment: str = "nontaxable"  # nontaxable | disposal
     fiat_currency: str = "USD"  # the user's fiat: fiat_value is expressed in it
     fiat_codes: frozenset[str] = DEFAULT_FIAT_CODES
+    missing_basis: str = "error"  # error | zero (see MISSING_BASIS_MODES)
 
     def __post_init__(self) -> None:
+        if self.missing_basis not in MISSING_BASIS_MODES:
+            raise ValueError(f"unknown missing_basis {self.missing_basis!r}; expected one of {MISSING_BASIS_MODES}")
         if self.method not in METHODS:
             raise ValueError(f"unknown method {self.method!r}; expected one of {METHODS}")
         if self.jurisdiction not in JURISDICTIONS:
@@ -259,6 +266,24 @@ class Lot:
     tx_ref: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class MissingBasis:
+    """A disposal (or a move into a position) of more than the ledger shows as
+    held, computed with ``missing_basis="zero"``: the uncovered ``quantity`` got
+    a zero cost basis (and, for the holding period, the disposal date as its
+    acquisition date: short term, the stricter reading), so the gains of the
+    report are overstated by at most that quantity's true cost.  The fix is to
+    record the acquisition (a buy, reward or transfer in) before ``occurred_at``."""
+
+    tx_ref: str
+    asset: str
+    quantity: Decimal  # uncovered: given a zero cost
+    held: Decimal  # what the ledger showed as held at that moment
+    occurred_at: datetime
+    tax_year: str
+    detail: str = ""  # e.g. "moving it into lp_deposit"
+
+
 @dataclass(frozen=True)
 class YearTotals:
     tax_year: str
@@ -290,10 +315,18 @@ class TaxReport:
     lots_at_year_end: dict[str, tuple[Lot, ...]]
     in_transit: dict[str, Decimal]
     warnings: tuple[str, ...]
+    #: Quantities disposed of with no recorded acquisition (``missing_basis="zero"``), in ledger order;
+    #: empty in ``"error"`` mode. Any entry up to the end of a year makes that year's totals incomplete.
+    missing_basis: tuple[MissingBasis, ...] = ()
 
     def year(self, tax_year: str | int) -> YearTotals:
         label = normalize_tax_year(tax_year, self.settings.jurisdiction)
         return self.totals.get(label) or YearTotals(label)
+
+    def missing_basis_until(self, tax_year: str | int) -> list[MissingBasis]:
+        """Missing cost basis in this tax year or before it (earlier zero-cost lots may be sold this year)."""
+        label = normalize_tax_year(tax_year, self.settings.jurisdiction)
+        return [m for m in self.missing_basis if m.tax_year <= label]
 
     def disposals_in(self, tax_year: str | int) -> list[Disposal]:
         label = normalize_tax_year(tax_year, self.settings.jurisdiction)
