@@ -36,11 +36,11 @@ def test_the_api_refuses_a_currency_that_is_not_offered_and_keeps_the_old_one(ow
 
 
 def test_the_settings_page_offers_the_currencies_and_saves_one(owner_client, owner):
-    page = owner_client.get(reverse("settings"))
+    page = owner_client.get(reverse("accounts:settings"))
     html = page.content.decode()
     for code in REQUIRED:
         assert f'value="{code}"' in html
-    response = owner_client.post(reverse("settings"), {
+    response = owner_client.post(reverse("accounts:settings"), {
         "name": "Ada", "fiat_currency": "CHF", "tax_jurisdiction": "other", "cost_basis_method": "fifo",
         "lp_treatment": "nontaxable", "timezone": "Europe/Zurich",
     })
