@@ -54,3 +54,28 @@ def ecb_currencies_on(day: date) -> set[str]:
 def ecb_last_day() -> date:
     _, rows = _table()
     return date.fromisoformat(max(rows))
+
+
+def ecb_rate_in_force(currency: str, day: date) -> tuple[Decimal, date]:
+    """The figure in force on ``day`` - the day's own, else the last one published
+    before it - and the day it was published (the euro: 1 on ``day``)."""
+    if currency == "EUR":
+        return Decimal(1), day
+    from datetime import timedelta
+
+    for back in range(15):
+        candidate = day - timedelta(days=back)
+        rate = ecb_rate(currency, candidate)
+        if rate is not None:
+            return rate, candidate
+    raise LookupError(f"no ECB {currency} rate within 14 days before {day}")
+
+
+def ecb_convert(amount: Decimal, source: str, target: str, day: date) -> Decimal:
+    """``amount`` of ``source`` in ``target`` through the euro, at the figures in force
+    on ``day``: amount × (target per EUR) ÷ (source per EUR), to 40 digits."""
+    from decimal import Context
+
+    rate_from, _ = ecb_rate_in_force(source, day)
+    rate_to, _ = ecb_rate_in_force(target, day)
+    return Context(prec=40).divide(amount * rate_to, rate_from)

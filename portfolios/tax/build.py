@@ -28,6 +28,8 @@ from django.db.models import Q
 from django.utils import timezone as dj_timezone
 
 from accounts.models import CostBasisMethod, Jurisdiction, LpTreatment
+from pools.fx import ONE, FxRateUnavailable
+from pools.selectors_fx import fx_convert
 from portfolios.tax import exports
 from portfolios.tax.engine import (
     LP_ASSET_PREFIX,
@@ -80,6 +82,10 @@ def tax_report_build(*, report_id: int) -> str:
         built = _build(report, progress)
     except TaxEngineError as exc:
         message = _explain(exc)
+    except FxRateUnavailable as exc:
+        message = (f"{exc} Values are converted into {report.fiat_currency} at the ECB rate of each "
+                   "transaction's date; load the rates (manage.py fx_load) or wait for the daily fetch, "
+                   "then request the report again.")
     except StaleInputs as exc:
         message = str(exc)
     except Exception:
@@ -157,7 +163,8 @@ def _build(report: TaxReport, progress: Callable[[int], None]) -> Built:
 
     progress(2)
     ledger = tax_ledger_load(owner_id=report.owner_id, portfolio_id=report.portfolio_id, until=inputs.cutoff,
-                             on_progress=lambda rows: progress(2 + 48 * rows // total))
+                             on_progress=lambda rows: progress(2 + 48 * rows // total),
+                             currency=report.fiat_currency, timezone=report.timezone)
     if inputs.hash(ledger.fingerprint) != report.inputs_hash:
         raise StaleInputs("Your transactions changed after this report was requested, so it was not built from "
                           "outdated data. Request it again to include the changes.")
@@ -209,6 +216,7 @@ def _build(report: TaxReport, progress: Callable[[int], None]) -> Built:
         "asset_tokens": ledger.asset_tokens,
         "in_transit": {k: exports.quantity(v) for k, v in result.in_transit.items()},
         "warnings": list(result.warnings),
+        "fx": _fx_summary(ledger, report.fiat_currency),
     }
     del ledger  # the biggest object; the files only need the records
     slug = f"yieldledger-tax-{label.replace('/', '-')}-{report.jurisdiction}-{report.method}"
@@ -232,6 +240,20 @@ def _build(report: TaxReport, progress: Callable[[int], None]) -> Built:
                           for prev, name in zip(names, names[1:], strict=False)]
     progress(95)
     return Built(summary, files, summary["counts"]["legs"])
+
+
+def _fx_summary(ledger: Ledger, currency: str) -> dict[str, object]:
+    """Which rates converted the ledger into the report's currency, and from which days."""
+    usage = ledger.fx
+    rows = usage.rows() if usage is not None else []
+    return {
+        "currency": currency,
+        "source": "European Central Bank euro reference rates (cross rates through EUR)",
+        "converted_legs": usage.converted_legs if usage is not None else 0,
+        "days": len({r["day"] for r in rows}),
+        "fallback_days": len({r["day"] for r in rows if r["fallback"]}),
+        "rates": rows,
+    }
 
 
 def _positions_named(transactions: list[TxIn]) -> set[str]:
@@ -292,6 +314,13 @@ def _holdings(lots: Iterable[Lot], ledger: Ledger, report: TaxReport,
                         if not receipt and base in ledger.asset_tokens})
     running = report.prices_as_of >= dj_timezone.now().date() - timedelta(days=1)
     prices = tax_prices_at(token_ids=token_ids, day=report.prices_as_of, latest_fallback=running)
+    # Prices are in USD; holdings are valued in the report's currency at the ECB rate of the prices' day.
+    usd_rate = ONE
+    if report.fiat_currency != "USD" and prices:
+        try:
+            usd_rate = fx_convert(ONE, "USD", report.fiat_currency, report.prices_as_of).amount
+        except FxRateUnavailable:
+            prices = {}  # no rate: every holding is listed as unpriced rather than valued in the wrong currency
     rows: list[dict[str, object]] = []
     cost_total = value_total = gain_total = Decimal(0)
     unpriced: list[str] = []
@@ -306,8 +335,9 @@ def _holdings(lots: Iterable[Lot], ledger: Ledger, report: TaxReport,
         if price is None:
             unpriced.append(asset)
         else:
-            value = qty * price.price
-            row.update(price=exports.quantity(price.price), price_date=price.day.isoformat(),
+            unit_price = price.price * usd_rate
+            value = qty * unit_price
+            row.update(price=exports.quantity(unit_price), price_date=price.day.isoformat(),
                        value=str(cents(value)), unrealised_gain=str(cents(value - cost)))
             cost_total += cost
             value_total += value

@@ -43,7 +43,7 @@ def test_the_disposals_csv_has_form_8949_columns_short_term_rows_first(owner, le
     assert sum(Decimal(r["(h) Gain or (loss)"]) for r in rows) == Decimal("4780.00")
 
 
-def test_uk_disposals_use_iso_dates_and_name_the_matching_rule(owner, ledger, build):
+def test_uk_disposals_use_iso_dates_and_name_the_matching_rule(owner, ledger, build, ecb_rates):
     rows = _rows(_file(build(owner, jurisdiction="uk"), "csv-disposals"))
     assert rows and {r["Part"] for r in rows} == {"No holding-period split"}
     assert rows[0]["(c) Date sold or disposed of"] == "2024-06-01"
