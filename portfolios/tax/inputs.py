@@ -48,7 +48,7 @@ from django.db.models import BigIntegerField, CharField, Count, DecimalField, F,
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone as dj_timezone
 
-from pools.fx import ECB_CURRENCIES, FxRateUsed, FxTable, cross_rate
+from pools.fx import CONTEXT, ECB_CURRENCIES, FxRateUsed, FxTable, cross_rate
 from pools.selectors_fx import fx_table
 from portfolios.models import Leg
 from portfolios.tax.engine import LegIn, TxIn
@@ -256,7 +256,7 @@ class FxUsage:
             rate_day = min(source.used_day, target.used_day)
             out.append({
                 "day": day.isoformat(), "from": code, "to": self.currency,
-                "rate": format(cross_rate(source.rate, target.rate).normalize(), "f"),
+                "rate": format(cross_rate(source.rate, target.rate).normalize(CONTEXT), "f"),
                 "eur_rate_from": format(source.rate, "f"), "eur_rate_to": format(target.rate, "f"),
                 "rate_day": rate_day.isoformat(), "fallback": fallback, "legs": self.legs[(code, day)],
             })
