@@ -47,7 +47,12 @@ from portfolios.tax.engine import (
 )
 from portfolios.tax.inputs import Ledger, ReportInputs, tax_ledger_load, year_end_cutoff
 from portfolios.tax.models import TaxReport, TaxReportFile
-from portfolios.tax.selectors import tax_ledger_transaction_labels, tax_position_labels, tax_prices_at
+from portfolios.tax.selectors import (
+    tax_ledger_transaction_labels,
+    tax_position_labels,
+    tax_prices_at,
+    tax_receipt_names,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -181,8 +186,11 @@ def _build(report: TaxReport, progress: Callable[[int], None]) -> Built:
     rewards = _rewards(ledger, settings, end, label)
     position_ids = sorted({int(p) for p in _positions_named(ledger.transactions) if p.isdigit()})
     position_labels = {str(k): v for k, v in tax_position_labels(position_ids=position_ids).items()}
+    lots_at_end = result.lots_at_end_of(label)
+    asset_names = _receipt_names([d.asset for d in disposals] + [e.asset for e in income]
+                                 + [lot.asset for lot in lots_at_end])
     progress(70)
-    holdings, holdings_totals = _holdings(result.lots_at_end_of(label), ledger, report, position_labels)
+    holdings, holdings_totals = _holdings(lots_at_end, ledger, report, position_labels, asset_names)
     lap("rewards_holdings")
     first, last = report.period
     summary = {
@@ -217,21 +225,26 @@ def _build(report: TaxReport, progress: Callable[[int], None]) -> Built:
         "in_transit": {k: exports.quantity(v) for k, v in result.in_transit.items()},
         "warnings": list(result.warnings),
         "fx": _fx_summary(ledger, report.fiat_currency),
+        # Receipt assets ("LP#12") by the names people read ("LP ETH/USDC v3 range #12").
+        "asset_names": asset_names,
     }
     del ledger  # the biggest object; the files only need the records
-    slug = f"yieldledger-tax-{label.replace('/', '-')}-{report.jurisdiction}-{report.method}"
+    slug = report_file_slug(label, report.jurisdiction, report.method)
+    currency = report.fiat_currency
     files = [("csv-disposals", f"{slug}-disposals.csv", "text/csv; charset=utf-8",
-              exports.disposals_csv(disposals, jurisdiction=report.jurisdiction))]
+              exports.disposals_csv(disposals, jurisdiction=report.jurisdiction, currency=currency,
+                                    asset_names=asset_names, tax_year=label))]
     progress(75)
     files.append(("csv-income", f"{slug}-income.csv", "text/csv; charset=utf-8",
-                  exports.income_csv(income, position_labels=position_labels, jurisdiction=report.jurisdiction)))
+                  exports.income_csv(income, position_labels=position_labels, jurisdiction=report.jurisdiction,
+                                     currency=currency, asset_names=asset_names)))
     progress(80)
     lap("csv")
     owner = report.owner
     user_label = f"{owner.name} <{owner.email}>" if owner.name else owner.email
     summary["build_seconds"] = f"{clock.perf_counter() - started:.2f}"
     files.append(("pdf", f"{slug}-summary.pdf", "application/pdf",
-                  exports.summary_pdf(summary, disposals, user_label=user_label,
+                  exports.summary_pdf(summary, disposals, user_label=user_label, asset_names=asset_names,
                                       generated_at=dj_timezone.now().astimezone(UTC))))
     lap("pdf")
     names = list(marks)
@@ -254,6 +267,22 @@ def _fx_summary(ledger: Ledger, currency: str) -> dict[str, object]:
         "fallback_days": len({r["day"] for r in rows if r["fallback"]}),
         "rates": rows,
     }
+
+
+def report_file_slug(tax_year: str, jurisdiction: str, method: str) -> str:
+    """``yieldledger-tax-2024-25-uk`` (UK pooling is implied by the UK), ``yieldledger-tax-2024-us-fifo``:
+    the jurisdiction once, and the method only where there is a choice."""
+    parts = ["yieldledger-tax", tax_year.replace("/", "-"), jurisdiction]
+    if method != jurisdiction:
+        parts.append(method)
+    return "-".join(parts)
+
+
+def _receipt_names(assets: Iterable[str]) -> dict[str, str]:
+    """``{"LP#12": "LP ETH/USDC v3 range #12"}`` for the receipt assets among ``assets`` (one query)."""
+    ids = {a[len(LP_ASSET_PREFIX):] for a in assets if a.startswith(LP_ASSET_PREFIX)}
+    names = tax_receipt_names(position_ids=sorted(int(i) for i in ids if i.isdigit()))
+    return {f"{LP_ASSET_PREFIX}{pk}": name for pk, name in names.items()}
 
 
 def _positions_named(transactions: list[TxIn]) -> set[str]:
@@ -285,11 +314,13 @@ def _rewards(ledger: Ledger, settings: TaxSettings, end: datetime, label: str) -
     return rewards_summary(events, {}, None)
 
 
-def _asset_label(asset: str, position_labels: dict[str, str]) -> tuple[str, str, bool]:
+def _asset_label(asset: str, position_labels: dict[str, str],
+                 asset_names: dict[str, str] | None = None) -> tuple[str, str, bool]:
     """(label, base asset for its price, is a position receipt)."""
     if asset.startswith(LP_ASSET_PREFIX):
         key = asset[len(LP_ASSET_PREFIX) :]
-        return f"LP receipt of {_position_label(key, position_labels)}", asset, True
+        name = (asset_names or {}).get(asset)
+        return name or f"LP receipt of {_position_label(key, position_labels)}", asset, True
     if "@" in asset:
         base, _, where = asset.partition("@")
         place = _position_label(where, position_labels) if where.isdigit() else where
@@ -297,8 +328,8 @@ def _asset_label(asset: str, position_labels: dict[str, str]) -> tuple[str, str,
     return asset, asset, False
 
 
-def _holdings(lots: Iterable[Lot], ledger: Ledger, report: TaxReport,
-              position_labels: dict[str, str]) -> tuple[list[dict[str, object]], dict[str, object]]:
+def _holdings(lots: Iterable[Lot], ledger: Ledger, report: TaxReport, position_labels: dict[str, str],
+              asset_names: dict[str, str] | None = None) -> tuple[list[dict[str, object]], dict[str, object]]:
     """Rows of what is held at the year end (quantity, cost, price, value) and their totals."""
     quantities: dict[str, Decimal] = defaultdict(Decimal)
     costs: dict[str, Decimal] = defaultdict(Decimal)
@@ -309,7 +340,7 @@ def _holdings(lots: Iterable[Lot], ledger: Ledger, report: TaxReport,
         if lot.quantity:
             quantities[lot.asset] = exact.add(quantities[lot.asset], lot.quantity)
             costs[lot.asset] = exact.add(costs[lot.asset], lot.cost_basis)
-    described = {asset: _asset_label(asset, position_labels) for asset in quantities}
+    described = {asset: _asset_label(asset, position_labels, asset_names) for asset in quantities}
     token_ids = sorted({ledger.asset_tokens[base] for _, base, receipt in described.values()
                         if not receipt and base in ledger.asset_tokens})
     running = report.prices_as_of >= dj_timezone.now().date() - timedelta(days=1)

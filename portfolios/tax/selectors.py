@@ -23,6 +23,7 @@ from pools.models import Token, TokenPrice
 from portfolios.models import Position, Transaction
 from portfolios.tax.inputs import ReportInputs, prices_as_of, tax_inputs_hash
 from portfolios.tax.models import TaxReport, TaxReportFile
+from portfolios.tax.naming import receipt_name
 
 # --------------------------------------------------------------------------- access
 
@@ -97,6 +98,16 @@ def tax_ledger_transaction_labels(*, transaction_ids: list[int]) -> dict[int, st
 def tax_position_labels(*, position_ids: list[int]) -> dict[int, str]:
     positions = Position.objects.filter(pk__in=position_ids).select_related("pool")
     return {p.pk: str(p) for p in positions}
+
+
+def tax_receipt_names(*, position_ids: list[int]) -> dict[int, str]:
+    """Names people read for the positions' receipt assets (``LP#<id>``): "LP ETH/USDC v3
+    range #12" (``portfolios.tax.naming``), in one query."""
+    rows = Position.objects.filter(pk__in=position_ids).values_list(
+        "pk", "kind", "label", "pool__symbol", "pool__protocol__slug")
+    return {pk: receipt_name(position_id=pk, kind=kind, pool_symbol=symbol or "", protocol=protocol or "",
+                             label=label)
+            for pk, kind, label, symbol, protocol in rows}
 
 
 

@@ -17,6 +17,7 @@ PURE = [
     "portfolios.analytics.portfolio",
     "portfolios.analytics.results",
     "config.formatting",
+    "portfolios.tax.naming",
 ]
 FRAMEWORKS = ("django", "rest_framework", "celery", "drf_spectacular")
 PROJECT = ("portfolios", "config", "pools", "accounts", "education")
