@@ -19,7 +19,9 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone as dj_timezone
 
+from pools.fx import FxRateUnavailable
 from pools.models import Token, TokenPrice
+from pools.selectors_fx import fx_convert
 from portfolios.models import Position, Transaction
 from portfolios.tax.inputs import ReportInputs, prices_as_of, tax_inputs_hash
 from portfolios.tax.models import TaxReport, TaxReportFile
@@ -171,6 +173,14 @@ def tax_report_rewards(*, report: TaxReport) -> tuple[list[RewardRow], dict[str,
     stored = summary.get("rewards", [])
     tokens: Mapping[str, int] = summary.get("asset_tokens", {})
     prices = tax_latest_prices(token_ids=sorted({tokens[r["asset"]] for r in stored if r["asset"] in tokens}))
+    if report.fiat_currency != "USD" and prices:
+        # Latest prices are in USD: into the report's currency at the latest ECB rate (none: no "value now").
+        try:
+            rate = fx_convert(Decimal(1), "USD", report.fiat_currency, dj_timezone.now().date()).amount
+        except FxRateUnavailable:
+            prices = {}
+        else:
+            prices = {k: v * rate for k, v in prices.items()}
     rows: list[RewardRow] = []
     at_receipt = Decimal(0)
     now: Decimal | None = Decimal(0)

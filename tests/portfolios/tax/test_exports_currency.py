@@ -144,3 +144,37 @@ def test_an_lp_receipt_is_named_for_people_in_the_csv_and_pdf(owner, django_capt
     assert not any("LP#" in r["(a) Description of property"] for r in disposals)
     text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(bytes(files["pdf"].content))).pages)
     assert name in text and receipt not in text
+
+
+def test_the_uk_report_page_shows_the_sa108_figures_in_pounds(
+        uk_owner, uk_ledger, django_capture_on_commit_callbacks, client):
+    from django.urls import reverse
+
+    report = _build(uk_owner, django_capture_on_commit_callbacks, year=2024)
+    client.force_login(uk_owner)
+    html = client.get(reverse("tax:report", args=[report.pk])).content.decode()
+    assert 'data-testid="report-currency">GBP<' in html
+    assert "Capital gains summary (SA108)" in html
+    for figure in ("£8,800.00", "£9,400.00", "£400.00", "£1,000.00"):
+        assert figure in html
+    assert "$" not in html.split('id="disposals"')[1].split("</section>")[0]  # the disposals table is in pounds
+    assert "Section 104 pool" in html and "Bed and breakfast (30 days)" in html
+
+
+def test_the_report_page_lists_the_rates_used_and_marks_a_weekend(owner, ecb_rates, client,
+                                                                  django_capture_on_commit_callbacks):
+    from django.urls import reverse
+
+    owner.tax_jurisdiction, owner.cost_basis_method, owner.fiat_currency = "other", "fifo", "EUR"
+    owner.save()
+    portfolio = Portfolio.objects.create(owner=owner, name="Main")
+    _record(portfolio, "2024-05-03T10:00", "buy", [("USD", "-1074.4", "1074.4"), ("ETH", "1", "1074.4")], "USD")
+    _record(portfolio, "2024-06-08T10:00", "sell", [("ETH", "-1", "1089.8"), ("USD", "1089.8", "1089.8")], "USD")
+    report = _build(owner, django_capture_on_commit_callbacks, year=2024)
+    # 1074.40 USD / 1.0744 = 1000 EUR (3 May); 1089.80 USD / 1.0898 = 1000 EUR (Friday 7 June, for Saturday 8 June)
+    assert (report.summary["totals"]["cost_basis"], report.summary["totals"]["proceeds"]) == ("1000.00", "1000.00")
+    client.force_login(owner)
+    html = client.get(reverse("tax:report", args=[report.pk])).content.decode()
+    assert "Exchange rates used" in html
+    assert "earlier day: no rate on 2024-06-08" in html and html.count('data-testid="fx-fallback"') == 1
+    assert "€1,000.00" in html
