@@ -47,7 +47,11 @@ def _call[T](fn: Callable[..., T], **kwargs: Any) -> T:
 
 
 def _amounts(rows: list[dict[str, Any]]) -> list[LegInput]:
-    return [LegInput(token=r["token"], quantity=r["quantity"], fiat_value=r.get("fiat_value")) for r in rows]
+    return [
+        LegInput(token=r["token"], quantity=r["quantity"], fiat_value=r.get("fiat_value"),
+                 fiat_currency=r.get("fiat_currency") or "")
+        for r in rows
+    ]
 
 
 class OwnedViewSet(viewsets.GenericViewSet):
@@ -453,6 +457,7 @@ def _legs(rows: list[dict[str, Any]]) -> list[LegInput]:
             quantity=r["quantity"],
             fiat_value=r.get("fiat_value"),
             is_fee=r.get("is_fee", False),
+            fiat_currency=r.get("fiat_currency") or "",
         )
         for r in rows
     ]

@@ -8,7 +8,9 @@ moment. An LP deposit is ``-ETH -USDC +LP#<position id>``; the synthetic
 deposited), so the tax engine can carry the basis through the position.
 
 Units: token quantities are ``Decimal(48, 18)`` (18 decimals, 30 integer
-digits); fiat is ``Decimal(38, 18)`` in the owner's fiat currency (USD today),
+digits); fiat is ``Decimal(38, 18)`` in the leg's own ``fiat_currency`` (what the
+user entered it in; USD for values looked up in the USD price history), converted
+with the ECB's rates of the day only when shown or reported (``pools.fx``),
 enough to sum 100k rows to the cent and to keep sub-cent values of tiny
 rewards. Times are aware UTC datetimes.
 
@@ -281,6 +283,8 @@ class Leg(models.Model):
     token = models.ForeignKey("pools.Token", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     quantity = models.DecimalField(**QTY)  # signed: + received, - sent
     fiat_value = models.DecimalField(**FIAT, null=True, blank=True)  # absolute value at that moment
+    # The currency fiat_value is in, kept as entered (ISO 4217, an ECB reference currency or EUR).
+    fiat_currency = models.CharField(max_length=3, default="USD", db_default="USD")
     value_source = models.CharField(max_length=10, choices=ValueSource.choices, default=ValueSource.ENTERED)
     is_fee = models.BooleanField(default=False)
 
@@ -309,6 +313,11 @@ class Leg(models.Model):
                 condition=~Q(asset="") & Q(asset=Upper("asset")),
                 name="portfolios_leg_asset_upper",
                 violation_error_message="The asset is an upper-case symbol such as ETH.",
+            ),
+            models.CheckConstraint(
+                condition=Q(fiat_currency__regex=r"^[A-Z]{3}$"),
+                name="portfolios_leg_fiat_currency_code",
+                violation_error_message="A fiat currency is a three-letter upper-case ISO code such as GBP.",
             ),
             models.CheckConstraint(
                 condition=Q(is_fee=False) | Q(quantity__lt=0),
