@@ -48,10 +48,10 @@ from django.db.models import BigIntegerField, CharField, Count, DecimalField, F,
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone as dj_timezone
 
-from pools.models import Token
-from portfolios.analytics import STABLECOIN_PEG
 from pools.fx import CONTEXT, ECB_CURRENCIES, FxRateUsed, FxTable, cross_rate
+from pools.models import Token
 from pools.selectors_fx import fx_table
+from portfolios.analytics import STABLECOIN_PEG
 from portfolios.models import Leg
 from portfolios.tax.engine import LegIn, TxIn
 from portfolios.tax.engine.years import tax_year_bounds, tax_year_label

@@ -25,8 +25,8 @@ from pools.selectors_fx import fx_convert
 from portfolios.models import Position, Transaction
 from portfolios.tax.inputs import ReportInputs, prices_as_of, tax_inputs_hash
 from portfolios.tax.models import TaxReport, TaxReportFile
-from portfolios.validation import EARLIEST_MOMENT
 from portfolios.tax.naming import receipt_name
+from portfolios.validation import EARLIEST_MOMENT
 
 # --------------------------------------------------------------------------- access
 
