@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "pools",
     "portfolios",
     "portfolios.tax",
+    "portfolios.wallets",
     "education",
 ]
 

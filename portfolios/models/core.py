@@ -47,7 +47,7 @@ PRICE = {"max_digits": 38, "decimal_places": 18}
 # The database checks list the ledger's values (portfolios.ledger), as plain strings.
 TRANSACTION_KINDS = [value for value, _ in TX_KIND_CHOICES]
 INCOME_TYPES = [value for value, _ in INCOME_TYPE_CHOICES]
-TRANSACTION_SOURCES = ["manual", "import", "api"]
+TRANSACTION_SOURCES = ["manual", "import", "api", "chain"]
 
 
 class Portfolio(models.Model):
@@ -191,6 +191,7 @@ class Transaction(models.Model):
         MANUAL = "manual", "Entered by hand"
         IMPORT = "import", "CSV import"
         API = "api", "API"
+        CHAIN = "chain", "Synced from the chain"
 
     portfolio = models.ForeignKey(
         Portfolio, on_delete=models.CASCADE, related_name="transactions", db_index=False
@@ -207,6 +208,10 @@ class Transaction(models.Model):
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.MANUAL)
     # Content hash (portfolios.csvformats.transaction_key) for idempotent imports; blank otherwise.
     dedupe_key = models.CharField(max_length=64, blank=True)
+    # Synced transactions (source "chain"): the on-chain transaction hash and its page on the
+    # chain's block explorer (blank when the chain has no explorer configured).
+    external_ref = models.CharField(max_length=100, blank=True)
+    external_url = models.URLField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -250,6 +255,11 @@ class Transaction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.occurred_at:%Y-%m-%d}"
+
+    @property
+    def is_synced(self) -> bool:
+        """Read from a chain by wallet sync: its amounts and date are the chain's, not editable."""
+        return self.source == self.Source.CHAIN
 
     def clean(self) -> None:
         # Mirrors the composite foreign key (PostgreSQL) for every backend, with a message.
