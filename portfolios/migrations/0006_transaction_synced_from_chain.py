@@ -17,12 +17,12 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='transaction',
             name='external_ref',
-            field=models.CharField(blank=True, max_length=100),
+            field=models.CharField(blank=True, db_default='', default='', max_length=100),
         ),
         migrations.AddField(
             model_name='transaction',
             name='external_url',
-            field=models.URLField(blank=True, max_length=300),
+            field=models.URLField(blank=True, db_default='', default='', max_length=300),
         ),
         migrations.AlterField(
             model_name='transaction',

@@ -210,8 +210,8 @@ class Transaction(models.Model):
     dedupe_key = models.CharField(max_length=64, blank=True)
     # Synced transactions (source "chain"): the on-chain transaction hash and its page on the
     # chain's block explorer (blank when the chain has no explorer configured).
-    external_ref = models.CharField(max_length=100, blank=True)
-    external_url = models.URLField(max_length=300, blank=True)
+    external_ref = models.CharField(max_length=100, blank=True, default="", db_default="")
+    external_url = models.URLField(max_length=300, blank=True, default="", db_default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
