@@ -12,7 +12,7 @@ from web3.logs import DISCARD
 from accounts.models import User
 from portfolios.ledger import TxKind
 from portfolios.models import Leg, Portfolio, Position, Transaction
-from portfolios.wallets.models import ChainEvent, Reconciliation, SyncCursor, SyncedPosition, Wallet, WalletSync
+from portfolios.wallets.models import Chain, ChainEvent, Reconciliation, SyncCursor, SyncedPosition, Wallet, WalletSync
 from portfolios.wallets.services import sync as sync_module
 from portfolios.wallets.services.chains import chains_upsert
 from portfolios.wallets.services.sync import wallet_chain_sync
@@ -42,8 +42,6 @@ def make_chain(scenario, **kwargs):
 
 
 def config_chain(chain_id):
-    from portfolios.wallets.models import Chain
-
     return Chain.objects.get(chain_id=chain_id)
 
 

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from portfolios.models import Portfolio, Transaction
-from portfolios.wallets.models import Chain, Wallet, WalletSync
+from portfolios.wallets.models import Chain, SyncedPosition, Wallet, WalletSync
 from portfolios.wallets.services.runner import wallet_sync_run
 from tests.portfolios.wallets.test_sync import EXPLORER, make_chain
 
@@ -114,3 +114,9 @@ def test_a_stranger_gets_404_on_every_wallet_page(client, stranger, password, po
 def test_anonymous_visitors_are_sent_to_log_in(client, portfolio):
     response = client.get(reverse("wallets:list", args=[portfolio.pk]))
     assert response.status_code == 302 and "login" in response["Location"]
+
+
+def test_a_synced_position_page_carries_the_synced_badge(owner_client, synced_wallet):
+    synced = SyncedPosition.objects.filter(wallet=synced_wallet).first()
+    page = owner_client.get(reverse("portfolios:position_detail", args=[synced.position_id])).content.decode()
+    assert ">synced</span>" in page
