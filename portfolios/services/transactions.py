@@ -88,11 +88,14 @@ class TransactionDraft:
     saved: Transaction | None = field(default=None, repr=False)
 
 
-def transactions_record_synced(*, portfolio: Portfolio, drafts: Sequence[TransactionDraft]) -> list[Transaction]:
+def transactions_record_synced(
+    *, portfolio: Portfolio, drafts: Sequence[TransactionDraft], revalue: bool = True
+) -> list[Transaction]:
     """Save many synced transactions (source ``chain``) at once, in the caller's database
     transaction: the same kind rules as :func:`transaction_record`, bulk inserts (a wallet's
     first sync writes thousands). Legs come resolved: the sync values them itself, and keeps
-    an unpriced token's value ``missing`` (unknown, never 0)."""
+    an unpriced token's value ``missing`` (unknown, never 0). ``revalue=False``: the caller
+    enqueues the portfolio's revaluation once, after its last chunk."""
     for draft in drafts:
         check_shape(draft.kind, draft.legs, draft.income_type)
         if draft.position is not None and draft.position.portfolio_id != portfolio.pk:
@@ -116,7 +119,7 @@ def transactions_record_synced(*, portfolio: Portfolio, drafts: Sequence[Transac
     for d, txn in zip(drafts, txns, strict=True):
         d.saved = txn
     tokens_track(leg.token.pk for d in drafts for leg in d.legs if leg.token is not None)
-    if txns:
+    if txns and revalue:
         revalue_portfolio_task.delay_on_commit(portfolio_id=portfolio.pk)
     return txns
 

@@ -46,6 +46,7 @@ from portfolios.ledger import IncomeType, TxKind, token_asset
 from portfolios.models import Position
 from portfolios.services.legs import ResolvedLeg, q18, token_usd_price_at
 from portfolios.services.transactions import TransactionDraft, transactions_record_synced
+from portfolios.tasks import revalue_portfolio as revalue_portfolio_task
 from portfolios.wallets.chain.config import ChainConfig
 from portfolios.wallets.chain.erc20 import TokenTransfer, token_amount
 from portfolios.wallets.chain.reader import TokenMeta, WalletRead, WalletReader
@@ -410,7 +411,7 @@ def _save(builder: _Builder, drafts: list[_Draft], positions: dict[str, SyncedPo
                 for leg in d.draft.legs:
                     if leg.asset == d.position_key:
                         leg.asset = synced.position.lp_asset
-        transactions_record_synced(portfolio=wallet.portfolio, drafts=[d.draft for d in drafts])
+        transactions_record_synced(portfolio=wallet.portfolio, drafts=[d.draft for d in drafts], revalue=False)
         ChainEvent.objects.bulk_create(
             [
                 ChainEvent(
@@ -590,6 +591,8 @@ def _sync(
         locked.synced_at = timezone.now()
         locked.state = state
         locked.save()
+        if result.created:
+            revalue_portfolio_task.delay_on_commit(portfolio_id=wallet.portfolio_id)
         if run is not None:
             WalletSync.objects.filter(pk=run.pk).update(blocks_done=F("blocks_done") + span)
             rows = []
