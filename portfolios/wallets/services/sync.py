@@ -36,12 +36,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, localcontext
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from pools.models import Token
 from pools.services.tokens import token_get_or_create
+from pools.sources.http import RetryPolicy
 from portfolios.ledger import IncomeType, TxKind, token_asset
 from portfolios.models import Position
 from portfolios.services.legs import ResolvedLeg, q18, token_usd_price_at
@@ -447,7 +449,12 @@ def wallet_chain_sync(
     """Sync ``wallet`` on ``chain`` from its checkpoint to the last final block (see the module doc)."""
     config = chain_config(chain)
     own_rpc = rpc is None
-    rpc = rpc or RpcClient(list(config.rpc_urls), batch_size=config.batch_size, max_log_range=config.max_log_range)
+    rpc = rpc or RpcClient(
+        list(config.rpc_urls),
+        batch_size=config.batch_size,
+        max_log_range=config.max_log_range,
+        policy=RetryPolicy(retries=settings.WALLETS_RPC_RETRIES, backoff=0.5, max_backoff=30.0),
+    )
     try:
         return _sync(wallet, chain, config, rpc, run, to_block)
     finally:
