@@ -133,6 +133,7 @@ class TxIn:
     legs: tuple[LegIn, ...]
     income_type: str | None = None
     position: str | None = None  # LP / farm / validator position key (rewards summary, synthetic assets)
+    wallet: str | None = None  # the wallet it happened in (lots per wallet: TaxSettings.lots_per_wallet_from)
 
     def __post_init__(self) -> None:
         if not isinstance(self.ref, str) or not self.ref:
@@ -169,6 +170,8 @@ class TaxSettings:
     lp_treatment: str = "nontaxable"  # nontaxable | disposal
     fiat_currency: str = "USD"  # the user's fiat: fiat_value is expressed in it
     fiat_codes: frozenset[str] = DEFAULT_FIAT_CODES
+    # From this local date, lots are tracked wallet by wallet (US rules: 2025-01-01); None: one pool.
+    lots_per_wallet_from: date | None = None
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
@@ -178,6 +181,8 @@ class TaxSettings:
         if self.lp_treatment not in LP_TREATMENTS:
             raise ValueError(f"unknown lp_treatment {self.lp_treatment!r}; expected one of {LP_TREATMENTS}")
         ZoneInfo(self.timezone)  # raises for an unknown zone (ZoneInfo caches it)
+        if self.lots_per_wallet_from is not None and self.method == "uk":
+            raise ValueError("lots per wallet apply to fifo, lifo, hifo and average; UK pooling has no lots")
         codes = frozenset(self.fiat_codes) | {self.fiat_currency}
         object.__setattr__(self, "fiat_codes", codes)
 
