@@ -24,6 +24,11 @@ class Migration(migrations.Migration):
             name='external_url',
             field=models.URLField(blank=True, db_default='', default='', max_length=300),
         ),
+        migrations.AddField(
+            model_name='transaction',
+            name='wallet_address',
+            field=models.CharField(blank=True, db_default='', default='', max_length=42),
+        ),
         migrations.AlterField(
             model_name='transaction',
             name='source',

@@ -212,6 +212,8 @@ class Transaction(models.Model):
     # chain's block explorer (blank when the chain has no explorer configured).
     external_ref = models.CharField(max_length=100, blank=True, default="", db_default="")
     external_url = models.URLField(max_length=300, blank=True, default="", db_default="")
+    # The wallet address (lower-case) it happened in: tax lots per wallet (TaxSettings.lots_per_wallet_from).
+    wallet_address = models.CharField(max_length=42, blank=True, default="", db_default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -85,6 +85,7 @@ class TransactionDraft:
     description: str = ""
     external_ref: str = ""
     external_url: str = ""
+    wallet_address: str = ""
     saved: Transaction | None = field(default=None, repr=False)
 
 
@@ -111,6 +112,7 @@ def transactions_record_synced(
             source=Transaction.Source.CHAIN,
             external_ref=d.external_ref,
             external_url=d.external_url,
+            wallet_address=d.wallet_address,
         )
         for d in drafts
     ]

@@ -142,7 +142,8 @@ class Built:
 
 def _settings_of(report: TaxReport) -> TaxSettings:
     return TaxSettings(method=report.method, jurisdiction=report.jurisdiction, timezone=report.timezone,
-                       lp_treatment=report.lp_treatment, fiat_currency=report.fiat_currency)
+                       lp_treatment=report.lp_treatment, fiat_currency=report.fiat_currency,
+                       lots_per_wallet_from=report.lots_per_wallet_from)
 
 
 def _build(report: TaxReport, progress: Callable[[int], None]) -> Built:

@@ -174,6 +174,7 @@ class _Builder:
             description=description,
             external_ref=tx_hash,
             external_url=self.link(tx_hash),
+            wallet_address=self.wallet.address,
         )
         self.drafts.append(_Draft(draft, [(tx_hash, i, block, k) for i, k in events], position_key))
 
