@@ -51,12 +51,13 @@ from portfolios.services.transactions import TransactionDraft, transactions_reco
 from portfolios.tasks import revalue_portfolio as revalue_portfolio_task
 from portfolios.wallets.chain.config import ChainConfig
 from portfolios.wallets.chain.erc20 import TokenTransfer, token_amount
+from portfolios.wallets.chain.explorer import ExplorerClient, InternalTx, NativeTx
 from portfolios.wallets.chain.reader import TokenMeta, WalletRead, WalletReader
 from portfolios.wallets.chain.rpc import RpcClient
 from portfolios.wallets.chain.uniswap_v2 import LpDeposit
 from portfolios.wallets.chain.uniswap_v3 import PositionHistory, PositionInfo
 from portfolios.wallets.models import Chain, ChainEvent, Reconciliation, SyncCursor, SyncedPosition, Wallet, WalletSync
-from portfolios.wallets.services.chains import chain_config
+from portfolios.wallets.services.chains import chain_config, chain_explorer_key
 
 logger = logging.getLogger(__name__)
 
@@ -177,6 +178,67 @@ class _Builder:
             wallet_address=self.wallet.address,
         )
         self.drafts.append(_Draft(draft, [(tx_hash, i, block, k) for i, k in events], position_key))
+
+    def native_leg(self, wei: int, when: datetime, *, sign: int, fee: bool = False) -> ResolvedLeg | None:
+        """The native coin (ETH, BNB, ...), priced through the wrapped token when configured."""
+        if wei == 0:
+            return None
+        symbol = self.config.native_symbol.upper()
+        wrapped = self.config.wrapped_native
+        if wrapped and self.decimals(wrapped) == 18:
+            leg = self.leg(wrapped, wei, when, sign=sign, asset=symbol)
+        else:
+            leg = ResolvedLeg(symbol, None, q18(token_amount(wei, 18)) * sign, None, "missing", False)
+        if leg is not None and fee:
+            leg.is_fee = True
+        return leg
+
+    def native(self, txs: list[NativeTx], internal: list[InternalTx]) -> None:
+        """Gas on every transaction the wallet sent, and native coin moved in and out - except
+        where an LP record already carries it (ETH paid through a router)."""
+        me = self.read.wallet
+        symbol = self.config.native_symbol.upper()
+        covered = {d.draft.external_ref for d in self.drafts if any(leg.asset == symbol for leg in d.draft.legs)}
+        for tx in txs:
+            self.read.block_times.setdefault(tx.block_number, tx.timestamp)
+            if tx.sender == me and tx.fee_wei:
+                what = "failed transaction" if tx.is_error else "transaction fee"
+                self.add(
+                    TxKind.FEE,
+                    [self.native_leg(tx.fee_wei, tx.timestamp, sign=-1, fee=True)],
+                    block=tx.block_number,
+                    tx_hash=tx.tx_hash,
+                    events=[(-2, "gas")],
+                    description=f"Gas ({what})",
+                )
+            if tx.is_error or not tx.value_wei or tx.tx_hash in covered or tx.sender == tx.recipient:
+                continue
+            incoming = tx.recipient == me
+            other = tx.sender if incoming else tx.recipient
+            self.add(
+                TxKind.TRANSFER_IN if incoming else TxKind.TRANSFER_OUT,
+                [self.native_leg(tx.value_wei, tx.timestamp, sign=1 if incoming else -1)],
+                block=tx.block_number,
+                tx_hash=tx.tx_hash,
+                events=[(-3, "native")],
+                description=f"{symbol} {'from' if incoming else 'to'} {other}",
+            )
+        seen: dict[str, int] = defaultdict(int)
+        for itx in internal:
+            self.read.block_times.setdefault(itx.block_number, itx.timestamp)
+            seen[itx.tx_hash] += 1
+            if itx.is_error or not itx.value_wei or itx.tx_hash in covered or itx.sender == itx.recipient:
+                continue
+            incoming = itx.recipient == me
+            other = itx.sender if incoming else itx.recipient
+            self.add(
+                TxKind.TRANSFER_IN if incoming else TxKind.TRANSFER_OUT,
+                [self.native_leg(itx.value_wei, itx.timestamp, sign=1 if incoming else -1)],
+                block=itx.block_number,
+                tx_hash=itx.tx_hash,
+                events=[(-1000 - seen[itx.tx_hash], "internal")],
+                description=f"{symbol} (internal) {'from' if incoming else 'to'} {other}",
+            )
 
     def receipt(self, key: str, units: Decimal, value_legs: list[ResolvedLeg]) -> ResolvedLeg:
         """The LP receipt leg; ``LP#<id>`` is filled in once the position exists."""
@@ -446,6 +508,7 @@ def wallet_chain_sync(
     run: WalletSync | None = None,
     rpc: RpcClient | None = None,
     to_block: int | None = None,
+    explorer: ExplorerClient | None = None,
 ) -> ChainSyncResult:
     """Sync ``wallet`` on ``chain`` from its checkpoint to the last final block (see the module doc)."""
     config = chain_config(chain)
@@ -457,14 +520,22 @@ def wallet_chain_sync(
         policy=RetryPolicy(retries=settings.WALLETS_RPC_RETRIES, backoff=0.5, max_backoff=30.0),
     )
     try:
-        return _sync(wallet, chain, config, rpc, run, to_block)
+        if explorer is None and chain.explorer_api and chain_explorer_key(chain):
+            explorer = ExplorerClient(chain.explorer_api, chain.chain_id, chain_explorer_key(chain))
+        return _sync(wallet, chain, config, rpc, run, to_block, explorer)
     finally:
         if own_rpc:
             rpc.close()
 
 
 def _sync(
-    wallet: Wallet, chain: Chain, config: ChainConfig, rpc: RpcClient, run: WalletSync | None, to_block: int | None
+    wallet: Wallet,
+    chain: Chain,
+    config: ChainConfig,
+    rpc: RpcClient,
+    run: WalletSync | None,
+    to_block: int | None,
+    explorer: ExplorerClient | None,
 ) -> ChainSyncResult:
     reader = WalletReader(rpc, config)
     cursor, _ = SyncCursor.objects.get_or_create(wallet=wallet, chain=chain)
@@ -501,9 +572,16 @@ def _sync(
                 )
     meta_tokens = tokens | {t for i in infos.values() for t in (i.token0, i.token1)}
     meta_tokens |= {t for p in read.pairs.values() for t in (p.token0, p.token1)}
+    if explorer is not None and config.wrapped_native:
+        meta_tokens.add(config.wrapped_native)
     meta = reader.token_meta(meta_tokens) if meta_tokens else {}
     builder = _Builder(wallet=wallet, chain=chain, config=config, read=read, meta=meta)
     builder.build(infos)
+    if explorer is not None and read.final_block >= from_block:
+        builder.native(
+            explorer.txlist(wallet.address, from_block, read.final_block),
+            explorer.txlistinternal(wallet.address, from_block, read.final_block),
+        )
 
     # Rebasing tokens: growth not explained by transfers since the last measurement is income.
     growth_state = {t: int(v) for t, v in state.get("growth", {}).items()}
