@@ -112,6 +112,13 @@ class User(AbstractUser):
         "DeFi LP treatment", max_length=12, choices=LpTreatment.choices, default=LpTreatment.NONTAXABLE
     )
     timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
+    lots_per_wallet_from = models.DateField(
+        "track tax lots per wallet from",
+        null=True,
+        blank=True,
+        help_text="From this date, cost basis is tracked wallet by wallet (US rules: 1 January 2025); "
+        "empty: one pool for all your wallets. Not used with UK share pooling.",
+    )
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: ClassVar[list[str]] = []

@@ -41,6 +41,12 @@ SCHEDULES: dict[str, tuple[str, dict[str, str], str]] = {
         {"minute": "15", "hour": "0"},
         "Daily at 00:15 UTC: yesterday's closing value of every portfolio.",
     ),
+    "sync-wallets": (
+        "portfolios.wallets.tasks.sync_active_wallets",
+        {"minute": "40"},
+        "Hourly at :40: re-sync every active wallet from its checkpoint (incremental; a wallet "
+        "already syncing is skipped), off the pools refresh at :07.",
+    ),
 }
 
 

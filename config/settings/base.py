@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "pools",
     "portfolios",
     "portfolios.tax",
+    "portfolios.wallets",
     "education",
 ]
 
@@ -406,3 +407,12 @@ LOGGING = {
     # console of `make run`; a worker keeps them.
     "loggers": {"celery.app.trace": {"level": "WARNING" if not REDIS_URL else "INFO"}},
 }
+
+# Wallet sync (portfolios.wallets; docs/wallets.md). Per-chain RPC URLs and explorer keys come
+# from WALLETS_RPC_URLS_<SLUG> / WALLETS_EXPLORER_KEY[_<SLUG>], read when a sync starts.
+# Syncs of one chain running at once across all workers (a Redis semaphore).
+WALLETS_CHAIN_CONCURRENCY = env.int("WALLETS_CHAIN_CONCURRENCY", default=4)
+# Retries of a failed or rate-limited RPC call (exponential backoff from 0.5 s, at most 30 s).
+WALLETS_RPC_RETRIES = env.int("WALLETS_RPC_RETRIES", default=5)
+if WALLETS_CHAIN_CONCURRENCY < 1 or WALLETS_RPC_RETRIES < 0:
+    raise ImproperlyConfigured("WALLETS_CHAIN_CONCURRENCY must be at least 1, WALLETS_RPC_RETRIES not negative.")

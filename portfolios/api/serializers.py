@@ -261,6 +261,8 @@ class TransactionOut(serializers.ModelSerializer):
             "occurred_at",
             "description",
             "source",
+            "external_ref",
+            "external_url",
             "created_at",
             "updated_at",
             "legs",

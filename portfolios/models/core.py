@@ -58,7 +58,7 @@ PRICE: DecimalSpec = {"max_digits": 38, "decimal_places": 18}
 # The database checks list the ledger's values (portfolios.ledger), as plain strings.
 TRANSACTION_KINDS = [value for value, _ in TX_KIND_CHOICES]
 INCOME_TYPES = [value for value, _ in INCOME_TYPE_CHOICES]
-TRANSACTION_SOURCES = ["manual", "import", "api"]
+TRANSACTION_SOURCES = ["manual", "import", "api", "chain"]
 
 
 class Portfolio(models.Model):
@@ -202,6 +202,7 @@ class Transaction(models.Model):
         MANUAL = "manual", "Entered by hand"
         IMPORT = "import", "CSV import"
         API = "api", "API"
+        CHAIN = "chain", "Synced from the chain"
 
     portfolio = models.ForeignKey(
         Portfolio, on_delete=models.CASCADE, related_name="transactions", db_index=False
@@ -218,6 +219,12 @@ class Transaction(models.Model):
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.MANUAL)
     # Content hash (portfolios.csvformats.transaction_key) for idempotent imports; blank otherwise.
     dedupe_key = models.CharField(max_length=64, blank=True)
+    # Synced transactions (source "chain"): the on-chain transaction hash and its page on the
+    # chain's block explorer (blank when the chain has no explorer configured).
+    external_ref = models.CharField(max_length=100, blank=True, default="", db_default="")
+    external_url = models.URLField(max_length=300, blank=True, default="", db_default="")
+    # The wallet address (lower-case) it happened in: tax lots per wallet (TaxSettings.lots_per_wallet_from).
+    wallet_address = models.CharField(max_length=42, blank=True, default="", db_default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -261,6 +268,11 @@ class Transaction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.occurred_at:%Y-%m-%d}"
+
+    @property
+    def is_synced(self) -> bool:
+        """Read from a chain by wallet sync: its amounts and date are the chain's, not editable."""
+        return self.source == self.Source.CHAIN
 
     def clean(self) -> None:
         # Mirrors the composite foreign key (PostgreSQL) for every backend, with a message.

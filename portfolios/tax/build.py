@@ -158,7 +158,7 @@ def _settings_of(report: TaxReport) -> TaxSettings:
     # ``manage.py tax_report --strict`` keeps the error.
     return TaxSettings(method=report.method, jurisdiction=report.jurisdiction, timezone=report.timezone,
                        lp_treatment=report.lp_treatment, fiat_currency=report.fiat_currency,
-                       missing_basis="zero")
+                       missing_basis="zero", lots_per_wallet_from=report.lots_per_wallet_from)
 
 
 #: Missing-basis entries kept in a report's summary (the count is always exact).

@@ -184,11 +184,13 @@ class ReportInputs:
     timezone: str
     fiat_currency: str
     prices_day: date
+    lots_per_wallet_from: date | None = None
 
     @classmethod
     def of(cls, report: TaxReport) -> ReportInputs:
         return cls(report.owner_id, report.portfolio_id, report.year, report.jurisdiction, report.method,
-                   report.lp_treatment, report.timezone, report.fiat_currency, report.prices_as_of)
+                   report.lp_treatment, report.timezone, report.fiat_currency, report.prices_as_of,
+                   report.lots_per_wallet_from)
 
     @property
     def tax_year(self) -> str:
@@ -200,12 +202,15 @@ class ReportInputs:
 
     def hash(self, fingerprint: LedgerFingerprint) -> str:
         """SHA-256 of the inputs and the ledger's fingerprint: the report's cache key."""
-        payload = json.dumps({
+        inputs = {
             "v": REPORT_VERSION, "owner": self.owner_id, "portfolio": self.portfolio_id, "year": self.year,
             "jurisdiction": self.jurisdiction, "method": self.method, "lp": self.lp_treatment,
             "tz": self.timezone, "fiat": self.fiat_currency, "prices": self.prices_day.isoformat(),
             "ledger": fingerprint.digest_part(),
-        }, sort_keys=True, separators=(",", ":"))
+        }
+        if self.lots_per_wallet_from is not None:  # only when set: other reports keep their cache keys
+            inputs["wallets"] = self.lots_per_wallet_from.isoformat()
+        payload = json.dumps(inputs, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(payload.encode()).hexdigest()
 
 
@@ -332,9 +337,10 @@ def tax_ledger_load(*, owner_id: int, portfolio_id: int | None, until: datetime,
     postgres = _on_postgres()
     rows: QuerySet  # value tuples, with the row hash on PostgreSQL
     if postgres:
-        rows = legs.annotate(row_hash=_row_hash_expression()).values_list(*_STREAM_FIELDS, "row_hash")
+        rows = legs.annotate(row_hash=_row_hash_expression()).values_list(
+            *_STREAM_FIELDS, "row_hash", "transaction__wallet_address")
     else:
-        rows = legs.values_list(*_STREAM_FIELDS, *_HASHED_FIELDS)
+        rows = legs.values_list(*_STREAM_FIELDS, "transaction__wallet_address", *_HASHED_FIELDS)
 
     ledger = Ledger()
     txs = ledger.transactions
@@ -342,6 +348,7 @@ def tax_ledger_load(*, owner_id: int, portfolio_id: int | None, until: datetime,
     hash_sum = count = 0
     current_id = None
     head: tuple | None = None
+    wallet = ""
     legs_of: list[LegIn] = []
     stablecoins: set[int] | None = None  # read once, only if a leg without a value names a token
 
@@ -349,7 +356,8 @@ def tax_ledger_load(*, owner_id: int, portfolio_id: int | None, until: datetime,
         tx_id, occurred_at, kind, income_type, position_id = head
         txs.append(TxIn(ref=str(tx_id), occurred_at=occurred_at, kind=kind, legs=tuple(legs_of),
                         income_type=income_type or None,
-                        position=None if position_id is None else str(position_id)))
+                        position=None if position_id is None else str(position_id),
+                        wallet=wallet or None))
 
     for row in rows.iterator(chunk_size=chunk_size):
         tx_id = row[0]
@@ -358,6 +366,7 @@ def tax_ledger_load(*, owner_id: int, portfolio_id: int | None, until: datetime,
                 flush(head)
             current_id = tx_id
             head = row[:5]
+            wallet = row[12] if postgres else row[11]
             legs_of = []
         asset, quantity, fiat_value, is_fee, token_id, code = row[5:11]
         if fiat_value is None and token_id is not None:
@@ -374,7 +383,7 @@ def tax_ledger_load(*, owner_id: int, portfolio_id: int | None, until: datetime,
         if token_id is not None:
             per_asset = token_counts.setdefault(asset, {})
             per_asset[token_id] = per_asset.get(token_id, 0) + 1
-        hash_sum += row[11] if postgres else _python_row_hash(row[11:])
+        hash_sum += row[11] if postgres else _python_row_hash(row[12:])
         count += 1
         if on_progress is not None and count % chunk_size == 0:
             on_progress(count)

@@ -51,6 +51,7 @@ class TaxReport(models.Model):
     lp_treatment = models.CharField(max_length=12, choices=LpTreatment.choices)
     timezone = models.CharField(max_length=64)
     fiat_currency = models.CharField(max_length=3, default="USD")
+    lots_per_wallet_from = models.DateField(null=True, blank=True)  # the owner's preference when requested
     # Holdings at the year end are valued with prices of this day (the year end, or
     # today while the year is still running); part of the inputs hash.
     prices_as_of = models.DateField()

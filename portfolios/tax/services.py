@@ -97,11 +97,14 @@ def tax_report_request(*, owner, year: int, portfolio: Portfolio | None = None, 
         raise TaxRequestError(f"Choose a tax year between {FIRST_YEAR} and {today.year}.", field="year")
     year = int(year)
     currency = report_currency(jurisdiction=resolved.jurisdiction, user_currency=owner.fiat_currency)
+    # Lots per wallet (the owner's preference) apply to lot methods, never to UK pooling.
+    per_wallet = owner.lots_per_wallet_from if resolved.method != CostBasisMethod.UK else None
     inputs = ReportInputs(
         owner_id=owner.pk, portfolio_id=portfolio.pk if portfolio else None, year=year,
         jurisdiction=resolved.jurisdiction, method=resolved.method, lp_treatment=resolved.lp_treatment,
         timezone=resolved.timezone, fiat_currency=currency,
         prices_day=prices_as_of(year=year, jurisdiction=resolved.jurisdiction, tz=resolved.timezone),
+        lots_per_wallet_from=per_wallet,
     )
     inputs_hash, fingerprint = tax_inputs_hash(inputs=inputs)
     now = dj_timezone.now()
@@ -111,7 +114,8 @@ def tax_report_request(*, owner, year: int, portfolio: Portfolio | None = None, 
             defaults={"portfolio": portfolio, "year": year, "jurisdiction": resolved.jurisdiction,
                       "method": resolved.method, "lp_treatment": resolved.lp_treatment,
                       "timezone": resolved.timezone, "fiat_currency": currency,
-                      "prices_as_of": inputs.prices_day, "leg_count": fingerprint.legs},
+                      "prices_as_of": inputs.prices_day, "leg_count": fingerprint.legs,
+                      "lots_per_wallet_from": per_wallet},
         )
         queued = created
         if report.status == S.FAILED:

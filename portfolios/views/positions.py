@@ -28,7 +28,7 @@ from portfolios.explain import (
     return_breakdown,
 )
 from portfolios.ledger import IncomeType
-from portfolios.models import Portfolio, Position
+from portfolios.models import Portfolio, Position, Transaction
 from portfolios.selectors import (
     portfolio_list_for_user,
     position_amount_overrides,
@@ -87,6 +87,8 @@ def position_detail(request: HttpRequest, position_id: int) -> HttpResponse:
             "breakdown": breakdown,
             "breakdown_chart": breakdown_chart,
             "transactions": transactions,
+            # Read from a chain by wallet sync (its transactions say so; no extra query).
+            "is_synced": any(t.source == Transaction.Source.CHAIN for t in transactions),
             "il_sentences": explain_impermanent_loss(a, position_deposits(transactions=transactions).price),
             "range_sentences": explain_range(a, lower=position.range_lower, upper=position.range_upper),
             "learn": learn,

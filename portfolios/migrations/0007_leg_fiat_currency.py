@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('pools', '0011_pool_risk_out_of_line'),
-        ('portfolios', '0005_taxreport_moved_to_tax_app'),
+        ('portfolios', '0006_leg_value_source_peg'),
     ]
 
     operations = [
