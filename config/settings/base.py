@@ -356,6 +356,10 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# /healthz shows its details (each check) to staff, and to requests whose X-Health-Token
+# header equals this (monitoring without a session). Empty: staff only.
+HEALTH_TOKEN = env.str("HEALTH_TOKEN", default="")
+
 # --- Product settings -------------------------------------------------------
 # Which pool data source the refresh uses: "bundled" (files shipped in the
 # repository; works offline) or "defillama" (the live API).

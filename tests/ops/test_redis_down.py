@@ -26,7 +26,8 @@ PASSWORD = "a-strong-passphrase-42"
 
 @pytest.fixture
 def site(tmp_path):
-    env = app_env(DATABASE_URL=database_url(connection.settings_dict), REDIS_URL=DEAD_REDIS)
+    env = app_env(DATABASE_URL=database_url(connection.settings_dict), REDIS_URL=DEAD_REDIS,
+                  HEALTH_TOKEN="t0ken-for-monitoring")
     with gunicorn(env, log=tmp_path / "gunicorn.log") as base:
         yield base
     log = (tmp_path / "gunicorn.log").read_text()
@@ -61,10 +62,13 @@ def test_pages_api_reads_and_login_work_while_redis_is_down(site):
         assert login.status_code == 302, errors or login.text[-3000:]
         assert http.get("/portfolios/").status_code == 200  # logged in: the dashboard
 
-        health = http.get("/healthz")
-        assert health.status_code == 503
+        # Still serving, so still in rotation (200), but not "ok"; the token shows what is down.
+        health = http.get("/healthz", headers={"X-Health-Token": "t0ken-for-monitoring"})
+        assert health.status_code == 200
         body = health.json()
-        assert body["status"] == "unhealthy"
+        assert body["status"] == "degraded"
+        assert body["checks"]["cache"]["ok"] is False and body["checks"]["broker"]["ok"] is False
+        assert body["checks"]["database"]["ok"] is True
 
 
 def test_a_tax_report_requested_while_redis_is_down_is_saved_as_queued(site, settings):
