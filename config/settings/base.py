@@ -265,14 +265,20 @@ USE_TZ = True
 
 # --- Static files -----------------------------------------------------------
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# collectstatic writes STATIC_ROOT/staticfiles.json (hashed, compressed files). Until it has run,
+# a DEBUG=false process serves the files from the apps' static folders, unhashed, rather than
+# a 500 on every page; `manage.py check --deploy` warns (yieldledger.W001, config/checks.py).
+STATIC_MANIFEST_READY = (Path(STATIC_ROOT) / "staticfiles.json").is_file()
+if not DEBUG and not STATIC_MANIFEST_READY:
+    WHITENOISE_USE_FINDERS = True
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if DEBUG
+            if DEBUG or not STATIC_MANIFEST_READY
             else "whitenoise.storage.CompressedManifestStaticFilesStorage"
         )
     },
