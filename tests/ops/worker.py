@@ -20,8 +20,9 @@ CELERY = Path(sys.executable).with_name("celery")
 
 
 def worker_env(**overrides: str) -> dict[str, str]:
-    return app_env(DATABASE_URL=database_url(connection.settings_dict), REDIS_URL=settings.REDIS_URL,
-                   TASK_HEARTBEAT_SECONDS="1", TASK_STALE_AFTER_SECONDS="3", **overrides)
+    values = {"DATABASE_URL": database_url(connection.settings_dict), "REDIS_URL": settings.REDIS_URL,
+              "TASK_HEARTBEAT_SECONDS": "1", "TASK_STALE_AFTER_SECONDS": "3"}
+    return app_env(**{**values, **overrides})
 
 
 def start_worker(*, queues: str = "default,slow", log: Path, env: dict[str, str] | None = None) -> subprocess.Popen:
