@@ -23,12 +23,14 @@ from datetime import UTC, datetime, timedelta
 from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal
 from typing import Any
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings as django_settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone as dj_timezone
 
 from accounts.models import CostBasisMethod, Jurisdiction, LpTreatment
+from config.heartbeat import Heartbeat, stale_after
 from pools.fx import ONE, FxRateUnavailable
 from pools.selectors_fx import fx_convert
 from portfolios.tax import exports
@@ -70,13 +72,22 @@ class StaleInputs(Exception):
     pass
 
 
-def tax_report_build(*, report_id: int) -> str:
+def _claimable(now: datetime) -> Q:
+    """Pending, or running but abandoned: its heartbeat stopped (the worker died), or - a row
+    from before heartbeats - started longer ago than any build may last."""
+    silent = now - stale_after()
+    return Q(status=S.PENDING) | Q(status=S.RUNNING) & (
+        Q(heartbeat_at__lt=silent) | Q(heartbeat_at__isnull=True, started_at__lt=now - STALE_AFTER))
+
+
+def tax_report_build(*, report_id: int, task_id: str = "") -> str:
     """Build one report; returns its final status, or ``"skipped"`` when another run
-    holds (or finished) it. Safe to run twice."""
+    holds (or finished) it. Safe to run twice. While it builds, a thread heartbeats the row
+    (``config.heartbeat``), so a killed worker's build is reaped within minutes."""
     claimed_at = dj_timezone.now()
-    claimed = (TaxReport.objects.filter(pk=report_id)
-               .filter(Q(status=S.PENDING) | Q(status=S.RUNNING, started_at__lt=claimed_at - STALE_AFTER))
-               .update(status=S.RUNNING, started_at=claimed_at, progress=1, error="", finished_at=None))
+    claimed = (TaxReport.objects.filter(pk=report_id).filter(_claimable(claimed_at))
+               .update(status=S.RUNNING, started_at=claimed_at, progress=1, error="", finished_at=None,
+                       heartbeat_at=claimed_at, task_id=task_id[:255], attempts=F("attempts") + 1))
     if not claimed:
         return "skipped"
     report = TaxReport.objects.select_related("owner", "portfolio").get(pk=report_id)
@@ -86,7 +97,8 @@ def tax_report_build(*, report_id: int) -> str:
         mine.update(progress=max(1, min(99, percent)))
 
     try:
-        built = _build(report, progress)
+        with Heartbeat(TaxReport, report_id):
+            built = _build(report, progress)
     except TaxEngineError as exc:
         message = _explain(exc)
     except FxRateUnavailable as exc:
@@ -95,6 +107,11 @@ def tax_report_build(*, report_id: int) -> str:
                    "then request the report again.")
     except StaleInputs as exc:
         message = str(exc)
+    except SoftTimeLimitExceeded:
+        logger.warning("tax report %s reached the soft time limit", report_id)
+        message = ("Building this report took longer than the time allowed "
+                   f"({getattr(django_settings, 'CELERY_TASK_SOFT_TIME_LIMIT', 300)} s), so it was stopped. "
+                   "Request it again; a report for a single portfolio or a shorter history builds faster.")
     except Exception:
         logger.exception("tax report %s failed", report_id)
         message = ("The report could not be built because of an error on our side. It has been logged; "
