@@ -27,7 +27,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # Swagger UI (packaged assets) sets a few inline styles: allow those, on this page only.
     path("api/docs/", csp_override({**settings.SECURE_CSP, "style-src": [CSP.SELF, CSP.UNSAFE_INLINE]})(
-        SpectacularSwaggerSplitView.as_view(url_name="api-schema")), name="api-docs"),
+        SpectacularSwaggerSplitView.as_view(url_name="api-schema", http_method_names=["get", "head"])), name="api-docs"),
     path("favicon.ico", RedirectView.as_view(url="/" + settings.STATIC_URL.strip("/") + "/img/favicon.svg")),
 ]
 
@@ -35,3 +35,9 @@ if settings.DEBUG:
     from django.conf.urls.static import static
 
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+# Under /api/ every error is problem JSON (config/api/exceptions.py); elsewhere Django's pages.
+handler400 = "config.api.exceptions.api_bad_request"
+handler403 = "config.api.exceptions.api_permission_denied"
+handler404 = "config.api.exceptions.api_page_not_found"
+handler500 = "config.api.exceptions.api_server_error"

@@ -402,3 +402,18 @@ LOGGING = {
     # console of `make run`; a worker keeps them.
     "loggers": {"celery.app.trace": {"level": "WARNING" if not REDIS_URL else "INFO"}},
 }
+
+# --- The API as a product (issue 13; docs/api.md) ----------------------------------------------
+# Every API error is RFC 9457 problem JSON (config/api/problems.py, config/api/exceptions.py).
+REST_FRAMEWORK["EXCEPTION_HANDLER"] = "config.api.exceptions.problem_exception_handler"
+REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = [
+    "config.api.exceptions.SafeJSONParser",  # malformed or too deeply nested JSON: 400, never 500
+    "rest_framework.parsers.FormParser",
+    "rest_framework.parsers.MultiPartParser",
+]
+# The first authentication class names the WWW-Authenticate challenge of a 401: token first,
+# so a request without credentials is told how to authenticate (401), not refused (403).
+REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"] = [
+    "rest_framework.authentication.TokenAuthentication",
+    "rest_framework.authentication.SessionAuthentication",
+]

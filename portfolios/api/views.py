@@ -20,9 +20,10 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
+from config.api.exceptions import SafeJSONParser
 from portfolios import selectors
 from portfolios.api import serializers as s
 from portfolios.models import Portfolio, Position, Transaction
@@ -380,7 +381,7 @@ class PositionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnedVie
 )
 class TransactionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnedViewSet):
     queryset = Transaction.objects.none()
-    parser_classes = [JSONParser]
+    parser_classes = [SafeJSONParser]
 
     def get_queryset(self):
         params = s.TransactionFilterIn(data=self.request.query_params)

@@ -40,6 +40,7 @@ from portfolios.tax.services import TaxRequestError, tax_report_request
 )
 class TaxReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     queryset = TaxReport.objects.none()
+    lookup_value_regex = r"[0-9]+"  # /tax-reports/abc/ is a 404, not a 500 from int("abc")
     filter_backends: list = []
 
     def get_queryset(self):
