@@ -27,7 +27,9 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # Swagger UI (packaged assets) sets a few inline styles: allow those, on this page only.
     path("api/docs/", csp_override({**settings.SECURE_CSP, "style-src": [CSP.SELF, CSP.UNSAFE_INLINE]})(
-        SpectacularSwaggerSplitView.as_view(url_name="api-schema", http_method_names=["get", "head"])), name="api-docs"),
+        # GET only: DRF's OPTIONS answer would render this HTML view's template-less renderer (a 500).
+        SpectacularSwaggerSplitView.as_view(url_name="api-schema", http_method_names=["get", "head"])),
+        name="api-docs"),
     path("favicon.ico", RedirectView.as_view(url="/" + settings.STATIC_URL.strip("/") + "/img/favicon.svg")),
 ]
 

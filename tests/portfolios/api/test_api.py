@@ -88,7 +88,8 @@ def test_deposit_withdraw_claim_and_close_actions(owner_api, lp_id, eth, usdc, c
         format="json",
     )
     assert too_much.status_code == 400
-    assert too_much.json()["errors"]["withdrawals"][0].startswith("You are withdrawing 5 WETH but the position holds 1.6")
+    assert too_much.json()["errors"]["withdrawals"][0].startswith(
+        "You are withdrawing 5 WETH but the position holds 1.6")
     out = owner_api.post(
         f"{base}/withdraw/",
         {
@@ -153,7 +154,8 @@ def test_a_missing_price_answers_400_asking_for_the_value(owner_api, pid, chain)
     }
     response = owner_api.post("/api/v1/transactions/", body, format="json")
     assert response.status_code == 400
-    assert response.json()["errors"]["fiat_value"][0].startswith("No OBSC price is known for 2025-06-01. Enter the value")
+    assert response.json()["errors"]["fiat_value"][0].startswith(
+        "No OBSC price is known for 2025-06-01. Enter the value")
     body["legs"][0]["fiat_value"] = "4.5"
     assert owner_api.post("/api/v1/transactions/", body, format="json").status_code == 201
 
