@@ -1,3 +1,4 @@
+from allauth.account.decorators import secure_admin_login
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
@@ -11,6 +12,8 @@ from config.health import healthz
 
 admin.site.site_header = "Yieldledger administration"
 admin.site.site_title = "Yieldledger admin"
+# The admin logs in through the site's login (its brute-force limits), then checks is_staff.
+admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -24,6 +27,8 @@ urlpatterns = [
     path("learn/calculators/", include("pools.calculators.urls")),
     path("learn/", include("education.urls")),
     path("api/v1/", include("config.api.urls")),
+    # App clients: allauth headless (sign-up, verification, login, tokens, password, sessions).
+    path("api/auth/", include("allauth.headless.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # Swagger UI (packaged assets) sets a few inline styles: allow those, on this page only.
     path("api/docs/", csp_override({**settings.SECURE_CSP, "style-src": [CSP.SELF, CSP.UNSAFE_INLINE]})(

@@ -23,7 +23,7 @@ def problem(response, status):
 def test_missing_credentials_are_401_with_a_challenge(api_client):
     response = api_client.get("/api/v1/portfolios/")
     problem(response, 401)
-    assert response["WWW-Authenticate"].startswith("Token")
+    assert response["WWW-Authenticate"].startswith("Bearer")
 
 
 def test_a_bad_token_is_401_with_a_challenge(api_client):
