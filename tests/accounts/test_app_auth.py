@@ -8,7 +8,7 @@ from django.core import mail
 from django.test import Client, override_settings
 from django.urls import reverse
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.uses_cache]
 
 AUTH = "/api/auth/app/v1"
 NEW_PASSWORD = "Another-Long-Pass-88"
