@@ -488,3 +488,10 @@ PERMISSIONS_POLICY = env.str(
     default="accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), "
             "payment=(), usb=()",
 )
+# The cache fails open when Redis is down (config/cache.py), with short socket timeouts so a
+# dead Redis costs a request about a second, not a hang.
+if REDIS_URL:
+    CACHES["default"]["BACKEND"] = "config.cache.FailOpenRedisCache"
+    CACHES["default"].setdefault("OPTIONS", {}).update(
+        {"socket_connect_timeout": env.float("REDIS_CACHE_CONNECT_TIMEOUT", default=1.0),
+         "socket_timeout": env.float("REDIS_CACHE_TIMEOUT", default=1.0)})
