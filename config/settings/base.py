@@ -495,3 +495,6 @@ if REDIS_URL:
     CACHES["default"].setdefault("OPTIONS", {}).update(
         {"socket_connect_timeout": env.float("REDIS_CACHE_CONNECT_TIMEOUT", default=1.0),
          "socket_timeout": env.float("REDIS_CACHE_TIMEOUT", default=1.0)})
+# Every operation documents its problem-details errors (config/api/schema.py).
+SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [*SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"],
+                                                "config.api.schema.document_errors"]
