@@ -6,4 +6,6 @@ app_name = "accounts"
 
 urlpatterns = [
     path("settings/", views.settings_view, name="settings"),
+    path("settings/sessions/<int:session_id>/end/", views.session_end_view, name="session_end"),
+    path("settings/api-token/revoke/", views.legacy_token_revoke_view, name="legacy_token_revoke"),
 ]

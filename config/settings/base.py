@@ -445,3 +445,92 @@ WALLETS_CHAIN_CONCURRENCY = env.int("WALLETS_CHAIN_CONCURRENCY", default=4)
 WALLETS_RPC_RETRIES = env.int("WALLETS_RPC_RETRIES", default=5)
 if WALLETS_CHAIN_CONCURRENCY < 1 or WALLETS_RPC_RETRIES < 0:
     raise ImproperlyConfigured("WALLETS_CHAIN_CONCURRENCY must be at least 1, WALLETS_RPC_RETRIES not negative.")
+
+# --- The API as a product (issue 13; docs/api.md) ----------------------------------------------
+# Every API error is RFC 9457 problem JSON (config/api/problems.py, config/api/exceptions.py).
+REST_FRAMEWORK["EXCEPTION_HANDLER"] = "config.api.exceptions.problem_exception_handler"
+REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = [
+    "config.api.exceptions.SafeJSONParser",  # malformed or too deeply nested JSON: 400, never 500
+    "rest_framework.parsers.FormParser",
+    "rest_framework.parsers.MultiPartParser",
+]
+# The first authentication class names the WWW-Authenticate challenge of a 401: token first,
+# so a request without credentials is told how to authenticate (401), not refused (403).
+REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"] = [
+    "rest_framework.authentication.TokenAuthentication",
+    "rest_framework.authentication.SessionAuthentication",
+]
+
+# Client IP: X-Forwarded-For is believed only through this many trusted reverse proxies
+# (0 = use the socket address; a client-supplied header then changes nothing). Used by the
+# login limits (allauth), the API throttles (DRF) and config.clientip.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more.")
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
+REST_FRAMEWORK["NUM_PROXIES"] = TRUSTED_PROXY_COUNT
+
+# App clients sign up and log in over the API (allauth headless, "app" client, under
+# /api/auth/app/v1/); the browser keeps the web pages and its session cookie.
+INSTALLED_APPS += ["allauth.headless", "allauth.usersessions", "corsheaders"]
+MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.common.CommonMiddleware"),
+                  "corsheaders.middleware.CorsMiddleware")
+MIDDLEWARE += [
+    "allauth.usersessions.middleware.UserSessionsMiddleware",
+    "config.middleware.PermissionsPolicyMiddleware",
+]
+ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+HEADLESS_CLIENTS = ("app",)
+HEADLESS_TOKEN_STRATEGY = "allauth.headless.tokens.strategies.jwt.JWTTokenStrategy"  # noqa: S105 - a class path
+# Access tokens are short-lived JWTs (HS256, signed with API_JWT_SECRET or SECRET_KEY);
+# the refresh token (rotated on each use) gets a new one. Both die with their session:
+# logout, password change or reset, or "sign out" on the web settings page revoke them at once
+# (stateful validation: each request checks the session still exists).
+HEADLESS_JWT_ALGORITHM = "HS256"
+HEADLESS_JWT_PRIVATE_KEY = env.str("API_JWT_SECRET", default="")
+HEADLESS_JWT_ACCESS_TOKEN_EXPIRES_IN = env.int("API_ACCESS_TOKEN_SECONDS", default=15 * 60)
+HEADLESS_JWT_REFRESH_TOKEN_EXPIRES_IN = env.int("API_REFRESH_TOKEN_SECONDS", default=30 * 24 * 60 * 60)
+HEADLESS_JWT_STATEFUL_VALIDATION_ENABLED = True
+HEADLESS_JWT_ROTATE_REFRESH_TOKEN = True
+# A password change ends every session of the user, this one included, so every token dies.
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = True
+# The legacy DRF token of POST /api/v1/auth/token/ (deprecated) expires after this long.
+API_LEGACY_TOKEN_SECONDS = env.int("API_LEGACY_TOKEN_SECONDS", default=24 * 60 * 60)
+# The API accepts, in this order: the headless JWT (Authorization: Bearer), the legacy token
+# (Authorization: Token), the browser session. The first names the 401 challenge.
+REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"] = [
+    "allauth.headless.contrib.rest_framework.authentication.JWTTokenAuthentication",
+    "accounts.api.authentication.ExpiringTokenAuthentication",
+    "rest_framework.authentication.SessionAuthentication",
+]
+# Brute-force limits on credential endpoints (accounts/limits.py): "count/seconds" per client
+# IP and per account-and-client together, so that knowing an email is not enough to lock its
+# owner out. Logins count failures; reset, verification resend and sign-up count attempts.
+CREDENTIAL_LIMITS = {
+    "login": {"ip": env.str("LOGIN_LIMIT_IP", default="20/60"),
+              "account": env.str("LOGIN_LIMIT_ACCOUNT", default="5/300")},
+    "reset": {"ip": "10/300", "account": "3/300"},
+    "resend": {"ip": "10/300", "account": "3/300"},
+    "signup": {"ip": "10/300", "account": "3/300"},
+}
+MIDDLEWARE.insert(MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware"),
+                  "accounts.limits.CredentialLimitMiddleware")
+# allauth's own failed-login counter is keyed on the email alone (anyone could lock an
+# account); ours above replaces it. Its other limits (emails sent) stay as an extra guard.
+ACCOUNT_RATE_LIMITS = {**ACCOUNT_RATE_LIMITS, "login_failed": None}
+
+# CORS for app/web clients on other origins (e.g. https://app.example.com); none by default.
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+CORS_URLS_REGEX = r"^/(api|_allauth)/.*$"
+CORS_EXPOSE_HEADERS = ["Retry-After", "Location", "Idempotent-Replayed", "WWW-Authenticate"]
+CORS_ALLOW_HEADERS = ["accept", "authorization", "content-type", "user-agent", "x-csrftoken", "x-requested-with",
+                      "idempotency-key", "x-session-token"]
+# Browser features no page of ours uses are switched off for every response.
+PERMISSIONS_POLICY = env.str(
+    "PERMISSIONS_POLICY",
+    default="accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), "
+            "payment=(), usb=()",
+)
+# Every operation documents its problem-details errors (config/api/schema.py).
+SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [*SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"],
+                                                "config.api.schema.document_errors"]
