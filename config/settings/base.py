@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "portfolios",
     "portfolios.tax",
     "education",
+    "alerts",
 ]
 
 MIDDLEWARE = [
@@ -99,6 +100,7 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "alerts.context_processors.alerts",
             ],
         },
     },
@@ -402,3 +404,12 @@ LOGGING = {
     # console of `make run`; a worker keeps them.
     "loggers": {"celery.app.trace": {"level": "WARNING" if not REDIS_URL else "INFO"}},
 }
+
+# Alerts and opportunities (alerts/; docs/alerts.md).
+# Absolute links in alert emails (unsubscribe, notification centre) start with this.
+ALERTS_SITE_URL = env.str("ALERTS_SITE_URL", default="http://127.0.0.1:8000")
+# Pools per evaluation chunk: each chunk is one transaction of a constant number of queries.
+ALERTS_EVALUATE_CHUNK = env.int("ALERTS_EVALUATE_CHUNK", default=2000)
+# Opportunities leave out pools under this TVL and APY outliers unless asked (?show_all=true).
+OPPORTUNITIES_MIN_TVL_USD = env.int("OPPORTUNITIES_MIN_TVL_USD", default=1_000_000)
+OPPORTUNITIES_PER_TOKEN = env.int("OPPORTUNITIES_PER_TOKEN", default=5)
