@@ -85,7 +85,8 @@ def rule_update(*, rule: AlertRule, threshold: Decimal | None = None, is_paused:
     """Change a rule's threshold or pause it. A changed threshold re-arms the rule: it is
     a new question, and if it is already true the next evaluation tells once."""
     with transaction.atomic():
-        locked = AlertRule.objects.select_for_update().select_related("position__portfolio").get(pk=rule.pk)
+        locked = (AlertRule.objects.select_for_update(of=("self",)).select_related("position__portfolio")
+                  .get(pk=rule.pk))
         if set_threshold and threshold != locked.threshold:
             locked.threshold = threshold
             locked.state = AlertRule.State.ARMED
