@@ -106,7 +106,10 @@ class Notification(models.Model):
                              db_index=False)  # covered by alerts_notif_user_idx
     rule = models.ForeignKey(AlertRule, on_delete=models.SET_NULL, null=True, blank=True, related_name="notifications",
                              db_index=False)  # covered by the (rule, episode) unique index
-    pool = models.ForeignKey("pools.Pool", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    # No index: pools are never deleted (only deactivated), and nothing lists notifications by
+    # pool; one index fewer to maintain on the evaluation's bulk insert.
+    pool = models.ForeignKey("pools.Pool", on_delete=models.CASCADE, null=True, blank=True, related_name="+",
+                             db_index=False)
     condition = models.CharField(max_length=20, choices=AlertRule.Condition.choices)
     episode = models.PositiveIntegerField()
     title = models.CharField(max_length=300)

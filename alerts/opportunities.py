@@ -37,7 +37,7 @@ D = Decimal
 ZERO = D(0)
 CENT = D("0.01")
 #: Other-chain lines shown per token (after the same-chain ones).
-BRIDGED_PER_TOKEN = 2
+BRIDGED_PER_TOKEN = 1
 
 
 def min_tvl() -> int:
@@ -45,7 +45,7 @@ def min_tvl() -> int:
 
 
 def per_token() -> int:
-    return int(getattr(settings, "OPPORTUNITIES_PER_TOKEN", 5))
+    return int(getattr(settings, "OPPORTUNITIES_PER_TOKEN", 3))
 
 
 def outlier_pct() -> int:

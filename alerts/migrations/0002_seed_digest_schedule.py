@@ -11,7 +11,7 @@ def seed(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("alerts", "0001_watchlist_rules_notifications"),
+        ("alerts", "0001_alerts_watchlist_rules_notifications"),
         ("django_celery_beat", "0019_alter_periodictasks_options"),
     ]
 

@@ -4,29 +4,32 @@
 a live rule) in chunks of ``ALERTS_EVALUATE_CHUNK`` pools. Per chunk, in one transaction
 and a constant number of queries whatever the number of rules:
 
-1. the live rules of those pools, locked (``FOR UPDATE``: two evaluations of the same
-   rules run one after the other, and the second sees the first's states);
+1. the live rules of those pools, read under a transaction-level advisory lock (two
+   evaluations of the same rules run one after the other, and the second sees the
+   first's states);
 2. the pools' metrics; the 7-day mean APY and yesterday's TVL from the daily
    snapshots (only when a rule needs them); the pools' token prices (idem);
 3. the pure ``alerts.conditions`` decide, rule by rule, whether it holds and its next state;
-4. one UPDATE for the rules that fire (state firing, episode + 1), one for the rules
-   that clear (state armed);
-5. one INSERT of the notifications (unique rule + episode: a rerun inserts nothing).
+4. one UPDATE … FROM of the rules whose state moved (firing with episode + 1, or
+   armed again), streamed by COPY into a temporary table (``pools.bulk``);
+5. one INSERT … ON CONFLICT DO NOTHING of the notifications, the same way (unique
+   rule + episode: a rerun inserts nothing).
 
 Returns counts; the task then sends the immediate emails.
 """
 
 from __future__ import annotations
 
+import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Avg, F
+from django.db import connection, transaction
+from django.db.models import Avg
 from django.utils import timezone
 
 from alerts.conditions import (
@@ -43,12 +46,17 @@ from alerts.conditions import (
     step,
 )
 from alerts.models import AlertRule, Notification
+from pools import bulk
 from pools.models import Pool, PoolSnapshot, PoolUnderlyingToken
 from pools.naming import pool_display_name
 
 RULE_FIELDS = ("id", "user_id", "pool_id", "position_id", "condition", "threshold", "baseline_grade",
                "baseline_reward", "state", "episode", "position__label", "position__range_lower",
                "position__range_upper", "position__closed_at")  # fmt: skip
+CONDITION, POOL = RULE_FIELDS.index("condition"), RULE_FIELDS.index("pool_id")
+NOTE_COLUMNS = ["user_id", "rule_id", "pool_id", "condition", "episode", "title", "body", "created_at"]
+#: pg_advisory_xact_lock key of the evaluation ("yl" namespace, like pools.locking).
+EVALUATE_LOCK_KEY = (0x796C << 32) | zlib.crc32(b"alerts.evaluate")
 POOL_FIELDS = ("id", "apy", "apy_reward", "tvl_usd", "risk_grade", "symbol", "meta", "address", "protocol__name",
                "chain__name")  # fmt: skip
 
@@ -109,23 +117,38 @@ def alerts_evaluate(*, pool_ids: Sequence[int] | None = None, token_ids: Sequenc
     return result
 
 
-def _target_name(rule: dict, pool: dict) -> str:
+def _target_name(position_id: int | None, position_label: str | None, pool: dict) -> str:
     name = pool_display_name(pool["symbol"], pool["meta"], pool["protocol__name"], pool["chain__name"],
                              pool["address"])
-    if rule["position_id"] is not None:
-        return f"Your position “{rule['position__label'] or name}”"
+    if position_id is not None:
+        return f"Your position “{position_label or name}”"
     return name
+
+
+def _serialize() -> None:
+    """Two evaluations of the same chunk run one after the other: a transaction-level
+    advisory lock (released at commit), taken before the rules are read, so the second
+    reads the states the first wrote. Cheaper than ``FOR UPDATE`` on 100,000 rule rows
+    (that writes a lock into every row). SQLite has one writer at a time anyway."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [EVALUATE_LOCK_KEY])
+            # Do not wait for the WAL flush at commit (a large share of a chunk's time when many
+            # rules fire). A database crash in that window loses the chunk's result as a whole,
+            # never half of it: the rules are still armed and the next evaluation fires them.
+            cursor.execute("SET LOCAL synchronous_commit = off")
 
 
 def _evaluate_chunk(*, pool_ids: Sequence[int], conditions: Sequence[str] | None, now: datetime) -> EvaluateResult:
     today = now.astimezone(UTC).date()
     with transaction.atomic():
-        rules = list(_live_rules(conditions).filter(pool_id__in=list(pool_ids)).select_for_update(of=("self",))
-                     .order_by("id").values(*RULE_FIELDS))
+        _serialize()
+        rules = list(_live_rules(conditions).filter(pool_id__in=list(pool_ids)).order_by("id")
+                     .values_list(*RULE_FIELDS))
         if not rules:
             return EvaluateResult(chunks=1)
-        used = {r["condition"] for r in rules}
-        ids = sorted({r["pool_id"] for r in rules})
+        used = {r[CONDITION] for r in rules}
+        ids = sorted({r[POOL] for r in rules})
         pools = {p["id"]: p for p in Pool.objects.filter(pk__in=ids).values(*POOL_FIELDS)}
         mean_7d: dict[int, Decimal] = {}
         if Condition.APY_DROP in used:
@@ -144,33 +167,42 @@ def _evaluate_chunk(*, pool_ids: Sequence[int], conditions: Sequence[str] | None
             ):
                 tokens[pool_id].append((price, stable, symbol))
 
-        fire, clear, notes = [], [], []
-        for r in rules:
-            pool = pools[r["pool_id"]]
-            pool_tokens = tokens.get(r["pool_id"], [])
-            facts = Facts(
-                apy=pool["apy"], apy_mean_7d=mean_7d.get(r["pool_id"]), apy_reward=pool["apy_reward"],
-                tvl=pool["tvl_usd"], tvl_24h_ago=tvl_before.get(r["pool_id"]), risk_grade=pool["risk_grade"],
-                price=range_price([(p, s) for p, s, _ in pool_tokens]) if r["position__range_lower"] else None,
-                range_lower=r["position__range_lower"], range_upper=r["position__range_upper"],
-                stable_prices=tuple(p for p, s, sym in pool_tokens if s and p is not None and is_usd_peg(sym)),
-            )  # fmt: skip
-            rule_in = RuleInput(Condition(r["condition"]), r["threshold"], r["baseline_grade"], r["baseline_reward"])
+        pool_facts: dict[int, Facts] = {}
+        states: list[tuple[int, str, int, datetime | None]] = []  # (rule id, state, episode, last fired)
+        notes: list[tuple] = []
+        fired = cleared = 0
+        for (rule_id, user_id, pool_id, position_id, condition, threshold, baseline_grade, baseline_reward, state,
+             episode, position_label, lower, upper, closed_at) in rules:
+            base = pool_facts.get(pool_id)
+            if base is None:
+                pool, pool_tokens = pools[pool_id], tokens.get(pool_id, [])
+                base = pool_facts[pool_id] = Facts(
+                    apy=pool["apy"], apy_mean_7d=mean_7d.get(pool_id), apy_reward=pool["apy_reward"],
+                    tvl=pool["tvl_usd"], tvl_24h_ago=tvl_before.get(pool_id), risk_grade=pool["risk_grade"],
+                    price=range_price([(p, st) for p, st, _ in pool_tokens]),
+                    stable_prices=tuple(p for p, st, sym in pool_tokens if st and p is not None and is_usd_peg(sym)),
+                )  # fmt: skip
+            facts = base if lower is None else replace(base, range_lower=lower, range_upper=upper)
+            rule_in = RuleInput(Condition(condition), threshold, baseline_grade, baseline_reward)
             # A closed position has nothing left to watch: its rules stay as they are.
-            holds = None if r["position__closed_at"] is not None else condition_holds(rule_in, facts)
-            nxt = step(r["state"], holds)
+            holds = None if closed_at is not None else condition_holds(rule_in, facts)
+            nxt = step(state, holds)
             if nxt.fires:
-                fire.append(r["id"])
-                title, body = describe(rule_in, facts, _target_name(r, pool))
-                notes.append(Notification(user_id=r["user_id"], rule_id=r["id"], pool_id=r["pool_id"],
-                                          condition=r["condition"], episode=r["episode"] + 1, title=title[:300],
-                                          body=body, created_at=now))
-            elif nxt.state == ARMED and r["state"] == FIRING:
-                clear.append(r["id"])
-        if fire:
-            AlertRule.objects.filter(pk__in=fire).update(state=FIRING, episode=F("episode") + 1, last_fired_at=now)
-        if clear:
-            AlertRule.objects.filter(pk__in=clear).update(state=ARMED)
+                fired += 1
+                states.append((rule_id, FIRING, episode + 1, now))
+                title, body = describe(rule_in, facts, _target_name(position_id, position_label, pools[pool_id]))
+                notes.append((user_id, rule_id, pool_id, condition, episode + 1, title[:300], body, now))
+            elif nxt.state == ARMED and state == FIRING:
+                cleared += 1
+                states.append((rule_id, ARMED, episode, None))
+        if states:
+            bulk.update_from(
+                table=AlertRule._meta.db_table, key="id", columns=["id", "state", "episode", "last_fired_at"],
+                rows=states, returning=(),
+                update={"state": "{S}.state", "episode": "{S}.episode",
+                        "last_fired_at": "COALESCE({S}.last_fired_at, {T}.last_fired_at)"})  # fmt: skip
         if notes:
-            Notification.objects.bulk_create(notes, ignore_conflicts=True)
-    return EvaluateResult(rules=len(rules), fired=len(fire), cleared=len(clear), chunks=1)
+            # ON CONFLICT (rule, episode) DO NOTHING: a rerun of the same episode inserts nothing.
+            bulk.upsert(table=Notification._meta.db_table, columns=NOTE_COLUMNS, rows=notes,
+                        conflict=["rule_id", "episode"], update={}, returning=())
+    return EvaluateResult(rules=len(rules), fired=fired, cleared=cleared, chunks=1)

@@ -412,4 +412,4 @@ ALERTS_SITE_URL = env.str("ALERTS_SITE_URL", default="http://127.0.0.1:8000")
 ALERTS_EVALUATE_CHUNK = env.int("ALERTS_EVALUATE_CHUNK", default=2000)
 # Opportunities leave out pools under this TVL and APY outliers unless asked (?show_all=true).
 OPPORTUNITIES_MIN_TVL_USD = env.int("OPPORTUNITIES_MIN_TVL_USD", default=1_000_000)
-OPPORTUNITIES_PER_TOKEN = env.int("OPPORTUNITIES_PER_TOKEN", default=5)
+OPPORTUNITIES_PER_TOKEN = env.int("OPPORTUNITIES_PER_TOKEN", default=3)
