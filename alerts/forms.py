@@ -23,12 +23,14 @@ class RuleForm(forms.Form):
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["position"].queryset = (Position.objects.filter(portfolio__owner=user, closed_at__isnull=True,
-                                                                    pool__isnull=False)
-                                            .select_related("pool").order_by("-opened_at", "-id"))
+        position_field = self.fields["position"]
+        assert isinstance(position_field, forms.ModelChoiceField)
+        position_field.queryset = (Position.objects.filter(portfolio__owner=user, closed_at__isnull=True,
+                                                           pool__isnull=False)
+                                   .select_related("pool").order_by("-opened_at", "-id"))
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         pool_id, position = data.get("pool"), data.get("position")
         if position is None and pool_id is None:
             raise forms.ValidationError("Choose a pool or one of your positions.")

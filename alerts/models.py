@@ -12,8 +12,7 @@ from django.db.models import F, Q
 
 from alerts.conditions import ARMED, FIRING, Condition
 
-PCT = {"max_digits": 22, "decimal_places": 10}
-TVL = {"max_digits": 20, "decimal_places": 2}
+# Percentages and TVL as pools.models stores them: 22 digits with 10 decimals, 20 with 2.
 CONDITIONS = [c.value for c in Condition]
 
 
@@ -26,9 +25,9 @@ class WatchedPool(models.Model):
     pool = models.ForeignKey("pools.Pool", on_delete=models.CASCADE, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     seen_at = models.DateTimeField()
-    seen_apy = models.DecimalField(**PCT, null=True, blank=True)
-    seen_apy_mean_30d = models.DecimalField(**PCT, null=True, blank=True)
-    seen_tvl_usd = models.DecimalField(**TVL, null=True, blank=True)
+    seen_apy = models.DecimalField(max_digits=22, decimal_places=10, null=True, blank=True)
+    seen_apy_mean_30d = models.DecimalField(max_digits=22, decimal_places=10, null=True, blank=True)
+    seen_tvl_usd = models.DecimalField(max_digits=20, decimal_places=2, null=True, blank=True)
     seen_risk_grade = models.CharField(max_length=1, blank=True)
 
     class Meta:
@@ -65,9 +64,10 @@ class AlertRule(models.Model):
     position = models.ForeignKey("portfolios.Position", on_delete=models.CASCADE, null=True, blank=True,
                                  related_name="+")
     condition = models.CharField(max_length=20, choices=Condition.choices)
-    threshold = models.DecimalField(**PCT, null=True, blank=True)
+    threshold = models.DecimalField(max_digits=22, decimal_places=10, null=True, blank=True)
     baseline_grade = models.CharField(max_length=1, blank=True)  # risk_worse: grade when made
-    baseline_reward = models.DecimalField(**PCT, null=True, blank=True)  # rewards_ended: reward APY when made
+    # rewards_ended: the reward APY when the rule was made.
+    baseline_reward = models.DecimalField(max_digits=22, decimal_places=10, null=True, blank=True)
     is_paused = models.BooleanField(default=False)
     state = models.CharField(max_length=10, choices=State.choices, default=State.ARMED)
     episode = models.PositiveIntegerField(default=0)  # firings so far; the notification's episode number

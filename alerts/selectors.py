@@ -75,6 +75,10 @@ def rule_get_for_user(*, user: Any, pk: int) -> AlertRule:
     return get_object_or_404(AlertRule.objects.filter(user=user).select_related("position__portfolio", "pool"), pk=pk)
 
 
+def rule_conditions_for_position(*, user: Any, position_id: int) -> set[str]:
+    return set(AlertRule.objects.filter(user=user, position_id=position_id).values_list("condition", flat=True))
+
+
 def notification_list_for_user(*, user: Any) -> QuerySet[Notification]:
     return Notification.objects.filter(user=user).select_related("pool")
 

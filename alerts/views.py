@@ -20,6 +20,7 @@ from alerts.opportunities import opportunities_for_user
 from alerts.selectors import (
     notification_list_for_user,
     preference_for_user,
+    rule_conditions_for_position,
     rule_get_for_user,
     rule_list_for_user,
     watch_changes,
@@ -140,12 +141,12 @@ def rule_action(request: HttpRequest, rule_id: int) -> HttpResponse:
 def position_defaults(request: HttpRequest, position_id: int) -> HttpResponse:
     """The alerts we suggest for a position (offered after it is added): tick and save."""
     position = position_get_for_user(user=request.user, position_id=position_id)
-    defaults = rule_defaults_for(pool=position.pool, position=position) if position.pool_id else []
+    defaults = rule_defaults_for(pool=position.pool, position=position) if position.pool is not None else []
     if request.method == "POST":
         made = rules_create_defaults(user=request.user, position=position, conditions=request.POST.getlist("condition"))
         messages.success(request, f"{len(made)} alert{'s' if len(made) != 1 else ''} set for this position.")
         return redirect("portfolios:position_detail", position.pk)
-    existing = set(AlertRule.objects.filter(user=request.user, position=position).values_list("condition", flat=True))
+    existing = rule_conditions_for_position(user=request.user, position_id=position.pk)
     return render(request, "alerts/position_defaults.html", {
         "position": position, "defaults": defaults, "existing": existing,
         "labels": dict(AlertRule.Condition.choices)})

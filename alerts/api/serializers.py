@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from alerts.models import PCT, AlertPreference, AlertRule, Notification, WatchedPool
+from alerts.models import AlertPreference, AlertRule, Notification, WatchedPool
 from pools.models import Pool
 
 
@@ -33,7 +33,7 @@ class WatchedOut(serializers.ModelSerializer):
 
 class RuleIn(serializers.Serializer):
     condition = serializers.ChoiceField(choices=AlertRule.Condition.choices)
-    threshold = serializers.DecimalField(**PCT, required=False, allow_null=True, min_value=0,
+    threshold = serializers.DecimalField(max_digits=22, decimal_places=10, required=False, allow_null=True, min_value=0,
                                          help_text="Percent; for apy_below, the APY in percent.")
     pool = serializers.PrimaryKeyRelatedField(queryset=Pool.objects.all(), required=False, allow_null=True)
     position = serializers.IntegerField(required=False, allow_null=True,
@@ -42,7 +42,7 @@ class RuleIn(serializers.Serializer):
 
 
 class RuleUpdateIn(serializers.Serializer):
-    threshold = serializers.DecimalField(**PCT, required=False, allow_null=True, min_value=0)
+    threshold = serializers.DecimalField(max_digits=22, decimal_places=10, required=False, allow_null=True, min_value=0)
     is_paused = serializers.BooleanField(required=False)
 
 
@@ -89,8 +89,8 @@ class OpportunityLineOut(serializers.Serializer):
     name = serializers.CharField()
     chain = serializers.CharField()
     needs_bridge = serializers.BooleanField()
-    apy_mean_30d = serializers.DecimalField(**PCT)
-    apy = serializers.DecimalField(**PCT, allow_null=True)
+    apy_mean_30d = serializers.DecimalField(max_digits=22, decimal_places=10)
+    apy = serializers.DecimalField(max_digits=22, decimal_places=10, allow_null=True)
     risk_score = serializers.IntegerField()
     risk_grade = serializers.CharField()
     tvl_usd = serializers.DecimalField(max_digits=20, decimal_places=2)
@@ -108,7 +108,7 @@ class OpportunityHoldingOut(serializers.Serializer):
     quantity = serializers.DecimalField(max_digits=48, decimal_places=18)
     value_usd = serializers.DecimalField(max_digits=48, decimal_places=18, allow_null=True)
     current_pool_id = serializers.IntegerField(allow_null=True)
-    current_mean_apy = serializers.DecimalField(**PCT)
+    current_mean_apy = serializers.DecimalField(max_digits=22, decimal_places=10)
 
 
 class TokenOpportunitiesOut(serializers.Serializer):

@@ -29,7 +29,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Avg
+from django.db.models import Avg, BooleanField, Expression, F
 from django.utils import timezone
 
 from alerts.conditions import (
@@ -59,6 +59,41 @@ NOTE_COLUMNS = ["user_id", "rule_id", "pool_id", "condition", "episode", "title"
 EVALUATE_LOCK_KEY = (0x796C << 32) | zlib.crc32(b"alerts.evaluate")
 POOL_FIELDS = ("id", "apy", "apy_reward", "tvl_usd", "risk_grade", "symbol", "meta", "address", "protocol__name",
                "chain__name")  # fmt: skip
+
+
+class AnyOf(Expression):
+    """``column = ANY(%s)`` with the ids as one array parameter (PostgreSQL), else ``IN (…)``.
+
+    A chunk filters five queries by 2,000 pool ids: as ``IN (%s, …)`` the driver and
+    Django spent more time writing and parsing those lists than the database spent
+    answering; one array parameter costs nothing."""
+
+    conditional = True
+    output_field = BooleanField()
+
+    def __init__(self, column: str, ids: Sequence[int]) -> None:
+        super().__init__()
+        self.column = F(column)
+        self.ids = [int(i) for i in ids]
+
+    def get_source_expressions(self) -> list:
+        return [self.column]
+
+    def set_source_expressions(self, exprs: list) -> None:
+        (self.column,) = exprs
+
+    def resolve_expression(self, query=None, allow_joins=True, reuse=None, summarize=False, for_save=False):
+        c = self.copy()
+        c.column = self.column.resolve_expression(query, allow_joins, reuse, summarize, for_save)
+        return c
+
+    def as_sql(self, compiler, connection):  # type: ignore[override]
+        lhs, params = compiler.compile(self.column)
+        if connection.vendor == "postgresql":
+            return f"{lhs} = ANY(%s::bigint[])", [*params, self.ids]
+        if not self.ids:
+            return "1 = 0", list(params)
+        return f"{lhs} IN ({', '.join(['%s'] * len(self.ids))})", [*params, *self.ids]
 
 
 def evaluate_chunk_size() -> int:
@@ -96,11 +131,12 @@ def pools_with_live_rules(*, pool_ids: Sequence[int] | None = None, conditions: 
     """The pools among ``pool_ids`` (or holding one of ``token_ids``, or all) that have a live rule."""
     qs = _live_rules(conditions)
     if pool_ids is not None:
-        qs = qs.filter(pool_id__in=list(pool_ids))
+        qs = qs.filter(AnyOf("pool_id", pool_ids))
     if token_ids is not None:
-        qs = qs.filter(pool_id__in=PoolUnderlyingToken.objects.filter(token_id__in=list(token_ids))
+        qs = qs.filter(pool_id__in=PoolUnderlyingToken.objects.filter(AnyOf("token_id", token_ids))
                        .values("pool_id"))
-    return sorted(set(qs.values_list("pool_id", flat=True)))
+    # DISTINCT in the database: an index-only walk of alerts_rule_live_pool_idx, not 100,000 rows.
+    return list(qs.order_by("pool_id").values_list("pool_id", flat=True).distinct())
 
 
 def alerts_evaluate(*, pool_ids: Sequence[int] | None = None, token_ids: Sequence[int] | None = None,
@@ -110,7 +146,12 @@ def alerts_evaluate(*, pool_ids: Sequence[int] | None = None, token_ids: Sequenc
     every pool when neither is given), optionally only some conditions. Safe to run twice."""
     now = now or timezone.now()
     conditions = None if conditions is None else sorted(set(conditions))
-    targets = pools_with_live_rules(pool_ids=pool_ids, conditions=conditions, token_ids=token_ids)
+    if pool_ids is not None and token_ids is None:
+        # The chunks find the rules themselves (a chunk of pools without rules costs three small
+        # queries); asking first which pools have rules would read every rule of the table once more.
+        targets = sorted(set(pool_ids))
+    else:
+        targets = pools_with_live_rules(pool_ids=pool_ids, conditions=conditions, token_ids=token_ids)
     result = EvaluateResult()
     for chunk in _chunks(targets, chunk_size or evaluate_chunk_size()):
         result.add(_evaluate_chunk(pool_ids=chunk, conditions=conditions, now=now))
@@ -143,26 +184,26 @@ def _evaluate_chunk(*, pool_ids: Sequence[int], conditions: Sequence[str] | None
     today = now.astimezone(UTC).date()
     with transaction.atomic():
         _serialize()
-        rules = list(_live_rules(conditions).filter(pool_id__in=list(pool_ids)).order_by("id")
+        rules = list(_live_rules(conditions).filter(AnyOf("pool_id", pool_ids)).order_by("id")
                      .values_list(*RULE_FIELDS))
         if not rules:
             return EvaluateResult(chunks=1)
         used = {r[CONDITION] for r in rules}
         ids = sorted({r[POOL] for r in rules})
-        pools = {p["id"]: p for p in Pool.objects.filter(pk__in=ids).values(*POOL_FIELDS)}
-        mean_7d: dict[int, Decimal] = {}
+        pools = {p["id"]: p for p in Pool.objects.filter(AnyOf("id", ids)).values(*POOL_FIELDS)}
+        mean_7d: dict[int, Decimal | None] = {}
         if Condition.APY_DROP in used:
-            mean_7d = dict(PoolSnapshot.objects.filter(pool_id__in=ids, day__gt=today - timedelta(days=7),
+            mean_7d = dict(PoolSnapshot.objects.filter(AnyOf("pool_id", ids), day__gt=today - timedelta(days=7),
                                                        day__lte=today, apy__isnull=False)
                            .values("pool_id").annotate(mean=Avg("apy")).values_list("pool_id", "mean"))
-        tvl_before: dict[int, Decimal] = {}
+        tvl_before: dict[int, Decimal | None] = {}
         if Condition.TVL_DROP in used:
-            tvl_before = dict(PoolSnapshot.objects.filter(pool_id__in=ids, day=today - timedelta(days=1))
+            tvl_before = dict(PoolSnapshot.objects.filter(AnyOf("pool_id", ids), day=today - timedelta(days=1))
                               .values_list("pool_id", "tvl_usd"))
         tokens: dict[int, list[tuple[Decimal | None, bool, str]]] = defaultdict(list)
         if used & PRICE_CONDITIONS:
             for pool_id, price, stable, symbol in (
-                PoolUnderlyingToken.objects.filter(pool_id__in=ids).order_by("pool_id", "position", "id")
+                PoolUnderlyingToken.objects.filter(AnyOf("pool_id", ids)).order_by("pool_id", "position", "id")
                 .values_list("pool_id", "token__last_price_usd", "token__is_stablecoin", "token__symbol")
             ):
                 tokens[pool_id].append((price, stable, symbol))
