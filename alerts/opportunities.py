@@ -1,13 +1,13 @@
 """Opportunities: for each token a user holds (in the wallet or in an open position), the
 pools that take it, ranked by risk-adjusted yield (``alerts.ranking``).
 
-Reads only, in a constant number of queries whatever the number of tokens:
-holdings (one aggregate over the user's legs), the pools of the open positions
-(one), same-chain candidates (one, top N per token by a window function),
-other-chain candidates of the same asset (one, top N per asset), and at most one
-FX query. Pools under ``OPPORTUNITIES_MIN_TVL_USD``, APY outliers (flagged by the
-source or above ``POOL_APY_OUTLIER_PCT``) and pools without a 30-day mean or a
-risk score are left out unless ``show_all``.
+Reads only, in a constant number of queries whatever the number of tokens: holdings
+(one aggregate over the user's legs), what is in open positions (one), the tokens and
+the positions' pools (two), the candidates (one: window functions rank them within
+each held token, and within each asset and chain), and at most one FX query. Pools
+under ``OPPORTUNITIES_MIN_TVL_USD``, APY outliers (flagged by the source or above
+``POOL_APY_OUTLIER_PCT``) and pools without a 30-day mean or a risk score are left
+out unless ``show_all``.
 
 Value held in a position is estimated from what went in and came out of it
 (deposits minus withdrawals, at today's prices): the AMM model's current
@@ -98,7 +98,8 @@ class Report:
     fx_note: str = ""
 
 
-CANDIDATE_FIELDS = ("pool_id", "token_id", "asset_key", "pool__symbol", "pool__meta", "pool__address",
+CANDIDATE_FIELDS = ("pool_id", "token_id", "asset_key", "adjusted", "token_rank", "pool__symbol", "pool__meta",
+                    "pool__address",
                     "pool__protocol__name", "pool__chain__name", "pool__chain_id", "pool__apy", "pool__apy_reward",
                     "pool__apy_mean_30d", "pool__risk_score", "pool__risk_grade", "pool__tvl_usd", "pool__il_risk",
                     "pool__kind", "pool__protocol__audit_count")  # fmt: skip
@@ -108,16 +109,24 @@ def _asset_key():
     return Coalesce(NullIf(Upper("token__price_symbol"), Value("")), Upper("token__symbol"))
 
 
-def _candidates(qs, *, show_all: bool, partition: Any, limit: int) -> list[dict]:
-    qs = qs.filter(pool__is_active=True, pool__apy_mean_30d__isnull=False, pool__risk_score__isnull=False)
+def _candidates(*, token_ids: set[int], keys: set[str], show_all: bool, limit: int) -> list[dict]:
+    """One query: pools taking the held tokens or the same assets on any chain, with two
+    ranks by risk-adjusted yield — within each held token (same chain: the best
+    ``limit``) and within each (asset, chain) (other chains: the best one per chain)."""
+    qs = PoolUnderlyingToken.objects.annotate(asset_key=_asset_key()).filter(
+        Q(token_id__in=token_ids) | Q(asset_key__in=keys),
+        pool__is_active=True, pool__apy_mean_30d__isnull=False, pool__risk_score__isnull=False)
     if not show_all:
         qs = qs.filter(pool__tvl_usd__gte=min_tvl(), pool__apy_mean_30d__lte=outlier_pct()).exclude(
             pool__outlier=True)
     adjusted = ExpressionWrapper(F("pool__apy_mean_30d") * (100 - F("pool__risk_score")) / 100,
                                  output_field=DecimalField(max_digits=30, decimal_places=10))
-    ranked = qs.annotate(asset_key=_asset_key(), adjusted=adjusted).annotate(
-        rank=Window(RowNumber(), partition_by=[partition], order_by=[F("adjusted").desc(), F("pool_id").asc()]))
-    return list(ranked.filter(rank__lte=limit).values(*CANDIDATE_FIELDS))
+    order = [F("adjusted").desc(), F("pool_id").asc()]
+    ranked = qs.annotate(adjusted=adjusted).annotate(
+        token_rank=Window(RowNumber(), partition_by=[F("token_id")], order_by=order),
+        chain_rank=Window(RowNumber(), partition_by=[F("asset_key"), F("pool__chain_id")], order_by=order))
+    return list(ranked.filter(Q(token_rank__lte=limit, token_id__in=token_ids) | Q(chain_rank__lte=1)).order_by()
+                .values(*CANDIDATE_FIELDS))
 
 
 def holdings_for_user(*, user: Any) -> list[Holding]:
@@ -176,17 +185,14 @@ def opportunities_for_user(*, user: Any, show_all: bool = False) -> Report:
     limit = per_token()
     token_ids = {h.token_id for h in holdings}
     keys = {h.asset_key for h in holdings}
-    same = _candidates(PoolUnderlyingToken.objects.filter(token_id__in=token_ids), show_all=show_all,
-                       partition=F("token_id"), limit=limit + 1)  # +1: the holding's own pool may be among them
-    other = _candidates(
-        PoolUnderlyingToken.objects.filter(Q(token__price_symbol__in=keys) | Q(token__symbol__in=keys)),
-        show_all=show_all, partition=_asset_key(), limit=limit * 3)
     by_token: dict[int, list[dict]] = defaultdict(list)
-    for row in same:
-        by_token[row["token_id"]].append(row)
     by_key: dict[str, list[dict]] = defaultdict(list)
-    for row in other:
+    for row in _candidates(token_ids=token_ids, keys=keys, show_all=show_all, limit=limit + 1):
+        if row["token_id"] in token_ids and row["token_rank"] <= limit + 1:  # +1: the holding's own pool
+            by_token[row["token_id"]].append(row)
         by_key[row["asset_key"]].append(row)
+    for rows_ in (*by_token.values(), *by_key.values()):
+        rows_.sort(key=lambda r: (-r["adjusted"], r["pool_id"]))
     for h in holdings:
         rows = [r for r in by_token[h.token_id] if r["pool_id"] != h.current_pool_id][:limit]
         seen = {r["pool_id"] for r in rows}
