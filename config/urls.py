@@ -25,6 +25,7 @@ urlpatterns = [
     path("portfolios/", include("portfolios.urls")),
     path("tax/", include("portfolios.tax.urls")),
     path("wallets/", include("portfolios.wallets.urls")),
+    path("alerts/", include("alerts.urls")),
     path("learn/calculators/", include("pools.calculators.urls")),
     path("learn/", include("education.urls")),
     path("api/v1/", include("config.api.urls")),

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "portfolios.tax",
     "portfolios.wallets",
     "education",
+    "alerts",
 ]
 
 MIDDLEWARE = [
@@ -102,6 +103,7 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "alerts.context_processors.alerts",
             ],
         },
     },
@@ -534,3 +536,11 @@ PERMISSIONS_POLICY = env.str(
 # Every operation documents its problem-details errors (config/api/schema.py).
 SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [*SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"],
                                                 "config.api.schema.document_errors"]
+# Alerts and opportunities (alerts/; docs/alerts.md).
+# Absolute links in alert emails (unsubscribe, notification centre) start with this.
+ALERTS_SITE_URL = env.str("ALERTS_SITE_URL", default="http://127.0.0.1:8000")
+# Pools per evaluation chunk: each chunk is one transaction of a constant number of queries.
+ALERTS_EVALUATE_CHUNK = env.int("ALERTS_EVALUATE_CHUNK", default=2000)
+# Opportunities leave out pools under this TVL and APY outliers unless asked (?show_all=true).
+OPPORTUNITIES_MIN_TVL_USD = env.int("OPPORTUNITIES_MIN_TVL_USD", default=1_000_000)
+OPPORTUNITIES_PER_TOKEN = env.int("OPPORTUNITIES_PER_TOKEN", default=3)
