@@ -5,5 +5,6 @@ from accounts import views
 app_name = "accounts"
 
 urlpatterns = [
+    path("", views.overview, name="overview"),
     path("settings/", views.settings_view, name="settings"),
 ]

@@ -8,6 +8,13 @@ from accounts.services import user_update_preferences
 
 
 @login_required
+def overview(request):
+    """/account/: who you are signed in as, your choices at a glance, where to change them."""
+    emails = list(request.user.emailaddress_set.order_by("-primary", "email"))
+    return render(request, "accounts/overview.html", {"emails": emails})
+
+
+@login_required
 def settings_view(request):
     form = PreferencesForm(request.POST or None, instance=request.user)
     if request.method == "POST" and form.is_valid():

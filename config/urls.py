@@ -15,6 +15,7 @@ admin.site.site_title = "Yieldledger admin"
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", healthz, name="healthz"),
+    path("status/", views.status, name="status"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("account/", include("accounts.urls")),

@@ -8,6 +8,7 @@ from django.shortcuts import render
 from django.utils.safestring import mark_safe
 
 from config.charts import Series, line_chart
+from pools.calculators.links import calculator_links
 from pools.filters import FIRST_CLICK, ORDERING_LABELS, apy_outlier_pct, apy_sort_min_tvl
 from pools.models import Pool
 from pools.paginator import CachedCountPaginator
@@ -152,4 +153,5 @@ def detail(request, pool_id: int):
         "learn": education_links(pool, share),
         "freshness": data_freshness(),
         "add_position_url": f"/portfolios/positions/new/?pool={pool.pk}",
+        "calculators": calculator_links(kind=pool.kind, apy=pool.apy),
     })

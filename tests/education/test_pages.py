@@ -265,3 +265,10 @@ def test_learn_link_escapes_the_title():
 def test_learn_link_queries_once_per_slug_per_render(article, django_assert_num_queries):
     with django_assert_num_queries(1):
         _render('{% learn_link "impermanent-loss" %}{% learn_link "impermanent-loss" %}')
+
+
+def test_the_impermanent_loss_article_links_its_calculator_and_others_do_not(client, article):
+    html = client.get(article.get_absolute_url()).content.decode()
+    assert '<a href="/learn/calculators/impermanent-loss/">Try it: the impermanent loss calculator</a>' in html
+    other = ArticleFactory(slug="lp-tokens", body_markdown="## Only\n\ntext")
+    assert 'data-testid="article-calculator"' not in client.get(other.get_absolute_url()).content.decode()
