@@ -151,3 +151,20 @@ def test_every_main_page_fits_the_screen_with_a_clean_console(page, shot, size):
     for name, url in user_pages(data):
         visit(name, url)
     assert not problems, "\n".join(problems)
+
+
+def test_a_tap_on_a_chart_shows_the_value_under_it_on_a_phone(page, shot):
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto("/learn/calculators/impermanent-loss/?model=constant_product&price_ratio=2")
+    chart = page.locator("svg.chart")
+    # The log price axis: 1× sits in the middle, between 0.1× and 10×.
+    labels = chart.locator("text").all_inner_texts()
+    assert {"0.1×", "0.5×", "1×", "2×", "10×"} <= set(labels)
+    assert labels[-0] != "-"  # nothing drawn as a dash placeholder
+    hits = chart.locator(".chart-hit")
+    assert hits.count() > 10
+    hits.nth(hits.count() - 1).click()  # the 10× end of the curve: IL of a 10× move is −42.5 %
+    readout = page.locator(".chart-readout")
+    assert readout.inner_text() == "10×: Impermanent loss vs holding −42.50%"
+    shot("phone-chart-tap")
+    assert page.js_errors == []
