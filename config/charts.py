@@ -181,7 +181,8 @@ def line_chart(
     if log_x:
         x_ticks = log_ticks(min(xs), max(xs))
     else:
-        x_ticks = [min(xs) + (max(xs) - min(xs)) * i / 4 for i in range(5)] if max(xs) > min(xs) else [xs[0]]
+        # Four labels: a date is ten characters, and phones get larger type (site.css).
+        x_ticks = [min(xs) + (max(xs) - min(xs)) * i / 3 for i in range(4)] if max(xs) > min(xs) else [xs[0]]
     for xv in x_ticks:
         xp = px(xv)
         anchor = "start" if xp - left < 30 else "end" if width - right - xp < 30 else "middle"
@@ -232,7 +233,7 @@ def line_chart(
             f'<rect x="{lx}" y="{height - 14}" width="12" height="4" fill="{color}"/>'
             f'<text x="{lx + 16}" y="{height - 9}" fill="#16202a">{escape(s.label)}</text>'
         )
-        lx += 32 + 9 * len(s.label)
+        lx += 32 + 11 * len(s.label)
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 - every text node above is escaped
 
