@@ -1,15 +1,18 @@
-import zoneinfo
-
 from django import forms
 from django.contrib.auth.password_validation import validate_password
 
 from accounts.models import User
-
-TIMEZONE_CHOICES = [(tz, tz) for tz in sorted(zoneinfo.available_timezones())]
+from accounts.timezones import timezone_choices
 
 
 class PreferencesForm(forms.ModelForm):
-    timezone = forms.ChoiceField(choices=TIMEZONE_CHOICES)
+    # static/accounts/timezone.js offers the browser's own zone first (data-browser-zone).
+    timezone = forms.ChoiceField(
+        label="Time zone",
+        choices=timezone_choices(),
+        widget=forms.Select(attrs={"data-browser-zone": "offer"}),
+        help_text="Dates and times are shown in this zone; tax years are cut in it.",
+    )
 
     class Meta:
         model = User
@@ -19,6 +22,10 @@ class PreferencesForm(forms.ModelForm):
             "cost_basis_method": "UK users always get UK share pooling.",
             "lp_treatment": "How adding or removing liquidity is treated in tax reports.",
         }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["timezone"].choices = timezone_choices(self.instance.timezone if self.instance else None)
 
     def clean(self):
         data = super().clean()

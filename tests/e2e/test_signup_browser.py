@@ -36,7 +36,7 @@ def test_signup_confirm_and_change_settings_in_a_real_browser(page, live_server,
     page.get_by_role("link", name="Account").click()
     page.get_by_role("navigation", name="Account").get_by_role("link", name="Preferences").click()
     page.get_by_label("Tax jurisdiction").select_option("uk")
-    page.get_by_label("Timezone").select_option("Europe/London")
+    page.get_by_label("Time zone").select_option("Europe/London")
     page.get_by_role("button", name="Save settings").click()
     assert "Your settings were saved." in page.inner_text("main")
     shot("settings-saved")
