@@ -36,6 +36,10 @@ class PreferencesForm(forms.ModelForm):
         return data
 
 
+class ResendVerificationForm(forms.Form):
+    email = forms.EmailField(label="Email", max_length=254)
+
+
 class AdminUserCreationForm(forms.ModelForm):
     """Admin 'add user' form for an email-login user."""
 
