@@ -1,16 +1,20 @@
 """Writes to accounts."""
 
+import logging
 from datetime import datetime
 
 from allauth.account.adapter import get_adapter
 from allauth.account.models import EmailAddress
 from allauth.usersessions.models import UserSession
+from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpRequest
 from rest_framework.authtoken.models import Token
 
 from accounts.api.authentication import legacy_token_expires_at
 from accounts.models import User
+
+logger = logging.getLogger(__name__)
 
 PREFERENCE_FIELDS = ("name", "fiat_currency", "tax_jurisdiction", "cost_basis_method", "lp_treatment", "timezone")
 
@@ -82,3 +86,30 @@ def user_sessions_end(*, user: User, keep_session_key: str | None = None) -> int
     for session in sessions:
         session.end()
     return len(sessions)
+
+
+RESEND_COOLDOWN_SECONDS = 180  # as allauth's own "confirm_email" limit: one link per address per 3 minutes
+
+
+def verification_resend(*, request, email: str) -> bool:
+    """Email a fresh confirmation link to an address still waiting for one.
+
+    Returns whether a link was sent; callers must not tell the visitor which (the
+    same answer for unknown, confirmed and cooling-down addresses keeps accounts
+    private). Earlier links stay valid (allauth's HMAC keys) until they expire.
+    If the cache is down the cooldown fails open: a person still gets their link.
+    """
+    address = (
+        EmailAddress.objects.filter(email__iexact=email.strip(), verified=False, user__is_active=True)
+        .select_related("user")
+        .first()
+    )
+    if address is None:
+        return False
+    try:
+        if not cache.add(f"accounts:verification-resend:{address.pk}", 1, timeout=RESEND_COOLDOWN_SECONDS):
+            return False
+    except Exception:  # noqa: BLE001 - a cache outage must not block signing up
+        logger.warning("verification resend: cache unavailable, cooldown skipped", exc_info=True)
+    address.send_confirmation(request)
+    return True
