@@ -35,7 +35,7 @@ class RuleForm(forms.Form):
         if position is None and pool_id is None:
             raise forms.ValidationError("Choose a pool or one of your positions.")
         if position is None:
-            pool = Pool.objects.filter(pk=pool_id).first()
+            pool = Pool.objects.filter(pk=pool_id).first() if pool_id is not None else None
             if pool is None:
                 self.add_error("pool", "No pool with this id.")
             data["pool_obj"] = pool

@@ -88,7 +88,7 @@ def build(n_pools: int, n_rules: int, seed: int = 15) -> dict:
         condition = CONDITIONS[i % len(CONDITIONS)]
         if condition in ("out_of_range", "near_edge"):
             position = positions[i % len(positions)]
-            pool, user_id = position.pool, position.portfolio.owner_id
+            pool, user_id = position.pool, position.portfolio.owner_id  # type: ignore[assignment]  # bench positions all have a pool
         else:
             position, pool, user_id = None, pools[rng.randrange(n_pools)], users[i % 1000].pk
         rules.append(AlertRule(user_id=user_id, pool=pool, position=position, condition=condition,

@@ -121,7 +121,7 @@ def problem_exception_handler(exc: Exception, context: Mapping[str, Any]) -> Htt
 
     detail = exc.detail
     if isinstance(detail, Mapping):  # a view raised e.g. PermissionDenied({"detail": ...})
-        text = str(detail.get("detail", "")) or json.dumps(detail, default=str)
+        text = str(next((v for k, v in detail.items() if k == "detail"), "")) or json.dumps(detail, default=str)
     elif isinstance(detail, list):
         text = " ".join(str(item) for item in detail)
     else:
@@ -154,7 +154,7 @@ def _is_api(request: HttpRequest) -> bool:
 
 def api_bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if not _is_api(request):
-        return defaults.bad_request(request, exception)
+        return defaults.bad_request(request, exception or Exception())
     if isinstance(exception, RequestDataTooBig):
         return request_too_large_problem()
     return problem_response(400, title=_title(400), detail="The request could not be read.")
@@ -162,7 +162,7 @@ def api_bad_request(request: HttpRequest, exception: Exception | None = None) ->
 
 def api_permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if not _is_api(request):
-        return defaults.permission_denied(request, exception)
+        return defaults.permission_denied(request, exception or Exception())
     return problem_response(403, title=_title(403), detail="You do not have permission to do this.")
 
 

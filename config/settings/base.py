@@ -244,7 +244,7 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Yieldledger] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
 # allauth keeps its counters in the cache (Redis when configured).
-ACCOUNT_RATE_LIMITS = {
+ACCOUNT_RATE_LIMITS: dict[str, str | None] = {
     "login_failed": "10/m/ip,5/5m/key",
     "signup": "20/m/ip",
     "reset_password": "20/m/ip,5/m/key",
@@ -534,7 +534,7 @@ PERMISSIONS_POLICY = env.str(
             "payment=(), usb=()",
 )
 # Every operation documents its problem-details errors (config/api/schema.py).
-SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [*SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"],
+SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [*list(SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"]),  # type: ignore[call-overload]
                                                 "config.api.schema.document_errors"]
 # Alerts and opportunities (alerts/; docs/alerts.md).
 # Absolute links in alert emails (unsubscribe, notification centre) start with this.

@@ -48,7 +48,7 @@ def wallet_detail(request: HttpRequest, wallet_id: int) -> HttpResponse:
         "wallet": wallet,
         "portfolio": wallet.portfolio,
         "run": run,
-        "reconciliation": selectors.reconciliation_lines(sync=run if run and run.is_finished else last_done)
+        "reconciliation": selectors.reconciliation_lines(sync=run if run and run.is_finished else last_done)  # type: ignore[arg-type]  # the condition below rules out None
         if (run and run.is_finished) or last_done
         else [],
         "coverage": selectors.wallet_coverage(wallet=wallet, chains=chains),

@@ -40,8 +40,8 @@ class Source:
 
     def fetch_pools(self) -> PoolBatch:
         when = START + timedelta(hours=self.hour)
-        records = [replace(r, updated_at=when, **({"apy": self.apy, "apy_base": self.apy} if r.pool_id == STETH
-                                                   else {})) for r in self.records]
+        records = [replace(r, updated_at=when, apy=self.apy, apy_base=self.apy) if r.pool_id == STETH
+                   else replace(r, updated_at=when) for r in self.records]
         return PoolBatch(tuple(records), (), when, source="test")
 
 
