@@ -358,7 +358,7 @@ def test_an_out_of_range_position_links_the_concentrated_liquidity_article(
     assert "0.2119938258 WETH (worth $423.99 at the deposit) did not fit your range" in html
 
 
-def test_the_position_page_runs_the_same_13_queries_however_many_transactions(
+def test_the_position_page_runs_the_same_14_queries_however_many_transactions(
     owner_client, lp, crv, eth, usdc, django_assert_max_num_queries
 ):
     from django.db import connection
@@ -371,8 +371,9 @@ def test_the_position_page_runs_the_same_13_queries_however_many_transactions(
         assert owner_client.get(url).status_code == 200
     # session, user, the position; its data (positions, pool, pool tokens, overrides,
     # transactions, legs, pool yields); its tokens' daily prices; the transactions table
-    # (transactions, legs). The value series reuses the analytics' data (it was 21).
-    assert len(one.captured_queries) == 13
+    # (transactions, legs); the navigation's unread alerts count (alerts app). The value series
+    # reuses the analytics' data (it was 21).
+    assert len(one.captured_queries) == 14
     for i in range(30):
         position_claim_rewards(
             position=lp,
