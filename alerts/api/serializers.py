@@ -53,6 +53,13 @@ class RuleOut(serializers.ModelSerializer):
                   "is_paused", "state", "episode", "last_fired_at", "created_at"]
 
 
+class RuleDefaultOut(serializers.Serializer):
+    condition = serializers.ChoiceField(choices=AlertRule.Condition.choices)
+    threshold = serializers.DecimalField(max_digits=22, decimal_places=10, allow_null=True)
+    why = serializers.CharField()
+    already_set = serializers.BooleanField(help_text="You already have this alert on this position.")
+
+
 class NotificationOut(serializers.ModelSerializer):
     is_read = serializers.SerializerMethodField()
 
