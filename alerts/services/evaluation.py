@@ -26,6 +26,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -73,19 +74,14 @@ class AnyOf(Expression):
 
     def __init__(self, column: str, ids: Sequence[int]) -> None:
         super().__init__()
-        self.column = F(column)
+        self.column: Any = F(column)  # resolved to a column by Expression.resolve_expression
         self.ids = [int(i) for i in ids]
 
-    def get_source_expressions(self) -> list:
+    def get_source_expressions(self) -> list[Any]:
         return [self.column]
 
-    def set_source_expressions(self, exprs: list) -> None:
+    def set_source_expressions(self, exprs: Sequence[Any]) -> None:
         (self.column,) = exprs
-
-    def resolve_expression(self, query=None, allow_joins=True, reuse=None, summarize=False, for_save=False):
-        c = self.copy()
-        c.column = self.column.resolve_expression(query, allow_joins, reuse, summarize, for_save)
-        return c
 
     def as_sql(self, compiler, connection):  # type: ignore[override]
         lhs, params = compiler.compile(self.column)
