@@ -89,7 +89,7 @@ def build(n_pools: int, n_rules: int, seed: int = 15) -> dict:
         position: Position | None = None
         if condition in ("out_of_range", "near_edge"):
             position = positions[i % len(positions)]
-            pool_id, user_id = position.pool_id, position.portfolio.owner_id
+            pool_id, user_id = concentrated[i % len(positions)].pk, position.portfolio.owner_id
         else:
             pool_id, user_id = pools[rng.randrange(n_pools)].pk, users[i % 1000].pk
         rules.append(AlertRule(user_id=user_id, pool_id=pool_id, position=position, condition=condition,
