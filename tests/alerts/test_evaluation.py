@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from alerts.models import AlertRule, Notification
 from alerts.services.evaluation import alerts_evaluate
+from alerts.services.rules import rule_create, rule_update
 from alerts.tasks import evaluate_alerts
 from pools.models import Pool
 from pools.signals import pools_refreshed, prices_refreshed
@@ -175,3 +176,13 @@ def test_the_evaluation_task_runs_after_a_refresh_and_emails(amm_pool, make_rule
     evaluate_alerts(pool_ids=[amm_pool.pk])
     assert Notification.objects.count() == 1
     assert len(mailoutbox) == 1
+
+
+def test_a_resumed_rule_asks_afresh(amm_pool, owner):
+    rule = rule_create(user=owner, pool=amm_pool, condition="apy_below", threshold=D(50))
+    assert alerts_evaluate(pool_ids=[amm_pool.pk], now=NOW).fired == 1
+    rule_update(rule=rule, is_paused=True)
+    assert alerts_evaluate(pool_ids=[amm_pool.pk], now=NOW).rules == 0
+    rule_update(rule=rule, is_paused=False)
+    assert alerts_evaluate(pool_ids=[amm_pool.pk], now=NOW).fired == 1  # still true: told once more
+    assert Notification.objects.count() == 2
