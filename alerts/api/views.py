@@ -24,7 +24,7 @@ from alerts.opportunities import opportunities_for_user
 from alerts.services.emails import preference_set
 from alerts.services.notifications import notifications_mark_read
 from alerts.services.rules import rule_create, rule_defaults_for, rule_delete, rule_update
-from alerts.services.watchlist import watch_add, watch_remove
+from alerts.services.watchlist import watch_add, watch_remove, watchlist_mark_seen
 from portfolios.models import Position
 from portfolios.selectors import position_get_for_user
 
@@ -67,6 +67,12 @@ class WatchlistViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, OwnedVie
 
     def perform_destroy(self, instance: WatchedPool) -> None:
         watch_remove(user=self.request.user, pool_id=instance.pool_id)
+
+    @extend_schema(summary="Mark every watched pool as seen now (resets what changed)", request=None,
+                   responses=s.SeenOut, tags=TAG)
+    @action(detail=False, methods=["post"])
+    def seen(self, request):
+        return Response({"marked": watchlist_mark_seen(user=request.user)})
 
 
 @extend_schema_view(
