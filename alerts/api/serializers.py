@@ -23,7 +23,7 @@ class WatchedIn(serializers.Serializer):
 
 
 class ChangeOut(serializers.Serializer):
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # a field named "label" (DRF pops it from the class)
     before = serializers.CharField()
     after = serializers.CharField()
     direction = serializers.ChoiceField(choices=["up", "down", "changed"])
