@@ -27,6 +27,7 @@ def _note(user, n=1, **extra):
 def test_starring_from_the_pool_page_and_unstarring(owner_client, owner, amm_pool):
     page = owner_client.get(reverse("pools:detail", args=[amm_pool.pk]))
     assert b"\xe2\x98\x86 Watch" in page.content  # ☆
+    assert f"/alerts/rules/?pool={amm_pool.pk}#new-rule".encode() in page.content
     response = owner_client.post(reverse("alerts:watch_toggle", args=[amm_pool.pk]),
                                  {"action": "add", "next": f"/pools/{amm_pool.pk}/"})
     assert response.status_code == 302 and response["Location"] == f"/pools/{amm_pool.pk}/"
@@ -110,6 +111,12 @@ def test_rules_page_creates_pauses_and_deletes(owner_client, owner, amm_pool):
     assert "paused" in owner_client.get(reverse("alerts:rules")).content.decode()
     owner_client.post(reverse("alerts:rule_action", args=[rule.pk]), {"action": "delete"})
     assert not AlertRule.objects.exists()
+
+
+def test_the_rules_page_names_the_pool_it_was_opened_for(owner_client, amm_pool):
+    page = owner_client.get(reverse("alerts:rules") + f"?pool={amm_pool.pk}").content.decode()
+    assert "New alert on WETH-USDC" in page
+    assert f'value="{amm_pool.pk}"' in page
 
 
 def test_rules_page_explains_a_missing_threshold(owner_client, amm_pool):
