@@ -186,3 +186,11 @@ def test_a_resumed_rule_asks_afresh(amm_pool, owner):
     rule_update(rule=rule, is_paused=False)
     assert alerts_evaluate(pool_ids=[amm_pool.pk], now=NOW).fired == 1  # still true: told once more
     assert Notification.objects.count() == 2
+
+
+def test_the_daily_full_rescoring_evaluates_every_risk_rule(amm_pool, v3_pool, make_rule):
+    make_rule(amm_pool, "risk_worse", baseline_grade="A")
+    make_rule(v3_pool, "apy_below", 50)  # true, but its pool did not change: not evaluated
+    Pool.objects.filter(pk=amm_pool.pk).update(risk_grade="C")
+    assert evaluate_alerts(pool_ids=[], rescored_all=True) == {"rules": 1, "fired": 1, "cleared": 0}
+    assert list(Notification.objects.values_list("condition", flat=True)) == ["risk_worse"]
