@@ -184,22 +184,28 @@ def _evaluate_chunk(*, pool_ids: Sequence[int], conditions: Sequence[str] | None
                      .values_list(*RULE_FIELDS))
         if not rules:
             return EvaluateResult(chunks=1)
-        used = {r[CONDITION] for r in rules}
+        # Each extra read covers only the pools with a rule that needs it.
+        needs: dict[str, set[int]] = defaultdict(set)
+        for r in rules:
+            needs[r[CONDITION]].add(r[POOL])
         ids = sorted({r[POOL] for r in rules})
+        price_pools = sorted(set().union(*(needs[c] for c in PRICE_CONDITIONS)))
         pools = {p["id"]: p for p in Pool.objects.filter(AnyOf("id", ids)).values(*POOL_FIELDS)}
         mean_7d: dict[int, Decimal | None] = {}
-        if Condition.APY_DROP in used:
-            mean_7d = dict(PoolSnapshot.objects.filter(AnyOf("pool_id", ids), day__gt=today - timedelta(days=7),
+        if needs[Condition.APY_DROP]:
+            mean_7d = dict(PoolSnapshot.objects.filter(AnyOf("pool_id", sorted(needs[Condition.APY_DROP])),
+                                                       day__gt=today - timedelta(days=7),
                                                        day__lte=today, apy__isnull=False)
                            .values("pool_id").annotate(mean=Avg("apy")).values_list("pool_id", "mean"))
         tvl_before: dict[int, Decimal | None] = {}
-        if Condition.TVL_DROP in used:
-            tvl_before = dict(PoolSnapshot.objects.filter(AnyOf("pool_id", ids), day=today - timedelta(days=1))
+        if needs[Condition.TVL_DROP]:
+            tvl_before = dict(PoolSnapshot.objects.filter(AnyOf("pool_id", sorted(needs[Condition.TVL_DROP])),
+                                                          day=today - timedelta(days=1))
                               .values_list("pool_id", "tvl_usd"))
         tokens: dict[int, list[tuple[Decimal | None, bool, str]]] = defaultdict(list)
-        if used & PRICE_CONDITIONS:
+        if price_pools:
             for pool_id, price, stable, symbol in (
-                PoolUnderlyingToken.objects.filter(AnyOf("pool_id", ids)).order_by("pool_id", "position", "id")
+                PoolUnderlyingToken.objects.filter(AnyOf("pool_id", price_pools)).order_by("pool_id", "position", "id")
                 .values_list("pool_id", "token__last_price_usd", "token__is_stablecoin", "token__symbol")
             ):
                 tokens[pool_id].append((price, stable, symbol))
