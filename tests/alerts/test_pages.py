@@ -6,6 +6,8 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from alerts.context_processors import alerts as processor
@@ -13,7 +15,7 @@ from alerts.models import AlertRule, Notification, WatchedPool
 from alerts.services.watchlist import watch_add
 from pools.models import Pool
 from tests.alerts.conftest import NOW
-from tests.portfolios.factories import PositionFactory
+from tests.portfolios.factories import PoolFactory, PositionFactory
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -164,3 +166,25 @@ def test_pages_need_a_login(client):
     for name in ("notifications", "watchlist", "rules", "preferences", "opportunities"):
         response = client.get(reverse(f"alerts:{name}"))
         assert response.status_code == 302 and "/login" in response["Location"], name
+
+
+def test_list_pages_run_a_constant_number_of_queries(owner_client, owner, amm_pool, chain):
+    def counts() -> list[int]:
+        out = []
+        for name in ("notifications", "watchlist", "rules"):
+            with CaptureQueriesContext(connection) as ctx:
+                assert owner_client.get(reverse(f"alerts:{name}")).status_code == 200
+            out.append(len(ctx.captured_queries))
+        return out
+
+    def add(n: int) -> None:
+        for i in range(n):
+            pool = PoolFactory(chain=chain)
+            watch_add(user=owner, pool=pool)
+            AlertRule.objects.create(user=owner, pool=pool, condition="apy_below", threshold=D(1))
+            _note(owner, 100 + i, pool=pool)
+
+    add(1)
+    few = counts()
+    add(25)
+    assert counts() == few
