@@ -28,6 +28,7 @@ from django.db.models.functions import Coalesce, NullIf, RowNumber, Upper
 from django.utils import timezone
 
 from alerts.ranking import Risk, income_difference, pool_risks, risk_adjusted_yield
+from pools.fx import FxRateUnavailable
 from pools.models import Pool, PoolUnderlyingToken, Token
 from pools.naming import pool_display_name
 from pools.selectors_fx import fx_convert
@@ -167,12 +168,16 @@ def holdings_for_user(*, user: Any) -> list[Holding]:
 
 
 def _fx(currency: str):
-    """A USD -> currency converter (identity for USD) and a note naming the rate used."""
+    """A USD -> currency converter (identity for USD), a note naming the rate used, and the
+    currency the amounts end up in (USD when no rate is known)."""
     if currency == "USD":
-        return (lambda amount: amount), ""
+        return (lambda amount: amount), "", "USD"
     day = timezone.now().astimezone(UTC).date()
-    rate = fx_convert(D(1), "USD", currency, day)
-    return (lambda amount: amount * rate.amount), f"Converted from USD at the ECB rate of {rate.target.day}."
+    try:
+        rate = fx_convert(D(1), "USD", currency, day)
+    except FxRateUnavailable:
+        return (lambda amount: amount), f"No recent ECB rate for {currency}: amounts are in USD.", "USD"
+    return (lambda amount: amount * rate.amount), f"Converted from USD at the ECB rate of {rate.target.day}.", currency
 
 
 def opportunities_for_user(*, user: Any, show_all: bool = False) -> Report:
@@ -181,7 +186,7 @@ def opportunities_for_user(*, user: Any, show_all: bool = False) -> Report:
     report = Report(currency=currency, items=[], min_tvl_usd=min_tvl(), outlier_pct=outlier_pct(), show_all=show_all)
     if not holdings:
         return report
-    convert, report.fx_note = _fx(currency)
+    convert, report.fx_note, report.currency = _fx(currency)
     limit = per_token()
     token_ids = {h.token_id for h in holdings}
     keys = {h.asset_key for h in holdings}

@@ -68,7 +68,7 @@ def watch_changes(watched: WatchedPool, *, min_relative: Decimal = D("0.01")) ->
 
 def rule_list_for_user(*, user: Any) -> QuerySet[AlertRule]:
     return (AlertRule.objects.filter(user=user)
-            .select_related("pool__chain", "pool__protocol", "position"))
+            .select_related("pool__chain", "pool__protocol", "position__pool"))
 
 
 def rule_get_for_user(*, user: Any, pk: int) -> AlertRule:

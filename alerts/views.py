@@ -30,7 +30,7 @@ from alerts.services.emails import preference_set, unsubscribe, unsubscribe_user
 from alerts.services.notifications import notifications_mark_read
 from alerts.services.rules import rule_create, rule_defaults_for, rule_delete, rule_update, rules_create_defaults
 from alerts.services.watchlist import watch_add, watch_remove, watchlist_mark_seen
-from pools.selectors import pool_get
+from pools.selectors import pool_get, pool_get_queryset
 from portfolios.selectors import position_get_for_user
 
 PAGE_SIZE = 50
@@ -121,7 +121,9 @@ def rules(request: HttpRequest) -> HttpResponse:
             messages.success(request, "Alert saved.")
             return redirect("alerts:rules")
     rule_rows = rule_list_for_user(user=request.user)
-    return render(request, "alerts/rules.html", {"form": form, "rules": rule_rows})
+    preset = request.GET.get("pool", "")
+    preset_pool = pool_get_queryset().filter(pk=int(preset)).first() if preset.isdigit() else None
+    return render(request, "alerts/rules.html", {"form": form, "rules": rule_rows, "preset_pool": preset_pool})
 
 
 @login_required

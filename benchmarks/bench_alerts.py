@@ -86,12 +86,13 @@ def build(n_pools: int, n_rules: int, seed: int = 15) -> dict:
     rules = []
     for i in range(n_rules):
         condition = CONDITIONS[i % len(CONDITIONS)]
+        position: Position | None = None
         if condition in ("out_of_range", "near_edge"):
             position = positions[i % len(positions)]
-            pool, user_id = position.pool, position.portfolio.owner_id  # type: ignore[assignment]  # bench positions all have a pool
+            pool_id, user_id = concentrated[i % len(positions)].pk, position.portfolio.owner_id
         else:
-            position, pool, user_id = None, pools[rng.randrange(n_pools)], users[i % 1000].pk
-        rules.append(AlertRule(user_id=user_id, pool=pool, position=position, condition=condition,
+            pool_id, user_id = pools[rng.randrange(n_pools)].pk, users[i % 1000].pk
+        rules.append(AlertRule(user_id=user_id, pool_id=pool_id, position=position, condition=condition,
                                threshold=None if condition in ("out_of_range", "risk_worse", "rewards_ended")
                                else D(rng.randint(1, 50)), baseline_grade="B", baseline_reward=D(1)))  # fmt: skip
     AlertRule.objects.bulk_create(rules, batch_size=10_000)

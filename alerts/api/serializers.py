@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from alerts.models import AlertPreference, AlertRule, Notification, WatchedPool
+from alerts.selectors import watch_changes
 from pools.models import Pool
 
 
@@ -18,17 +22,30 @@ class WatchedIn(serializers.Serializer):
     pool = serializers.PrimaryKeyRelatedField(queryset=Pool.objects.all(), help_text="A pool id (GET /api/v1/pools/).")
 
 
+class ChangeOut(serializers.Serializer):
+    label = serializers.CharField()  # type: ignore[assignment]  # a field named "label" (DRF pops it from the class)
+    before = serializers.CharField()
+    after = serializers.CharField()
+    direction = serializers.ChoiceField(choices=["up", "down", "changed"])
+
+
 class WatchedOut(serializers.ModelSerializer):
     pool = PoolBriefOut(read_only=True)
     tvl_currency = serializers.SerializerMethodField(help_text="Currency of tvl_usd and seen_tvl_usd.")
+    changes = serializers.SerializerMethodField(help_text="What moved since seen_at (APY, 30-day mean, TVL by "
+                                                          "1 % or more; the risk grade).")
 
     class Meta:
         model = WatchedPool
         fields = ["id", "pool", "created_at", "seen_at", "seen_apy", "seen_apy_mean_30d", "seen_tvl_usd",
-                  "seen_risk_grade", "tvl_currency"]
+                  "seen_risk_grade", "tvl_currency", "changes"]
 
     def get_tvl_currency(self, obj: WatchedPool) -> str:
         return "USD"
+
+    @extend_schema_field(ChangeOut(many=True))
+    def get_changes(self, obj: WatchedPool) -> list[dict]:
+        return [asdict(c) for c in watch_changes(obj)]
 
 
 class RuleIn(serializers.Serializer):
@@ -53,6 +70,13 @@ class RuleOut(serializers.ModelSerializer):
                   "is_paused", "state", "episode", "last_fired_at", "created_at"]
 
 
+class RuleDefaultOut(serializers.Serializer):
+    condition = serializers.ChoiceField(choices=AlertRule.Condition.choices)
+    threshold = serializers.DecimalField(max_digits=22, decimal_places=10, allow_null=True)
+    why = serializers.CharField()
+    already_set = serializers.BooleanField(help_text="You already have this alert on this position.")
+
+
 class NotificationOut(serializers.ModelSerializer):
     is_read = serializers.SerializerMethodField()
 
@@ -70,6 +94,10 @@ class UnreadCountOut(serializers.Serializer):
 
 class MarkedOut(serializers.Serializer):
     marked = serializers.IntegerField(help_text="How many notifications changed to read.")
+
+
+class SeenOut(serializers.Serializer):
+    marked = serializers.IntegerField(help_text="How many watched pools were marked as seen.")
 
 
 class PreferenceIO(serializers.Serializer):

@@ -23,9 +23,10 @@ from alerts.models import AlertRule, Notification, WatchedPool
 from alerts.opportunities import opportunities_for_user
 from alerts.services.emails import preference_set
 from alerts.services.notifications import notifications_mark_read
-from alerts.services.rules import rule_create, rule_delete, rule_update
-from alerts.services.watchlist import watch_add, watch_remove
+from alerts.services.rules import rule_create, rule_defaults_for, rule_delete, rule_update
+from alerts.services.watchlist import watch_add, watch_remove, watchlist_mark_seen
 from portfolios.models import Position
+from portfolios.selectors import position_get_for_user
 
 TAG = ["alerts"]
 
@@ -67,6 +68,12 @@ class WatchlistViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, OwnedVie
     def perform_destroy(self, instance: WatchedPool) -> None:
         watch_remove(user=self.request.user, pool_id=instance.pool_id)
 
+    @extend_schema(summary="Mark every watched pool as seen now (resets what changed)", request=None,
+                   responses=s.SeenOut, tags=TAG)
+    @action(detail=False, methods=["post"])
+    def seen(self, request):
+        return Response({"marked": watchlist_mark_seen(user=request.user)})
+
 
 @extend_schema_view(
     list=extend_schema(summary="Your alert rules", tags=TAG),
@@ -99,6 +106,22 @@ class RuleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnedViewSet
         rule = _call(rule_create, user=request.user, condition=d["condition"], pool=d.get("pool"), position=position,
                      threshold=d.get("threshold"), is_paused=d.get("is_paused", False))
         return Response(s.RuleOut(rule).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(summary="The alerts we suggest for one of your positions (offered when it is added)",
+                   parameters=[OpenApiParameter("position", OpenApiTypes.INT, required=True)],
+                   responses=s.RuleDefaultOut(many=True), tags=TAG)
+    @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
+    def defaults(self, request):
+        raw = request.query_params.get("position", "")
+        if not raw.isdigit():
+            raise serializers.ValidationError({"position": ["Give one of your position ids."]})
+        position = position_get_for_user(user=request.user, position_id=int(raw))
+        if position.pool is None:
+            return Response([])
+        existing = selectors.rule_conditions_for_position(user=request.user, position_id=position.pk)
+        return Response(s.RuleDefaultOut([
+            {"condition": d.condition, "threshold": d.threshold, "why": d.why, "already_set": d.condition in existing}
+            for d in rule_defaults_for(pool=position.pool, position=position)], many=True).data)
 
     def partial_update(self, request, pk=None):
         rule = self.get_object()

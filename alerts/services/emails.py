@@ -118,7 +118,7 @@ def _send(*, user: Any, notes: list[Notification], digest: bool) -> None:
                "site_url": site_url(), "notifications_url": site_url() + reverse("alerts:notifications"),
                "settings_url": site_url() + reverse("alerts:preferences")}
     message = EmailMultiAlternatives(
-        subject=f"[Yieldledger] {subject}"[:200],
+        subject=" ".join(f"[Yieldledger] {subject}".split())[:200],  # one line, whatever a pool is called
         body=render_to_string("alerts/email.txt", context),
         to=[user.email],
         headers={"List-Unsubscribe": f"<{unsubscribe}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},

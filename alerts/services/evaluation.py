@@ -26,6 +26,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -73,21 +74,16 @@ class AnyOf(Expression):
 
     def __init__(self, column: str, ids: Sequence[int]) -> None:
         super().__init__()
-        self.column = F(column)
+        self.column: Any = F(column)  # resolved to a column by Expression.resolve_expression
         self.ids = [int(i) for i in ids]
 
-    def get_source_expressions(self) -> list:
+    def get_source_expressions(self) -> list[Any]:
         return [self.column]
 
-    def set_source_expressions(self, exprs) -> None:
+    def set_source_expressions(self, exprs: Sequence[Any]) -> None:
         (self.column,) = exprs
 
-    def resolve_expression(self, query=None, allow_joins=True, reuse=None, summarize=False, for_save=False):
-        c = self.copy()
-        c.column = self.column.resolve_expression(query, allow_joins, reuse, summarize, for_save)
-        return c
-
-    def as_sql(self, compiler, connection):
+    def as_sql(self, compiler, connection):  # type: ignore[override]
         lhs, params = compiler.compile(self.column)
         if connection.vendor == "postgresql":
             return f"{lhs} = ANY(%s::bigint[])", [*params, self.ids]
@@ -135,7 +131,7 @@ def pools_with_live_rules(*, pool_ids: Sequence[int] | None = None, conditions: 
     if token_ids is not None:
         qs = qs.filter(pool_id__in=PoolUnderlyingToken.objects.filter(AnyOf("token_id", token_ids))
                        .values("pool_id"))
-    # DISTINCT in the database: an index-only walk of alerts_rule_live_pool_idx, not 100,000 rows.
+    # DISTINCT in the database (in alerts_rule_live_pool_idx order): one row per pool comes back, not one per rule.
     return list(qs.order_by("pool_id").values_list("pool_id", flat=True).distinct())
 
 
@@ -188,22 +184,28 @@ def _evaluate_chunk(*, pool_ids: Sequence[int], conditions: Sequence[str] | None
                      .values_list(*RULE_FIELDS))
         if not rules:
             return EvaluateResult(chunks=1)
-        used = {r[CONDITION] for r in rules}
+        # Each extra read covers only the pools with a rule that needs it.
+        needs: dict[str, set[int]] = defaultdict(set)
+        for r in rules:
+            needs[r[CONDITION]].add(r[POOL])
         ids = sorted({r[POOL] for r in rules})
+        price_pools = sorted(set().union(*(needs[c] for c in PRICE_CONDITIONS)))
         pools = {p["id"]: p for p in Pool.objects.filter(AnyOf("id", ids)).values(*POOL_FIELDS)}
         mean_7d: dict[int, Decimal | None] = {}
-        if Condition.APY_DROP in used:
-            mean_7d = dict(PoolSnapshot.objects.filter(AnyOf("pool_id", ids), day__gt=today - timedelta(days=7),
+        if needs[Condition.APY_DROP]:
+            mean_7d = dict(PoolSnapshot.objects.filter(AnyOf("pool_id", sorted(needs[Condition.APY_DROP])),
+                                                       day__gt=today - timedelta(days=7),
                                                        day__lte=today, apy__isnull=False)
                            .values("pool_id").annotate(mean=Avg("apy")).values_list("pool_id", "mean"))
         tvl_before: dict[int, Decimal | None] = {}
-        if Condition.TVL_DROP in used:
-            tvl_before = dict(PoolSnapshot.objects.filter(AnyOf("pool_id", ids), day=today - timedelta(days=1))
+        if needs[Condition.TVL_DROP]:
+            tvl_before = dict(PoolSnapshot.objects.filter(AnyOf("pool_id", sorted(needs[Condition.TVL_DROP])),
+                                                          day=today - timedelta(days=1))
                               .values_list("pool_id", "tvl_usd"))
         tokens: dict[int, list[tuple[Decimal | None, bool, str]]] = defaultdict(list)
-        if used & PRICE_CONDITIONS:
+        if price_pools:
             for pool_id, price, stable, symbol in (
-                PoolUnderlyingToken.objects.filter(AnyOf("pool_id", ids)).order_by("pool_id", "position", "id")
+                PoolUnderlyingToken.objects.filter(AnyOf("pool_id", price_pools)).order_by("pool_id", "position", "id")
                 .values_list("pool_id", "token__last_price_usd", "token__is_stablecoin", "token__symbol")
             ):
                 tokens[pool_id].append((price, stable, symbol))

@@ -91,6 +91,9 @@ def rule_update(*, rule: AlertRule, threshold: Decimal | None = None, is_paused:
             locked.threshold = threshold
             locked.state = AlertRule.State.ARMED
         if is_paused is not None:
+            if locked.is_paused and not is_paused:
+                # Resumed: ask the question afresh (if it is true now, the next evaluation tells once).
+                locked.state = AlertRule.State.ARMED
             locked.is_paused = is_paused
         _check(locked)
         locked.full_clean()

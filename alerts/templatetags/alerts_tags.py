@@ -50,8 +50,13 @@ def opportunity_rows(lines: list[Line], currency: str) -> SafeString:
     value is escaped by ``format_html``."""
     detail = reverse("pools:detail", args=[0])[:-2]
     rows = []
+    risk_html: dict[tuple, SafeString] = {}  # the same few risk sentences recur on most lines
     for line in lines:
-        risks = format_html_join("", _RISK, ((r.text, r.learn_slug, r.learn_title) for r in line.risks))
+        key = tuple(line.risks)
+        risks = risk_html.get(key)
+        if risks is None:
+            risks = risk_html[key] = format_html_join("", _RISK, ((r.text, r.learn_slug, r.learn_title)
+                                                                  for r in line.risks))
         rows.append(format_html(
             _LINE, f"{detail}{line.pool_id}/", line.name, _BRIDGE if line.needs_bridge else "",
             formatting.percent(line.apy, 2), formatting.money_compact(line.tvl_usd, "USD"),

@@ -7,6 +7,7 @@ Refresh flow (``pools_refresh``, run hourly by ``pools.tasks.refresh_pools``)::
          -> stats.pool_stats_refresh()   our 30-day mean and sigma from the snapshots
          -> risk.pool_risk_refresh()     pools.risk for every pool, changed rows only
          -> RefreshRun(succeeded, counts)
+         -> signals.pools_refreshed(pool_ids=<changed>, rescored_all)   other apps react (alerts)
 
 A ``SourceError`` (timeout, 5xx, malformed or truncated payload, the overall
 deadline) is recorded on a failed RefreshRun and re-raised so the Celery task

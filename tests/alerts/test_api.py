@@ -8,6 +8,7 @@ import pytest
 
 from alerts.models import AlertRule, Notification, WatchedPool
 from alerts.services.rules import rule_create
+from pools.models import Pool
 from tests.alerts.conftest import NOW
 from tests.portfolios.factories import PositionFactory
 
@@ -133,3 +134,28 @@ def test_notification_list_runs_constant_queries(owner_api, owner, django_assert
         _note(owner, n)
     with django_assert_max_num_queries(4):
         assert owner_api.get("/api/v1/notifications/").json()["count"] == 29
+
+
+def test_suggested_alerts_for_a_position(owner_api, portfolio, v3_pool, stranger):
+    mine = PositionFactory(portfolio=portfolio, pool=v3_pool, kind="concentrated_lp", range_lower=D(1),
+                           range_upper=D(2))
+    owner_api.post("/api/v1/alert-rules/", {"condition": "tvl_drop", "position": mine.pk, "threshold": "20"})
+    body = owner_api.get(f"/api/v1/alert-rules/defaults/?position={mine.pk}").json()
+    by_condition = {d["condition"]: d for d in body}
+    assert {"apy_drop", "tvl_drop", "risk_worse", "out_of_range", "near_edge"} <= set(by_condition)
+    assert by_condition["tvl_drop"]["already_set"] is True and by_condition["apy_drop"]["already_set"] is False
+    assert by_condition["near_edge"]["threshold"] == "5.0000000000"
+    assert "rewards_ended" not in by_condition  # v3_pool pays no reward APY
+    theirs = PositionFactory(portfolio__owner=stranger, pool=v3_pool)
+    assert owner_api.get(f"/api/v1/alert-rules/defaults/?position={theirs.pk}").status_code == 404
+    assert owner_api.get("/api/v1/alert-rules/defaults/").status_code == 400
+
+
+def test_watchlist_shows_what_changed_until_marked_seen(owner_api, amm_pool):
+    owner_api.post("/api/v1/watchlist/", {"pool": amm_pool.pk})  # APY 12
+    Pool.objects.filter(pk=amm_pool.pk).update(apy=D("9"))
+    (row,) = owner_api.get("/api/v1/watchlist/?ordering=created_at").json()["results"]
+    assert row["changes"] == [{"label": "APY", "before": "12.00 %", "after": "9.00 %", "direction": "down"}]
+    assert owner_api.post("/api/v1/watchlist/seen/").json() == {"marked": 1}
+    (row,) = owner_api.get("/api/v1/watchlist/").json()["results"]
+    assert row["changes"] == [] and row["seen_apy"] == "9.0000000000"

@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from accounts.models import User
 from alerts.models import AlertRule, Notification
 from alerts.services.evaluation import alerts_evaluate
+from alerts.services.rules import rule_create, rule_update
 from alerts.tasks import evaluate_alerts
 from pools.models import Pool
 from pools.signals import pools_refreshed, prices_refreshed
@@ -178,3 +179,21 @@ def test_the_evaluation_task_runs_after_a_refresh_and_emails(amm_pool, make_rule
     evaluate_alerts(pool_ids=[amm_pool.pk])
     assert Notification.objects.count() == 1
     assert len(mailoutbox) == 1
+
+
+def test_a_resumed_rule_asks_afresh(amm_pool, owner):
+    rule = rule_create(user=owner, pool=amm_pool, condition="apy_below", threshold=D(50))
+    assert alerts_evaluate(pool_ids=[amm_pool.pk], now=NOW).fired == 1
+    rule_update(rule=rule, is_paused=True)
+    assert alerts_evaluate(pool_ids=[amm_pool.pk], now=NOW).rules == 0
+    rule_update(rule=rule, is_paused=False)
+    assert alerts_evaluate(pool_ids=[amm_pool.pk], now=NOW).fired == 1  # still true: told once more
+    assert Notification.objects.count() == 2
+
+
+def test_the_daily_full_rescoring_evaluates_every_risk_rule(amm_pool, v3_pool, make_rule):
+    make_rule(amm_pool, "risk_worse", baseline_grade="A")
+    make_rule(v3_pool, "apy_below", 50)  # true, but its pool did not change: not evaluated
+    Pool.objects.filter(pk=amm_pool.pk).update(risk_grade="C")
+    assert evaluate_alerts(pool_ids=[], rescored_all=True) == {"rules": 1, "fired": 1, "cleared": 0}
+    assert list(Notification.objects.values_list("condition", flat=True)) == ["risk_worse"]

@@ -7,9 +7,11 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from alerts.opportunities import opportunities_for_user
 from alerts.ranking import income_difference, pool_risks, risk_adjusted_yield
+from pools.models import FxRate
 from portfolios.ledger import TxKind
 from tests.portfolios.factories import (
     ChainFactory,
@@ -151,3 +153,21 @@ def test_the_api_returns_the_same_report(owner_api, market, holds_two_eth):
     lines = body["items"][0]["lines"]
     assert lines[0]["pool_id"] == market["b"].pk and lines[0]["income_difference"] == "480.00"
     assert lines[0]["risks"][0]["learn_url"].startswith("/learn/articles/")
+
+
+@pytest.mark.django_db
+def test_income_differences_are_converted_to_the_users_currency(owner, market, holds_two_eth):
+    FxRate.objects.create(currency="USD", day=timezone.now().date(), rate=D("1.1"), source="manual",
+                          fetched_at=timezone.now())  # 1 EUR = 1.1 USD
+    owner.fiat_currency = "EUR"
+    report = opportunities_for_user(user=owner)
+    assert report.currency == "EUR" and "ECB rate" in report.fx_note
+    assert report.items[0].lines[0].income_difference == (D(480) / D("1.1")).quantize(D("0.01"))  # 436.36
+
+
+@pytest.mark.django_db
+def test_without_a_rate_amounts_stay_in_usd_and_say_so(owner, market, holds_two_eth):
+    owner.fiat_currency = "EUR"
+    report = opportunities_for_user(user=owner)
+    assert report.currency == "USD" and "No recent ECB rate for EUR" in report.fx_note
+    assert report.items[0].lines[0].income_difference == D("480.00")

@@ -6,6 +6,8 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from alerts.context_processors import alerts as processor
@@ -13,7 +15,7 @@ from alerts.models import AlertRule, Notification, WatchedPool
 from alerts.services.watchlist import watch_add
 from pools.models import Pool
 from tests.alerts.conftest import NOW
-from tests.portfolios.factories import PositionFactory
+from tests.portfolios.factories import PoolFactory, PositionFactory
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -27,6 +29,7 @@ def _note(user, n=1, **extra):
 def test_starring_from_the_pool_page_and_unstarring(owner_client, owner, amm_pool):
     page = owner_client.get(reverse("pools:detail", args=[amm_pool.pk]))
     assert b"\xe2\x98\x86 Watch" in page.content  # ☆
+    assert f"/alerts/rules/?pool={amm_pool.pk}#new-rule".encode() in page.content
     response = owner_client.post(reverse("alerts:watch_toggle", args=[amm_pool.pk]),
                                  {"action": "add", "next": f"/pools/{amm_pool.pk}/"})
     assert response.status_code == 302 and response["Location"] == f"/pools/{amm_pool.pk}/"
@@ -112,6 +115,12 @@ def test_rules_page_creates_pauses_and_deletes(owner_client, owner, amm_pool):
     assert not AlertRule.objects.exists()
 
 
+def test_the_rules_page_names_the_pool_it_was_opened_for(owner_client, amm_pool):
+    page = owner_client.get(reverse("alerts:rules") + f"?pool={amm_pool.pk}").content.decode()
+    assert "New alert on WETH-USDC" in page
+    assert f'value="{amm_pool.pk}"' in page
+
+
 def test_rules_page_explains_a_missing_threshold(owner_client, amm_pool):
     response = owner_client.post(reverse("alerts:rules"), {"condition": "tvl_drop", "pool": amm_pool.pk})
     assert response.status_code == 200
@@ -157,3 +166,25 @@ def test_pages_need_a_login(client):
     for name in ("notifications", "watchlist", "rules", "preferences", "opportunities"):
         response = client.get(reverse(f"alerts:{name}"))
         assert response.status_code == 302 and "/login" in response["Location"], name
+
+
+def test_list_pages_run_a_constant_number_of_queries(owner_client, owner, amm_pool, chain):
+    def counts() -> list[int]:
+        out = []
+        for name in ("notifications", "watchlist", "rules"):
+            with CaptureQueriesContext(connection) as ctx:
+                assert owner_client.get(reverse(f"alerts:{name}")).status_code == 200
+            out.append(len(ctx.captured_queries))
+        return out
+
+    def add(n: int) -> None:
+        for i in range(n):
+            pool = PoolFactory(chain=chain)
+            watch_add(user=owner, pool=pool)
+            AlertRule.objects.create(user=owner, pool=pool, condition="apy_below", threshold=D(1))
+            _note(owner, 100 + i, pool=pool)
+
+    add(1)
+    few = counts()
+    add(25)
+    assert counts() == few

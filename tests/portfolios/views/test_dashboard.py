@@ -130,7 +130,7 @@ def test_the_dashboard_runs_a_constant_number_of_queries(
     _bulk_positions(portfolio, amm_pool, eth, usdc, n)
     PortfolioSnapshotFactory(portfolio=portfolio, day=date(2025, 9, 1))
     # session, user, portfolios, summary loader, history, stale prices; the navigation's unread
-    # alert count and the watched pools (alerts)
+    # alerts count and the watched pools (alerts app): one each.
     with django_assert_max_num_queries(14):
         response = owner_client.get(reverse("portfolios:dashboard"))
     assert response.status_code == 200
