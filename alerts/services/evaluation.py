@@ -83,7 +83,7 @@ class AnyOf(Expression):
     def set_source_expressions(self, exprs: Sequence[Any]) -> None:
         (self.column,) = exprs
 
-    def as_sql(self, compiler, connection):  # type: ignore[override]
+    def as_sql(self, compiler, connection):
         lhs, params = compiler.compile(self.column)
         if connection.vendor == "postgresql":
             return f"{lhs} = ANY(%s::bigint[])", [*params, self.ids]

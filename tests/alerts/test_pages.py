@@ -4,6 +4,7 @@ navigation, rules with their defaults, and per-user isolation."""
 
 from datetime import timedelta
 from decimal import Decimal
+from typing import cast
 
 import pytest
 from django.db import connection
@@ -179,7 +180,7 @@ def test_list_pages_run_a_constant_number_of_queries(owner_client, owner, amm_po
 
     def add(n: int) -> None:
         for i in range(n):
-            pool = PoolFactory(chain=chain)
+            pool = cast(Pool, PoolFactory(chain=chain))
             watch_add(user=owner, pool=pool)
             AlertRule.objects.create(user=owner, pool=pool, condition="apy_below", threshold=D(1))
             _note(owner, 100 + i, pool=pool)
