@@ -87,3 +87,25 @@ def _previous_business_day(day: date) -> date:
         if ecb_rate("USD", day - timedelta(days=back)) is not None:
             return day - timedelta(days=back)
     raise LookupError(day)
+
+
+def test_editing_keeps_each_value_in_the_currency_it_was_entered_in(owner, owner_client, portfolio, eth, prices):
+    from portfolios.services.transactions import transaction_record
+    from tests.portfolios.views.test_transactions import leg_rows
+
+    owner.fiat_currency = "GBP"
+    owner.save()
+    txn = transaction_record(portfolio=portfolio, kind="buy", occurred_at=DEPOSIT_AT, legs=[
+        LegInput(asset="EUR", quantity=D("-2000")),
+        LegInput(token=eth, quantity=D("1"), fiat_value=D("2000"), fiat_currency="EUR")])
+    url = reverse("portfolios:transaction_edit", args=[txn.pk])
+    page = owner_client.get(url)
+    assert [f.initial["fiat_currency"] for f in page.context["formset"].forms[:2]] == ["EUR", "EUR"]
+    data = {"kind": "buy", "occurred_at": "2025-06-01T12:00", "description": "typo fixed",
+            **leg_rows(("EUR", "-2000", "2000", False), ("WETH", "1", "2000", False), ("USDC", "5", "4", False),
+                       initial=2)}
+    data.update({"legs-0-fiat_currency": "EUR", "legs-1-fiat_currency": "EUR"})  # as the page sends them back
+    response = owner_client.post(url, data)
+    assert response.status_code == 302, response.content.decode()
+    stored = {leg.asset: (leg.fiat_value, leg.fiat_currency) for leg in txn.legs.all()}
+    assert stored == {"EUR": (D("2000"), "EUR"), "WETH": (D("2000"), "EUR"), "USDC": (D("4"), "GBP")}
