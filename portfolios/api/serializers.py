@@ -22,6 +22,7 @@ from pools.models import Pool, Token
 from portfolios.api.fields import MomentField
 from portfolios.ledger import INCOME_TYPE_CHOICES, TX_KIND_CHOICES
 from portfolios.models import FIAT, QTY, Leg, Portfolio, PortfolioSnapshot, Position, Transaction
+from portfolios.selectors.loader import VALUATION_CURRENCY
 from portfolios.selectors.tokens import price_is_stale
 
 
@@ -35,6 +36,18 @@ class DecimalOut(serializers.Field):
 
     def to_representation(self, value: object) -> str | None:
         return None if value is None else plain_number(Decimal(str(value)))
+
+
+class ValuationCurrencyMixin(serializers.Serializer):
+    """``currency``: the currency of every money field of the object (the analytics value in
+    USD, the price history's currency; legs entered in other currencies are converted at
+    their day's ECB rate)."""
+
+    currency = serializers.SerializerMethodField(
+        help_text="ISO 4217 currency of every money field of this object (USD: the price history's currency).")
+
+    def get_currency(self, obj: object) -> str:
+        return VALUATION_CURRENCY
 
 
 # --------------------------------------------------------------------------- in
@@ -194,7 +207,7 @@ class ImportIn(serializers.Serializer):
 # --------------------------------------------------------------------------- out
 
 
-class PortfolioOut(serializers.ModelSerializer):
+class PortfolioOut(ValuationCurrencyMixin, serializers.ModelSerializer):
     value = DecimalOut()
     deposited = DecimalOut()
     pnl = DecimalOut()
@@ -202,7 +215,8 @@ class PortfolioOut(serializers.ModelSerializer):
 
     class Meta:
         model = Portfolio
-        fields = ["id", "name", "created_at", "updated_at", "value", "deposited", "pnl", "income_ytd", "valued_at"]
+        fields = ["id", "name", "created_at", "updated_at", "value", "deposited", "pnl", "income_ytd", "valued_at",
+                  "currency"]
 
 
 class PositionOut(serializers.ModelSerializer):
@@ -269,7 +283,7 @@ class TransactionOut(serializers.ModelSerializer):
         ]
 
 
-class SnapshotOut(serializers.ModelSerializer):
+class SnapshotOut(ValuationCurrencyMixin, serializers.ModelSerializer):
     value = DecimalOut()
     deposited = DecimalOut()
     pnl = DecimalOut()
@@ -277,7 +291,7 @@ class SnapshotOut(serializers.ModelSerializer):
 
     class Meta:
         model = PortfolioSnapshot
-        fields = ["day", "value", "deposited", "pnl", "income_ytd"]
+        fields = ["day", "value", "deposited", "pnl", "income_ytd", "currency"]
 
 
 class TokenFigureOut(serializers.Serializer):
@@ -295,7 +309,7 @@ class UnusedDepositOut(serializers.Serializer):
     value_at_deposit = DecimalOut()
 
 
-class PositionAnalyticsOut(serializers.Serializer):
+class PositionAnalyticsOut(ValuationCurrencyMixin, serializers.Serializer):
     position_id = serializers.IntegerField()
     name = serializers.CharField()
     kind = serializers.CharField()
@@ -365,7 +379,7 @@ class HoldingOut(serializers.Serializer):
     priced_at = serializers.DateTimeField(allow_null=True, help_text="when price_now was quoted (null: peg or none)")
 
 
-class PortfolioSummaryOut(serializers.Serializer):
+class PortfolioSummaryOut(ValuationCurrencyMixin, serializers.Serializer):
     portfolio_id = serializers.IntegerField(allow_null=True)
     name = serializers.CharField()
     as_of = serializers.DateTimeField()

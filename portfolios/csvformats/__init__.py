@@ -19,7 +19,14 @@ different id - gives the same key).
 
 from portfolios.csvformats.common import LegIn, RowError, TxIn, transaction_key
 from portfolios.csvformats.koinly import KOINLY_COLUMNS, parse_koinly
-from portfolios.csvformats.native import NATIVE_COLUMNS, NATIVE_REQUIRED, native_notes, parse_native, write_native
+from portfolios.csvformats.native import (
+    NATIVE_COLUMNS,
+    NATIVE_REQUIRED,
+    native_currencies,
+    native_notes,
+    parse_native,
+    write_native,
+)
 
 __all__ = [
     "KOINLY_COLUMNS",
@@ -28,6 +35,7 @@ __all__ = [
     "LegIn",
     "RowError",
     "TxIn",
+    "native_currencies",
     "native_notes",
     "parse_koinly",
     "parse_native",

@@ -20,6 +20,8 @@ quantity       yes       signed decimal: ``+`` received, ``-`` sent; not zero;
                          no thousands separators
 fiat_value     no        absolute value of this leg in your fiat at that moment;
                          blank when unknown (the engine says when it needs one)
+fiat_currency  no        ISO 4217 code of ``fiat_value`` (``GBP``); blank = your
+                         currency.  ``native_currencies()`` reads it; exports write it
 is_fee         no        ``true``/``false`` (also 1/0, yes/no; blank = false)
 position       no        LP / farm / validator key (same on all rows of the tx)
 note           no        free text, not used by the tax engine; ``native_notes()``
@@ -215,11 +217,38 @@ def native_notes(source: str | bytes | Iterable[str]) -> dict[str, str]:
     return notes
 
 
-def write_native(transactions: Iterable[TxIn], notes: Mapping[str, str] | None = None) -> str:
-    """Export transactions in the native format (the note goes on the first row)."""
+def native_currencies(source: str | bytes | Iterable[str]) -> dict[tuple[str, int], str]:
+    """``(tx_id, leg index) -> code`` from the optional ``fiat_currency`` column (upper-cased,
+    blank cells left out); a leg's index counts the non-blank rows of its ``tx_id`` in
+    file order, as :func:`parse_native` builds the legs. Not validated here."""
+    out: dict[tuple[str, int], str] = {}
+    seen: dict[str, int] = {}
+    try:
+        for row in csv_reader(source):
+            values = {k: (v or "") for k, v in row.items() if k is not None}
+            if not any(v.strip() for v in values.values()):
+                continue
+            tx_id = values.get("tx_id", "").strip()
+            if not tx_id:
+                continue
+            index = seen.get(tx_id, 0)
+            seen[tx_id] = index + 1
+            code = values.get("fiat_currency", "").strip().upper()
+            if code:
+                out[(tx_id, index)] = code
+    except (csv.Error, UnicodeDecodeError):
+        pass
+    return out
+
+
+def write_native(transactions: Iterable[TxIn], notes: Mapping[str, str] | None = None,
+                 currencies: Mapping[tuple[str, int], str] | None = None) -> str:
+    """Export transactions in the native format (the note goes on the first row).
+    With ``currencies`` (``(tx ref, leg index) -> code``) a last ``fiat_currency`` column
+    names each value's currency."""
     out = io.StringIO(newline="")
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(NATIVE_COLUMNS)
+    writer.writerow(NATIVE_COLUMNS + (("fiat_currency",) if currencies is not None else ()))
     notes = notes or {}
     for tx in transactions:
         moment = tx.occurred_at.isoformat()
@@ -238,6 +267,8 @@ def write_native(transactions: Iterable[TxIn], notes: Mapping[str, str] | None =
                     "true" if leg.is_fee else "false",
                     tx.position or "",
                     notes.get(tx.ref, "") if i == 0 else "",
+                    *(() if currencies is None else (currencies.get((tx.ref, i), "") if leg.fiat_value is not None
+                                                     else "",)),
                 ])
             )
     return out.getvalue()

@@ -123,7 +123,9 @@ class LegForm(forms.Form):
 
     asset = forms.CharField(label="Token", required=False, max_length=64)
     quantity = amount_field("Quantity (+ in, − out)")
-    fiat_value = usd_field()
+    fiat_value = usd_field("Value then")
+    # The currency of fiat_value: kept from the stored leg when editing; blank = the user's currency.
+    fiat_currency = forms.CharField(required=False, max_length=3, widget=forms.HiddenInput)
     is_fee = forms.BooleanField(label="Fee", required=False)
 
     def __init__(self, *args, chain_slug=None, **kwargs):
@@ -169,6 +171,7 @@ class LegForm(forms.Form):
             quantity=d["quantity"],
             fiat_value=d.get("fiat_value"),
             is_fee=bool(d.get("is_fee")),
+            fiat_currency=(d.get("fiat_currency") or "").strip().upper() if d.get("fiat_value") is not None else "",
         )
 
 

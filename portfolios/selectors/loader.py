@@ -23,6 +23,7 @@ its peg (``analytics.stablecoin_price``), and the analytics say so.
 
 from __future__ import annotations
 
+import logging
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -37,12 +38,19 @@ from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from config.formatting import to_decimal
+from pools.fx import FxRateUnavailable
 from pools.models import Pool, PoolUnderlyingToken, Token, TokenPrice
+from pools.selectors_fx import fx_table
 from portfolios import analytics as an
 from portfolios.analytics import ZERO
 from portfolios.ledger import token_asset
 from portfolios.models import Leg, Position, PositionAmountOverride, Transaction
 
+logger = logging.getLogger(__name__)
+
+#: The currency of the price history: analytics value everything in it, legs entered in
+#: another currency are converted at their day's ECB rate (pages convert the results).
+VALUATION_CURRENCY = "USD"
 #: Rows per VALUES statement (PostgreSQL allows 65,535 parameters per statement).
 _VALUES_BATCH = 5000
 
@@ -284,12 +292,16 @@ def read_rows(*, portfolio_ids: Sequence[int], until: datetime, position_ids: Se
             "token__last_price_usd",
             "token__last_price_at",
             "token__is_stablecoin",
+            "fiat_currency",
         )
     )
+    to_usd = _usd_converter(leg_rows, {tx_id: when for tx_id, *_rest, when in tx_rows})
 
     legs_by_tx: dict[int, list[an.LegData]] = defaultdict(list)
     assets_by_tx: dict[int, dict[str, int]] = defaultdict(dict)
-    for tx_id, asset, qty, fiat, is_fee, token_id, last_price, priced_at, is_stable in leg_rows:
+    for tx_id, asset, qty, fiat, is_fee, token_id, last_price, priced_at, is_stable, currency in leg_rows:
+        if currency != VALUATION_CURRENCY and fiat is not None:
+            fiat = to_usd(fiat, currency, tx_id)
         legs_by_tx[tx_id].append(an.LegData(asset, qty, fiat, token_id, is_fee))
         if token_id is not None:
             quotes[token_id] = (last_price, priced_at)
@@ -315,6 +327,32 @@ def read_rows(*, portfolio_ids: Sequence[int], until: datetime, position_ids: Se
         tx_times=[tx.occurred_at for _, tx in txs],
         assets_by_tx=assets_by_tx,
     )
+
+
+def _usd_converter(leg_rows: Sequence[tuple], when_of: Mapping[int, datetime]):
+    """``convert(value, currency, tx_id)``: a leg value entered in another currency, in USD
+    (the currency of the price history the analytics value with) at the ECB rates of its
+    transaction's UTC day (a weekend or holiday: the last rate before it). One query, and
+    only when some leg is in another currency. A value without a rate stays as it is (logged)."""
+    foreign = [(row[0], row[9]) for row in leg_rows if row[9] != VALUATION_CURRENCY and row[3] is not None]
+    if not foreign:
+        return lambda value, currency, tx_id: value
+    days = [when_of[tx_id].astimezone(UTC).date() for tx_id, _ in foreign if tx_id in when_of]
+    if not days:
+        return lambda value, currency, tx_id: value
+    table = fx_table(currencies={c for _, c in foreign} | {VALUATION_CURRENCY}, start=min(days), end=max(days))
+
+    def convert(value: Decimal, currency: str, tx_id: int) -> Decimal:
+        when = when_of.get(tx_id)
+        if when is None:
+            return value
+        try:
+            return table.convert(value, currency, VALUATION_CURRENCY, when.astimezone(UTC).date()).amount
+        except (FxRateUnavailable, ValueError):
+            logger.warning("no ECB rate to value %s %s of transaction %s in USD", value, currency, tx_id)
+            return value
+
+    return convert
 
 
 @dataclass

@@ -35,6 +35,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from config.formatting import normalize_decimal
+from pools.fx import ECB_CURRENCIES
 from pools.models import Token
 from portfolios import csvformats
 from portfolios.analytics import STABLECOIN_PEG
@@ -167,6 +168,16 @@ def _first_rows(text: str, column: str) -> dict[str, int]:
     return first
 
 
+def _leg_currencies(data: bytes, fmt: str) -> dict[tuple[str, int], str]:
+    """The native format's optional per-leg ``fiat_currency`` (Koinly files are in the user's currency)."""
+    if fmt != "native":
+        return {}
+    try:
+        return csvformats.native_currencies(data.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        return {}
+
+
 def _parse(data: bytes, fmt: str, fiat: str) -> tuple[list[TxIn], list[ImportError_], dict[str, int]]:
     if fmt not in FORMATS:
         raise ValidationError({"format": f"Unknown format {fmt!r}; choose one of {', '.join(FORMATS)}."})
@@ -217,9 +228,10 @@ def _existing_keys(portfolio: Portfolio) -> set[str]:
 
 def _resolve_tx(
     tx: TxIn, *, portfolio: Portfolio, positions: set[int], tokens: _Tokens, row: int | None, now: datetime,
-    currency: str = "USD",
+    currency: str = "USD", leg_currencies: dict[tuple[str, int], str] | None = None,
 ) -> tuple[ImportRow | None, list[ImportError_]]:
-    """``currency``: what the file's values are in (the owner's currency, as the formats say)."""
+    """``currency``: what the file's values are in (the owner's currency, as the formats say),
+    unless ``leg_currencies`` (``(tx ref, leg index) -> code``) names a leg's own."""
     errors: list[ImportError_] = []
 
     def err(fieldname: str, message: str) -> None:
@@ -236,8 +248,12 @@ def _resolve_tx(
         else:
             description = f"position: {tx.position}"
     legs: list[ResolvedLeg] = []
-    for leg in tx.legs:
+    for index, leg in enumerate(tx.legs):
         asset = leg.asset.strip().upper()
+        leg_currency = (leg_currencies or {}).get((tx.ref, index), currency)
+        if leg_currency not in ECB_CURRENCIES:
+            err("fiat_currency", f"{leg_currency!r} is not a currency we have exchange rates for (e.g. USD, EUR, GBP).")
+            continue
         qty = leg.quantity
         if qty != q18(qty):
             err("quantity", f"The {asset} quantity has more than 18 decimal places.")
@@ -249,7 +265,7 @@ def _resolve_tx(
                 err("asset", f"Unknown token {asset!r}: we list no token with this symbol.")
                 continue
         if leg.fiat_value is not None:
-            legs.append(ResolvedLeg(asset, token, qty, q18(leg.fiat_value), "entered", leg.is_fee, currency))
+            legs.append(ResolvedLeg(asset, token, qty, q18(leg.fiat_value), "entered", leg.is_fee, leg_currency))
         elif token is None and is_fiat(asset):
             legs.append(ResolvedLeg(asset, None, qty, abs(qty), "entered", leg.is_fee, fiat_asset_currency(asset)))
         elif token is None:
@@ -298,6 +314,7 @@ def csv_import_preview(*, portfolio: Portfolio, file: CsvFile, fmt: str) -> Impo
     data = _read(file)
     fiat = getattr(portfolio.owner, "fiat_currency", "USD") or "USD"
     txs, errors, row_of = _parse(data, fmt, fiat)
+    leg_currencies = _leg_currencies(data, fmt)
     preview = ImportPreview(errors=list(errors))
     if not txs:
         if not errors:
@@ -311,7 +328,8 @@ def csv_import_preview(*, portfolio: Portfolio, file: CsvFile, fmt: str) -> Impo
     for tx in txs:
         row = row_of.get(tx.ref)
         resolved, row_errors = _resolve_tx(
-            tx, portfolio=portfolio, positions=positions, tokens=tokens, row=row, now=now, currency=fiat
+            tx, portfolio=portfolio, positions=positions, tokens=tokens, row=row, now=now, currency=fiat,
+            leg_currencies=leg_currencies,
         )
         if row_errors:
             preview.errors.extend(row_errors)
@@ -388,7 +406,10 @@ def _tx_in(txn: Transaction) -> TxIn:
 def csv_export(*, portfolio: Portfolio) -> str:
     """The portfolio's transactions in the native format, oldest first."""
     txs = list(Transaction.objects.filter(portfolio=portfolio).prefetch_related("legs").order_by("occurred_at", "id"))
-    return csvformats.write_native([_tx_in(t) for t in txs], notes={str(t.pk): t.description for t in txs})
+    currencies = {(str(t.pk), i): leg.fiat_currency
+                  for t in txs for i, leg in enumerate(sorted(t.legs.all(), key=lambda leg: leg.pk))}
+    return csvformats.write_native([_tx_in(t) for t in txs], notes={str(t.pk): t.description for t in txs},
+                                   currencies=currencies)
 
 
 __all__ = [

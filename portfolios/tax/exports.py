@@ -421,11 +421,11 @@ def summary_pdf(summary: Mapping, disposals: Sequence[Disposal], *, user_label: 
     if gain_by_asset:
         story.append(Paragraph("Gains by asset", h2))
         proceeds_by_asset = summary.get("proceeds_by_asset", {})
-        rows = [["Asset", f"Proceeds ({currency})", f"Gain or (loss) ({currency})"]]
-        rows += [[Paragraph(escape(asset_name(k, asset_names)), cell), money_grouped(proceeds_by_asset.get(k, "0")),
-                  money_grouped(v)]
-                 for k, v in sorted(gain_by_asset.items())]
-        story.append(table(rows, [70 * mm, 45 * mm, 45 * mm]))
+        asset_rows: list[list[object]] = [["Asset", f"Proceeds ({currency})", f"Gain or (loss) ({currency})"]]
+        asset_rows += [[Paragraph(escape(asset_name(k, asset_names)), cell),
+                        money_grouped(proceeds_by_asset.get(k, "0")), money_grouped(v)]
+                       for k, v in sorted(gain_by_asset.items())]
+        story.append(table(asset_rows, [70 * mm, 45 * mm, 45 * mm]))
 
     heading = Paragraph(f"Holdings at the end of the tax year (prices of {summary['prices_as_of']})", h2)
     holdings = summary["holdings"]
@@ -453,16 +453,18 @@ def summary_pdf(summary: Mapping, disposals: Sequence[Disposal], *, user_label: 
     ordered = sorted_uk_disposals(disposals) if jurisdiction == "uk" else list(disposals)
     shown = ordered[:max_rows]
     if shown:
-        rows = [["Description", "Acquired", "Sold", f"Proceeds ({currency})",
-                 f"{'Allowable cost' if jurisdiction == 'uk' else 'Cost basis'} ({currency})",
-                 f"Gain or (loss) ({currency})", "Term" if jurisdiction != "uk" else "Rule"]]
+        sold_rows: list[list[object]] = [[
+            "Description", "Acquired", "Sold", f"Proceeds ({currency})",
+            f"{'Allowable cost' if jurisdiction == 'uk' else 'Cost basis'} ({currency})",
+            f"Gain or (loss) ({currency})", "Term" if jurisdiction != "uk" else "Rule"]]
         for d in shown:
-            rows.append([Paragraph(escape(f"{quantity(d.quantity)} {asset_name(d.asset, asset_names)}"), cell),
-                         form_date(d.acquired, jurisdiction),
-                         form_date(d.disposed, jurisdiction), money_grouped(d.proceeds),
-                         money_grouped(d.cost_basis), money_grouped(d.gain),
-                         (d.term or "") if jurisdiction != "uk" else UK_RULES.get(d.rule, d.rule)])
-        story.append(table(rows, [50 * mm, 20 * mm, 20 * mm, 22 * mm, 22 * mm, 22 * mm, 22 * mm], numeric_from=3))
+            sold_rows.append([Paragraph(escape(f"{quantity(d.quantity)} {asset_name(d.asset, asset_names)}"), cell),
+                              form_date(d.acquired, jurisdiction),
+                              form_date(d.disposed, jurisdiction), money_grouped(d.proceeds),
+                              money_grouped(d.cost_basis), money_grouped(d.gain),
+                              (d.term or "") if jurisdiction != "uk" else UK_RULES.get(d.rule, d.rule)])
+        story.append(table(sold_rows, [50 * mm, 20 * mm, 20 * mm, 22 * mm, 22 * mm, 22 * mm, 22 * mm],
+                           numeric_from=3))
         more = len(disposals) - len(shown)
         if more > 0:
             story.append(p(f"{more:,} more disposals are listed in the disposals CSV (Form 8949-style), which "

@@ -40,7 +40,6 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.db import connection
@@ -48,13 +47,14 @@ from django.db.models import BigIntegerField, CharField, Count, DecimalField, F,
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone as dj_timezone
 
-from pools.fx import CONTEXT, ECB_CURRENCIES, FxRateUsed, FxTable, cross_rate
+from pools.fx import ECB_CURRENCIES
 from pools.models import Token
 from pools.selectors_fx import fx_table
 from portfolios.analytics import STABLECOIN_PEG
 from portfolios.models import Leg
 from portfolios.tax.engine import LegIn, TxIn
 from portfolios.tax.engine.years import tax_year_bounds, tax_year_label
+from portfolios.tax.fxconvert import FxUsage, LedgerConverter
 from portfolios.tax.models import TaxReport
 
 #: Bump when the build changes what a report contains: every cached report is then rebuilt on request.
@@ -240,77 +240,21 @@ _STREAM_FIELDS = ("transaction_id", "transaction__occurred_at", "transaction__ki
                   "fiat_currency")
 
 
-@dataclass
-class FxUsage:
-    """The conversions a load made into ``currency``: per (source currency, local
-    day), the rates used (``FxRateUsed`` of the source and of the target, with the
-    days they were published) and how many legs used them."""
-
-    currency: str
-    timezone: str
-    used: dict[tuple[str, date], tuple[FxRateUsed, FxRateUsed]] = field(default_factory=dict)
-    legs: dict[tuple[str, date], int] = field(default_factory=dict)
-
-    @property
-    def converted_legs(self) -> int:
-        return sum(self.legs.values())
-
-    def rows(self) -> list[dict[str, object]]:
-        """One row per (source currency, day), in day order: the rate (units of the
-        report's currency per unit of the source), the ECB days it was taken from,
-        and whether a day without a rate fell back to an earlier one."""
-        out: list[dict[str, object]] = []
-        for (code, day), (source, target) in sorted(self.used.items(), key=lambda kv: (kv[0][1], kv[0][0])):
-            fallback = source.is_fallback or target.is_fallback
-            rate_day = min(source.used_day, target.used_day)
-            out.append({
-                "day": day.isoformat(), "from": code, "to": self.currency,
-                "rate": format(cross_rate(source.rate, target.rate).normalize(CONTEXT), "f"),
-                "eur_rate_from": format(source.rate, "f"), "eur_rate_to": format(target.rate, "f"),
-                "rate_day": rate_day.isoformat(), "fallback": fallback, "legs": self.legs[(code, day)],
-            })
-        return out
-
-
-class _Converter:
-    """Converts leg values into the report's currency with one preloaded FxTable."""
-
-    def __init__(self, table: FxTable, usage: FxUsage):
-        self.table, self.usage = table, usage
-        self.tz = ZoneInfo(usage.timezone)
-        self.target = usage.currency
-        self._days: dict[datetime, date] = {}
-
-    def day_of(self, moment: datetime) -> date:
-        day = self._days.get(moment)
-        if day is None:
-            day = self._days[moment] = moment.astimezone(self.tz).date()
-        return day
-
-    def __call__(self, value: Decimal, code: str, moment: datetime) -> Decimal:
-        day = self.day_of(moment)
-        conversion = self.table.convert(value, code, self.target, day)
-        key = (code, day)
-        usage = self.usage
-        if key in usage.legs:
-            usage.legs[key] += 1
-        else:
-            usage.legs[key] = 1
-            usage.used[key] = (conversion.source, conversion.target)
-        return conversion.amount
-
-
-def _converter(legs: QuerySet[Leg], *, currency: str, tz: str) -> _Converter | None:
+def _converter(legs: QuerySet[Leg], *, currency: str, tz: str) -> LedgerConverter | None:
     """A converter for the legs not already in ``currency`` (None when there are
     none): their currencies and time span in one query, their rates in another."""
-    foreign = legs.exclude(fiat_currency=currency).exclude(fiat_value__isnull=True)
+    # Values in another currency, and fiat amounts without a value in another fiat (worth their face).
+    foreign = legs.exclude(fiat_currency=currency).exclude(fiat_value__isnull=True) | legs.filter(
+        fiat_value__isnull=True, asset__in=sorted(ECB_CURRENCIES - {currency}))
     if currency != "USD":  # stablecoin legs without a value are valued at their USD peg
         foreign = foreign | legs.filter(fiat_value__isnull=True, token__isnull=False)
     span = foreign.aggregate(first=Min("transaction__occurred_at"), last=Max("transaction__occurred_at"))
     if span["first"] is None:
         return None
-    codes = set(foreign.exclude(fiat_value__isnull=True).order_by().values_list("fiat_currency", flat=True).distinct())
-    if currency != "USD" and foreign.filter(fiat_value__isnull=True).exists():
+    codes = set(foreign.exclude(fiat_value__isnull=True).order_by().values_list("fiat_currency", flat=True)
+                .distinct()) | set(foreign.filter(fiat_value__isnull=True, token__isnull=True).order_by()
+                                   .values_list("asset", flat=True).distinct())
+    if currency != "USD" and foreign.filter(fiat_value__isnull=True, token__isnull=False).exists():
         codes.add("USD")
     zone = ZoneInfo(tz)
     start, end = span["first"].astimezone(zone).date(), span["last"].astimezone(zone).date()
@@ -318,7 +262,7 @@ def _converter(legs: QuerySet[Leg], *, currency: str, tz: str) -> _Converter | N
     if unknown:
         raise ValueError(f"values in {', '.join(unknown)} cannot be converted: the ECB publishes no rate for it")
     table = fx_table(currencies=codes | {currency}, start=start, end=end)
-    return _Converter(table, FxUsage(currency, tz))
+    return LedgerConverter(table, FxUsage(currency, tz))
 
 
 def tax_ledger_load(*, owner_id: int, portfolio_id: int | None, until: datetime,
@@ -377,8 +321,12 @@ def tax_ledger_load(*, owner_id: int, portfolio_id: int | None, until: datetime,
             if token_id in stablecoins:
                 fiat_value, code = abs(quantity) * STABLECOIN_PEG, "USD"
                 ledger.pegged[asset] = ledger.pegged.get(asset, 0) + 1
-        if code != currency and fiat_value is not None and convert is not None:
-            fiat_value = convert(fiat_value, code, row[1])
+        if convert is not None:
+            if fiat_value is None:
+                if asset in ECB_CURRENCIES and asset != currency:  # a fiat amount is worth its face value
+                    fiat_value = convert(abs(quantity), asset, row[1])
+            elif code != currency:
+                fiat_value = convert(fiat_value, code, row[1])
         legs_of.append(LegIn(asset, quantity, fiat_value, is_fee))
         if token_id is not None:
             per_asset = token_counts.setdefault(asset, {})

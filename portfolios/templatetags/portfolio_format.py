@@ -32,6 +32,27 @@ def money_signed(value: object, currency: str = "USD") -> str:
 
 
 @register.filter
+def fiat(value: object, display: object = None) -> str:
+    """``{{ value|fiat:fx }}``: a USD figure in the page's display currency
+    (``portfolios.selectors.currency.DisplayCurrency``); without one, in USD."""
+    code = getattr(display, "code", "USD")
+    d = formatting.to_decimal(value)
+    if d is None or code == "USD":
+        return formatting.money(value, "USD")
+    return formatting.money(d * display.rate, code)  # type: ignore[union-attr]
+
+
+@register.filter
+def fiat_signed(value: object, display: object = None) -> str:
+    """Like ``fiat`` with an explicit ``+`` for gains."""
+    code = getattr(display, "code", "USD")
+    d = formatting.to_decimal(value)
+    if d is None or code == "USD":
+        return formatting.money(value, "USD", signed=True)
+    return formatting.money(d * display.rate, code, signed=True)  # type: ignore[union-attr]
+
+
+@register.filter
 def usd(value: object, places: int | None = None) -> str:
     """``Decimal("-1234.5")`` → ``−$1,234.50``; below a cent keeps 2 significant digits."""
     return formatting.money(value, "USD", places=places)

@@ -27,6 +27,7 @@ from portfolios.selectors import (
     stale_tokens,
     user_summary,
 )
+from portfolios.selectors.currency import display_currency_for
 
 KIND_LABELS = dict(Position.Kind.choices)
 KIND_SHORT = {**KIND_LABELS, "concentrated_lp": "Concentrated LP"}  # bar chart labels stay short
@@ -117,6 +118,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         current=current,
         history=_history_points(portfolios if current is None else [current], summary),
     )
+    context["fx"] = display_currency_for(user=request.user)
     return render(request, "portfolios/dashboard.html", context)
 
 
@@ -128,6 +130,7 @@ def portfolio_detail(request: HttpRequest, portfolio_id: int) -> HttpResponse:
     context = _dashboard_context(
         summary=summary, portfolios=portfolios, current=portfolio, history=_history_points([portfolio], summary)
     )
+    context["fx"] = display_currency_for(user=request.user)
     return render(request, "portfolios/dashboard.html", context)
 
 

@@ -39,6 +39,7 @@ from portfolios.selectors import (
     position_tokens,
     transactions_for_user,
 )
+from portfolios.selectors.currency import display_currency_for
 from portfolios.services import portfolios as portfolio_services
 from portfolios.services import positions as position_services
 from portfolios.services.errors import SERVICE_ERRORS
@@ -81,6 +82,7 @@ def position_detail(request: HttpRequest, position_id: int) -> HttpResponse:
         {
             "position": position,
             "a": a,
+            "fx": display_currency_for(user=request.user),
             "kind_label": KIND_LABELS.get(a.kind, a.kind),
             "badge": range_badge(a),
             "chart": chart,

@@ -101,6 +101,9 @@ def transaction_edit(request: HttpRequest, transaction_id: int) -> HttpResponse:
             "fiat_value": normalize_decimal(leg.fiat_value)
             if leg.fiat_value is not None and (leg.value_source == "entered" or leg.token_id is None)
             else None,
+            "fiat_currency": leg.fiat_currency
+            if leg.fiat_value is not None and (leg.value_source == "entered" or leg.token_id is None)
+            else "",
             "is_fee": leg.is_fee,
         }
         for leg in txn.legs.all()

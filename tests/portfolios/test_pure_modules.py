@@ -23,6 +23,7 @@ PURE = [
     "portfolios.validation",
     "portfolios.csvformats.common",
     "portfolios.tax.naming",
+    "portfolios.tax.fxconvert",
 ]
 FRAMEWORKS = ("django", "rest_framework", "celery", "drf_spectacular")
 PROJECT = ("portfolios", "config", "pools", "accounts", "education")

@@ -205,7 +205,7 @@ def test_summary_and_history(owner_api, pid, lp_id):
 
     PortfolioSnapshotFactory(portfolio=Portfolio.objects.get(pk=pid))
     history = owner_api.get(f"/api/v1/portfolios/{pid}/history/").json()
-    assert list(history[0]) == ["day", "value", "deposited", "pnl", "income_ytd"]
+    assert list(history[0]) == ["day", "value", "deposited", "pnl", "income_ytd", "currency"]
 
 
 def test_import_preview_then_commit_then_export(owner_api, pid, eth, usdc, crv, prices):

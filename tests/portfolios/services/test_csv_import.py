@@ -154,7 +154,8 @@ def test_an_export_imports_back_as_duplicates_and_into_a_new_portfolio(owner, po
     )
     csv_import_commit(portfolio=portfolio, file=GOOD, fmt="native")
     text = csv_export(portfolio=portfolio)
-    assert text.startswith("tx_id,occurred_at,kind,income_type,asset,quantity,fiat_value,is_fee,position,note\n")
+    assert text.startswith("tx_id,occurred_at,kind,income_type,asset,quantity,fiat_value,is_fee,position,note,"
+                           "fiat_currency\n")
     assert ",lp_deposit,,WETH,-1,2000,false,LP#" in text
     back = csv_import_preview(portfolio=portfolio, file=text, fmt="native")
     assert back.errors == [] and back.rows == [] and len(back.duplicates) == 3
@@ -162,3 +163,43 @@ def test_an_export_imports_back_as_duplicates_and_into_a_new_portfolio(owner, po
     copied = csv_import_commit(portfolio=fresh, file=text, fmt="native")
     assert copied.ok and copied.created == 3
     assert Transaction.objects.filter(portfolio=fresh).count() == 3
+
+
+def test_a_native_file_may_name_each_value_s_currency_and_the_export_keeps_it(owner, eth):
+    from portfolios.models import Leg
+    from portfolios.services.csv_import import csv_export, csv_import_commit
+
+    owner.fiat_currency = "GBP"
+    owner.save()
+    first = PortfolioFactory(owner=owner)
+    text = (HEADER.strip() + ",fiat_currency\n"
+            "t1,2025-06-01T12:00:00Z,buy,,EUR,-2000,2000,false,,,EUR\n"
+            "t1,2025-06-01T12:00:00Z,buy,,ETH,1,2000,false,,,eur\n"
+            "t2,2025-06-02T12:00:00Z,buy,,GBP,-100,100,false,,,\n"
+            "t2,2025-06-02T12:00:00Z,buy,,ETH,0.05,100,false,,,\n")
+    result = csv_import_commit(portfolio=first, file=text.encode(), fmt="native")
+    assert result.errors == [] and result.created == 2
+    stored = sorted(Leg.objects.filter(transaction__portfolio=first).values_list("asset", "fiat_value",
+                                                                                 "fiat_currency"))
+    assert stored == [("ETH", D("100"), "GBP"), ("ETH", D("2000"), "EUR"), ("EUR", D("2000"), "EUR"),
+                      ("GBP", D("100"), "GBP")]
+    exported = csv_export(portfolio=first)
+    assert [line.rsplit(",", 1)[1] for line in exported.splitlines()[1:]] == ["EUR", "EUR", "GBP", "GBP"]
+    second = PortfolioFactory(owner=owner)
+    assert csv_import_commit(portfolio=second, file=exported.encode(), fmt="native").created == 2
+    assert sorted(Leg.objects.filter(transaction__portfolio=second).values_list("asset", "fiat_currency")) == [
+        ("ETH", "EUR"), ("ETH", "GBP"), ("EUR", "EUR"), ("GBP", "GBP")]
+
+
+def test_an_unknown_currency_in_the_file_is_a_row_error_and_nothing_is_written(owner, eth):
+    from portfolios.models import Transaction
+    from portfolios.services.csv_import import csv_import_commit
+
+    portfolio = PortfolioFactory(owner=owner)
+    text = (HEADER.strip() + ",fiat_currency\n"
+            "t1,2025-06-01T12:00:00Z,buy,,USD,-2000,2000,false,,,XAU\n"
+            "t1,2025-06-01T12:00:00Z,buy,,ETH,1,2000,false,,,\n")
+    result = csv_import_commit(portfolio=portfolio, file=text.encode(), fmt="native")
+    assert result.created == 0 and [e.field for e in result.errors] == ["fiat_currency"]
+    assert "XAU" in result.errors[0].message
+    assert not Transaction.objects.filter(portfolio=portfolio).exists()

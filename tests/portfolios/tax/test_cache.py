@@ -48,8 +48,9 @@ def test_a_transaction_after_the_year_does_not_invalidate_it(owner, ledger, port
 
 
 def test_under_uk_pooling_a_purchase_within_30_days_after_the_year_does_invalidate_it(owner, ledger, portfolio,
-                                                                                    tokens, build):
+                                                                                    tokens, build, ecb_rates):
     first = build(owner, jurisdiction="uk")
+    assert first.status == "done", first.error
     # A buy on 2025-04-20 can match a disposal of the 2024/25 year's last 30 days (bed and breakfast).
     record(portfolio, "2025-04-20T00:00", "buy", "", [("USD", "-300", "300", False), ("ETH", "0.1", "300", False)],
            tokens)

@@ -144,3 +144,17 @@ def test_a_missing_rate_fails_the_report_with_a_message_naming_currency_and_day(
     assert "exchange rate for 2024-05-03" in report.error
     assert "No USD" in report.error or "No GBP" in report.error
     assert "fx_load" in report.error
+
+
+def test_a_dollar_amount_without_a_value_is_worth_its_face_in_dollars_converted(
+        owner_with, ecb_rates, django_capture_on_commit_callbacks):
+    owner = owner_with(tax_jurisdiction="uk", cost_basis_method="uk")
+    portfolio = Portfolio.objects.create(owner=owner, name="Main")
+    txn = Transaction.objects.create(portfolio=portfolio, kind="buy", occurred_at=datetime(2024, 5, 3, 12, tzinfo=UTC))
+    Leg.objects.bulk_create([  # a bare "-2000 USD" (as a raw import can leave it) and the coin bought
+        Leg(transaction=txn, asset="USD", quantity=D("-2000"), fiat_value=None, value_source="missing"),
+        Leg(transaction=txn, asset="ETH", quantity=D("1"), fiat_value=None, value_source="missing")])
+    _record(portfolio, "2024-06-07T12:00", "sell", [("ETH", "-1", "2000", "GBP"), ("GBP", "2000", "2000", "GBP")])
+    report = _build(owner, django_capture_on_commit_callbacks, year=2024)
+    # cost = 2000 USD x 0.85573 / 1.0744 = 1592.94 GBP (the USD leg's face value, converted)
+    assert report.summary["totals"]["cost_basis"] == "1592.94"
