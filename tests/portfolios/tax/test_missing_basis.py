@@ -68,9 +68,10 @@ def test_a_short_sale_counts_the_uncovered_quantity_at_zero_cost(owner, sold_lat
             for m in report.summary["missing_basis"]] == [(sold_later.pk, "1", "0.5")]
 
 
-def test_a_complete_ledger_is_marked_complete(owner, ledger, build):
+def test_a_complete_ledger_is_marked_complete(owner_api, owner, ledger, build):
     report = build(owner)
     assert report.summary["complete"] is True and report.summary["missing_basis"] == []
+    assert owner_api.get(f"/api/v1/tax-reports/{report.pk}/").json()["complete"] is True
 
 
 def test_the_page_lists_each_case_with_a_link_that_opens_the_transaction(owner_client, owner, pool_position, build):
@@ -98,6 +99,6 @@ def test_the_api_marks_the_totals_incomplete_and_lists_the_cases(owner_api, owne
     _, deposit = pool_position
     report = build(owner)
     body = owner_api.get(f"/api/v1/tax-reports/{report.pk}/").json()
-    assert body["status"] == "done"
+    assert body["status"] == "done" and body["complete"] is False
     assert body["summary"]["complete"] is False
     assert {m["transaction_id"] for m in body["summary"]["missing_basis"]} == {deposit.pk}
