@@ -139,7 +139,12 @@ class PositionWithdrawForm(PositionMoveForm):
 class ClaimRewardsForm(forms.Form):
     token = forms.CharField(label="Reward token", max_length=64)
     quantity = amount_field("Amount received")
-    income_type = forms.ChoiceField(label="Income type", choices=INCOME_TYPE_CHOICES)
+    income_type = forms.ChoiceField(
+        label="Income type",
+        choices=INCOME_TYPE_CHOICES,
+        help_text="Choose LP fees for trading fees you collected: they count as the position's fees (replacing "
+        "the estimate up to this date), not as rewards.",
+    )
     occurred_at = PastDateTimeField(label="Claimed at", help_text="When you received it, in your time zone.")
     fiat_value = usd_field(help_text="Its value when received (your income); leave blank to use that day's price.")
 

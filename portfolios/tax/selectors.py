@@ -15,6 +15,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.db.models import Max, Min, OuterRef, QuerySet, Subquery
+from django.db.models.fields.json import KT
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone as dj_timezone
@@ -32,8 +33,10 @@ from portfolios.validation import EARLIEST_MOMENT
 
 
 def tax_reports_for_user(*, user) -> QuerySet[TaxReport]:
-    """The user's reports, newest first (index: tax_report_list_idx). ``summary`` is deferred."""
+    """The user's reports, newest first (index: tax_report_list_idx). ``summary`` is deferred;
+    ``missing_basis_count`` (text, None for older reports) is read out of it for the list."""
     return (TaxReport.objects.filter(owner=user).select_related("portfolio").defer("summary")
+            .annotate(missing_basis_count=KT("summary__missing_basis_count"))
             .order_by("-created_at", "-id"))
 
 

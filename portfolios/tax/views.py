@@ -8,6 +8,7 @@ script, CSP-safe). Another user's report is a 404.
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 from django import forms
@@ -20,7 +21,7 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.models import CostBasisMethod, Jurisdiction, LpTreatment
 from config.charts import bar_chart
-from portfolios.selectors import portfolio_list_for_user
+from portfolios.selectors import portfolio_list_for_user, transactions_for_user
 from portfolios.tax import selectors as sel
 from portfolios.tax.engine.years import iter_months
 from portfolios.tax.exports import INCOME_TYPE_LABELS
@@ -28,6 +29,7 @@ from portfolios.tax.models import TaxReport, TaxReportFile
 from portfolios.tax.services import TaxRequestError, tax_report_request
 
 ROWS_PER_PAGE = 100
+_TX_REF = re.compile(r"#(\d{1,18})\b")
 #: Columns of the downloaded CSVs shown on the page (name, label, is money); the CSVs have more.
 DISPOSAL_DISPLAY = [
     ("(a) Description of property", "Description", False),
@@ -142,6 +144,12 @@ def _table(request, header: list[str], rows: list[list[str]], display, param: st
 def report(request, report_id: int):
     obj = sel.tax_report_get_for_user(user=request.user, report_id=report_id)
     context = {"report": obj, "summary": obj.summary, "refresh": not obj.is_finished}
+    if obj.status == TaxReport.Status.FAILED:
+        # The transactions an error names ("Transaction #16 ..."), as links - only the user's own.
+        named = sorted({int(n) for n in _TX_REF.findall(obj.error or "")})[:10]
+        context["error_transactions"] = sorted(
+            transactions_for_user(user=request.user).filter(pk__in=named).values_list("pk", flat=True)
+        ) if named else []
     if obj.status == TaxReport.Status.DONE:
         summary = obj.summary
         totals = summary["totals"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -28,6 +28,7 @@ from portfolios.selectors import (
     user_summary,
 )
 from portfolios.selectors.currency import display_currency_for
+from portfolios.selectors.tokens import price_is_stale
 
 KIND_LABELS = dict(Position.Kind.choices)
 KIND_SHORT = {**KIND_LABELS, "concentrated_lp": "Concentrated LP"}  # bar chart labels stay short
@@ -35,14 +36,27 @@ KIND_SHORT = {**KIND_LABELS, "concentrated_lp": "Concentrated LP"}  # bar chart 
 HistoryRow = tuple[date, Decimal, Decimal]  # day, value, deposited
 
 
-def _history_points(portfolios: Sequence[Portfolio], summary: PortfolioSummary) -> list[HistoryRow]:
+def _newest_quote(summary: PortfolioSummary) -> datetime | None:
+    """The newest dated price behind the summary's value (open positions' tokens, loose holdings)."""
+    quotes = [t.priced_at for a in summary.positions if a.is_open for t in a.tokens if t.priced_at]
+    quotes += [h.priced_at for h in summary.holdings if h.priced_at]
+    return max(quotes, default=None)
+
+
+def _history_points(portfolios: Sequence[Portfolio], summary: PortfolioSummary) -> tuple[list[HistoryRow], date | None]:
     """(day, value, deposited) of the daily snapshots of one or several portfolios (summed
-    by day, one query), ending with today's live figures once there is any history to extend."""
+    by day, one query), ending with today's live figures once there is any history to extend -
+    or, when even the newest price is stale, ending on that price's day (no flat line to today;
+    the second value is then that day)."""
     points = [(p.day, p.value, p.deposited) for p in portfolios_value_history(portfolios=portfolios)]
     today = summary.as_of.astimezone(UTC).date()  # snapshot days are UTC days
+    newest = _newest_quote(summary)
+    if points and newest is not None and price_is_stale(priced_at=newest, now=summary.as_of):
+        end = newest.astimezone(UTC).date()
+        return [p for p in points if p[0] <= end], end
     if points and points[-1][0] < today:
         points.append((today, summary.value, summary.deposited))
-    return points
+    return points, None
 
 
 def _allocation_chart(slices: Sequence[AllocationSlice], title: str) -> SafeString:
@@ -57,7 +71,12 @@ class PositionRow:
 
 
 def _dashboard_context(
-    *, summary: PortfolioSummary, portfolios: list[Portfolio], current: Portfolio | None, history: list[HistoryRow]
+    *,
+    summary: PortfolioSummary,
+    portfolios: list[Portfolio],
+    current: Portfolio | None,
+    history: list[HistoryRow],
+    history_ends: date | None = None,
 ) -> dict[str, object]:
     rows = [PositionRow(a, KIND_LABELS.get(a.kind, a.kind), range_badge(a)) for a in summary.positions]
     # A held token whose latest price is older than PRICE_STALE_AFTER_HOURS is flagged.
@@ -84,6 +103,7 @@ def _dashboard_context(
         "value_chart": value_chart,
         "history": history,
         "history_days": len(history),
+        "history_ends": history_ends,
         "charts": [
             ("By chain", _allocation_chart(summary.by_chain, "Allocation by chain")),
             ("By protocol", _allocation_chart(summary.by_protocol, "Allocation by protocol")),
@@ -112,11 +132,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     else:
         current = None
         summary = user_summary(user=request.user).total
+    history, history_ends = _history_points(portfolios if current is None else [current], summary)
     context = _dashboard_context(
-        summary=summary,
-        portfolios=portfolios,
-        current=current,
-        history=_history_points(portfolios if current is None else [current], summary),
+        summary=summary, portfolios=portfolios, current=current, history=history, history_ends=history_ends
     )
     context["fx"] = display_currency_for(user=request.user)
     return render(request, "portfolios/dashboard.html", context)
@@ -127,8 +145,9 @@ def portfolio_detail(request: HttpRequest, portfolio_id: int) -> HttpResponse:
     portfolio = portfolio_get_for_user(user=request.user, portfolio_id=portfolio_id)
     portfolios = list(portfolio_list_for_user(user=request.user))
     summary = portfolio_summary(portfolio=portfolio)
+    history, history_ends = _history_points([portfolio], summary)
     context = _dashboard_context(
-        summary=summary, portfolios=portfolios, current=portfolio, history=_history_points([portfolio], summary)
+        summary=summary, portfolios=portfolios, current=portfolio, history=history, history_ends=history_ends
     )
     context["fx"] = display_currency_for(user=request.user)
     return render(request, "portfolios/dashboard.html", context)

@@ -67,9 +67,17 @@ class TaxReportDetailOut(TaxReportOut):
                   "rate_day, fallback, ...}]} - the ECB rates used, a weekend or holiday taking the day before's; "
                   "asset_names: receipt assets (LP#12) by the names people read")
     files = serializers.SerializerMethodField(help_text="when done: file kind -> download URL")
+    complete = serializers.SerializerMethodField(
+        help_text="when done: false if some disposal had no recorded acquisition (missing cost basis, counted at "
+                  "zero cost: see summary.missing_basis), so the totals are incomplete; null until done")
 
     def get_summary(self, obj: TaxReport) -> dict | None:
         return obj.summary if obj.status == TaxReport.Status.DONE else None
+
+    def get_complete(self, obj: TaxReport) -> bool | None:
+        if obj.status != TaxReport.Status.DONE:
+            return None
+        return bool(obj.summary.get("complete", True))
 
     def get_files(self, obj: TaxReport) -> dict[str, str]:
         request = self.context.get("request")

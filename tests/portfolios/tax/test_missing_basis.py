@@ -68,9 +68,13 @@ def test_a_short_sale_counts_the_uncovered_quantity_at_zero_cost(owner, sold_lat
             for m in report.summary["missing_basis"]] == [(sold_later.pk, "1", "0.5")]
 
 
-def test_a_complete_ledger_is_marked_complete(owner, ledger, build):
+def test_a_complete_ledger_is_marked_complete(owner_api, owner_client, owner, ledger, build):
     report = build(owner)
     assert report.summary["complete"] is True and report.summary["missing_basis"] == []
+    assert owner_api.get(f"/api/v1/tax-reports/{report.pk}/").json()["complete"] is True
+    html = owner_client.get(reverse("tax:report", args=[report.pk])).content.decode()
+    assert 'data-testid="missing-basis"' not in html and 'data-testid="incomplete"' not in html
+    assert 'data-testid="list-incomplete"' not in owner_client.get(reverse("tax:home")).content.decode()
 
 
 def test_the_page_lists_each_case_with_a_link_that_opens_the_transaction(owner_client, owner, pool_position, build):
@@ -98,6 +102,14 @@ def test_the_api_marks_the_totals_incomplete_and_lists_the_cases(owner_api, owne
     _, deposit = pool_position
     report = build(owner)
     body = owner_api.get(f"/api/v1/tax-reports/{report.pk}/").json()
-    assert body["status"] == "done"
+    assert body["status"] == "done" and body["complete"] is False
     assert body["summary"]["complete"] is False
     assert {m["transaction_id"] for m in body["summary"]["missing_basis"]} == {deposit.pk}
+
+
+def test_the_list_of_reports_marks_an_incomplete_one(owner_client, owner, pool_position, build,
+                                                     django_assert_max_num_queries):
+    build(owner)
+    with django_assert_max_num_queries(12):
+        html = owner_client.get(reverse("tax:home")).content.decode()
+    assert html.count('data-testid="list-incomplete"') == 1

@@ -114,6 +114,13 @@ def test_a_failed_report_shows_the_error_and_a_retry_button(owner_client, owner,
     report = build(owner)
     html = owner_client.get(reverse("tax:report", args=[report.pk])).content.decode()
     assert "could not be built" in html and "ETH leg needs a fiat_value" in html
+    # the transaction the error names is a link to it (issue 11: "#16" must lead somewhere)
+    from portfolios.models import Transaction
+
+    reward = Transaction.objects.get(portfolio=portfolio)
+    link = reverse("portfolios:transaction_edit", args=[reward.pk])
+    assert f'href="{link}" data-testid="error-transaction">transaction #{reward.pk}</a>' in html
+    assert owner_client.get(link).status_code == 200
     assert reverse("tax:rebuild", args=[report.pk]) in html
 
 

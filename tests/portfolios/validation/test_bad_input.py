@@ -175,3 +175,40 @@ def test_positions_refuse_a_date_before_the_first_block_too(owner_api, eth, usdc
     assert response.status_code == 400
     assert "0001-01-01 is before 2009-01-03" in json.dumps(response.json())
     _nothing_written()
+
+
+# --------------------------------------------------------------------------- the web forms
+
+@pytest.mark.parametrize("zone", ["Asia/Tokyo", "America/Los_Angeles"])
+@pytest.mark.parametrize("when, words", [
+    ("0001-01-01T00:00", "0001-01-01 is before 2009-01-03, the first block of Bitcoin"),
+    ("2009-01-02T12:00", "is before 2009-01-03"),
+])
+def test_the_transaction_form_refuses_dates_before_the_first_block_in_any_zone(owner_client, owner, portfolio, eth,
+                                                                               prices, zone, when, words):
+    from tests.portfolios.views.test_transactions import leg_rows
+
+    owner.timezone = zone
+    owner.save()
+    response = owner_client.post(reverse("portfolios:transaction_create", args=[portfolio.pk]), {
+        "kind": "transfer_in", "income_type": "", "occurred_at": when, "position": "", "description": "",
+        **leg_rows(("WETH", "1", "5", False))})
+    assert response.status_code == 200
+    assert words in response.content.decode()
+    _nothing_written()
+
+
+@pytest.mark.parametrize("quantity, words", [
+    ("1e30", "30 digits before the decimal point"),  # the form field's own check says it first
+    ("0.0000000000000000001", "decimal places"),
+])
+def test_the_transaction_form_refuses_numbers_the_ledger_cannot_hold(owner_client, portfolio, eth, prices, quantity,
+                                                                    words):
+    from tests.portfolios.views.test_transactions import leg_rows
+
+    response = owner_client.post(reverse("portfolios:transaction_create", args=[portfolio.pk]), {
+        "kind": "transfer_in", "income_type": "", "occurred_at": "2025-06-01T12:00", "position": "",
+        "description": "", **leg_rows(("WETH", quantity, "5", False))})
+    assert response.status_code == 200
+    assert words in response.content.decode()
+    _nothing_written()

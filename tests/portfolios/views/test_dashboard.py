@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from portfolios.models import Leg, Position, Transaction
 from portfolios.services.legs import LegInput
@@ -62,7 +63,15 @@ def test_the_dashboard_shows_totals_charts_and_the_position(owner_client, lp):
     assert "Uniswap V2" in html
 
 
-def test_the_value_chart_draws_the_snapshots(owner_client, lp, portfolio):
+@pytest.fixture
+def fresh_prices(eth, usdc):
+    """Latest quotes from two hours ago: the charts run to today (stale ones end the chart early)."""
+    for token in (eth, usdc):
+        token.last_price_at = timezone.now() - timedelta(hours=2)
+        token.save(update_fields=["last_price_at"])
+
+
+def test_the_value_chart_draws_the_snapshots(owner_client, lp, portfolio, fresh_prices):
     for i in range(3):
         PortfolioSnapshotFactory(
             portfolio=portfolio, day=date(2025, 9, 1) + timedelta(days=i), value=D(4000 + 100 * i), deposited=D(4000)
@@ -180,7 +189,7 @@ def test_fresh_prices_raise_no_warning(owner_client, lp, eth, usdc):
     assert "Stale prices" not in owner_client.get(reverse("portfolios:dashboard")).content.decode()
 
 
-def test_the_value_history_ends_with_todays_live_value(owner_client, lp, portfolio):
+def test_the_value_history_ends_with_todays_live_value(owner_client, lp, portfolio, fresh_prices):
     PortfolioSnapshotFactory(portfolio=portfolio, day=date(2025, 9, 1), value=D(4100), deposited=D(4000))
     response = owner_client.get(reverse("portfolios:dashboard"))
     summary = response.context["summary"]

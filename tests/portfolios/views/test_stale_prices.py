@@ -87,3 +87,27 @@ def test_the_value_chart_ends_at_the_last_real_price_not_today(lp):
     series = position_value_series(position=lp)
     assert series[-1].day == datetime(2025, 10, 1, tzinfo=UTC).date()  # the last stored WETH price
     assert timezone.now().date() > series[-1].day  # today is much later: no flat line up to it
+
+
+def test_the_dashboard_chart_ends_at_the_newest_price_not_today(owner_client, lp, portfolio):
+    from datetime import date
+
+    from tests.portfolios.factories import PortfolioSnapshotFactory
+
+    for day in (date(2025, 9, 30), date(2025, 10, 1), date(2025, 12, 1), date(2026, 6, 1)):
+        PortfolioSnapshotFactory(portfolio=portfolio, day=day)
+    response = owner_client.get(reverse("portfolios:dashboard"))
+    assert response.context["history_days"] == 2  # 09-30 and 10-01: the later snapshots repeat a stale price
+    assert response.context["history_ends"] == date(2025, 10, 1)
+    assert "The chart ends on 2025-10-01" in response.content.decode()
+
+
+def test_with_fresh_prices_the_dashboard_chart_runs_to_today(owner_client, lp, portfolio, fresh):
+    from datetime import date
+
+    from tests.portfolios.factories import PortfolioSnapshotFactory
+
+    PortfolioSnapshotFactory(portfolio=portfolio, day=date(2025, 10, 1))
+    response = owner_client.get(reverse("portfolios:dashboard"))
+    assert response.context["history_ends"] is None
+    assert response.context["history_days"] == 2  # the snapshot and today's live figures
