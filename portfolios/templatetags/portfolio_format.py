@@ -39,7 +39,7 @@ def fiat(value: object, display: object = None) -> str:
     d = formatting.to_decimal(value)
     if d is None or code == "USD":
         return formatting.money(value, "USD")
-    return formatting.money(d * display.rate, code)  # type: ignore[union-attr]
+    return formatting.money(d * getattr(display, "rate"), code)  # noqa: B009 - display is any object with .rate
 
 
 @register.filter
@@ -49,7 +49,7 @@ def fiat_signed(value: object, display: object = None) -> str:
     d = formatting.to_decimal(value)
     if d is None or code == "USD":
         return formatting.money(value, "USD", signed=True)
-    return formatting.money(d * display.rate, code, signed=True)  # type: ignore[union-attr]
+    return formatting.money(d * getattr(display, "rate"), code, signed=True)  # noqa: B009 - as above
 
 
 @register.filter

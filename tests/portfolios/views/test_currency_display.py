@@ -31,7 +31,9 @@ def lp(portfolio, amm_pool, eth, usdc, prices):
 
 def _gbp_per_usd() -> Decimal:
     # From the ECB file itself: GBP per EUR / USD per EUR on the day shown.
-    return ecb_rate("GBP", RATE_DAY) / ecb_rate("USD", RATE_DAY)
+    gbp, usd = ecb_rate("GBP", RATE_DAY), ecb_rate("USD", RATE_DAY)
+    assert gbp is not None and usd is not None
+    return gbp / usd
 
 
 def test_a_pound_user_sees_the_dashboard_in_pounds_with_the_rate_and_its_day(owner, owner_client, lp, rates):
