@@ -81,3 +81,17 @@ def test_the_soft_time_limit_is_a_failure_that_says_so(report):
     assert report.status == S.FAILED
     assert "took longer than the time allowed" in report.error
     assert report.heartbeat_at is not None and report.attempts == 1
+
+
+def test_asking_again_for_a_given_up_report_gives_it_fresh_attempts(report, owner,
+                                                                    django_capture_on_commit_callbacks):
+    abandon(report, attempts=TaxReport.MAX_ATTEMPTS)
+    with patch("portfolios.tax.reaping.build_tax_report.delay"), django_capture_on_commit_callbacks(execute=True):
+        reap(STALE_TAX_REPORTS)
+    with patch("portfolios.tax.tasks.build_tax_report.delay") as delay, \
+            django_capture_on_commit_callbacks(execute=True):
+        again, queued = tax_report_request(owner=owner, year=2024)
+    assert again.pk == report.pk and queued
+    delay.assert_called_once_with(report_id=report.pk)
+    again.refresh_from_db()
+    assert (again.status, again.attempts) == (S.PENDING, 0)
