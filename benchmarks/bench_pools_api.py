@@ -238,7 +238,11 @@ def main(argv: list[str] | None = None) -> int:
             report[name] = drive(urls, requests=args.requests, seconds=args.seconds)
     finally:
         server.terminate()
-        server.wait(10)
+        try:
+            server.wait(30)  # a loaded machine may take a while; the figures must still print
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
     report["note"] = ("gunicorn -w 3 (sync) and an 8-thread httpx client on the same 2-core machine; DEBUG=true "
                       "(no collectstatic); local-memory cache per worker")
     print(json.dumps(report, indent=2))

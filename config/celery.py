@@ -26,24 +26,24 @@ class BaseTask(DjangoTask):
     max_retries = 5
 
     def delay_on_commit(self, *args: Any, **kwargs: Any) -> None:
-        delay = self.delay  # looked up now, as DjangoTask does (tests patch ``task.delay``)
-        self._send_on_commit(lambda: delay(*args, **kwargs))
+        """``delay`` once the transaction commits, as DjangoTask does, but with Django's
+        ``robust`` on_commit: when the broker (Redis) is down, the failed send is logged
+        instead of turning the request, whose data already committed, into a 500. What was
+        asked for stays recorded (a pending report, a revaluation the next change or the
+        nightly pass redoes)."""
+        self._robust_on_commit(self.delay, args, kwargs)
 
     def apply_async_on_commit(self, args: Any = None, kwargs: Any = None, **options: Any) -> None:
+        """``apply_async`` once the transaction commits, robust as ``delay_on_commit``."""
         apply = self.apply_async
-        self._send_on_commit(lambda: apply(args, kwargs, **options))
+        self._robust_on_commit(lambda *a, **k: apply(a, k, **options), tuple(args or ()), dict(kwargs or {}))
 
-    def _send_on_commit(self, call: Any) -> None:
-        """Send once the transaction commits, as DjangoTask does, but with Django's
-        ``robust`` on_commit: when the broker (Redis) is down, the failed send is logged
-        instead of turning the request, whose data already committed, into a 500.
-        What was asked for stays recorded (a pending report, a revaluation the next
-        change or the nightly pass redoes)."""
+    def _robust_on_commit(self, send_now: Any, args: Any, kwargs: Any) -> None:
         name = self.name
 
         def send() -> None:  # a named function: Django's robust logging names it
             try:
-                call()
+                send_now(*args, **kwargs)
             except Exception:
                 logger.warning("could not queue %s (broker unreachable?); the request itself was saved",
                                name, exc_info=True)

@@ -57,8 +57,8 @@ def pool_order(qs: QuerySet[Pool], key: str | None) -> QuerySet[Pool]:
     """Order by a public key (``apy`` ascending, ``-apy`` descending…): NULLs always last,
     the id breaks ties in the same direction.
 
-    The descending APY/TVL orders and ascending risk are served by partial indexes
-    (see Pool.Meta.indexes); the other directions sort.
+    Every key in both directions is served by a partial index over active pools (see
+    Pool.Meta.indexes; TVL, never NULL, by one index scanned either way).
     """
     key = key or DEFAULT_ORDERING
     descending = key.startswith("-")

@@ -291,6 +291,19 @@ class Pool(models.Model):
                          condition=ACTIVE),
             PortableIndex(F("risk_score").asc(nulls_last=True), F("id").asc(), name="pools_pool_active_risk_idx",
                          condition=ACTIVE),
+            # The ascending APY orders and descending risk (NULLs still last, so a backward scan
+            # of the indexes above does not match): without these, ``?ordering=apy`` read every
+            # active pool and sorted (80-260 ms with 20,000 pools; an index scan stops at the page).
+            PortableIndex(F("apy").asc(nulls_last=True), F("id").asc(), name="pools_pool_active_apy_asc_idx",
+                          condition=ACTIVE),
+            PortableIndex(F("apy_base").asc(nulls_last=True), F("id").asc(), name="pools_pool_active_apyb_asc_idx",
+                          condition=ACTIVE),
+            PortableIndex(F("apy_reward").asc(nulls_last=True), F("id").asc(), name="pools_pool_active_apyr_asc_idx",
+                          condition=ACTIVE),
+            PortableIndex(F("apy_mean_30d").asc(nulls_last=True), F("id").asc(),
+                          name="pools_pool_active_mean_asc_idx", condition=ACTIVE),
+            PortableIndex(F("risk_score").desc(nulls_last=True), F("id").desc(), name="pools_pool_active_riskd_idx",
+                          condition=ACTIVE),
             # Explorer filtered by chain or by kind in the default TVL order.
             models.Index(F("chain"), F("tvl_usd").desc(), name="pools_pool_chain_tvl_idx", condition=ACTIVE),
             models.Index(F("kind"), F("tvl_usd").desc(), name="pools_pool_kind_tvl_idx", condition=ACTIVE),

@@ -1,6 +1,6 @@
 """Seed the load-test database: 20,000 pools with a year of daily history, 1,000 users
 (each with an API token, a portfolio and three positions on real pools) and 100,000
-transactions (200,000 legs).
+transactions (190,000 legs).
 
     .venv/bin/python -m benchmarks.load.seed [--users 1000] [--transactions 100000]
 
@@ -36,7 +36,7 @@ def token_for(n: int) -> str:
 
 def seed_users(cursor, *, users: int, transactions: int, password_hash: str) -> dict[str, int]:
     per_user = max(1, transactions // users)
-    cursor.execute("DELETE FROM accounts_user WHERE email LIKE 'load%%@example.com'")
+    cursor.execute("DELETE FROM accounts_user WHERE email LIKE 'load%%@example.com'", [])
     cursor.execute(
         """
         INSERT INTO accounts_user (password, is_superuser, is_staff, is_active, date_joined, name, email,
@@ -51,7 +51,8 @@ def seed_users(cursor, *, users: int, transactions: int, password_hash: str) -> 
         """
         INSERT INTO account_emailaddress (email, verified, "primary", user_id)
         SELECT email, true, true, id FROM accounts_user WHERE email LIKE 'load%%@example.com'
-        """
+        """,
+        [],
     )
     cursor.execute(
         """
@@ -65,22 +66,25 @@ def seed_users(cursor, *, users: int, transactions: int, password_hash: str) -> 
         """
         INSERT INTO portfolios_portfolio (name, created_at, updated_at, owner_id)
         SELECT 'Main', now(), now(), id FROM accounts_user WHERE email LIKE 'load%%@example.com'
-        """
+        """,
+        [],
     )
-    # Three positions each, on active pools spread over the table.
+    # Three LP positions each, on active constant-product pools spread over the table.
     cursor.execute(
         """
-        WITH pools AS (SELECT id, row_number() OVER (ORDER BY id) AS n FROM pools_pool WHERE is_active),
+        WITH pools AS (SELECT id, row_number() OVER (ORDER BY id) AS n FROM pools_pool
+                       WHERE is_active AND kind = 'amm'),
              total AS (SELECT count(*) AS c FROM pools),
              owners AS (SELECT p.id, row_number() OVER (ORDER BY p.id) AS n
                         FROM portfolios_portfolio p JOIN accounts_user u ON u.id = p.owner_id
                         WHERE u.email LIKE 'load%%@example.com')
         INSERT INTO portfolios_position (label, kind, opened_at, notes, created_at, updated_at, pool_id,
                                          portfolio_id)
-        SELECT '', 'amm', timestamptz '2024-01-01', '', now(), now(), pools.id, owners.id
+        SELECT '', 'lp', timestamptz '2024-01-01', '', now(), now(), pools.id, owners.id
         FROM owners CROSS JOIN generate_series(0, 2) AS k CROSS JOIN total
         JOIN pools ON pools.n = 1 + ((owners.n * 7 + k * 3001) %% total.c)
-        """
+        """,
+        [],
     )
     cursor.execute(
         """
@@ -105,7 +109,8 @@ def seed_users(cursor, *, users: int, transactions: int, password_hash: str) -> 
         SELECT 'ETH', CASE t.kind WHEN 'buy' THEN 1 WHEN 'sell' THEN -0.5 ELSE 0.01 END,
                CASE t.kind WHEN 'buy' THEN 3000 WHEN 'sell' THEN 1600 ELSE 30 END, 'entered', false, t.id
         {load_txns}
-        """  # noqa: S608 - constant SQL
+        """,  # noqa: S608 - constant SQL
+        [],
     )
     cursor.execute(
         f"""
@@ -113,7 +118,8 @@ def seed_users(cursor, *, users: int, transactions: int, password_hash: str) -> 
         SELECT 'USD', CASE t.kind WHEN 'buy' THEN -3000 ELSE 1600 END,
                CASE t.kind WHEN 'buy' THEN 3000 ELSE 1600 END, 'entered', false, t.id
         {load_txns} AND t.kind IN ('buy', 'sell')
-        """  # noqa: S608 - constant SQL
+        """,  # noqa: S608 - constant SQL
+        [],
     )
     counts = {}
     for table in ("accounts_user", "portfolios_position", "portfolios_transaction", "portfolios_leg"):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -48,6 +51,14 @@ class RiskFactorOut(serializers.Serializer):
     unknown = serializers.BooleanField()
 
 
+def _datetime(value: datetime) -> str:
+    """As DRF's DateTimeField writes an aware datetime (current time zone, ISO 8601, ``Z`` for
+    UTC), without building the serializer's fields (13 ms a request: ``self.fields`` makes every
+    ModelSerializer field of the model anew)."""
+    text = value.astimezone(timezone.get_current_timezone()).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
 def _decimal(value) -> str | None:
     """A stored decimal as DRF writes it: every decimal place, never exponent notation."""
     return None if value is None else format(value, "f")
@@ -83,7 +94,7 @@ class PoolListOut(serializers.ModelSerializer):
         row.update(
             name=pool.display_name, chain=pool.chain.slug, chain_name=pool.chain.name, protocol=pool.protocol.slug,
             protocol_name=pool.protocol.name,
-            last_seen_at=None if seen is None else self.fields["last_seen_at"].to_representation(seen),
+            last_seen_at=None if seen is None else _datetime(seen),
         )
         return {name: row[name] for name in self.Meta.fields}
 

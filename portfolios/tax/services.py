@@ -121,7 +121,7 @@ def tax_report_request(*, owner, year: int, portfolio: Portfolio | None = None, 
         if report.status == S.FAILED:
             # Asked again with the same inputs: try again (the failure may have been transient).
             queued = bool(TaxReport.objects.filter(pk=report.pk, status=S.FAILED).update(
-                status=S.PENDING, progress=0, error="", started_at=None, finished_at=None))
+                status=S.PENDING, progress=0, error="", started_at=None, finished_at=None, attempts=0))
             report.refresh_from_db()
         elif report.status == S.PENDING and not created and report.created_at < now - REQUEUE_AFTER:
             queued = True

@@ -2,10 +2,12 @@
 caller go ahead, with one warning per outage; a live Redis is an ordinary cache."""
 
 import logging
+import time
 
 import pytest
 from django.conf import settings
 
+import config.cache
 from config.cache import FailOpenRedisCache
 
 
@@ -47,3 +49,23 @@ def test_the_configured_cache_fails_open():
         pytest.fail("this test needs REDIS_URL (make test sets it)")
     assert settings.CACHES["default"]["BACKEND"] == "config.cache.FailOpenRedisCache"
     assert settings.CACHES["default"]["OPTIONS"]["socket_timeout"] <= 2
+
+
+def test_after_an_outage_redis_is_tried_again_and_used_when_back(monkeypatch, caplog):
+    """A cache that failed skips Redis for RETRY_AFTER_SECONDS, then tries again; once a call
+    succeeds it logs the recovery and behaves normally."""
+    if not settings.REDIS_URL:
+        pytest.fail("this test needs REDIS_URL (make test sets it)")
+    monkeypatch.setattr(config.cache, "RETRY_AFTER_SECONDS", 0.2)
+    cache = FailOpenRedisCache(settings.REDIS_URL, {"KEY_PREFIX": "yl-test-failopen"})
+    cache.outage.failed("get", ConnectionError("refused"))  # as a refused call would record it
+    assert cache.is_down
+    assert cache.add("back", 1, 10) is True  # skipped: not even tried
+    assert cache.get("back") is None
+    time.sleep(0.25)
+    with caplog.at_level(logging.WARNING, logger="config.cache"):
+        assert cache.add("back", 1, 10) is True  # tried, and Redis answers
+        assert cache.add("back", 2, 10) is False  # a real SET NX again
+    assert not cache.is_down
+    assert any("reachable again" in r.getMessage() for r in caplog.records)
+    cache.delete("back")

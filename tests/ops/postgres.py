@@ -8,6 +8,7 @@ import glob
 import os
 import pwd
 import shutil
+import socket
 import subprocess
 import tempfile
 from pathlib import Path
@@ -54,6 +55,12 @@ class PrivatePostgres:
 
     def stop(self) -> None:
         self._run(_bin("pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop")
+
+    def accepting(self) -> bool:
+        """True while something accepts TCP connections on the server's port."""
+        with socket.socket() as sock:
+            sock.settimeout(1)
+            return sock.connect_ex(("127.0.0.1", self.port)) == 0
 
     def destroy(self) -> None:
         try:

@@ -47,13 +47,16 @@ def test_the_app_answers_503_while_the_database_is_down_and_recovers_alone(postg
         assert http.get("/api/v1/pools/").status_code == 200
 
         postgres.stop()
-        page = http.get("/pools/")
-        assert page.status_code == 503
+        assert not postgres.accepting(), "the private PostgreSQL still accepts connections"
+        page = get_until(http, "/pools/", 503)
+        assert page.status_code == 503, page.text[:500]
         assert page.headers["content-type"].startswith("text/html")
         assert "Temporarily unavailable" in page.text and "css/site.css" in page.text
         assert page.headers["Retry-After"] == "30"
-        api = http.get("/api/v1/pools/")
-        assert api.status_code == 503
+        # A pool by id: a read that needs the database. (The list of this empty database needs
+        # none: its count of 0 is cached, and a cached answer is fine while the database is down.)
+        api = get_until(http, "/api/v1/pools/1/", 503)
+        assert api.status_code == 503, api.text[:500]
         assert api.headers["content-type"] == "application/problem+json"
         problem = api.json()
         assert problem["status"] == 503 and problem["title"] == "Service Unavailable"
@@ -63,5 +66,5 @@ def test_the_app_answers_503_while_the_database_is_down_and_recovers_alone(postg
 
         postgres.start()  # the same gunicorn processes, not restarted
         assert get_until(http, "/pools/", 200).status_code == 200
-        assert get_until(http, "/api/v1/pools/", 200).status_code == 200
+        assert get_until(http, "/api/v1/pools/1/", 404).status_code == 404  # answered from the database again
         assert http.get("/healthz").status_code == 200
