@@ -79,6 +79,7 @@ class TxIn:
     legs: tuple[LegIn, ...]
     income_type: str | None = None
     position: str | None = None  # LP / farm / validator position key (rewards summary, synthetic assets)
+    wallet: str | None = None  # the wallet it happened in (lots per wallet: TaxSettings.lots_per_wallet_from)
 
     def __post_init__(self) -> None:
         if not isinstance(self.ref, str) or not self.ref:
