@@ -83,3 +83,8 @@ beat: install
 
 clean:
 	rm -rf $(VENV) node_modules staticfiles .pytest_cache .ruff_cache
+
+## make schema: regenerate the committed OpenAPI schema (docs/openapi.yaml) after an API change.
+.PHONY: schema
+schema: install
+	$(PY) manage.py spectacular --validate --fail-on-warn --file docs/openapi.yaml

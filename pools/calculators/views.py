@@ -113,9 +113,11 @@ def il_chart(pool: inputs.PoolParams, price_ratio: Decimal) -> tuple[str, int, f
         [Series("Impermanent loss vs holding", [(r, il * 100) for r, il in points])],
         title=f"Impermanent loss of a {MODEL_NAMES[pool.model]} for price changes "
         f"from {ratio_label(lo)} to {ratio_label(hi)}",
-        x_kind="number",
+        x_kind="ratio",
+        x_scale="log",  # 0.5× and 2× equally far from 1×, so a narrow range is not a sliver
         y_kind="percent",
         y_zero=True,
+        y_max=0,  # impermanent loss is never a gain: the axis ends at 0
         markers=markers,
     )
     return svg, len(points), elapsed_ms

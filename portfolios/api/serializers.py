@@ -1,6 +1,11 @@
 """In and out serializers of the portfolios API (separate shapes, no services here).
 
 Decimals are strings in both directions (``"1.5"``): no float ever touches an amount.
+
+Money names its currency by a sibling field, everywhere in the API: a leg's
+``fiat_value`` has ``fiat_currency`` beside it (the currency it was entered in,
+kept as entered); an object of figures (a summary, an analysis, a tax report)
+has one ``currency`` field that all its money fields are in.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from accounts.models import Currency
 from config.formatting import plain_number
 from pools.models import Pool, Token
 from portfolios.api.fields import MomentField
@@ -57,7 +63,11 @@ class LegIn(serializers.Serializer):
         required=False,
         allow_null=True,
         min_value=Decimal(0),
-        help_text="Absolute value in your fiat at that moment; omit to look it up.",
+        help_text="Absolute value at that moment, in `fiat_currency`; omit to look it up (in USD).",
+    )
+    fiat_currency = serializers.ChoiceField(
+        choices=Currency.choices, required=False, allow_blank=True,
+        help_text="Currency of `fiat_value` (ISO 4217); default: your currency (GET /api/v1/me/).",
     )
     is_fee = serializers.BooleanField(required=False, default=False)
 
@@ -73,6 +83,10 @@ class AmountIn(serializers.Serializer):
     token = serializers.PrimaryKeyRelatedField(queryset=Token.objects.all())
     quantity = serializers.DecimalField(**QTY)
     fiat_value = serializers.DecimalField(**FIAT, required=False, allow_null=True, min_value=Decimal(0))
+    fiat_currency = serializers.ChoiceField(
+        choices=Currency.choices, required=False, allow_blank=True,
+        help_text="Currency of `fiat_value`; default: your currency.",
+    )
 
 
 class PositionIn(serializers.Serializer):
@@ -224,11 +238,13 @@ class PositionOut(serializers.ModelSerializer):
 class LegOut(serializers.ModelSerializer):
     token_symbol = serializers.CharField(source="token.symbol", read_only=True, default=None)
     quantity = DecimalOut()
-    fiat_value = DecimalOut()
+    fiat_value = DecimalOut(help_text="Absolute value at that moment, in `fiat_currency` (as entered).")
+    fiat_currency = serializers.CharField(read_only=True, help_text="ISO 4217 currency of `fiat_value`.")
 
     class Meta:
         model = Leg
-        fields = ["id", "asset", "token", "token_symbol", "quantity", "fiat_value", "value_source", "is_fee"]
+        fields = ["id", "asset", "token", "token_symbol", "quantity", "fiat_value", "fiat_currency",
+                  "value_source", "is_fee"]
 
 
 class TransactionOut(serializers.ModelSerializer):
@@ -245,6 +261,8 @@ class TransactionOut(serializers.ModelSerializer):
             "occurred_at",
             "description",
             "source",
+            "external_ref",
+            "external_url",
             "created_at",
             "updated_at",
             "legs",

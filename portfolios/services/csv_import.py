@@ -47,6 +47,7 @@ from portfolios.services.legs import (
     PRICE_MAX_AGE,
     ResolvedLeg,
     check_shape,
+    fiat_asset_currency,
     q18,
     token_usd_price_at,
     tokens_track,
@@ -215,8 +216,10 @@ def _existing_keys(portfolio: Portfolio) -> set[str]:
 
 
 def _resolve_tx(
-    tx: TxIn, *, portfolio: Portfolio, positions: set[int], tokens: _Tokens, row: int | None, now: datetime
+    tx: TxIn, *, portfolio: Portfolio, positions: set[int], tokens: _Tokens, row: int | None, now: datetime,
+    currency: str = "USD",
 ) -> tuple[ImportRow | None, list[ImportError_]]:
+    """``currency``: what the file's values are in (the owner's currency, as the formats say)."""
     errors: list[ImportError_] = []
 
     def err(fieldname: str, message: str) -> None:
@@ -246,9 +249,9 @@ def _resolve_tx(
                 err("asset", f"Unknown token {asset!r}: we list no token with this symbol.")
                 continue
         if leg.fiat_value is not None:
-            legs.append(ResolvedLeg(asset, token, qty, q18(leg.fiat_value), "entered", leg.is_fee))
+            legs.append(ResolvedLeg(asset, token, qty, q18(leg.fiat_value), "entered", leg.is_fee, currency))
         elif token is None and is_fiat(asset):
-            legs.append(ResolvedLeg(asset, None, qty, abs(qty), "entered", leg.is_fee))
+            legs.append(ResolvedLeg(asset, None, qty, abs(qty), "entered", leg.is_fee, fiat_asset_currency(asset)))
         elif token is None:
             legs.append(ResolvedLeg(asset, None, qty, None, "missing", leg.is_fee))
         else:
@@ -308,7 +311,7 @@ def csv_import_preview(*, portfolio: Portfolio, file: CsvFile, fmt: str) -> Impo
     for tx in txs:
         row = row_of.get(tx.ref)
         resolved, row_errors = _resolve_tx(
-            tx, portfolio=portfolio, positions=positions, tokens=tokens, row=row, now=now
+            tx, portfolio=portfolio, positions=positions, tokens=tokens, row=row, now=now, currency=fiat
         )
         if row_errors:
             preview.errors.extend(row_errors)

@@ -16,6 +16,7 @@ from django.shortcuts import redirect, render
 from accounts.models import User
 from config.charts import Series, bar_chart, line_chart
 from config.formatting import quantity
+from pools.calculators.links import calculator_links
 from pools.models import Pool
 from pools.selectors import chain_list, pool_get, pool_tokens
 from portfolios import forms as pf
@@ -28,7 +29,7 @@ from portfolios.explain import (
     return_breakdown,
 )
 from portfolios.ledger import IncomeType
-from portfolios.models import Portfolio, Position
+from portfolios.models import Portfolio, Position, Transaction
 from portfolios.selectors import (
     portfolio_list_for_user,
     position_amount_overrides,
@@ -87,9 +88,12 @@ def position_detail(request: HttpRequest, position_id: int) -> HttpResponse:
             "breakdown": breakdown,
             "breakdown_chart": breakdown_chart,
             "transactions": transactions,
+            # Read from a chain by wallet sync (its transactions say so; no extra query).
+            "is_synced": any(t.source == Transaction.Source.CHAIN for t in transactions),
             "il_sentences": explain_impermanent_loss(a, position_deposits(transactions=transactions).price),
             "range_sentences": explain_range(a, lower=position.range_lower, upper=position.range_upper),
             "learn": learn,
+            "calculators": calculator_links(kind=position.pool.kind, apy=position.pool.apy) if position.pool else [],
             "moves": _moves_for(position),
         },
     )

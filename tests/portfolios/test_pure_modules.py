@@ -22,6 +22,7 @@ PURE = [
     "config.formatting",
     "portfolios.validation",
     "portfolios.csvformats.common",
+    "portfolios.tax.naming",
 ]
 FRAMEWORKS = ("django", "rest_framework", "celery", "drf_spectacular")
 PROJECT = ("portfolios", "config", "pools", "accounts", "education")

@@ -40,6 +40,7 @@ from .types import (
     TxIn,
 )
 from .uk import run_uk
+from .wallets import WalletLots
 from .years import Clock, normalize_tax_year
 
 _occurred_at = attrgetter("occurred_at")
@@ -91,7 +92,8 @@ class _Carried:
 def run_lots(txs: list[TxIn], settings: TaxSettings, wanted: str | None) -> TaxReport:
     """FIFO, LIFO, HIFO or average cost over ``txs`` (sorted), optionally one tax year."""
     method = settings.method
-    store = STORES[method]()
+    by_wallet = settings.lots_per_wallet_from is not None
+    store = WalletLots(STORES[method], settings.lots_per_wallet_from) if by_wallet else STORES[method]()
     normalizer = Normalizer(settings)
     clock = Clock(settings.timezone, settings.jurisdiction)
     with_term = settings.jurisdiction != "uk"
@@ -127,7 +129,10 @@ def run_lots(txs: list[TxIn], settings: TaxSettings, wanted: str | None) -> TaxR
         record = wanted is None or year == wanted
         ref = tx.ref
         carry: dict[int, _Carried] = {}
-        for op in ops_of(tx):
+        if by_wallet:
+            store.begin(tx, day)
+        ops = ops_of(tx)
+        for op in ops:
             if type(op) is Dispose:
                 asset = op.asset
                 qty = op.quantity
@@ -219,6 +224,8 @@ def run_lots(txs: list[TxIn], settings: TaxSettings, wanted: str | None) -> TaxR
                     income.append(income_event(op, tx, day, year))
             elif type(op) is UnallocatedFee:
                 unallocated[year] += op.amount
+        if by_wallet:
+            store.finish(tx, ops)
     years.finish()
     return build_report(
         settings, disposals, income, unallocated, years, normalizer.in_transit, normalizer.warnings, missing

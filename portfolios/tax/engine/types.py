@@ -109,6 +109,8 @@ class TaxSettings:
     fiat_currency: str = "USD"  # the user's fiat: fiat_value is expressed in it
     fiat_codes: frozenset[str] = DEFAULT_FIAT_CODES
     missing_basis: str = "error"  # error | zero (see MISSING_BASIS_MODES)
+    # From this local date, lots are tracked wallet by wallet (US rules: 2025-01-01); None: one pool.
+    lots_per_wallet_from: date | None = None
 
     def __post_init__(self) -> None:
         if self.missing_basis not in MISSING_BASIS_MODES:
@@ -120,6 +122,8 @@ class TaxSettings:
         if self.lp_treatment not in LP_TREATMENTS:
             raise ValueError(f"unknown lp_treatment {self.lp_treatment!r}; expected one of {LP_TREATMENTS}")
         ZoneInfo(self.timezone)  # raises for an unknown zone (ZoneInfo caches it)
+        if self.lots_per_wallet_from is not None and self.method == "uk":
+            raise ValueError("lots per wallet apply to fifo, lifo, hifo and average; UK pooling has no lots")
         codes = frozenset(self.fiat_codes) | {self.fiat_currency}
         object.__setattr__(self, "fiat_codes", codes)
 

@@ -6,9 +6,10 @@ from unittest.mock import patch
 import pytest
 
 from portfolios.tax.build import tax_report_build
-from portfolios.tax.engine import TaxSettings, compute, year_summary
+from portfolios.tax.engine import LegIn, TaxSettings, TxIn, compute, year_summary
 from portfolios.tax.models import TaxReport, TaxReportFile
 from portfolios.tax.services import tax_report_request
+from tests.ecb_file import ecb_convert
 from tests.portfolios.tax.handworked import engine_ledger, record
 
 pytestmark = pytest.mark.django_db
@@ -189,12 +190,19 @@ def test_a_report_of_one_portfolio_reads_only_that_portfolio(owner, ledger, toke
     assert only_side.portfolio_id == other.pk
 
 
-def test_a_uk_report_uses_uk_pooling_and_the_april_tax_year(owner, ledger, build):
+def test_a_uk_report_uses_uk_pooling_and_the_april_tax_year(owner, ledger, build, ecb_rates):
     report = build(owner, jurisdiction="uk", method="fifo")  # the UK forces pooling
-    assert (report.method, report.tax_year) == ("uk", "2024/25")
+    assert (report.method, report.tax_year, report.fiat_currency) == ("uk", "2024/25", "GBP")
     assert report.summary["period"] == {"start": "2024-04-06", "end": "2025-04-05"}
     totals = report.summary["totals"]
     assert totals["gain_short"] == totals["gain_long"] == "0.00"
-    expected = year_summary(compute(engine_ledger(ledger), TaxSettings(method="uk", jurisdiction="uk"),
-                                    tax_year="2024/25").year("2024/25"))
+    # The same ledger with every USD value converted to GBP at the ECB figures of its day,
+    # read from the ECB file itself (tests/ecb_file.py), then the engine's UK rules.
+    in_gbp = [TxIn(tx.ref, tx.occurred_at, tx.kind,
+                   tuple(LegIn(leg.asset, leg.quantity,
+                               None if leg.fiat_value is None
+                               else ecb_convert(leg.fiat_value, "USD", "GBP", tx.occurred_at.date()), leg.is_fee)
+                         for leg in tx.legs), tx.income_type)
+              for tx in engine_ledger(ledger)]
+    expected = year_summary(compute(in_gbp, TaxSettings.uk(timezone="UTC"), tax_year="2024/25").year("2024/25"))
     assert totals == expected

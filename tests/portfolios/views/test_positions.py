@@ -609,3 +609,8 @@ def test_eth_finds_weth_by_its_price_symbol(owner_client, portfolio, eth, usdc, 
     }
     assert owner_client.post(CREATE, data).status_code == 302
     assert Transaction.objects.get(position__label="By hand").legs.filter(token=eth).exists()
+
+
+def test_the_position_page_links_the_calculator_for_its_pool_type(owner_client, lp):
+    html = owner_client.get(reverse("portfolios:position_detail", args=[lp.pk])).content.decode()
+    assert f'href="/learn/calculators/impermanent-loss/?model={"constant_product"}"' in html
