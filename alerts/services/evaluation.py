@@ -26,6 +26,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -79,7 +80,7 @@ class AnyOf(Expression):
     def get_source_expressions(self) -> list:
         return [self.column]
 
-    def set_source_expressions(self, exprs: list) -> None:
+    def set_source_expressions(self, exprs: Sequence[Any]) -> None:
         (self.column,) = exprs
 
     def resolve_expression(self, query=None, allow_joins=True, reuse=None, summarize=False, for_save=False):
@@ -87,7 +88,7 @@ class AnyOf(Expression):
         c.column = self.column.resolve_expression(query, allow_joins, reuse, summarize, for_save)
         return c
 
-    def as_sql(self, compiler, connection):  # type: ignore[override]
+    def as_sql(self, compiler, connection):
         lhs, params = compiler.compile(self.column)
         if connection.vendor == "postgresql":
             return f"{lhs} = ANY(%s::bigint[])", [*params, self.ids]

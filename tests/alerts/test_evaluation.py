@@ -119,14 +119,14 @@ def test_risk_worse_and_rewards_ended(amm_pool, make_rule):
 
 
 def _rules_for(n_pools: int, per_pool: int) -> list[int]:
-    users = [UserFactory() for _ in range(3)]
+    users = [UserFactory.create() for _ in range(3)]
     ids = []
     for i in range(n_pools):
-        pool = PoolFactory(apy=D(3), risk_grade="C")
+        pool = PoolFactory.create(apy=D(3), risk_grade="C")
         ids.append(pool.pk)
         PoolSnapshotFactory(pool=pool, day=NOW.date() - timedelta(days=1), tvl_usd=D(2_000_000))
-        portfolio = PortfolioFactory(owner=users[i % 3])
-        position = PositionFactory(portfolio=portfolio, pool=pool, kind="concentrated_lp", range_lower=D(1),
+        portfolio = PortfolioFactory.create(owner=users[i % 3])
+        position = PositionFactory.create(portfolio=portfolio, pool=pool, kind="concentrated_lp", range_lower=D(1),
                                    range_upper=D(2))
         conditions = ["apy_below", "apy_drop", "tvl_drop", "out_of_range", "depeg", "risk_worse"]
         for j in range(per_pool):

@@ -44,11 +44,11 @@ def seed() -> dict:
     content_load()
     pool = seed_pool()
     weth, usdc = [link.token for link in pool.underlying_links.order_by("position")]
-    v3 = PoolFactory(chain=pool.chain, symbol="WETH-USDC", kind=Pool.Kind.CONCENTRATED, meta="0.05%")
+    v3 = PoolFactory.create(chain=pool.chain, symbol="WETH-USDC", kind=Pool.Kind.CONCENTRATED, meta="0.05%")
     v3.underlying_links.create(token=usdc, position=0)
     v3.underlying_links.create(token=weth, position=1)
     user = UserFactory(email="every.page@example.com")  # password "a-strong-passphrase-42"
-    main = PortfolioFactory(owner=user, name="Main wallet")
+    main = PortfolioFactory.create(owner=user, name="Main wallet")
     when = timezone.now() - timedelta(days=20)
     lp = position_open(
         portfolio=main,
