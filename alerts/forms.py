@@ -34,8 +34,8 @@ class RuleForm(forms.Form):
         pool_id, position = data.get("pool"), data.get("position")
         if position is None and pool_id is None:
             raise forms.ValidationError("Choose a pool or one of your positions.")
-        if position is None and pool_id is not None:
-            pool = Pool.objects.filter(pk=pool_id).first()
+        if position is None:
+            pool = Pool.objects.filter(pk=pool_id).first() if pool_id is not None else None
             if pool is None:
                 self.add_error("pool", "No pool with this id.")
             data["pool_obj"] = pool

@@ -84,15 +84,14 @@ def build(n_pools: int, n_rules: int, seed: int = 15) -> dict:
                   range_lower=D(rng.randint(1, 100)) / 100, range_upper=D(rng.randint(101, 10_000)) / 100)
          for i, p in enumerate(concentrated)])  # fmt: skip
     rules = []
-    rule_pool: Pool | None
     for i in range(n_rules):
         condition = CONDITIONS[i % len(CONDITIONS)]
         if condition in ("out_of_range", "near_edge"):
             position = positions[i % len(positions)]
-            rule_pool, user_id = position.pool, position.portfolio.owner_id
+            pool, user_id = position.pool, position.portfolio.owner_id  # type: ignore[assignment]  # bench positions all have a pool
         else:
-            position, rule_pool, user_id = None, pools[rng.randrange(n_pools)], users[i % 1000].pk
-        rules.append(AlertRule(user_id=user_id, pool=rule_pool, position=position, condition=condition,
+            position, pool, user_id = None, pools[rng.randrange(n_pools)], users[i % 1000].pk
+        rules.append(AlertRule(user_id=user_id, pool=pool, position=position, condition=condition,
                                threshold=None if condition in ("out_of_range", "risk_worse", "rewards_ended")
                                else D(rng.randint(1, 50)), baseline_grade="B", baseline_reward=D(1)))  # fmt: skip
     AlertRule.objects.bulk_create(rules, batch_size=10_000)

@@ -26,7 +26,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -80,7 +79,7 @@ class AnyOf(Expression):
     def get_source_expressions(self) -> list:
         return [self.column]
 
-    def set_source_expressions(self, exprs: Sequence[Any]) -> None:
+    def set_source_expressions(self, exprs) -> None:
         (self.column,) = exprs
 
     def resolve_expression(self, query=None, allow_joins=True, reuse=None, summarize=False, for_save=False):

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping, Sequence
-from typing import Any, cast
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
@@ -121,7 +121,7 @@ def problem_exception_handler(exc: Exception, context: Mapping[str, Any]) -> Htt
 
     detail = exc.detail
     if isinstance(detail, Mapping):  # a view raised e.g. PermissionDenied({"detail": ...})
-        text = str(cast("Mapping[str, Any]", detail).get("detail", "")) or json.dumps(detail, default=str)
+        text = str(next((v for k, v in detail.items() if k == "detail"), "")) or json.dumps(detail, default=str)
     elif isinstance(detail, list):
         text = " ".join(str(item) for item in detail)
     else:
@@ -152,17 +152,17 @@ def _is_api(request: HttpRequest) -> bool:
     return request.path.startswith(API_PREFIX)
 
 
-def api_bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:  # Django's handler400
+def api_bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if not _is_api(request):
-        return defaults.bad_request(request, exception)
+        return defaults.bad_request(request, exception or Exception())
     if isinstance(exception, RequestDataTooBig):
         return request_too_large_problem()
     return problem_response(400, title=_title(400), detail="The request could not be read.")
 
 
-def api_permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:  # handler403
+def api_permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if not _is_api(request):
-        return defaults.permission_denied(request, exception)
+        return defaults.permission_denied(request, exception or Exception())
     return problem_response(403, title=_title(403), detail="You do not have permission to do this.")
 
 

@@ -15,7 +15,6 @@ Variables (all optional unless noted; see README "Configuration"):
 
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -245,7 +244,7 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Yieldledger] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
 # allauth keeps its counters in the cache (Redis when configured).
-ACCOUNT_RATE_LIMITS: dict[str, str | None] = {  # None: that limit off (below)
+ACCOUNT_RATE_LIMITS: dict[str, str | None] = {
     "login_failed": "10/m/ip,5/5m/key",
     "signup": "20/m/ip",
     "reset_password": "20/m/ip,5/m/key",
@@ -344,7 +343,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
-SPECTACULAR_SETTINGS: dict[str, Any] = {
+SPECTACULAR_SETTINGS = {
     "TITLE": "Yieldledger API",
     "DESCRIPTION": "Pools, portfolios, analytics, tax reports and education for DeFi users.",
     "VERSION": "1.0.0",
@@ -535,7 +534,7 @@ PERMISSIONS_POLICY = env.str(
             "payment=(), usb=()",
 )
 # Every operation documents its problem-details errors (config/api/schema.py).
-SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [*SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"],
+SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [*list(SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"]),  # type: ignore[call-overload]
                                                 "config.api.schema.document_errors"]
 # Alerts and opportunities (alerts/; docs/alerts.md).
 # Absolute links in alert emails (unsubscribe, notification centre) start with this.

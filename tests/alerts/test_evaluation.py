@@ -3,17 +3,20 @@ data, constant queries per chunk, and the hook on the pools refresh."""
 
 from datetime import timedelta
 from decimal import Decimal
+from typing import cast
 from unittest.mock import patch
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from accounts.models import User
 from alerts.models import AlertRule, Notification
 from alerts.services.evaluation import alerts_evaluate
 from alerts.tasks import evaluate_alerts
 from pools.models import Pool
 from pools.signals import pools_refreshed, prices_refreshed
+from portfolios.models import Position
 from tests.alerts.conftest import NOW
 from tests.factories import UserFactory
 from tests.portfolios.factories import PoolFactory, PoolSnapshotFactory, PortfolioFactory, PositionFactory
@@ -119,15 +122,15 @@ def test_risk_worse_and_rewards_ended(amm_pool, make_rule):
 
 
 def _rules_for(n_pools: int, per_pool: int) -> list[int]:
-    users = [UserFactory.create() for _ in range(3)]
+    users = [cast(User, UserFactory()) for _ in range(3)]
     ids = []
     for i in range(n_pools):
-        pool = PoolFactory.create(apy=D(3), risk_grade="C")
+        pool = cast(Pool, PoolFactory(apy=D(3), risk_grade="C"))
         ids.append(pool.pk)
         PoolSnapshotFactory(pool=pool, day=NOW.date() - timedelta(days=1), tvl_usd=D(2_000_000))
-        portfolio = PortfolioFactory.create(owner=users[i % 3])
-        position = PositionFactory.create(portfolio=portfolio, pool=pool, kind="concentrated_lp", range_lower=D(1),
-                                   range_upper=D(2))
+        portfolio = PortfolioFactory(owner=users[i % 3])
+        position = cast(Position, PositionFactory(portfolio=portfolio, pool=pool, kind="concentrated_lp",
+                                                  range_lower=D(1), range_upper=D(2)))
         conditions = ["apy_below", "apy_drop", "tvl_drop", "out_of_range", "depeg", "risk_worse"]
         for j in range(per_pool):
             c = conditions[j % len(conditions)]

@@ -6,7 +6,6 @@ import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
 
 import pytest
 from celery.contrib.testing.tasks import ping
@@ -41,8 +40,8 @@ class Source:
 
     def fetch_pools(self) -> PoolBatch:
         when = START + timedelta(hours=self.hour)
-        moved: dict[str, Any] = {"apy": self.apy, "apy_base": self.apy}
-        records = [replace(r, updated_at=when, **(moved if r.pool_id == STETH else {})) for r in self.records]
+        records = [replace(r, updated_at=when, apy=self.apy, apy_base=self.apy) if r.pool_id == STETH
+                   else replace(r, updated_at=when) for r in self.records]
         return PoolBatch(tuple(records), (), when, source="test")
 
 

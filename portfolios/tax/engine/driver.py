@@ -92,9 +92,9 @@ class _Carried:
 def run_lots(txs: list[TxIn], settings: TaxSettings, wanted: str | None) -> TaxReport:
     """FIFO, LIFO, HIFO or average cost over ``txs`` (sorted), optionally one tax year."""
     method = settings.method
-    cutover = settings.lots_per_wallet_from
-    wallet_lots = WalletLots(STORES[method], cutover) if cutover is not None else None
-    store = wallet_lots if wallet_lots is not None else STORES[method]()
+    cut_over = settings.lots_per_wallet_from
+    wallets = WalletLots(STORES[method], cut_over) if cut_over is not None else None
+    store = wallets if wallets is not None else STORES[method]()
     normalizer = Normalizer(settings)
     clock = Clock(settings.timezone, settings.jurisdiction)
     with_term = settings.jurisdiction != "uk"
@@ -130,8 +130,8 @@ def run_lots(txs: list[TxIn], settings: TaxSettings, wanted: str | None) -> TaxR
         record = wanted is None or year == wanted
         ref = tx.ref
         carry: dict[int, _Carried] = {}
-        if wallet_lots is not None:
-            wallet_lots.begin(tx, day)
+        if wallets is not None:
+            wallets.begin(tx, day)
         ops = ops_of(tx)
         for op in ops:
             if type(op) is Dispose:
@@ -225,8 +225,8 @@ def run_lots(txs: list[TxIn], settings: TaxSettings, wanted: str | None) -> TaxR
                     income.append(income_event(op, tx, day, year))
             elif type(op) is UnallocatedFee:
                 unallocated[year] += op.amount
-        if wallet_lots is not None:
-            wallet_lots.finish(tx, ops)
+        if wallets is not None:
+            wallets.finish(tx, ops)
     years.finish()
     return build_report(
         settings, disposals, income, unallocated, years, normalizer.in_transit, normalizer.warnings, missing
