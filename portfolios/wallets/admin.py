@@ -17,7 +17,7 @@ class ChainForm(forms.ModelForm):
         ]  # fmt: skip
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or {}
         try:
             chain_config(Chain(**{k: v for k, v in data.items() if k != "id"}))  # a chains file's checks
         except ChainConfigError as exc:

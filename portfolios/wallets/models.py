@@ -26,7 +26,7 @@ from django.db.models import Q
 from config.heartbeat import HeartbeatFields
 from portfolios.models import Portfolio, Position, Transaction
 
-RAW = {"max_digits": 78, "decimal_places": 0}
+RAW: dict[str, Any] = {"max_digits": 78, "decimal_places": 0}
 
 
 class Chain(models.Model):

@@ -18,7 +18,7 @@ def wallet_list_for_user(*, user: RequestUser, portfolio_id: int | None = None) 
     """The user's wallets with their portfolio, chains and latest run id (a constant number of queries)."""
     latest = WalletSync.objects.filter(wallet=OuterRef("pk")).order_by("-created_at", "-id").values("pk")[:1]
     qs = (
-        Wallet.objects.filter(portfolio__owner=user)
+        Wallet.objects.filter(portfolio__owner_id=user.pk)
         .select_related("portfolio")
         .prefetch_related("chains", Prefetch("cursors", queryset=SyncCursor.objects.select_related("chain")))
         .annotate(latest_sync_id=Subquery(latest))
@@ -35,7 +35,7 @@ def wallet_get_for_user(*, user: RequestUser, wallet_id: int) -> Wallet:
 
 def wallet_sync_get_for_user(*, user: RequestUser, sync_id: int) -> WalletSync:
     return get_object_or_404(
-        WalletSync.objects.filter(wallet__portfolio__owner=user).select_related("wallet"), pk=sync_id
+        WalletSync.objects.filter(wallet__portfolio__owner_id=user.pk).select_related("wallet"), pk=sync_id
     )
 
 

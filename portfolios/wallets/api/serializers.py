@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -17,7 +19,7 @@ class ChainOut(serializers.ModelSerializer):
 
 
 class CursorOut(serializers.ModelSerializer):
-    chain = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    chain: serializers.SlugRelatedField = serializers.SlugRelatedField(slug_field="slug", read_only=True)
 
     class Meta:
         model = SyncCursor
@@ -27,7 +29,7 @@ class CursorOut(serializers.ModelSerializer):
 class WalletIn(serializers.Serializer):
     portfolio = serializers.IntegerField(help_text="One of your portfolios.")
     address = serializers.CharField(max_length=42, help_text="0x + 40 hex digits; mixed case must be a valid checksum.")
-    label = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    label = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")  # type: ignore[assignment]
     chains = serializers.ListField(
         child=serializers.SlugField(), required=False, default=list,
         help_text="Chain slugs to scan (empty: every active chain).",
@@ -35,14 +37,14 @@ class WalletIn(serializers.Serializer):
 
 
 class WalletUpdateIn(serializers.Serializer):
-    label = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    label = serializers.CharField(max_length=100, required=False, allow_blank=True)  # type: ignore[assignment]
     active = serializers.BooleanField(required=False, help_text="Re-synced by the hourly schedule.")
     chains = serializers.ListField(child=serializers.SlugField(), required=False)
 
 
 class WalletOut(serializers.ModelSerializer):
     address = serializers.CharField(source="checksum_address", help_text="EIP-55 checksummed.")
-    chains = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
+    chains: Any = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
     checkpoints = CursorOut(source="cursors", many=True, read_only=True)
     latest_sync = serializers.SerializerMethodField()
 
@@ -67,7 +69,7 @@ class ReconciliationOut(serializers.Serializer):
 
 
 class WalletSyncOut(serializers.ModelSerializer):
-    wallet = serializers.PrimaryKeyRelatedField(read_only=True)
+    wallet: serializers.PrimaryKeyRelatedField = serializers.PrimaryKeyRelatedField(read_only=True)
     reconciliation = serializers.SerializerMethodField()
 
     class Meta:
@@ -78,6 +80,6 @@ class WalletSyncOut(serializers.ModelSerializer):
         ]  # fmt: skip
 
     @extend_schema_field(ReconciliationOut(many=True))
-    def get_reconciliation(self, run: WalletSync) -> list[dict]:
+    def get_reconciliation(self, run: WalletSync) -> list[Any]:
         lines = self.context.get("reconciliation") or []
-        return ReconciliationOut(lines, many=True).data
+        return list(ReconciliationOut(lines, many=True).data)

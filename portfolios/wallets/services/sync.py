@@ -242,9 +242,9 @@ class _Builder:
 
     def receipt(self, key: str, units: Decimal, value_legs: list[ResolvedLeg]) -> ResolvedLeg:
         """The LP receipt leg; ``LP#<id>`` is filled in once the position exists."""
-        values = [leg.fiat_value for leg in value_legs]
-        if values and all(v is not None for v in values):
-            return ResolvedLeg(key, None, units, q18(sum(values, ZERO)), "looked_up", False)  # type: ignore[arg-type]
+        values = [leg.fiat_value for leg in value_legs if leg.fiat_value is not None]
+        if value_legs and len(values) == len(value_legs):
+            return ResolvedLeg(key, None, units, q18(sum(values, ZERO)), "looked_up", False)
         return ResolvedLeg(key, None, units, None, "missing", False)
 
     # ---- the records ------------------------------------------------------------
@@ -693,7 +693,7 @@ def _sync(
                         decimals=m.decimals if m else None,
                         block=block,
                         expected=Decimal(flows.get(token, 0) + grown.get(token, 0)),
-                        on_chain=Decimal(balances[token]) if balances.get(token) is not None else None,
+                        on_chain=None if (on_chain := balances.get(token)) is None else Decimal(on_chain),
                     )
                 )
             Reconciliation.objects.filter(sync=run, chain=chain).delete()
