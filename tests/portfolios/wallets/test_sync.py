@@ -25,6 +25,8 @@ from tests.portfolios.wallets.scenario import (
     TICK_LOWER_2,
     TICK_UPPER_2,
     V3_SWAPS,
+    VAULT_DEPOSIT,
+    VAULT_DONATION,
 )
 
 pytestmark = [pytest.mark.chain, pytest.mark.django_db]
@@ -280,3 +282,16 @@ def test_a_transfer_to_the_users_other_wallet_is_a_move_and_the_position_follows
         portfolio=alice.portfolio, external_ref=scenario.step("rebasing_transfer").tx_hash, kind=TxKind.TRANSFER_IN
     )
     assert "your wallet" in sent.description and "your wallet" in received.description
+
+
+def test_vault_yield_is_interest_income_of_what_the_shares_gained_in_the_asset(scenario, synced):
+    vault, alice = scenario.vault, Web3.to_checksum_address(scenario.alice)
+    shares = vault.functions.balanceOf(alice).call(block_identifier=scenario.end_block)
+    worth = vault.functions.convertToAssets(shares).call(block_identifier=scenario.end_block)
+    gained = worth - VAULT_DEPOSIT
+    assert 0 < gained <= VAULT_DONATION
+    (income,) = Transaction.objects.filter(kind=TxKind.REWARD, income_type="interest")
+    (leg,) = income.legs.all()
+    assert leg.token.address == scenario.token0.address.lower()  # the vault's asset
+    assert leg.quantity == qty(gained)
+    assert income.external_url == ""  # a measurement, not a transaction
