@@ -38,14 +38,14 @@ from decimal import Decimal, localcontext
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Sum
 from django.utils import timezone
 
 from pools.models import Token
 from pools.services.tokens import token_get_or_create
 from pools.sources.http import RetryPolicy
 from portfolios.ledger import IncomeType, TxKind, token_asset
-from portfolios.models import Position
+from portfolios.models import Leg, Position
 from portfolios.services.legs import ResolvedLeg, q18, token_usd_price_at
 from portfolios.services.transactions import TransactionDraft, transactions_record_synced
 from portfolios.tasks import revalue_portfolio as revalue_portfolio_task
@@ -811,3 +811,27 @@ def _close_or_move(builder: _Builder, synced: SyncedPosition, h: PositionHistory
     position = synced.position
     if position.closed_at is None:
         Position.objects.filter(pk=position.pk).update(closed_at=max(when, position.opened_at))
+    # The position's LP units leave with the NFT (a transfer out: a gift or a sale is the user's to say).
+    wallet, chain = builder.wallet, builder.chain
+    key = (sent.at.tx_hash, sent.at.log_index)
+    if ChainEvent.objects.filter(wallet=wallet, chain=chain, tx_hash=key[0], log_index=key[1]).exists():
+        return
+    units = Leg.objects.filter(transaction__position=position, asset=position.lp_asset).aggregate(s=Sum("quantity"))
+    left = units["s"] or ZERO
+    if left <= 0:
+        return
+    draft = TransactionDraft(
+        kind=TxKind.TRANSFER_OUT,
+        legs=[ResolvedLeg(position.lp_asset, None, -left, None, "missing", False)],
+        occurred_at=max(when, position.opened_at),
+        position=position,
+        description=f"Position NFT #{h.token_id} sent to {sent.recipient}",
+        external_ref=sent.at.tx_hash,
+        external_url=builder.link(sent.at.tx_hash),
+        wallet_address=wallet.address,
+    )
+    transactions_record_synced(portfolio=wallet.portfolio, drafts=[draft], revalue=False)
+    ChainEvent.objects.create(
+        wallet=wallet, chain=chain, tx_hash=key[0], log_index=key[1], block_number=sent.at.block_number,
+        kind="nft_out", transaction=draft.saved,
+    )  # fmt: skip

@@ -295,3 +295,13 @@ def test_vault_yield_is_interest_income_of_what_the_shares_gained_in_the_asset(s
     assert leg.token.address == scenario.token0.address.lower()  # the vault's asset
     assert leg.quantity == qty(gained)
     assert income.external_url == ""  # a measurement, not a transaction
+
+
+def test_the_lp_units_of_a_position_given_away_leave_with_its_nft(scenario, synced):
+    gone = SyncedPosition.objects.get(key__endswith=f":{scenario.token_id}").position
+    (out,) = gone.transactions.filter(kind=TxKind.TRANSFER_OUT)
+    assert out.external_ref == scenario.step("v3_give").tx_hash
+    # Minted liquidity_1, half decreased: the other half leaves with the NFT (units = liquidity / 1e18).
+    left = scenario.v3_liquidity_1 - scenario.v3_liquidity_1 // 2
+    assert legs_of(out)[gone.lp_asset] == -qty(left)
+    assert sum(leg.quantity for leg in Leg.objects.filter(transaction__position=gone, asset=gone.lp_asset)) == 0
