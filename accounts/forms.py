@@ -1,15 +1,18 @@
-import zoneinfo
-
 from django import forms
 from django.contrib.auth.password_validation import validate_password
 
 from accounts.models import User
-
-TIMEZONE_CHOICES = [(tz, tz) for tz in sorted(zoneinfo.available_timezones())]
+from accounts.timezones import timezone_choices
 
 
 class PreferencesForm(forms.ModelForm):
-    timezone = forms.ChoiceField(choices=TIMEZONE_CHOICES)
+    # static/accounts/timezone.js offers the browser's own zone first (data-browser-zone).
+    timezone = forms.ChoiceField(
+        label="Time zone",
+        choices=timezone_choices(),
+        widget=forms.Select(attrs={"data-browser-zone": "offer"}),
+        help_text="Dates and times are shown in this zone; tax years are cut in it.",
+    )
 
     class Meta:
         model = User
@@ -22,6 +25,10 @@ class PreferencesForm(forms.ModelForm):
         }
         widgets = {"lots_per_wallet_from": forms.DateInput(attrs={"type": "date"})}
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["timezone"].choices = timezone_choices(self.instance.timezone if self.instance else None)
+
     def clean(self):
         data = super().clean()
         if data.get("tax_jurisdiction") == "uk":
@@ -29,6 +36,10 @@ class PreferencesForm(forms.ModelForm):
         elif data.get("cost_basis_method") == "uk":
             self.add_error("cost_basis_method", "UK share pooling is only available for the UK jurisdiction.")
         return data
+
+
+class ResendVerificationForm(forms.Form):
+    email = forms.EmailField(label="Email", max_length=254)
 
 
 class AdminUserCreationForm(forms.ModelForm):

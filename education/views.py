@@ -6,6 +6,19 @@ from django.views.decorators.http import require_safe
 from education import selectors
 from education.models import Level
 
+# Articles whose numbers a calculator lets the reader try (Learn URLs, not imports:
+# education depends on no other app).
+ARTICLE_CALCULATORS = {
+    "impermanent-loss": ("/learn/calculators/impermanent-loss/", "Try it: the impermanent loss calculator"),
+    "concentrated-liquidity": (
+        "/learn/calculators/impermanent-loss/?model=concentrated",
+        "Try a range: the impermanent loss calculator",
+    ),
+    "hedging-impermanent-loss": ("/learn/calculators/break-even/", "The break-even fee APR calculator"),
+    "stablecoin-pools": ("/learn/calculators/impermanent-loss/?model=stableswap", "Try a StableSwap pool"),
+    "apr-vs-apy-and-real-yield": ("/learn/calculators/apy/", "Try it: the APR ↔ APY converter"),
+}
+
 
 @require_safe
 def home(request):
@@ -30,6 +43,7 @@ def article(request, slug):
         "previous": previous,
         "next": following,
         "path_length": len(path),
+        "calculator": ARTICLE_CALCULATORS.get(article.slug),
     })
 
 

@@ -8,6 +8,7 @@ from django.shortcuts import render
 from django.utils.safestring import mark_safe
 
 from config.charts import Series, line_chart
+from pools.calculators.links import calculator_links
 from pools.filters import FIRST_CLICK, ORDERING_LABELS, apy_outlier_pct, apy_sort_min_tvl
 from pools.models import Pool
 from pools.paginator import CachedCountPaginator
@@ -124,8 +125,11 @@ def _history_charts(pool: Pool) -> dict:
     )
     tvl_chart = line_chart([Series("TVL", [(d, tvl) for d, tvl, _, _, _ in history], kind="area")],
                            title=f"TVL history of {pool.label}", y_kind="usd", y_zero=True)
+    last_day = history[-1][0] if history else None
+    mean_days = (sum(1 for d, _, apy, _, _ in history if apy is not None and (last_day - d).days < 30)
+                 if last_day is not None else 0)
     return {"apy_chart": str(apy_chart), "tvl_chart": str(tvl_chart), "history_days": len(history),
-            "history_first": history[0][0] if history else None}
+            "history_first": history[0][0] if history else None, "mean_days": mean_days}
 
 
 def detail(request, pool_id: int):
@@ -142,6 +146,7 @@ def detail(request, pool_id: int):
         "tvl_chart": mark_safe(charts["tvl_chart"]),  # noqa: S308
         "history_days": charts["history_days"],
         "history_first": charts["history_first"],
+        "mean_days": charts.get("mean_days"),  # .get: charts cached before this key existed
         "history_requested": history_requested,
         "underlying": underlying,
         "rewards": rewards,
@@ -152,4 +157,5 @@ def detail(request, pool_id: int):
         "learn": education_links(pool, share),
         "freshness": data_freshness(),
         "add_position_url": f"/portfolios/positions/new/?pool={pool.pk}",
+        "calculators": calculator_links(kind=pool.kind, apy=pool.apy),
     })

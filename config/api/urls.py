@@ -9,5 +9,6 @@ urlpatterns = [
     path("", include("portfolios.tax.api.urls")),
     path("", include("portfolios.wallets.api.urls")),
     path("", include("education.api.urls")),
+    path("", include("alerts.api.urls")),
     path("calculators/", include("pools.calculators.api_urls")),
 ]

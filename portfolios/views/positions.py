@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -12,8 +13,10 @@ from django.db import transaction as db_transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
+from accounts.models import User
 from config.charts import Series, bar_chart, line_chart
 from config.formatting import quantity
+from pools.calculators.links import calculator_links
 from pools.models import Pool
 from pools.selectors import chain_list, pool_get, pool_tokens
 from portfolios import forms as pf
@@ -90,6 +93,7 @@ def position_detail(request: HttpRequest, position_id: int) -> HttpResponse:
             "il_sentences": explain_impermanent_loss(a, position_deposits(transactions=transactions).price),
             "range_sentences": explain_range(a, lower=position.range_lower, upper=position.range_upper),
             "learn": learn,
+            "calculators": calculator_links(kind=position.pool.kind, apy=position.pool.apy) if position.pool else [],
             "moves": _moves_for(position),
         },
     )
@@ -127,7 +131,7 @@ def position_create(request: HttpRequest) -> HttpResponse:
     portfolios = _portfolio_choices(request)
     pool = _pool_from_request(request)
     tokens = pool_tokens(pool=pool)[0] if pool is not None else []
-    initial = {"opened_at": pf.now_minute()}
+    initial: dict[str, object] = {"opened_at": pf.now_minute()}
     if pool is not None:
         initial.update(pool=pool.pk, kind=pf.POOL_KIND_TO_POSITION_KIND.get(pool.kind, Position.Kind.LP))
     wanted = request.GET.get("portfolio")
@@ -144,7 +148,7 @@ def position_create(request: HttpRequest) -> HttpResponse:
         try:
             with db_transaction.atomic():
                 portfolio = d.get("portfolio_obj") or portfolio_services.portfolio_create(
-                    owner=request.user, name=d["new_portfolio_name"].strip()
+                    owner=cast(User, request.user), name=d["new_portfolio_name"].strip()  # @login_required
                 )
                 position = position_services.position_open(
                     portfolio=portfolio,
@@ -244,7 +248,7 @@ def _move_view(request: HttpRequest, position_id: int, *, action: str) -> HttpRe
     data = request.POST if request.method == "POST" else None
     form_class = pf.PositionWithdrawForm if move.withdraw else pf.PositionMoveForm
     form = form_class(data, initial={"occurred_at": pf.now_minute()})
-    chain_slug = position.pool.chain.slug if position.pool_id else None
+    chain_slug = position.pool.chain.slug if position.pool is not None else None
     formset = pf.token_amount_formset(
         data=data, tokens=tokens, chain_slug=chain_slug, extra=0 if tokens else 2, verb=move.verb
     )
@@ -301,13 +305,13 @@ def position_unstake(request: HttpRequest, position_id: int) -> HttpResponse:
 def position_claim_rewards(request: HttpRequest, position_id: int) -> HttpResponse:
     position = position_get_for_user(user=request.user, position_id=position_id)
     suggestions = []
-    if position.pool_id:
+    if position.pool is not None:
         underlying, rewards = pool_tokens(pool=position.pool)
         suggestions = [t.symbol for t in rewards + underlying if t.symbol]
     data = request.POST if request.method == "POST" else None
     form = pf.ClaimRewardsForm(
         data,
-        chain_slug=position.pool.chain.slug if position.pool_id else None,
+        chain_slug=position.pool.chain.slug if position.pool is not None else None,
         datalist_id="reward-tokens" if suggestions else None,
         initial={
             "occurred_at": pf.now_minute(),

@@ -43,7 +43,7 @@ def transaction_create(request: HttpRequest, portfolio_id: int) -> HttpResponse:
     portfolio = portfolio_get_for_user(user=request.user, portfolio_id=portfolio_id)
     positions = _transaction_positions(portfolio)
     data = request.POST if request.method == "POST" else None
-    initial = {"occurred_at": pf.now_minute()}
+    initial: dict[str, object] = {"occurred_at": pf.now_minute()}
     wanted = request.GET.get("position")
     if wanted and wanted.isdigit() and any(p.pk == int(wanted) for p in positions):
         initial["position"] = wanted

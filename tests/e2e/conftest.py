@@ -3,7 +3,6 @@ pytest-django's live server. No browser is downloaded."""
 
 import os
 import shutil
-import tempfile
 
 import pytest
 
@@ -12,7 +11,10 @@ import pytest
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
-SCREENSHOT_DIR = os.environ.get("E2E_SCREENSHOT_DIR", os.path.join(tempfile.gettempdir(), "yieldledger-e2e"))
+# Screenshots are CI artifacts, never committed (`/artifacts/` is git-ignored); CI may point this elsewhere.
+SCREENSHOT_DIR = os.environ.get(
+    "E2E_SCREENSHOT_DIR", os.path.join(os.path.dirname(__file__), "..", "..", "artifacts", "screenshots")
+)
 
 
 @pytest.fixture(scope="session")

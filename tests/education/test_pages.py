@@ -1,6 +1,8 @@
 """Learn pages: what readers see, what they never see (drafts), and what
 staff can preview."""
 
+import re
+
 import pytest
 from django.template import Context, Template
 from django.urls import reverse
@@ -95,7 +97,8 @@ def test_pages_send_a_csp_and_use_no_inline_script_or_style(client, article):
     response = client.get(article.get_absolute_url())
     html = response.content.decode()
     assert "default-src 'self'" in response["Content-Security-Policy"]
-    assert "<script" not in html
+    # Scripts are static files only (the chart value caption); none is inline.
+    assert re.findall(r"<script[^>]*>", html) == ['<script src="/static/js/charts.js" defer>']
     assert "style=" not in html and "<style" not in html
 
 
@@ -265,3 +268,10 @@ def test_learn_link_escapes_the_title():
 def test_learn_link_queries_once_per_slug_per_render(article, django_assert_num_queries):
     with django_assert_num_queries(1):
         _render('{% learn_link "impermanent-loss" %}{% learn_link "impermanent-loss" %}')
+
+
+def test_the_impermanent_loss_article_links_its_calculator_and_others_do_not(client, article):
+    html = client.get(article.get_absolute_url()).content.decode()
+    assert '<a href="/learn/calculators/impermanent-loss/">Try it: the impermanent loss calculator</a>' in html
+    other = ArticleFactory(slug="lp-tokens", body_markdown="## Only\n\ntext")
+    assert 'data-testid="article-calculator"' not in client.get(other.get_absolute_url()).content.decode()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -29,7 +27,7 @@ class CursorOut(serializers.ModelSerializer):
 class WalletIn(serializers.Serializer):
     portfolio = serializers.IntegerField(help_text="One of your portfolios.")
     address = serializers.CharField(max_length=42, help_text="0x + 40 hex digits; mixed case must be a valid checksum.")
-    label = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")  # type: ignore[assignment]
+    label = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")  # type: ignore[assignment]  # Field.label is the display name in the stubs
     chains = serializers.ListField(
         child=serializers.SlugField(), required=False, default=list,
         help_text="Chain slugs to scan (empty: every active chain).",
@@ -37,14 +35,14 @@ class WalletIn(serializers.Serializer):
 
 
 class WalletUpdateIn(serializers.Serializer):
-    label = serializers.CharField(max_length=100, required=False, allow_blank=True)  # type: ignore[assignment]
+    label = serializers.CharField(max_length=100, required=False, allow_blank=True)  # type: ignore[assignment]  # as above
     active = serializers.BooleanField(required=False, help_text="Re-synced by the hourly schedule.")
     chains = serializers.ListField(child=serializers.SlugField(), required=False)
 
 
 class WalletOut(serializers.ModelSerializer):
     address = serializers.CharField(source="checksum_address", help_text="EIP-55 checksummed.")
-    chains: Any = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
+    chains: serializers.RelatedField = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
     checkpoints = CursorOut(source="cursors", many=True, read_only=True)
     latest_sync = serializers.SerializerMethodField()
 
@@ -80,6 +78,6 @@ class WalletSyncOut(serializers.ModelSerializer):
         ]  # fmt: skip
 
     @extend_schema_field(ReconciliationOut(many=True))
-    def get_reconciliation(self, run: WalletSync) -> list[Any]:
+    def get_reconciliation(self, run: WalletSync) -> list[dict]:
         lines = self.context.get("reconciliation") or []
         return list(ReconciliationOut(lines, many=True).data)

@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import cast
 
 from portfolios.wallets.chain.abi import (
     SEL_BALANCE_OF,
@@ -237,8 +238,8 @@ class WalletReader:
         blocks = {t.at.block_number for t in read.transfers} | {t.at.block_number for t in read.nft_transfers}
         blocks |= {e.at.block_number for e in read.vault_events} | {e.at.block_number for e in read.lp_events}
         for h in read.positions.values():
-            blocks |= {e.at.block_number for e in (*h.increases, *h.decreases)}
-            blocks |= {c.at.block_number for c in h.collections}
+            blocks |= {e.at.block_number for e in h.increases} | {e.at.block_number for e in h.decreases}
+            blocks |= {e.at.block_number for e in h.collections}
         for log in logs:
             if log.block_timestamp is not None:
                 read.block_times[log.at.block_number] = datetime.fromtimestamp(log.block_timestamp, UTC)
@@ -290,11 +291,11 @@ class WalletReader:
         names = {p.factory: p.name for p in self.chain.uniswap_v2}
         out = {}
         for i, pair in enumerate(pairs):
-            words = [w for w in answers[3 * i : 3 * i + 3] if isinstance(w, bytes) and len(w) == 32]
-            if len(words) != 3:
+            words = answers[3 * i : 3 * i + 3]
+            if any(not isinstance(w, bytes) or len(w) != 32 for w in words):
                 continue
             try:
-                factory, token0, token1 = (address_at(w, 0) for w in words)
+                factory, token0, token1 = (address_at(cast(bytes, w), 0) for w in words)  # checked above
             except AbiError:
                 continue
             if factory in names:

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('portfolios', '0006_transaction_synced_from_chain'),
+        ('portfolios', '0008_transaction_synced_from_chain'),
     ]
 
     operations = [

@@ -247,7 +247,7 @@ class _Builder:
     def receipt(self, key: str, units: Decimal, value_legs: list[ResolvedLeg]) -> ResolvedLeg:
         """The LP receipt leg; ``LP#<id>`` is filled in once the position exists."""
         values = [leg.fiat_value for leg in value_legs if leg.fiat_value is not None]
-        if value_legs and len(values) == len(value_legs):
+        if values and len(values) == len(value_legs):
             return ResolvedLeg(key, None, units, q18(sum(values, ZERO)), "looked_up", False)
         return ResolvedLeg(key, None, units, None, "missing", False)
 
@@ -736,7 +736,7 @@ def _sync(
                         decimals=m.decimals if m else None,
                         block=block,
                         expected=Decimal(flows.get(token, 0) + grown.get(token, 0)),
-                        on_chain=None if (on_chain := balances.get(token)) is None else Decimal(on_chain),
+                        on_chain=None if (held := balances.get(token)) is None else Decimal(held),
                     )
                 )
             Reconciliation.objects.filter(sync=run, chain=chain).delete()

@@ -139,7 +139,8 @@ def test_no_amount_at_all_is_explained(owner_client, portfolio, amm_pool, eth, u
 
 
 def test_a_date_in_the_future_is_refused(owner_client, portfolio, amm_pool, eth):
-    tomorrow = (timezone.localtime() + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+    # more than a day ahead (the shared rule of portfolios.validation: a day of slack for time zones)
+    tomorrow = (timezone.localtime() + timedelta(days=1, hours=1)).strftime("%Y-%m-%dT%H:%M")
     data = {
         "portfolio": portfolio.pk,
         "pool": amm_pool.pk,
@@ -608,3 +609,8 @@ def test_eth_finds_weth_by_its_price_symbol(owner_client, portfolio, eth, usdc, 
     }
     assert owner_client.post(CREATE, data).status_code == 302
     assert Transaction.objects.get(position__label="By hand").legs.filter(token=eth).exists()
+
+
+def test_the_position_page_links_the_calculator_for_its_pool_type(owner_client, lp):
+    html = owner_client.get(reverse("portfolios:position_detail", args=[lp.pk])).content.decode()
+    assert f'href="/learn/calculators/impermanent-loss/?model={"constant_product"}"' in html

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0002_seed_periodic_tasks'),
+        ('accounts', '0003_user_fiat_currency_ecb_choices'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('portfolios', '0005_taxreport_moved_to_tax_app'),
+        ('portfolios', '0007_leg_fiat_currency'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tax', '0001_initial'),
+        ('tax', '0002_tax_report_heartbeat'),
     ]
 
     operations = [
