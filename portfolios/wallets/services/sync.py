@@ -699,7 +699,10 @@ def _sync(
             )
 
     with transaction.atomic():
-        _positions_after(builder, reader, read, infos, positions, block)
+        extra = _positions_after(builder, reader, read, infos, positions, block)
+        result.created += extra
+        if run is not None and extra:
+            WalletSync.objects.filter(pk=run.pk).update(records_created=F("records_created") + extra)
         for token, v in read_flows.items():
             flows[token] = flows.get(token, 0) + v
         state["flows"] = {t: str(v) for t, v in flows.items()}
@@ -751,9 +754,11 @@ def _positions_after(
     infos: dict[tuple[str, int], PositionInfo],
     positions: dict[str, SyncedPosition],
     block: int,
-) -> None:
-    """Range, liquidity, fees and uncollected fees of the positions this read touched; close those gone."""
+) -> int:
+    """Range, liquidity, fees and uncollected fees of the positions this read touched; close those gone.
+    Returns the records it wrote (LP units leaving with an NFT)."""
     wallet = builder.wallet
+    written = 0
     by_manager: dict[str, list[int]] = defaultdict(list)
     for (manager, token_id), h in read.positions.items():
         key = f"v3:{manager}:{token_id}"
@@ -770,7 +775,7 @@ def _positions_after(
         if h.owned:
             by_manager[manager].append(token_id)
         else:
-            _close_or_move(builder, synced, h)
+            written += _close_or_move(builder, synced, h)
         synced.save()
     for manager, ids in by_manager.items():
         owed = {i: (read.positions[(manager, i)].owed0, read.positions[(manager, i)].owed1) for i in ids}
@@ -798,15 +803,16 @@ def _positions_after(
         if synced.liquidity <= 0 and synced.position.closed_at is None:
             last = max(d.draft.occurred_at for d in builder.drafts if d.position_key == key)
             Position.objects.filter(pk=synced.position_id).update(closed_at=max(last, synced.position.opened_at))
+    return written
 
 
-def _close_or_move(builder: _Builder, synced: SyncedPosition, h: PositionHistory) -> None:
+def _close_or_move(builder: _Builder, synced: SyncedPosition, h: PositionHistory) -> int:
     """The NFT left the wallet: to another of the user's wallets the position moves; else it closes."""
     sent = h.sent[-1]
     if sent.recipient in builder.own:
         target = Wallet.objects.get(portfolio_id=builder.wallet.portfolio_id, address=sent.recipient)
         synced.wallet = target
-        return
+        return 0
     when = builder.when(sent.at.block_number)
     position = synced.position
     if position.closed_at is None:
@@ -815,11 +821,11 @@ def _close_or_move(builder: _Builder, synced: SyncedPosition, h: PositionHistory
     wallet, chain = builder.wallet, builder.chain
     key = (sent.at.tx_hash, sent.at.log_index)
     if ChainEvent.objects.filter(wallet=wallet, chain=chain, tx_hash=key[0], log_index=key[1]).exists():
-        return
+        return 0
     units = Leg.objects.filter(transaction__position=position, asset=position.lp_asset).aggregate(s=Sum("quantity"))
     left = units["s"] or ZERO
     if left <= 0:
-        return
+        return 0
     draft = TransactionDraft(
         kind=TxKind.TRANSFER_OUT,
         legs=[ResolvedLeg(position.lp_asset, None, -left, None, "missing", False)],
@@ -835,3 +841,4 @@ def _close_or_move(builder: _Builder, synced: SyncedPosition, h: PositionHistory
         wallet=wallet, chain=chain, tx_hash=key[0], log_index=key[1], block_number=sent.at.block_number,
         kind="nft_out", transaction=draft.saved,
     )  # fmt: skip
+    return 1
