@@ -8,6 +8,7 @@ import pytest
 
 from portfolios.models import Portfolio
 from portfolios.wallets.models import Chain, Wallet, WalletSync
+from portfolios.wallets.services import wallets as wallet_services
 from portfolios.wallets.services.runner import wallet_sync_run
 from tests.factories import UserFactory
 from tests.portfolios.wallets.conftest import anvil_node, scenario  # noqa: F401 - the session node and scenario
@@ -16,12 +17,13 @@ from tests.portfolios.wallets.test_sync import make_chain
 pytestmark = [pytest.mark.e2e, pytest.mark.chain, pytest.mark.django_db(transaction=True)]
 
 
-def test_a_user_adds_a_wallet_and_watches_its_sync_finish(page, live_server, scenario, shot, settings):  # noqa: F811
+def test_a_user_adds_a_wallet_and_watches_its_sync_finish(page, live_server, scenario, shot, monkeypatch):  # noqa: F811
     Chain.objects.update(active=False)
     chain = make_chain(scenario)
     user = UserFactory(email="lp@example.com")
     portfolio = Portfolio.objects.create(owner=user, name="Main")
-    settings.CELERY_TASK_ALWAYS_EAGER = False  # the sync is run by the test below, not by the request
+    # The sync is run by the test below (as a worker would), not by the request that queues it.
+    monkeypatch.setattr(wallet_services.sync_wallet_task, "delay_on_commit", lambda **kwargs: None)
     page.goto("/accounts/login/")
     page.get_by_label("Email").fill("lp@example.com")
     page.get_by_label("Password").fill("a-strong-passphrase-42")
