@@ -30,6 +30,7 @@ import argparse
 import os
 import platform
 import time
+from unittest.mock import patch
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/yl_bench_wallets"
 EMAIL = "bench-wallets@example.com"
@@ -54,12 +55,11 @@ def _setup(url: str) -> None:
 def run(node, *, transfers: int, v2: int, v3: int, pages: int, batch_size: int, repeat: int,
         n_tokens: int = 8, n_others: int = 8) -> dict:  # fmt: skip
     """Build the wallet on ``node``, sync it into the database; returns the numbers :func:`main` prints."""
-    from django.db import transaction
 
     from accounts.models import User
     from benchmarks.bench_wallet_sync import build
-    from portfolios.models import Leg, Portfolio, Transaction
-    from portfolios.wallets.models import Chain, ChainEvent, Reconciliation, SyncedPosition, Wallet, WalletSync
+    from portfolios.models import Portfolio
+    from portfolios.wallets.models import Chain, Wallet, WalletSync
     from portfolios.wallets.services import sync as sync_module
     from portfolios.wallets.services.chains import chains_upsert
     from portfolios.wallets.services.wallets import wallet_delete
@@ -80,7 +80,6 @@ def run(node, *, transfers: int, v2: int, v3: int, pages: int, batch_size: int, 
     User.objects.filter(email=EMAIL).delete()
     user = User.objects.create_user(EMAIL, "bench-password-123")
     portfolio = Portfolio.objects.create(owner=user, name="Wallet sync benchmark")
-    sync_module.revalue_portfolio_task.delay_on_commit = lambda **kwargs: None  # not timed: a task of its own
 
     def fresh_wallet() -> Wallet:
         for old in Wallet.objects.filter(portfolio=portfolio):
@@ -92,6 +91,17 @@ def run(node, *, transfers: int, v2: int, v3: int, pages: int, batch_size: int, 
     def sync(wallet: Wallet):
         run_row = WalletSync.objects.create(wallet=wallet, status=WalletSync.Status.RUNNING)
         return run_row, sync_module.wallet_chain_sync(wallet=wallet, chain=chain, run=run_row)
+
+    # The revaluation the sync queues is a task of its own: not timed (restored afterwards).
+    with patch.object(sync_module.revalue_portfolio_task, "delay_on_commit", lambda **kwargs: None):
+        return _timed(out, portfolio, user, fresh_wallet, sync, repeat)
+
+
+def _timed(out: dict, portfolio, user, fresh_wallet, sync, repeat: int) -> dict:
+    from django.db import transaction
+
+    from portfolios.models import Leg, Transaction
+    from portfolios.wallets.models import ChainEvent, Reconciliation, SyncedPosition
 
     best = float("inf")
     for _ in range(repeat):

@@ -44,13 +44,12 @@ def wallet_detail(request: HttpRequest, wallet_id: int) -> HttpResponse:
     run = selectors.wallet_latest_sync(wallet=wallet)
     last_done = wallet.syncs.filter(status="done").order_by("-created_at", "-id").first() if run else None
     chains = wallet_chains(wallet)
+    shown = run if run is not None and run.is_finished else last_done  # the last finished run's reconciliation
     context = {
         "wallet": wallet,
         "portfolio": wallet.portfolio,
         "run": run,
-        "reconciliation": selectors.reconciliation_lines(sync=run if run and run.is_finished else last_done)  # type: ignore[arg-type]  # the condition below rules out None
-        if (run and run.is_finished) or last_done
-        else [],
+        "reconciliation": selectors.reconciliation_lines(sync=shown) if shown is not None else [],
         "coverage": selectors.wallet_coverage(wallet=wallet, chains=chains),
         "cursors": list(wallet.cursors.all()),
         "positions": SyncedPosition.objects.filter(wallet=wallet).select_related("position", "chain"),

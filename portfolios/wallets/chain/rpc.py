@@ -280,7 +280,7 @@ class RpcClient:
                 for index in pending:
                     results[index] = error
             else:
-                answers = {item.get("id"): item for item in body if isinstance(item, Mapping)}
+                answers = {item["id"]: item for item in body if isinstance(item, Mapping) and "id" in item}
                 retry = []
             for request_id, index in ids.items():
                 item = answers.get(request_id)

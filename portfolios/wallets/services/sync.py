@@ -38,20 +38,22 @@ from decimal import Decimal, localcontext
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Sum
 from django.utils import timezone
 
 from pools.models import Token
 from pools.services.tokens import token_get_or_create
 from pools.sources.http import RetryPolicy
 from portfolios.ledger import IncomeType, TxKind, token_asset
-from portfolios.models import Position
+from portfolios.models import Leg, Position
 from portfolios.services.legs import ResolvedLeg, q18, token_usd_price_at
 from portfolios.services.transactions import TransactionDraft, transactions_record_synced
 from portfolios.tasks import revalue_portfolio as revalue_portfolio_task
+from portfolios.wallets.chain.abi import SEL_ASSET, address_at
 from portfolios.wallets.chain.config import ChainConfig
 from portfolios.wallets.chain.erc20 import TokenTransfer, token_amount
 from portfolios.wallets.chain.explorer import ExplorerClient, InternalTx, NativeTx
+from portfolios.wallets.chain.growth import vault_asset_flows
 from portfolios.wallets.chain.reader import TokenMeta, WalletRead, WalletReader
 from portfolios.wallets.chain.rpc import RpcClient
 from portfolios.wallets.chain.uniswap_v2 import LpDeposit
@@ -150,6 +152,8 @@ class _Builder:
         return self.read.block_times[block]
 
     def link(self, tx_hash: str) -> str:
+        if not tx_hash.startswith("0x"):  # a measurement (growth), not a transaction
+            return ""
         return self.config.explorer_tx_url(tx_hash) or ""
 
     def add(
@@ -574,6 +578,15 @@ def _sync(
     meta_tokens |= {t for p in read.pairs.values() for t in (p.token0, p.token1)}
     if explorer is not None and config.wrapped_native:
         meta_tokens.add(config.wrapped_native)
+    # ERC-4626 vaults the wallet used: their underlying asset (asset()) prices the growth.
+    vault_state = {v: int(x) for v, x in state.get("vaults", {}).items()}
+    vaults = sorted({e.vault for e in read.vault_events} | set(vault_state))
+    vault_assets: dict[str, str] = {}
+    if vaults and block >= 0:
+        for vault, answer in zip(vaults, rpc.eth_calls([(v, SEL_ASSET) for v in vaults], block), strict=True):
+            if isinstance(answer, bytes) and len(answer) == 32:
+                vault_assets[vault] = address_at(answer, 0)
+        meta_tokens |= set(vault_assets.values())
     meta = reader.token_meta(meta_tokens) if meta_tokens else {}
     builder = _Builder(wallet=wallet, chain=chain, config=config, read=read, meta=meta)
     builder.build(infos)
@@ -607,7 +620,7 @@ def _sync(
                     TxKind.REWARD,
                     [leg],
                     block=block,
-                    tx_hash=f"growth:{block}",
+                    tx_hash=f"growth:{block}:{token}",
                     events=[(-1, "growth")],
                     income_type=IncomeType.STAKING,
                     description="Balance growth without a transfer (rebasing)",
@@ -618,11 +631,40 @@ def _sync(
                     TxKind.FEE,
                     [leg],
                     block=block,
-                    tx_hash=f"growth:{block}",
+                    tx_hash=f"growth:{block}:{token}",
                     events=[(-1, "shrink")],
                     description="Balance fell without a transfer (slashing or write-down)",
                 )
             grown[token] = grown.get(token, 0) + amount
+        # Vault shares: assets now (convertToAssets) - assets at the last sync - assets deposited net.
+        vault_flows = vault_asset_flows(read.vault_events, wallet.address)
+        for vault, asset in sorted(vault_assets.items()):
+            shares = balances.get(vault)
+            if shares is None:
+                continue
+            value = reader.vault_assets(vault, shares, block) if shares else 0
+            if value is None:
+                continue
+            amount = value - vault_state.get(vault, 0) - vault_flows.get(vault, 0)
+            vault_state[vault] = value
+            if amount == 0:
+                continue
+            when = read.block_times.get(block) or rpc.block_headers([block])[block].timestamp
+            read.block_times.setdefault(block, when)
+            leg = builder.leg(asset, abs(amount), when, sign=1 if amount > 0 else -1)
+            if leg is None:
+                continue
+            if amount < 0:
+                leg.is_fee = True
+            builder.add(
+                TxKind.REWARD if amount > 0 else TxKind.FEE,
+                [leg],
+                block=block,
+                tx_hash=f"vault:{block}:{vault}",
+                events=[(-1, "vault_growth" if amount > 0 else "vault_loss")],
+                income_type=IncomeType.INTEREST if amount > 0 else "",
+                description=f"Vault {vault}: {'yield' if amount > 0 else 'loss'} (shares worth more or less assets)",
+            )
 
     # Skip what an interrupted run already stored (the cursor has not moved since).
     existing = set(
@@ -657,12 +699,16 @@ def _sync(
             )
 
     with transaction.atomic():
-        _positions_after(builder, reader, read, infos, positions, block)
+        extra = _positions_after(builder, reader, read, infos, positions, block)
+        result.created += extra
+        if run is not None and extra:
+            WalletSync.objects.filter(pk=run.pk).update(records_created=F("records_created") + extra)
         for token, v in read_flows.items():
             flows[token] = flows.get(token, 0) + v
         state["flows"] = {t: str(v) for t, v in flows.items()}
         state["growth"] = {t: str(v) for t, v in growth_state.items()}
         state["grown"] = {t: str(v) for t, v in grown.items()}
+        state["vaults"] = {v: str(x) for v, x in vault_state.items()}
         state["owned"] = sorted([m, i] for (m, i), h in read.positions.items() if h.owned) + [
             [m, i] for m, i in owned if (m, i) not in read.positions
         ]
@@ -708,9 +754,11 @@ def _positions_after(
     infos: dict[tuple[str, int], PositionInfo],
     positions: dict[str, SyncedPosition],
     block: int,
-) -> None:
-    """Range, liquidity, fees and uncollected fees of the positions this read touched; close those gone."""
+) -> int:
+    """Range, liquidity, fees and uncollected fees of the positions this read touched; close those gone.
+    Returns the records it wrote (LP units leaving with an NFT)."""
     wallet = builder.wallet
+    written = 0
     by_manager: dict[str, list[int]] = defaultdict(list)
     for (manager, token_id), h in read.positions.items():
         key = f"v3:{manager}:{token_id}"
@@ -727,7 +775,7 @@ def _positions_after(
         if h.owned:
             by_manager[manager].append(token_id)
         else:
-            _close_or_move(builder, synced, h)
+            written += _close_or_move(builder, synced, h)
         synced.save()
     for manager, ids in by_manager.items():
         owed = {i: (read.positions[(manager, i)].owed0, read.positions[(manager, i)].owed1) for i in ids}
@@ -755,16 +803,42 @@ def _positions_after(
         if synced.liquidity <= 0 and synced.position.closed_at is None:
             last = max(d.draft.occurred_at for d in builder.drafts if d.position_key == key)
             Position.objects.filter(pk=synced.position_id).update(closed_at=max(last, synced.position.opened_at))
+    return written
 
 
-def _close_or_move(builder: _Builder, synced: SyncedPosition, h: PositionHistory) -> None:
+def _close_or_move(builder: _Builder, synced: SyncedPosition, h: PositionHistory) -> int:
     """The NFT left the wallet: to another of the user's wallets the position moves; else it closes."""
     sent = h.sent[-1]
     if sent.recipient in builder.own:
         target = Wallet.objects.get(portfolio_id=builder.wallet.portfolio_id, address=sent.recipient)
         synced.wallet = target
-        return
+        return 0
     when = builder.when(sent.at.block_number)
     position = synced.position
     if position.closed_at is None:
         Position.objects.filter(pk=position.pk).update(closed_at=max(when, position.opened_at))
+    # The position's LP units leave with the NFT (a transfer out: a gift or a sale is the user's to say).
+    wallet, chain = builder.wallet, builder.chain
+    key = (sent.at.tx_hash, sent.at.log_index)
+    if ChainEvent.objects.filter(wallet=wallet, chain=chain, tx_hash=key[0], log_index=key[1]).exists():
+        return 0
+    units = Leg.objects.filter(transaction__position=position, asset=position.lp_asset).aggregate(s=Sum("quantity"))
+    left = units["s"] or ZERO
+    if left <= 0:
+        return 0
+    draft = TransactionDraft(
+        kind=TxKind.TRANSFER_OUT,
+        legs=[ResolvedLeg(position.lp_asset, None, -left, None, "missing", False)],
+        occurred_at=max(when, position.opened_at),
+        position=position,
+        description=f"Position NFT #{h.token_id} sent to {sent.recipient}",
+        external_ref=sent.at.tx_hash,
+        external_url=builder.link(sent.at.tx_hash),
+        wallet_address=wallet.address,
+    )
+    transactions_record_synced(portfolio=wallet.portfolio, drafts=[draft], revalue=False)
+    ChainEvent.objects.create(
+        wallet=wallet, chain=chain, tx_hash=key[0], log_index=key[1], block_number=sent.at.block_number,
+        kind="nft_out", transaction=draft.saved,
+    )  # fmt: skip
+    return 1

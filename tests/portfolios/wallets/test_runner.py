@@ -26,10 +26,12 @@ pytestmark = pytest.mark.chain
 def second_chain_token(second_anvil_node):
     """On the second chain: a token and 42 of it sent to the first chain's Alice address."""
     w3 = second_anvil_node.web3()
+    snapshot = second_anvil_node.snapshot()  # the node is shared with other modules: leave it as found
     deployer, alice = w3.eth.accounts[0], w3.eth.accounts[1]
     token = deploy(w3, "ERC20PresetMinterPauser", "Other chain token", "OCT")
     send(token.functions.mint(alice, 42 * E18), deployer)
-    return token
+    yield token
+    second_anvil_node.revert(snapshot)
 
 
 @pytest.fixture

@@ -25,6 +25,8 @@ from tests.portfolios.wallets.scenario import (
     TICK_LOWER_2,
     TICK_UPPER_2,
     V3_SWAPS,
+    VAULT_DEPOSIT,
+    VAULT_DONATION,
 )
 
 pytestmark = [pytest.mark.chain, pytest.mark.django_db]
@@ -280,3 +282,26 @@ def test_a_transfer_to_the_users_other_wallet_is_a_move_and_the_position_follows
         portfolio=alice.portfolio, external_ref=scenario.step("rebasing_transfer").tx_hash, kind=TxKind.TRANSFER_IN
     )
     assert "your wallet" in sent.description and "your wallet" in received.description
+
+
+def test_vault_yield_is_interest_income_of_what_the_shares_gained_in_the_asset(scenario, synced):
+    vault, alice = scenario.vault, Web3.to_checksum_address(scenario.alice)
+    shares = vault.functions.balanceOf(alice).call(block_identifier=scenario.end_block)
+    worth = vault.functions.convertToAssets(shares).call(block_identifier=scenario.end_block)
+    gained = worth - VAULT_DEPOSIT
+    assert 0 < gained <= VAULT_DONATION
+    (income,) = Transaction.objects.filter(kind=TxKind.REWARD, income_type="interest")
+    (leg,) = income.legs.all()
+    assert leg.token.address == scenario.token0.address.lower()  # the vault's asset
+    assert leg.quantity == qty(gained)
+    assert income.external_url == ""  # a measurement, not a transaction
+
+
+def test_the_lp_units_of_a_position_given_away_leave_with_its_nft(scenario, synced):
+    gone = SyncedPosition.objects.get(key__endswith=f":{scenario.token_id}").position
+    (out,) = gone.transactions.filter(kind=TxKind.TRANSFER_OUT)
+    assert out.external_ref == scenario.step("v3_give").tx_hash
+    # Minted liquidity_1, half decreased: the other half leaves with the NFT (units = liquidity / 1e18).
+    left = scenario.v3_liquidity_1 - scenario.v3_liquidity_1 // 2
+    assert legs_of(out)[gone.lp_asset] == -qty(left)
+    assert sum(leg.quantity for leg in Leg.objects.filter(transaction__position=gone, asset=gone.lp_asset)) == 0
