@@ -42,6 +42,8 @@ from xml.sax.saxutils import escape
 from portfolios.tax.engine import Disposal, IncomeEvent, cents
 from portfolios.tax.engine.quantities import plain as quantity
 
+#: Room a section needs at the foot of a page to start there: its heading, a table header and a few rows.
+SECTION_MIN_SPACE_MM = 40
 #: Disposal rows printed in the PDF; the CSV always has them all.
 PDF_DISPOSAL_ROWS = 1500
 
@@ -176,7 +178,15 @@ def summary_pdf(summary: Mapping, disposals: Sequence[Disposal], *, user_label: 
     from reportlab.lib.pagesizes import A4, letter
     from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
     from reportlab.lib.units import mm
-    from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+    from reportlab.platypus import (
+        CondPageBreak,
+        KeepTogether,
+        Paragraph,
+        SimpleDocTemplate,
+        Spacer,
+        Table,
+        TableStyle,
+    )
 
     settings = summary["settings"]
     totals = summary["totals"]
@@ -189,7 +199,11 @@ def summary_pdf(summary: Mapping, disposals: Sequence[Disposal], *, user_label: 
                             subject=f"Tax year {summary['tax_year']} for {user_label}",
                             leftMargin=16 * mm, rightMargin=16 * mm, topMargin=16 * mm, bottomMargin=18 * mm)
     styles = getSampleStyleSheet()
-    h1, h2, body = styles["Title"], styles["Heading2"], styles["BodyText"]
+    h1, body = styles["Title"], styles["BodyText"]
+    # A heading stays with what follows it: keepWithNext, and a section that starts within
+    # SECTION_MIN_SPACE of the page foot starts on the next page (never a stranded heading).
+    h2 = ParagraphStyle("h2", parent=styles["Heading2"], keepWithNext=1)
+    SECTION_MIN_SPACE = SECTION_MIN_SPACE_MM * mm  # noqa: N806 - a length, named like its module constant
     small = ParagraphStyle("small", parent=body, fontSize=8, leading=10, textColor=colors.HexColor("#4a5866"))
     cell = ParagraphStyle("cell", parent=body, fontSize=8, leading=9.5)
 
@@ -233,7 +247,7 @@ def summary_pdf(summary: Mapping, disposals: Sequence[Disposal], *, user_label: 
                                      ("TOPPADDING", (0, 0), (-1, -1), 1), ("BOTTOMPADDING", (0, 0), (-1, -1), 1)]))
     story += [facts_table, Spacer(1, 4 * mm)]
 
-    story.append(Paragraph("Totals", h2))
+    story += [CondPageBreak(SECTION_MIN_SPACE), Paragraph("Totals", h2)]
     rows = [["", f"Amount ({currency})"],
             ["Proceeds (net of fees)", money_grouped(totals["proceeds"])],
             ["Cost basis", money_grouped(totals["cost_basis"])]]
@@ -249,7 +263,7 @@ def summary_pdf(summary: Mapping, disposals: Sequence[Disposal], *, user_label: 
              ["Income (fair market value when received)", money_grouped(totals["income_total"])]]
     story += [table(rows, [110 * mm, 45 * mm]), Spacer(1, 3 * mm)]
 
-    story.append(Paragraph("Income by type", h2))
+    story += [CondPageBreak(SECTION_MIN_SPACE), Paragraph("Income by type", h2)]
     by_type = totals["income_by_type"]
     if by_type:
         rows = [["Income type", f"Amount ({currency})"]]
@@ -260,13 +274,13 @@ def summary_pdf(summary: Mapping, disposals: Sequence[Disposal], *, user_label: 
         story.append(p("No income in this tax year."))
     by_month = totals["income_by_month"]
     if by_month:
-        story.append(Paragraph("Income by month", h2))
+        story += [CondPageBreak(SECTION_MIN_SPACE), Paragraph("Income by month", h2)]
         rows = [["Month", f"Amount ({currency})"]] + [[k, money_grouped(v)] for k, v in sorted(by_month.items())]
         story.append(table(rows, [110 * mm, 45 * mm]))
 
     gain_by_asset = totals["gain_by_asset"]
     if gain_by_asset:
-        story.append(Paragraph("Gains by asset", h2))
+        story += [CondPageBreak(SECTION_MIN_SPACE), Paragraph("Gains by asset", h2)]
         proceeds_by_asset = summary.get("proceeds_by_asset", {})
         rows = [["Asset", f"Proceeds ({currency})", f"Gain or (loss) ({currency})"]]
         rows += [[k, money_grouped(proceeds_by_asset.get(k, "0")), money_grouped(v)]
@@ -275,6 +289,7 @@ def summary_pdf(summary: Mapping, disposals: Sequence[Disposal], *, user_label: 
 
     heading = Paragraph(f"Holdings at the end of the tax year (prices of {summary['prices_as_of']})", h2)
     holdings = summary["holdings"]
+    story.append(CondPageBreak(SECTION_MIN_SPACE))
     if holdings:
         rows = [["Asset", "Quantity", f"Cost basis ({currency})", "Price", f"Value ({currency})", "Unrealised"]]
         for h in holdings:
@@ -295,7 +310,7 @@ def summary_pdf(summary: Mapping, disposals: Sequence[Disposal], *, user_label: 
     else:
         story += [heading, p("Nothing held at the end of the tax year.")]
 
-    story.append(Paragraph("Disposals", h2))
+    story += [CondPageBreak(SECTION_MIN_SPACE), Paragraph("Disposals", h2)]
     shown = list(disposals[:max_rows])
     if shown:
         rows = [["Description", "Acquired", "Sold", "Proceeds", "Cost basis", "Gain or (loss)",
@@ -314,7 +329,7 @@ def summary_pdf(summary: Mapping, disposals: Sequence[Disposal], *, user_label: 
         story.append(p("No disposals in this tax year."))
 
     notes = list(summary.get("warnings", []))
-    story += [Spacer(1, 4 * mm), Paragraph("Notes", h2)]
+    story += [Spacer(1, 4 * mm), CondPageBreak(SECTION_MIN_SPACE), Paragraph("Notes", h2)]
     story.append(p("This summary is computed by Yieldledger from the transactions you recorded. It is not tax "
                    "advice: check it with a qualified tax adviser before you file. Totals are rounded once from "
                    "full-precision sums, so a column of rounded rows may differ from its total by a few cents. "
