@@ -170,3 +170,18 @@ def test_a_tap_on_a_chart_shows_the_value_under_it_on_a_phone(page, shot):
     assert readout.inner_text() == "10×: Impermanent loss vs holding −42.50%"
     shot("phone-chart-tap")
     assert page.js_errors == []
+
+
+@pytest.mark.parametrize(("size", "folded"), [("phone", True), ("desktop", False)])
+def test_the_explorer_filters_fold_away_on_a_phone_only(page, size, folded):
+    width, height = SIZES[size]
+    page.set_viewport_size({"width": width, "height": height})
+    page.goto("/pools/")
+    chain = page.get_by_label("Chain")
+    assert chain.is_visible() is not folded
+    if folded:
+        page.get_by_text("Filter and sort").click()
+        assert chain.is_visible()
+    page.goto("/pools/?stablecoin=on")  # a filter on: open at every size
+    assert page.get_by_label("Chain").is_visible()
+    assert page.js_errors == []
