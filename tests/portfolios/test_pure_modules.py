@@ -17,6 +17,10 @@ PURE = [
     "portfolios.analytics.portfolio",
     "portfolios.analytics.results",
     "config.formatting",
+    "portfolios.range_preview",
+    "portfolios.csvformats.detect",
+    "pools.calculators.links",
+    "accounts.timezones",
 ]
 FRAMEWORKS = ("django", "rest_framework", "celery", "drf_spectacular")
 PROJECT = ("portfolios", "config", "pools", "accounts", "education")
