@@ -14,7 +14,9 @@ from education.services import content_load
 from pools.models import Pool
 from portfolios.services.legs import LegInput
 from portfolios.services.positions import position_open
+from portfolios.tax.services import tax_report_request
 from tests.e2e.test_dashboard import seed_pool
+from tests.e2e.test_tax import seed_ledger
 from tests.factories import UserFactory
 from tests.portfolios.factories import PoolFactory, PortfolioFactory, PortfolioSnapshotFactory
 
@@ -71,7 +73,9 @@ def seed() -> dict:
             portfolio=main, day=(when + timedelta(days=i)).date(), value=D(8400 + 30 * i), deposited=D(8400)
         )
     term = GlossaryTerm.objects.order_by("slug").first()
-    return {"pool": pool, "v3": v3, "portfolio": main, "position": lp, "term": term}
+    seed_ledger(user)  # the hand-worked 2024 ledger of the tax tests, in a second portfolio
+    report, _ = tax_report_request(owner=user, year=2024)  # built at once (eager tasks)
+    return {"pool": pool, "v3": v3, "portfolio": main, "position": lp, "term": term, "report": report}
 
 
 def anonymous_pages(data) -> list[tuple[str, str]]:
@@ -111,6 +115,7 @@ def user_pages(data) -> list[tuple[str, str]]:
         ("portfolio-form", "/portfolios/new/"),
         ("import", f"/portfolios/{portfolio.pk}/import/"),
         ("tax", "/tax/"),
+        ("tax-report", f"/tax/reports/{data['report'].pk}/"),
         ("account", "/account/"),
         ("settings", "/account/settings/"),
         ("emails", "/accounts/email/"),
