@@ -61,11 +61,16 @@ system-deps:
 lint: install-dev
 	$(PY) -m ruff check .
 
+## Type checking: mypy with the Django and DRF plugins over the whole project ([tool.mypy] in pyproject.toml).
+.PHONY: typecheck
+typecheck: install-dev
+	$(PY) -m mypy
+
 format: install-dev
 	$(PY) -m ruff check --fix . && $(PY) -m ruff format .
 
 ## make test: the whole suite against PostgreSQL and Redis (real services).
-test: install-dev node system-deps lint
+test: install-dev node system-deps lint typecheck
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
 	  $(PY) -m pytest $(PYTEST_ARGS)
 
@@ -78,3 +83,8 @@ beat: install
 
 clean:
 	rm -rf $(VENV) node_modules staticfiles .pytest_cache .ruff_cache
+
+## make schema: regenerate the committed OpenAPI schema (docs/openapi.yaml) after an API change.
+.PHONY: schema
+schema: install
+	$(PY) manage.py spectacular --validate --fail-on-warn --file docs/openapi.yaml

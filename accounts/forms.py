@@ -16,12 +16,14 @@ class PreferencesForm(forms.ModelForm):
 
     class Meta:
         model = User
-        fields = ["name", "fiat_currency", "tax_jurisdiction", "cost_basis_method", "lp_treatment", "timezone"]
+        fields = ["name", "fiat_currency", "tax_jurisdiction", "cost_basis_method", "lp_treatment", "timezone",
+                  "lots_per_wallet_from"]
         help_texts = {
             "tax_jurisdiction": "Sets how tax years are cut (UK: 6 April) and the rules applied.",
             "cost_basis_method": "UK users always get UK share pooling.",
             "lp_treatment": "How adding or removing liquidity is treated in tax reports.",
         }
+        widgets = {"lots_per_wallet_from": forms.DateInput(attrs={"type": "date"})}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -1,11 +1,17 @@
 """Writes to accounts."""
 
 import logging
+from datetime import datetime
 
+from allauth.account.adapter import get_adapter
 from allauth.account.models import EmailAddress
+from allauth.usersessions.models import UserSession
 from django.core.cache import cache
 from django.db import transaction
+from django.http import HttpRequest
+from rest_framework.authtoken.models import Token
 
+from accounts.api.authentication import legacy_token_expires_at
 from accounts.models import User
 
 logger = logging.getLogger(__name__)
@@ -42,6 +48,44 @@ def user_ensure_demo(*, email: str, password: str) -> User:
     user.save()
     EmailAddress.objects.update_or_create(user=user, email=user.email, defaults={"verified": True, "primary": True})
     return user
+
+
+class LoginRefused(Exception):
+    """Wrong credentials, or an account that may not log in yet (unverified email)."""
+
+
+def user_authenticate(*, request: HttpRequest, email: str, password: str) -> User:
+    """Check email and password through allauth, so that a failure counts against the same
+    brute-force limits as every other login (accounts/limits.py)."""
+    user = get_adapter(request).authenticate(request, email=email.lower(), password=password)
+    if user is None:
+        raise LoginRefused("Unable to log in with these credentials.")
+    if not EmailAddress.objects.filter(user=user, verified=True).exists():
+        raise LoginRefused("Verify your email address first.")
+    return user
+
+
+@transaction.atomic
+def legacy_token_issue(*, user: User) -> tuple[str, datetime]:
+    """A fresh legacy API token for ``user``, replacing (revoking) any previous one."""
+    Token.objects.filter(user=user).delete()
+    token = Token.objects.create(user=user)
+    return token.key, legacy_token_expires_at(token.created)
+
+
+def legacy_tokens_revoke(*, user: User) -> int:
+    """Delete the user's legacy API token(s); returns how many there were."""
+    deleted, _ = Token.objects.filter(user=user).delete()
+    return deleted
+
+
+def user_sessions_end(*, user: User, keep_session_key: str | None = None) -> int:
+    """End the user's sessions (web and app: an app's tokens die with its session) except
+    ``keep_session_key``; returns how many ended."""
+    sessions = [s for s in UserSession.objects.purge_and_list(user) if s.session_key != keep_session_key]
+    for session in sessions:
+        session.end()
+    return len(sessions)
 
 
 RESEND_COOLDOWN_SECONDS = 180  # as allauth's own "confirm_email" limit: one link per address per 3 minutes

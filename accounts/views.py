@@ -2,10 +2,11 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.forms import PreferencesForm, ResendVerificationForm
-from accounts.services import user_update_preferences, verification_resend
+from accounts.selectors import legacy_token_get, user_session_get, user_sessions_list
+from accounts.services import legacy_tokens_revoke, user_update_preferences, verification_resend
 
 
 @login_required
@@ -27,7 +28,33 @@ def settings_view(request):
         else:
             messages.success(request, "Your settings were saved.")
             return redirect("accounts:settings")
-    return render(request, "accounts/settings.html", {"form": form})
+    return render(request, "accounts/settings.html", {
+        "form": form,
+        "sessions": user_sessions_list(user=request.user),
+        "current_session_key": request.session.session_key,
+        "legacy_token": legacy_token_get(user=request.user),
+    })
+
+
+@login_required
+@require_POST
+def session_end_view(request, session_id: int):
+    """Sign a session out (a browser, or an app: its tokens stop working at once)."""
+    session = user_session_get(user=request.user, session_id=session_id)
+    current = session.session_key == request.session.session_key
+    session.end()
+    if current:
+        return redirect("account_login")
+    messages.success(request, "That session was signed out; its tokens no longer work.")
+    return redirect("accounts:settings")
+
+
+@login_required
+@require_POST
+def legacy_token_revoke_view(request):
+    if legacy_tokens_revoke(user=request.user):
+        messages.success(request, "Your legacy API token was revoked.")
+    return redirect("accounts:settings")
 
 
 @require_http_methods(["GET", "POST"])

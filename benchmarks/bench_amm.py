@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import Callable
 from decimal import Decimal
+from functools import partial
 
 from pools import amm
 
@@ -105,7 +106,7 @@ def main() -> int:
     print("-" * 63)
     slow = []
     for model, label, params in curves:
-        ms = best_ms(lambda model=model, params=params: amm.il_curve(model, ratios, **params))
+        ms = best_ms(partial(amm.il_curve, model, ratios, **params))
         name = f"{model} {label}".strip()
         flag = "" if ms < CURVE_TARGET_MS else "  (over target)"
         if flag:

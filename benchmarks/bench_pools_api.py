@@ -162,8 +162,8 @@ def database_is_built() -> bool:
 
     try:
         with psycopg.connect(f"{ingest.BENCH_PG}/{ingest.BENCH_DB}") as conn:
-            pools = conn.execute("SELECT count(*) FROM pools_pool").fetchone()[0]
-            days = conn.execute("SELECT count(DISTINCT day) FROM pools_poolsnapshot").fetchone()[0]
+            pools = (conn.execute("SELECT count(*) FROM pools_pool").fetchone() or (0,))[0]
+            days = (conn.execute("SELECT count(DISTINCT day) FROM pools_poolsnapshot").fetchone() or (0,))[0]
     except psycopg.Error:
         return False
     return pools >= ingest.N_POOLS and days >= 300

@@ -193,6 +193,7 @@ def build(n_portfolios: int, n_positions: int, seed: int = 5) -> dict:
             p1 = prices[(syms[1], opened)] if len(syms) > 1 else None
             lower = upper = None
             if kind == "concentrated":
+                assert p1 is not None  # a concentrated pool has two tokens
                 ratio = p0 / p1
                 lower, upper = (ratio * D("0.8")).quantize(D("0.01")), (ratio * D("1.25")).quantize(D("0.01"))
             positions.append(

@@ -34,6 +34,7 @@ import argparse
 import os
 import platform
 import time
+from typing import Any
 
 from portfolios.tax.engine import TaxSettings, compute
 from tests.portfolios.tax.crosscheck import cents, generate_ledger, run_rp2
@@ -41,7 +42,7 @@ from tests.portfolios.tax.crosscheck import cents, generate_ledger, run_rp2
 ASSETS = ("BTC", "ETH", "SOL", "LINK", "AVAX", "DOT")
 
 
-def best_of(repeat: int, fn) -> tuple[float, float, object]:
+def best_of(repeat: int, fn) -> tuple[float, float, Any]:
     """Best wall-clock (perf_counter) and best CPU time (process_time) of ``repeat`` runs."""
     best_wall = best_cpu = float("inf")
     result = None

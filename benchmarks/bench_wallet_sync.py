@@ -49,7 +49,7 @@ PER_BLOCK = 20
 
 def build(node: AnvilNode, transfers: int, v2: int, v3: int, n_tokens: int = 8, n_others: int = 8) -> dict:
     w3 = node.web3()
-    accounts = w3.eth.accounts
+    accounts = list(w3.eth.accounts)
     wallet, others, deployer = accounts[1], accounts[2 : 2 + n_others], accounts[0]
     protocols = deploy_protocols(w3)
     tokens = [deploy(w3, "ERC20PresetMinterPauser", f"Bench {i}", f"B{i}") for i in range(n_tokens)]
@@ -80,7 +80,7 @@ def build(node: AnvilNode, transfers: int, v2: int, v3: int, n_tokens: int = 8, 
 
     # Plain transfers, in and out, 20 per block: sent as JSON-RPC batches with explicit nonces.
     node.rpc("evm_setAutomine", False)
-    nonces = {a: w3.eth.get_transaction_count(a) for a in (wallet, *others)}
+    nonces: dict[str, int] = {a: w3.eth.get_transaction_count(a) for a in (wallet, *others)}
     http = httpx.Client(timeout=120)
     for start in range(0, transfers, PER_BLOCK):
         batch = []

@@ -1,4 +1,5 @@
 # Load the Celery app when Django starts so that @shared_task binds to it.
+from . import checks  # noqa: F401  (registers the project's system checks)
 from .celery import app as celery_app
 
 __all__ = ("celery_app",)

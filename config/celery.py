@@ -1,9 +1,14 @@
 """The Celery app. Every setting comes from Django settings (CELERY_*)."""
 
+import logging
 import os
+from typing import Any
 
 from celery import Celery
 from celery.contrib.django.task import DjangoTask
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
 
@@ -19,6 +24,28 @@ class BaseTask(DjangoTask):
     retry_backoff_max = 600
     retry_jitter = True
     max_retries = 5
+
+    def delay_on_commit(self, *args: Any, **kwargs: Any) -> None:
+        self.apply_async_on_commit(args, kwargs)
+
+    def apply_async_on_commit(self, args: Any = None, kwargs: Any = None, **options: Any) -> None:
+        """``apply_async`` once the transaction commits, as DjangoTask does, but with
+        Django's ``robust`` on_commit: when the broker (Redis) is down, the failed send is
+        logged instead of turning the request, whose data already committed, into a 500.
+        What was asked for stays recorded (a pending report, a revaluation the next
+        change or the nightly pass redoes)."""
+        apply = self.apply_async
+        name = self.name
+
+        def send() -> None:  # a named function: Django's robust logging names it
+            try:
+                apply(args, kwargs, **options)
+            except Exception:
+                logger.warning("could not queue %s (broker unreachable?); the request itself was saved",
+                               name, exc_info=True)
+                raise
+
+        transaction.on_commit(send, robust=True)
 
 
 app = Celery("yieldledger", task_cls=BaseTask)

@@ -26,6 +26,7 @@ import math
 from dataclasses import dataclass, field
 from decimal import Decimal
 from html import escape
+from typing import Any
 
 from django.utils.safestring import SafeString, mark_safe
 
@@ -40,7 +41,7 @@ LOG_TICKS = [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0,
 @dataclass
 class Series:
     label: str
-    points: list[tuple[object, object]]
+    points: list[tuple[Any, Any]]  # x: date, datetime or number; y: number or None
     color: str | None = None
     dashed: bool = False
     kind: str = "line"  # "line" or "area"
@@ -64,7 +65,7 @@ def _fmt_tick(value: float | Decimal, kind: str) -> str:
         return formatting.money_compact(value, "USD")
     if kind == "ratio":
         return f"{float(value):.3g}×"
-    if abs(value) >= 100:
+    if abs(float(value)) >= 100:
         return f"{value:,.0f}"
     return f"{value:.3g}"
 

@@ -34,11 +34,12 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.cache import cache
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from rest_framework.exceptions import APIException
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
 
+from config.api.problems import problem_response
 from config.formatting import plain_number
 
 HEADER = "Idempotency-Key"
@@ -102,8 +103,8 @@ def _api_user_id(request: HttpRequest) -> int | None:
     return user.pk if user is not None and user.is_authenticated else None
 
 
-def _problem(status: int, detail: str, **headers: str) -> JsonResponse:
-    response = JsonResponse({"detail": detail}, status=status)
+def _problem(status: int, detail: str, **headers: str) -> HttpResponse:
+    response = problem_response(status, detail=detail)
     for name, value in headers.items():
         response[name] = value
     return response

@@ -41,6 +41,18 @@ SCHEDULES: dict[str, tuple[str, dict[str, str], str]] = {
         {"minute": "15", "hour": "0"},
         "Daily at 00:15 UTC: yesterday's closing value of every portfolio.",
     ),
+    "sync-wallets": (
+        "portfolios.wallets.tasks.sync_active_wallets",
+        {"minute": "40"},
+        "Hourly at :40: re-sync every active wallet from its checkpoint (incremental; a wallet "
+        "already syncing is skipped), off the pools refresh at :07.",
+    ),
+    "alert-digests": (
+        "alerts.tasks.send_alert_digests",
+        {"minute": "0", "hour": "7"},
+        "Daily at 07:00 UTC: one email per user who chose the daily digest, listing the alerts "
+        "not emailed yet (morning in Europe, night before in the Americas).",
+    ),
 }
 
 

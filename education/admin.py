@@ -349,12 +349,12 @@ class ContentUpdateAdmin(admin.ModelAdmin):
                 "checked_on": item.checked_on.isoformat() if item.checked_on else "",
                 "body_markdown": item.body_markdown,
             }
-        item = GlossaryTerm.objects.filter(slug=update.slug).select_related("related_article").first()
-        if item is None:
+        term = GlossaryTerm.objects.filter(slug=update.slug).select_related("related_article").first()
+        if term is None:
             return {}
-        return {"term": item.term, "short_definition": item.short_definition,
-                "explanation_markdown": item.explanation_markdown,
-                "related_article": item.related_article.slug if item.related_article else ""}
+        return {"term": term.term, "short_definition": term.short_definition,
+                "explanation_markdown": term.explanation_markdown,
+                "related_article": term.related_article.slug if term.related_article else ""}
 
     @staticmethod
     def _proposed(update: ContentUpdate) -> dict[str, str]:

@@ -104,7 +104,7 @@ def term_phrases(term: str) -> tuple[str, ...]:
     term = term.strip()
     match = re.fullmatch(r"(.+?)\s*\(([^()]+)\)", term)
     if match:
-        phrases = (match.group(1).strip(), match.group(2).strip())
+        phrases: tuple[str, ...] = (match.group(1).strip(), match.group(2).strip())
     else:
         phrases = (term,)
     return tuple(p for p in phrases if len(p) >= 2)
@@ -164,8 +164,9 @@ class _GlossaryLinker(Treeprocessor):
         The remaining text after each link becomes that link's tail."""
         if isinstance(text, markdown.util.AtomicString):
             return [], text
+        assert self.pattern is not None  # run() returns early without one
         nodes: list[etree.Element] = []
-        leading = None
+        leading = ""
         pos = 0
         for match in self.pattern.finditer(text):
             entry = self.by_phrase[match.group(1).lower()]

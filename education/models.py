@@ -87,6 +87,8 @@ class GlossaryTerm(LoadedFromFile):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Not a column: set for readers by education.selectors.with_public_article.
+    public_article: "Article | None"
 
     class Meta:
         ordering = [Lower("term")]

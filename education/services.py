@@ -202,7 +202,7 @@ def term_fingerprint(term: GlossaryTerm, related_article_slug: str | None) -> st
 
 
 def article_fingerprint(article: Article, category_slug: str, term_slugs: list[str]) -> str:
-    values = {
+    values: dict[str, object] = {
         "title": article.title, "category": category_slug, "level": article.level, "status": article.status,
         "summary": article.summary, "seo_description": article.seo_description,
         "body_markdown": article.body_markdown, "path_order": article.path_order,
@@ -478,7 +478,7 @@ def content_update_apply(*, update: ContentUpdate, user) -> Article | GlossaryTe
             terms = _article_from_values(article, values)
             article.source_hash = update.source_hash
             article.loaded_fingerprint = article_fingerprint(article, values["category"], [t.slug for t in terms])
-            item = article_save(article=article, related_terms=terms)
+            item: Article | GlossaryTerm = article_save(article=article, related_terms=terms)
         else:
             term = GlossaryTerm.objects.filter(slug=update.slug).select_for_update().first() or GlossaryTerm(
                 slug=update.slug)

@@ -15,6 +15,8 @@ Writes go through ``pools.services``; reads through ``pools.selectors``.
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 from django.db import models
 from django.db.models import F, OrderBy, Q
 from django.db.models.functions import Lower
@@ -24,9 +26,17 @@ from config.heartbeat import HeartbeatFields
 from pools.fx import RATE_DECIMAL_PLACES, RATE_MAX_DIGITS
 from pools.naming import pool_display_name, pool_label
 
-TVL = {"max_digits": 20, "decimal_places": 2}
-PCT = {"max_digits": 22, "decimal_places": 10}
-PRICE = {"max_digits": 38, "decimal_places": 18}
+
+class DecimalSpec(TypedDict):
+    """Keyword arguments of a DecimalField, typed so the field stubs accept them."""
+
+    max_digits: int
+    decimal_places: int
+
+
+TVL: DecimalSpec = {"max_digits": 20, "decimal_places": 2}
+PCT: DecimalSpec = {"max_digits": 22, "decimal_places": 10}
+PRICE: DecimalSpec = {"max_digits": 38, "decimal_places": 18}
 ACTIVE = Q(is_active=True)
 POOL_KINDS = ["amm", "concentrated", "weighted", "stableswap", "lending", "staking", "liquid_staking",
               "farm", "vault", "unknown"]
@@ -400,7 +410,7 @@ class TokenPrice(models.Model):
     class Meta:
         ordering = ["token", "timestamp"]
         constraints = [
-            # Also the index of selectors.token_price_at (token, timestamp <= t, newest first)
+            # Also the index of selectors.token_price_row_at (token, timestamp <= t, newest first)
             # and of /tokens/{id}/prices/.
             models.UniqueConstraint(fields=["token", "timestamp"], name="pools_tokenprice_token_ts_uniq"),
             models.CheckConstraint(condition=Q(price_usd__gte=0), name="pools_tokenprice_not_negative"),

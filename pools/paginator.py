@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import hashlib
 from functools import cached_property
+from typing import Any, cast
 
 from django.core.cache import cache
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 
 from pools.versioning import data_version
 
@@ -35,4 +37,4 @@ class CachedCountPaginator(Paginator):
     def count(self) -> int:
         if not hasattr(self.object_list, "query"):
             return len(self.object_list)
-        return cached_count(self.object_list.order_by())
+        return cached_count(cast("QuerySet[Any]", self.object_list).order_by())  # has .query: a QuerySet

@@ -75,7 +75,7 @@ def pool_risk_breakdown(pool: Pool) -> list[dict]:
     """Stored risk factors, each with its share of the maximum (for the breakdown table)."""
     rows = []
     for factor in pool.risk_factors or []:
-        max_points = factor.get("max_points") or FACTOR_MAX_POINTS.get(factor.get("key"), 0)
+        max_points = factor.get("max_points") or FACTOR_MAX_POINTS.get(factor.get("key", ""), 0)
         rows.append({**factor, "max_points": max_points,
                      "percent": round(100 * factor.get("points", 0) / max_points) if max_points else 0,
                      # <meter> bands: green up to a third of the maximum, red from two thirds
@@ -155,8 +155,8 @@ def token_search(*, symbol: str, chain: str | None = None) -> QuerySet[Token]:
     return qs.annotate(pool_count=Count("underlying_links")).order_by("-pool_count", "id")
 
 
-def token_price_at(*, token: Token | int, when: datetime | date,
-                   max_age: timedelta | None = timedelta(days=3)) -> TokenPrice | None:
+def token_price_row_at(*, token: Token | int, when: datetime | date,
+                       max_age: timedelta | None = timedelta(days=3)) -> TokenPrice | None:
     """The stored daily price for ``when``'s UTC day, else the nearest earlier day
     (``None`` when that is older than ``max_age``; ``max_age=None``: any age).
     Does not fetch: see ``services.prices.token_price_fetch`` for history on demand."""

@@ -56,7 +56,8 @@ def refresh_prices(self) -> dict:
     return {"run_id": run.pk, "status": run.status}
 
 
-@shared_task(name="pools.tasks.backfill_pool_history", bind=True)
+# No result kept: it is asked for from web requests, which must not wait on a result store.
+@shared_task(name="pools.tasks.backfill_pool_history", bind=True, ignore_result=True)
 def backfill_pool_history(self, *, pool_id: int) -> dict:
     try:
         run = pool_history_backfill(pool_id=pool_id, task_id=self.request.id or "")

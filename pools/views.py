@@ -126,7 +126,8 @@ def _history_charts(pool: Pool) -> dict:
     tvl_chart = line_chart([Series("TVL", [(d, tvl) for d, tvl, _, _, _ in history], kind="area")],
                            title=f"TVL history of {pool.label}", y_kind="usd", y_zero=True)
     last_day = history[-1][0] if history else None
-    mean_days = sum(1 for d, _, apy, _, _ in history if apy is not None and (last_day - d).days < 30) if history else 0
+    mean_days = (sum(1 for d, _, apy, _, _ in history if apy is not None and (last_day - d).days < 30)
+                 if last_day is not None else 0)
     return {"apy_chart": str(apy_chart), "tvl_chart": str(tvl_chart), "history_days": len(history),
             "history_first": history[0][0] if history else None, "mean_days": mean_days}
 

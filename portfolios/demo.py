@@ -63,6 +63,14 @@ def _usd(token: Token, quantity: str) -> LegInput:
     return LegInput(token=token, quantity=D(quantity), fiat_value=D(quantity))
 
 
+def _price(token: Token, when: datetime) -> Decimal:
+    """The bundled price history covers every demo date."""
+    price = token_usd_price_at(token=token, when=when)
+    if price is None:
+        raise LookupError(f"no bundled {token.symbol} price at {when:%Y-%m-%d} for the demo")
+    return price
+
+
 def _eth_for(token: Token, usd: Decimal, when: datetime) -> Decimal:
     price = token_usd_price_at(token=token, when=when)
     return (usd / price).quantize(D("1e-6")) if price else D("1")
@@ -85,14 +93,14 @@ def _build(user) -> Portfolio:
         occurred_at=bought,
         description="Bought ETH on an exchange",
         legs=[
-            LegInput(asset="USD", quantity=-(3 * token_usd_price_at(token=weth, when=bought))),
+            LegInput(asset="USD", quantity=-(3 * _price(weth, bought))),
             LegInput(token=weth, quantity=D("3")),
         ],
     )
 
     # A closed constant-product position: in at ~2,500, out at ~2,900.
     opened = _at("2024-11-01")
-    eth_price = token_usd_price_at(token=weth, when=opened)
+    eth_price = _price(weth, opened)
     closed_lp = position_open(
         portfolio=portfolio,
         pool=v2,
@@ -102,7 +110,7 @@ def _build(user) -> Portfolio:
         deposits=[LegInput(token=weth, quantity=D("1")), _usd(usdc, str(eth_price.quantize(D("0.01"))))],
     )
     out_at = _at("2025-02-03")
-    out_price = token_usd_price_at(token=weth, when=out_at)
+    out_price = _price(weth, out_at)
     holds = position_holdings(position=closed_lp, when=out_at, prices={"WETH": out_price, "USDC": D(1)}) or {}
     eth_out = (holds.get("WETH", D("1")) * D("0.999")).quantize(D("1e-9"))
     usdc_out = (holds.get("USDC", eth_price) * D("0.999")).quantize(D("0.01"))
@@ -115,7 +123,7 @@ def _build(user) -> Portfolio:
 
     # Open constant-product LP.
     opened = _at("2025-03-03")
-    eth_price = token_usd_price_at(token=weth, when=opened)
+    eth_price = _price(weth, opened)
     position_open(
         portfolio=portfolio,
         pool=v2,
@@ -127,7 +135,7 @@ def _build(user) -> Portfolio:
 
     # Concentrated range that ETH has left.
     opened = _at("2025-04-15")
-    eth_price = token_usd_price_at(token=weth, when=opened)
+    eth_price = _price(weth, opened)
     v3_weth, v3_usdc = _token(v3, "WETH"), _token(v3, "USDC")
     position_open(
         portfolio=portfolio,

@@ -181,6 +181,16 @@ def explain_range(a: PositionAnalytics, *, lower: Decimal | None, upper: Decimal
     return out
 
 
+def _fee_note(a: PositionAnalytics) -> str:
+    notes = []
+    if a.fees_claimed:
+        notes.append(f"{money(a.fees_claimed)} recorded as collected")
+    if a.fees_estimated:
+        notes.append("the rest estimated from the pool's fee APY since the last collection" if a.fees_claimed
+                     else "partly estimated from the pool's fee APY")
+    return "; ".join(notes)
+
+
 def return_breakdown(a: PositionAnalytics) -> list[tuple[str, Decimal | None, str]]:
     """Where the return came from: ``(label, amount, note)`` rows (the labels are the
     keys of :data:`BREAKDOWN_SHORT`)."""
@@ -188,7 +198,7 @@ def return_breakdown(a: PositionAnalytics) -> list[tuple[str, Decimal | None, st
     market = (a.pnl - a.pnl_vs_hodl) if a.pnl is not None and a.pnl_vs_hodl is not None else None
     return [
         ("Price change of the tokens you deposited", market, "what simply holding them would have made"),
-        ("Fees earned", a.fees, "partly estimated from the pool's fee APY" if a.fees_estimated else ""),
+        ("Fees earned", a.fees, _fee_note(a)),
         ("Rewards", rewards, f"{money(a.rewards_unclaimed)} of it unclaimed (estimate)" if a.rewards_unclaimed else ""),
         ("Impermanent loss", a.il, "pool value minus holding value, fees excluded"),
         ("Gas and other costs", -a.costs if a.costs else Decimal(0), ""),

@@ -57,8 +57,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     ``CACHE_TESTS``, or requesting an HTTP fixture. The others (most of the
     suite: pure maths, services, selectors) never touch Redis for it."""
     for item in items:
-        if uses_cache(item) and "clean_cache" not in item.fixturenames:
-            item.fixturenames.insert(0, "clean_cache")  # type: ignore[attr-defined]
+        fixturenames = getattr(item, "fixturenames", None)  # a test function's (pytest.Function)
+        if fixturenames is not None and uses_cache(item) and "clean_cache" not in fixturenames:
+            fixturenames.insert(0, "clean_cache")
 
 
 @pytest.fixture

@@ -1,4 +1,3 @@
-from django.contrib.auth import authenticate
 from rest_framework import serializers
 
 from accounts.models import CostBasisMethod, Currency, Jurisdiction, LpTreatment, User
@@ -25,17 +24,7 @@ class TokenIn(serializers.Serializer):
     email = serializers.EmailField()
     password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
 
-    def validate(self, attrs):
-        user = authenticate(
-            request=self.context.get("request"), email=attrs["email"].lower(), password=attrs["password"]
-        )
-        if user is None:
-            raise serializers.ValidationError("Unable to log in with these credentials.", code="authorization")
-        if not user.emailaddress_set.filter(verified=True).exists():
-            raise serializers.ValidationError("Verify your email address first.", code="authorization")
-        attrs["user"] = user
-        return attrs
-
 
 class TokenOut(serializers.Serializer):
-    token = serializers.CharField()
+    token = serializers.CharField(help_text="Send as `Authorization: Token <token>`.")
+    expires_at = serializers.DateTimeField(help_text="After this the token is refused (401); ask for a new one.")

@@ -1,13 +1,14 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.api.serializers import MeOut, PreferencesIn, TokenIn, TokenOut
-from accounts.services import user_update_preferences
+from accounts.services import LoginRefused, legacy_token_issue, user_authenticate, user_update_preferences
+
+DEPRECATION_LINK = '</api/auth/app/v1/auth/login>; rel="successor-version"'
 
 
 class MeView(APIView):
@@ -31,15 +32,29 @@ class MeView(APIView):
 
 
 class TokenView(APIView):
-    """Exchange email and password for an API token (rate-limited)."""
+    """Deprecated: exchange email and password for a legacy API token.
+
+    Use the app login (`POST /api/auth/app/v1/auth/login`), which returns an expiring access
+    token and a refresh token. This endpoint obeys the same brute-force limits as every login;
+    each call replaces the previous token, which expires after `API_LEGACY_TOKEN_SECONDS` and
+    is revoked by logout, password change or reset, and from the web settings page."""
 
     permission_classes = [AllowAny]
     authentication_classes: list = []
     throttle_scope = "token"
 
-    @extend_schema(request=TokenIn, responses={200: TokenOut})
+    @extend_schema(request=TokenIn, responses={200: TokenOut, 400: OpenApiResponse(description="wrong credentials")},
+                   deprecated=True)
     def post(self, request):
-        data = TokenIn(data=request.data, context={"request": request})
+        data = TokenIn(data=request.data)
         data.is_valid(raise_exception=True)
-        token, _ = Token.objects.get_or_create(user=data.validated_data["user"])
-        return Response({"token": token.key}, status=status.HTTP_200_OK)
+        try:
+            user = user_authenticate(request=request, email=data.validated_data["email"],
+                                     password=data.validated_data["password"])
+        except LoginRefused as exc:
+            raise serializers.ValidationError({"non_field_errors": [str(exc)]}) from exc
+        token, expires_at = legacy_token_issue(user=user)
+        response = Response(TokenOut({"token": token, "expires_at": expires_at}).data, status=status.HTTP_200_OK)
+        response["Deprecation"] = "true"
+        response["Link"] = DEPRECATION_LINK
+        return response

@@ -7,6 +7,8 @@ urlpatterns = [
     path("", include("pools.api.urls")),
     path("", include("portfolios.api.urls")),
     path("", include("portfolios.tax.api.urls")),
+    path("", include("portfolios.wallets.api.urls")),
     path("", include("education.api.urls")),
+    path("", include("alerts.api.urls")),
     path("calculators/", include("pools.calculators.api_urls")),
 ]

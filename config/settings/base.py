@@ -64,11 +64,15 @@ INSTALLED_APPS = [
     "pools",
     "portfolios",
     "portfolios.tax",
+    "portfolios.wallets",
     "education",
+    "alerts",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Database down: a 503 page or problem JSON instead of a 500 (config/outage.py).
+    "config.outage.DatabaseOutageMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -99,6 +103,7 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "alerts.context_processors.alerts",
             ],
         },
     },
@@ -110,6 +115,10 @@ DATABASES = {
 }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    # An unreachable database host must fail a request quickly (then a 503), not hang it.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
 
@@ -119,10 +128,16 @@ REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Fails open: while Redis is down the site serves as with an empty cache (config/cache.py).
+            "BACKEND": "config.cache.FailOpenRedisCache",
             "LOCATION": REDIS_URL,
             "TIMEOUT": 300,
             "KEY_PREFIX": "yl",
+            # A hung Redis must not hang every request: give up after these many seconds.
+            "OPTIONS": {
+                "socket_connect_timeout": env.float("REDIS_CACHE_TIMEOUT_SECONDS", default=1.0),
+                "socket_timeout": env.float("REDIS_CACHE_TIMEOUT_SECONDS", default=1.0),
+            },
         }
     }
 else:
@@ -154,6 +169,12 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=5 *
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=6 * 60)
 CELERY_TASK_TRACK_STARTED = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Sending a task from a web request: give up within about two seconds when Redis is down
+# (the request's data is saved; BaseTask.delay_on_commit logs the failed send).
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=2.0)
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"retry_policy": CELERY_TASK_PUBLISH_RETRY_POLICY}
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = CELERY_BROKER_CONNECTION_TIMEOUT
 # The longest countdown any task waits before a retry (config.celery.BaseTask caps its
 # backoff at 600 s; the pool refresh's own schedule, POOL_REFRESH_RETRY_*, stays under it).
 TASK_RETRY_MAX_DELAY_SECONDS = env.int("TASK_RETRY_MAX_DELAY_SECONDS", default=600)
@@ -223,7 +244,7 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Yieldledger] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
 # allauth keeps its counters in the cache (Redis when configured).
-ACCOUNT_RATE_LIMITS = {
+ACCOUNT_RATE_LIMITS: dict[str, str | None] = {
     "login_failed": "10/m/ip,5/5m/key",
     "signup": "20/m/ip",
     "reset_password": "20/m/ip,5/m/key",
@@ -247,14 +268,20 @@ USE_TZ = True
 
 # --- Static files -----------------------------------------------------------
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# collectstatic writes STATIC_ROOT/staticfiles.json (hashed, compressed files). Until it has run,
+# a DEBUG=false process serves the files from the apps' static folders, unhashed, rather than
+# a 500 on every page; `manage.py check --deploy` warns (yieldledger.W001, config/checks.py).
+STATIC_MANIFEST_READY = (Path(STATIC_ROOT) / "staticfiles.json").is_file()
+if not DEBUG and not STATIC_MANIFEST_READY:
+    WHITENOISE_USE_FINDERS = True
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if DEBUG
+            if DEBUG or not STATIC_MANIFEST_READY
             else "whitenoise.storage.CompressedManifestStaticFilesStorage"
         )
     },
@@ -268,7 +295,7 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 # No inline script or style anywhere; every asset is served by us.
-SECURE_CSP = {
+SECURE_CSP: dict[str, list[str]] = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF, CSP.NONCE],
     "style-src": [CSP.SELF],
@@ -286,8 +313,9 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
+    # Off only for plain-HTTP loopback runs (benchmarks/load/run.py); never behind real HTTPS.
+    SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)
+    CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=True)
 
 # --- REST API -------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -338,6 +366,10 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# /healthz shows its details (each check) to staff, and to requests whose X-Health-Token
+# header equals this (monitoring without a session). Empty: staff only.
+HEALTH_TOKEN = env.str("HEALTH_TOKEN", default="")
+
 # --- Product settings -------------------------------------------------------
 # Which pool data source the refresh uses: "bundled" (files shipped in the
 # repository; works offline) or "defillama" (the live API).
@@ -373,6 +405,10 @@ POOL_APY_SORT_MIN_TVL_USD = env.int("POOL_APY_SORT_MIN_TVL_USD", default=100_000
 POOL_APY_OUTLIER_PCT = env.int("POOL_APY_OUTLIER_PCT", default=1_000)
 # Pages say the data is stale when the last good refresh is older than this.
 POOL_STALE_AFTER_HOURS = env.int("POOL_STALE_AFTER_HOURS", default=3)
+# "Now" values (positions, dashboard, API) say their price is stale beside the number when it is older than this.
+PRICE_STALE_AFTER_HOURS = env.int("PRICE_STALE_AFTER_HOURS", default=24)
+if PRICE_STALE_AFTER_HOURS < 1:
+    raise ImproperlyConfigured("PRICE_STALE_AFTER_HOURS must be at least 1.")
 # refresh_prices also covers the tokens of active pools at least this large.
 POOL_PRICE_MIN_TVL_USD = env.int("POOL_PRICE_MIN_TVL_USD", default=10_000_000)
 SUPPORTED_FIAT = ["USD"]
@@ -402,3 +438,109 @@ LOGGING = {
     # console of `make run`; a worker keeps them.
     "loggers": {"celery.app.trace": {"level": "WARNING" if not REDIS_URL else "INFO"}},
 }
+
+# Wallet sync (portfolios.wallets; docs/wallets.md). Per-chain RPC URLs and explorer keys come
+# from WALLETS_RPC_URLS_<SLUG> / WALLETS_EXPLORER_KEY[_<SLUG>], read when a sync starts.
+# Syncs of one chain running at once across all workers (a Redis semaphore).
+WALLETS_CHAIN_CONCURRENCY = env.int("WALLETS_CHAIN_CONCURRENCY", default=4)
+# Retries of a failed or rate-limited RPC call (exponential backoff from 0.5 s, at most 30 s).
+WALLETS_RPC_RETRIES = env.int("WALLETS_RPC_RETRIES", default=5)
+if WALLETS_CHAIN_CONCURRENCY < 1 or WALLETS_RPC_RETRIES < 0:
+    raise ImproperlyConfigured("WALLETS_CHAIN_CONCURRENCY must be at least 1, WALLETS_RPC_RETRIES not negative.")
+
+# --- The API as a product (issue 13; docs/api.md) ----------------------------------------------
+# Every API error is RFC 9457 problem JSON (config/api/problems.py, config/api/exceptions.py).
+REST_FRAMEWORK["EXCEPTION_HANDLER"] = "config.api.exceptions.problem_exception_handler"
+REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = [
+    "config.api.exceptions.SafeJSONParser",  # malformed or too deeply nested JSON: 400, never 500
+    "rest_framework.parsers.FormParser",
+    "rest_framework.parsers.MultiPartParser",
+]
+# The first authentication class names the WWW-Authenticate challenge of a 401: token first,
+# so a request without credentials is told how to authenticate (401), not refused (403).
+REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"] = [
+    "rest_framework.authentication.TokenAuthentication",
+    "rest_framework.authentication.SessionAuthentication",
+]
+
+# Client IP: X-Forwarded-For is believed only through this many trusted reverse proxies
+# (0 = use the socket address; a client-supplied header then changes nothing). Used by the
+# login limits (allauth), the API throttles (DRF) and config.clientip.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more.")
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
+REST_FRAMEWORK["NUM_PROXIES"] = TRUSTED_PROXY_COUNT
+
+# App clients sign up and log in over the API (allauth headless, "app" client, under
+# /api/auth/app/v1/); the browser keeps the web pages and its session cookie.
+INSTALLED_APPS += ["allauth.headless", "allauth.usersessions", "corsheaders"]
+MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.common.CommonMiddleware"),
+                  "corsheaders.middleware.CorsMiddleware")
+MIDDLEWARE += [
+    "allauth.usersessions.middleware.UserSessionsMiddleware",
+    "config.middleware.PermissionsPolicyMiddleware",
+]
+ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+HEADLESS_CLIENTS = ("app",)
+HEADLESS_TOKEN_STRATEGY = "allauth.headless.tokens.strategies.jwt.JWTTokenStrategy"  # noqa: S105 - a class path
+# Access tokens are short-lived JWTs (HS256, signed with API_JWT_SECRET or SECRET_KEY);
+# the refresh token (rotated on each use) gets a new one. Both die with their session:
+# logout, password change or reset, or "sign out" on the web settings page revoke them at once
+# (stateful validation: each request checks the session still exists).
+HEADLESS_JWT_ALGORITHM = "HS256"
+HEADLESS_JWT_PRIVATE_KEY = env.str("API_JWT_SECRET", default="")
+HEADLESS_JWT_ACCESS_TOKEN_EXPIRES_IN = env.int("API_ACCESS_TOKEN_SECONDS", default=15 * 60)
+HEADLESS_JWT_REFRESH_TOKEN_EXPIRES_IN = env.int("API_REFRESH_TOKEN_SECONDS", default=30 * 24 * 60 * 60)
+HEADLESS_JWT_STATEFUL_VALIDATION_ENABLED = True
+HEADLESS_JWT_ROTATE_REFRESH_TOKEN = True
+# A password change ends every session of the user, this one included, so every token dies.
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = True
+# The legacy DRF token of POST /api/v1/auth/token/ (deprecated) expires after this long.
+API_LEGACY_TOKEN_SECONDS = env.int("API_LEGACY_TOKEN_SECONDS", default=24 * 60 * 60)
+# The API accepts, in this order: the headless JWT (Authorization: Bearer), the legacy token
+# (Authorization: Token), the browser session. The first names the 401 challenge.
+REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"] = [
+    "allauth.headless.contrib.rest_framework.authentication.JWTTokenAuthentication",
+    "accounts.api.authentication.ExpiringTokenAuthentication",
+    "rest_framework.authentication.SessionAuthentication",
+]
+# Brute-force limits on credential endpoints (accounts/limits.py): "count/seconds" per client
+# IP and per account-and-client together, so that knowing an email is not enough to lock its
+# owner out. Logins count failures; reset, verification resend and sign-up count attempts.
+CREDENTIAL_LIMITS = {
+    "login": {"ip": env.str("LOGIN_LIMIT_IP", default="20/60"),
+              "account": env.str("LOGIN_LIMIT_ACCOUNT", default="5/300")},
+    "reset": {"ip": "10/300", "account": "3/300"},
+    "resend": {"ip": "10/300", "account": "3/300"},
+    "signup": {"ip": "10/300", "account": "3/300"},
+}
+MIDDLEWARE.insert(MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware"),
+                  "accounts.limits.CredentialLimitMiddleware")
+# allauth's own failed-login counter is keyed on the email alone (anyone could lock an
+# account); ours above replaces it. Its other limits (emails sent) stay as an extra guard.
+ACCOUNT_RATE_LIMITS = {**ACCOUNT_RATE_LIMITS, "login_failed": None}
+
+# CORS for app/web clients on other origins (e.g. https://app.example.com); none by default.
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+CORS_URLS_REGEX = r"^/(api|_allauth)/.*$"
+CORS_EXPOSE_HEADERS = ["Retry-After", "Location", "Idempotent-Replayed", "WWW-Authenticate"]
+CORS_ALLOW_HEADERS = ["accept", "authorization", "content-type", "user-agent", "x-csrftoken", "x-requested-with",
+                      "idempotency-key", "x-session-token"]
+# Browser features no page of ours uses are switched off for every response.
+PERMISSIONS_POLICY = env.str(
+    "PERMISSIONS_POLICY",
+    default="accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), "
+            "payment=(), usb=()",
+)
+# Every operation documents its problem-details errors (config/api/schema.py).
+SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [*list(SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"]),  # type: ignore[call-overload]
+                                                "config.api.schema.document_errors"]
+# Alerts and opportunities (alerts/; docs/alerts.md).
+# Absolute links in alert emails (unsubscribe, notification centre) start with this.
+ALERTS_SITE_URL = env.str("ALERTS_SITE_URL", default="http://127.0.0.1:8000")
+# Pools per evaluation chunk: each chunk is one transaction of a constant number of queries.
+ALERTS_EVALUATE_CHUNK = env.int("ALERTS_EVALUATE_CHUNK", default=2000)
+# Opportunities leave out pools under this TVL and APY outliers unless asked (?show_all=true).
+OPPORTUNITIES_MIN_TVL_USD = env.int("OPPORTUNITIES_MIN_TVL_USD", default=1_000_000)
+OPPORTUNITIES_PER_TOKEN = env.int("OPPORTUNITIES_PER_TOKEN", default=3)

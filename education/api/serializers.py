@@ -43,7 +43,7 @@ class TocEntryOut(TocChildOut):
 
 
 class ArticleListOut(serializers.ModelSerializer):
-    category = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    category: serializers.SlugRelatedField = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     category_name = serializers.CharField(source="category.name", read_only=True)
     reading_time = serializers.IntegerField(read_only=True, help_text="Minutes.")
     url = serializers.SerializerMethodField(help_text="The article's web page.")

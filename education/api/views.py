@@ -6,6 +6,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
 from rest_framework.permissions import AllowAny
 
+from config.api.ordering import StrictOrderingFilter
 from education import selectors
 from education.api.serializers import ArticleDetailOut, ArticleListOut, CategoryOut, TermDetailOut, TermListOut
 from education.models import Article, Level
@@ -28,7 +29,7 @@ class ArticleFilter(django_filters.FilterSet):
 class PublicReadOnly(viewsets.GenericViewSet):
     permission_classes = [AllowAny]
     lookup_field = "slug"
-    filter_backends: list = []
+    filter_backends: list = [StrictOrderingFilter]  # ?ordering= with each list's ordering_fields
 
 
 @extend_schema_view(
@@ -36,6 +37,7 @@ class PublicReadOnly(viewsets.GenericViewSet):
 )
 class CategoryViewSet(mixins.ListModelMixin, PublicReadOnly):
     serializer_class = CategoryOut
+    ordering_fields = ["name", "id"]
 
     def get_queryset(self):
         return selectors.category_list()
@@ -47,8 +49,9 @@ class CategoryViewSet(mixins.ListModelMixin, PublicReadOnly):
                            tags=["learn"]),
 )
 class ArticleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PublicReadOnly):
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [DjangoFilterBackend, StrictOrderingFilter]
     filterset_class = ArticleFilter
+    ordering_fields = ["title", "published_at", "id"]
 
     def get_queryset(self):
         if self.action == "retrieve":
@@ -64,6 +67,8 @@ class ArticleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PublicRea
     retrieve=extend_schema(summary="A glossary term with its explanation", tags=["learn"]),
 )
 class GlossaryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PublicReadOnly):
+    ordering_fields = ["term", "id"]
+
     def get_queryset(self):
         return selectors.glossary_terms()
 

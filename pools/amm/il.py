@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, localcontext
+from typing import Any
 
 from pools.amm.concentrated import concentrated_value_after_price_move
 from pools.amm.constant_product import constant_product_value_after_price_move
@@ -57,12 +58,14 @@ def impermanent_loss_for(
         in_range = None
     elif model == "weighted":
         require_arg(weights, "weights", model)
-        lp, hodl = weighted_value_after_price_move(r, weights)  # type: ignore[arg-type]
+        assert weights is not None  # checked just above
+        lp, hodl = weighted_value_after_price_move(r, weights)
         in_range = None
     elif model == "concentrated":
         require_arg(lower, "lower", model)
         require_arg(upper, "upper", model)
-        lp, hodl, in_range = concentrated_value_after_price_move(r, lower, upper)  # type: ignore[arg-type]
+        assert lower is not None and upper is not None  # checked just above
+        lp, hodl, in_range = concentrated_value_after_price_move(r, lower, upper)
     else:
         amp = amplification_arg(amplification)
         lp, hodl, _ = stableswap_value_after_price_move(r, amp, n_coins_arg(n_coins))
@@ -74,7 +77,7 @@ def impermanent_loss_for(
 _IL_PARAMS = frozenset({"weights", "lower", "upper", "amplification", "n_coins"})
 
 
-def il_curve(model: str, ratios: Iterable[Number], **params: object) -> list[ILResult]:
+def il_curve(model: str, ratios: Iterable[Number], **params: Any) -> list[ILResult]:
     """:func:`impermanent_loss_for` evaluated at each price ratio (same keyword parameters).
 
     For ``stableswap`` each solve is warm-started from the previous point's solution (same
@@ -84,7 +87,7 @@ def il_curve(model: str, ratios: Iterable[Number], **params: object) -> list[ILR
     if unknown:
         raise TypeError(f"il_curve() got unexpected keyword argument(s): {', '.join(sorted(unknown))}")
     if model != "stableswap":
-        return [impermanent_loss_for(model, r, **params) for r in ratios]  # type: ignore[arg-type]
+        return [impermanent_loss_for(model, r, **params) for r in ratios]
     amp = amplification_arg(params.get("amplification"))
     n = n_coins_arg(params.get("n_coins", 2))
     results = []

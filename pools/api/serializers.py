@@ -24,7 +24,7 @@ class ProtocolOut(serializers.ModelSerializer):
 
 
 class PoolTokenOut(serializers.ModelSerializer):
-    chain = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    chain: serializers.SlugRelatedField = serializers.SlugRelatedField(slug_field="slug", read_only=True)
 
     class Meta:
         model = Token
@@ -39,7 +39,8 @@ class PoolTokenPriceOut(serializers.ModelSerializer):
 
 class RiskFactorOut(serializers.Serializer):
     key = serializers.CharField()
-    label = serializers.CharField()
+    # DRF moves declared fields off the class; the stubs see Field.label (a string) here.
+    label = serializers.CharField()  # type: ignore[assignment]
     value = serializers.CharField()
     points = serializers.IntegerField()
     max_points = serializers.IntegerField()

@@ -24,7 +24,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Context, Decimal, InvalidOperation, localcontext
-from typing import Literal
+from typing import Any, Final, Literal
 
 from pools import amm, yields
 from pools.amm import ILResult, InvalidParameter
@@ -59,7 +59,7 @@ __all__ = [
 
 Compounding = int | Literal["continuous"]
 
-COMPOUNDING_CONTINUOUS = "continuous"
+COMPOUNDING_CONTINUOUS: Final = "continuous"
 DEFAULT_COMPOUNDING = 365
 #: Longest raw value accepted for any numeric input (a 10 000-digit "number" is not an input).
 MAX_INPUT_LENGTH = 50
@@ -264,7 +264,7 @@ class PoolParams:
     amplification: Decimal | None = None
     n_coins: int | None = None
 
-    def library_kwargs(self) -> dict[str, object]:
+    def library_kwargs(self) -> dict[str, Any]:
         names = MODEL_PARAMETERS[self.model]
         return {name: getattr(self, name) for name in names if getattr(self, name) is not None}
 
@@ -279,7 +279,7 @@ def parse_pool_params(model: str, raw: Mapping[str, object]) -> PoolParams:
     if model not in MODEL_PARAMETERS:
         raise InvalidParameters({"model": f"Choose one of: {', '.join(MODEL_PARAMETERS)}."})
     errors: dict[str, str] = {}
-    values: dict[str, object] = {}
+    values: dict[str, Any] = {}
     for name in MODEL_PARAMETERS[model]:
         try:
             if name == "weights":
@@ -295,12 +295,12 @@ def parse_pool_params(model: str, raw: Mapping[str, object]) -> PoolParams:
             errors[name] = exc.message
     if errors:
         raise InvalidParameters(errors)
-    return PoolParams(model=model, **values)  # type: ignore[arg-type]
+    return PoolParams(model=model, **values)
 
 
 def impermanent_loss(params: PoolParams, price_ratio: Decimal) -> ILResult:
     """IL, LP value and holding value (initial value 1) at ``price_ratio``."""
-    return amm.impermanent_loss_for(params.model, price_ratio, **params.library_kwargs())  # type: ignore[arg-type]
+    return amm.impermanent_loss_for(params.model, price_ratio, **params.library_kwargs())
 
 
 def curve_ratios(price_ratio: Decimal | None = None, points: int = CURVE_POINTS) -> list[Decimal]:
@@ -382,8 +382,8 @@ class RateConversion:
 
 def convert_rate(*, apr: Decimal | None = None, apy: Decimal | None = None, compounding: Compounding) -> RateConversion:
     """APR -> APY or APY -> APR for ``compounding`` periods per year (exactly one rate given)."""
-    if (apr is None) == (apy is None):
-        raise InvalidParameters({"apr": "Give exactly one of apr and apy.", "apy": "Give exactly one of apr and apy."})
-    if apy is None:
+    if apr is not None and apy is None:
         return RateConversion(apr=apr, apy=yields.apr_to_apy(apr, compounding), given="apr", compounding=compounding)
-    return RateConversion(apr=yields.apy_to_apr(apy, compounding), apy=apy, given="apy", compounding=compounding)
+    if apy is not None and apr is None:
+        return RateConversion(apr=yields.apy_to_apr(apy, compounding), apy=apy, given="apy", compounding=compounding)
+    raise InvalidParameters({"apr": "Give exactly one of apr and apy.", "apy": "Give exactly one of apr and apy."})

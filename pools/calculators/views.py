@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 
 from django.shortcuts import render
 
+from config import formatting
 from config.charts import Series, line_chart
 from pools.calculators import inputs
 from pools.calculators.forms import (
@@ -49,15 +50,15 @@ MODEL_NAMES = {
 
 
 def percent(value: Decimal, places: int = 4) -> str:
-    """``Decimal("-0.0571909")`` -> ``"-5.7191 %"``; tiny and huge values stay readable."""
+    """A fraction as a percentage, the house way (``config.formatting.ratio_percent``):
+    ``Decimal("-0.0571909")`` -> ``"−5.7191%"``. What fixed decimals cannot show (below
+    10^-places %, or from 10^12 %) keeps its digits in scientific notation, same sign rule."""
     pct = value * 100
-    if pct.is_zero():
-        return "0 %"
-    if abs(pct) >= Decimal("1e12"):
-        return f"{pct:.4e} %"
-    if abs(pct) < Decimal(10) ** -places:
-        return f"{pct:.3e} %"
-    return f"{pct:,.{places}f} %"
+    magnitude = abs(pct)
+    if not pct.is_zero() and (magnitude >= Decimal("1e12") or magnitude < Decimal(10) ** -places):
+        digits = 4 if magnitude >= 1 else 3
+        return (formatting.MINUS if pct < 0 else "") + f"{magnitude:.{digits}e}%"
+    return formatting.ratio_percent(value, places)
 
 
 def number(value: Decimal, places: int = 4) -> str:
@@ -96,7 +97,7 @@ def il_chart(pool: inputs.PoolParams, price_ratio: Decimal) -> tuple[str, int, f
     points = inputs.il_curve_points(pool, price_ratio)
     elapsed_ms = (time.perf_counter() - started) * 1000
     lo, hi = points[0][0], points[-1][0]
-    markers = [(price_ratio, f"now {ratio_label(price_ratio)}")]
+    markers: list[tuple[object, str]] = [(price_ratio, f"now {ratio_label(price_ratio)}")]
     if pool.model == "concentrated":
         # Labels are drawn at the top of the plot, left-aligned on their line: a bound too close
         # to a labelled line keeps its line but not its text (the caption names the range).

@@ -319,7 +319,7 @@ def _existing_pools() -> dict[str, Existing]:
 def _record_metrics(record: PoolRecord) -> dict[str, Any]:
     """The record's metric values, quantized as stored (the keys of ``METRIC_FIELDS``)."""
     predictions = record.predictions
-    values = {
+    values: dict[str, Any] = {
         name: quantize(getattr(record, name), Q_METRIC.get(name, Q_PCT))
         for name in ("tvl_usd", "apy", "apy_base", "apy_reward", "apy_mean_30d", "apy_base_7d", "apy_pct_1d",
                      "apy_pct_7d", "apy_pct_30d", "volume_usd_1d", "volume_usd_7d", "il_7d", "mu", "sigma")

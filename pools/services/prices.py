@@ -19,6 +19,7 @@ from pools.locking import refresh_lock
 from pools.models import RefreshRun, Token, TokenPrice
 from pools.selectors import tokens_in_use
 from pools.services.runs import bundled_source, run_failed, run_finish, run_skipped
+from pools.signals import prices_refreshed
 from pools.sources import get_source
 
 
@@ -136,7 +137,7 @@ def prices_refresh(*, source_name: str | None = None, use_lock: bool = True, tas
             except BaseException as exc:  # source faults, a soft time limit...: never left "running"
                 run_failed(run, exc)
                 raise
-        return run_finish(
+        finished = run_finish(
             run,
             RefreshRun.Status.SUCCEEDED,
             updated=written,
@@ -144,6 +145,9 @@ def prices_refresh(*, source_name: str | None = None, use_lock: bool = True, tas
             rejected=missing,
             detail={"tokens": len(tokens)},
         )
+    if written:
+        prices_refreshed.send(sender=RefreshRun, token_ids=sorted({row[0] for row in rows}))
+    return finished
 
 
 def token_price_fetch(*, token: Token, when: datetime | date) -> TokenPrice | None:

@@ -32,11 +32,12 @@ from pools.services.ingest import LapTimer, pool_snapshots_ingest, pools_ingest
 from pools.services.risk import pool_risk_refresh
 from pools.services.runs import pool_source, run_failed, run_finish, run_skipped
 from pools.services.stats import pool_stats_refresh, pool_stats_refresh_ids
+from pools.signals import pools_refreshed
 
 RISK_FULL_DAY_KEY = "pools:risk-full-day"
 
 
-def _risk_after_refresh(*, changed_ids: set[int]) -> None:
+def _risk_after_refresh(*, changed_ids: set[int]) -> bool:
     """Rescore the pools this refresh changed; every pool once a day, because the
     age-based factors (protocol age, audit age) move with the calendar. If the
     cache forgets the day, the cost is one extra full pass."""
@@ -44,8 +45,10 @@ def _risk_after_refresh(*, changed_ids: set[int]) -> None:
     if cache.get(RISK_FULL_DAY_KEY) != today:
         pool_risk_refresh()
         cache.set(RISK_FULL_DAY_KEY, today, 2 * 24 * 3600)
-    elif changed_ids:
+        return True
+    if changed_ids:
         pool_risk_refresh(pool_ids=sorted(changed_ids))
+    return False
 
 
 def pools_refresh(*, source=None, use_lock: bool = True, task_id: str = "") -> RefreshRun:
@@ -71,19 +74,22 @@ def pools_refresh(*, source=None, use_lock: bool = True, task_id: str = "") -> R
                 day = batch.fetched_at.astimezone(UTC).date()
                 stats_changed = pool_stats_refresh_ids(as_of=day)
                 timer.lap("stats")
-                _risk_after_refresh(changed_ids={*result.changed_ids, *stats_changed})
+                changed_ids = {*result.changed_ids, *stats_changed}
+                rescored_all = _risk_after_refresh(changed_ids=changed_ids)
                 timer.lap("risk")
             except BaseException as exc:  # a soft time limit, SystemExit on a cold shutdown...
                 run_failed(run, exc)
                 raise
         counts = result.counts()
-        return run_finish(
+        finished = run_finish(
             run,
             RefreshRun.Status.SUCCEEDED,
             data_as_of=batch.fetched_at,
             detail={"fetch_seconds": fetch_seconds, "timings": result.timings, "records": len(batch.records)},
             **counts,
         )
+    pools_refreshed.send(sender=RefreshRun, pool_ids=sorted(changed_ids), rescored_all=rescored_all)
+    return finished
 
 
 def pool_history_backfill(*, pool_id: int, source=None, task_id: str = "") -> RefreshRun:

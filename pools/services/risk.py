@@ -93,10 +93,10 @@ def pool_risk_refresh(
         # The breakdown (its texts include values such as the TVL) is written where it changed.
         factors_changed = bulk.upsert(table=PoolRisk._meta.db_table, columns=["pool_id", "factors"], rows=factors,
                                       conflict=["pool_id"], returning=("pool_id",))
-        changed = {row[0] for row in changed} | {row[0] for row in factors_changed}
-    if changed:
+        changed_ids = {row[0] for row in changed} | {row[0] for row in factors_changed}
+    if changed_ids:
         data_version_bump()
-    return len(changed)
+    return len(changed_ids)
 
 
 PROTOCOL_FACT_FIELDS = ("name", "category", "url", "audit_count", "audit_links", "last_audit_date", "launch_date",

@@ -50,7 +50,7 @@ def pool_stats_refresh_ids(*, as_of: date, pool_ids: Sequence[int] | None = None
         qs = PoolSnapshot.objects.filter(day__gt=start, day__lte=as_of, apy__isnull=False)
         if pool_ids is not None:
             qs = qs.filter(pool_id__in=list(pool_ids))
-        series: dict[int, list[tuple[date, Decimal]]] = defaultdict(list)
+        series: dict[int, list[tuple[date, Decimal | None]]] = defaultdict(list)
         for pid, day, apy in qs.values_list("pool_id", "day", "apy").iterator(chunk_size=5000):
             series[pid].append((day, apy))
         for pid, points in series.items():

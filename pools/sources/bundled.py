@@ -190,7 +190,7 @@ class BundledSource:
                 fresh: dict[str, Any] = {name: getattr(record, name) for name in FRESH_METRIC_FIELDS}
                 fresh.update(dict.fromkeys(STALE_FIELDS_CLEARED))
                 merged[record.pool_id] = replace(existing, **fresh, origin="bundled:merged")
-        records = sorted(merged.values(), key=lambda r: (-r.tvl_usd, r.pool_id))
+        records = sorted(merged.values(), key=lambda r: (-(r.tvl_usd or 0), r.pool_id))
         stamps = [r.updated_at for r in records if r.updated_at is not None]
         fetched_at = max(stamps) if stamps else datetime(2025, 10, 6, tzinfo=UTC)
         return PoolBatch(tuple(records), tuple(full_rejections + dex_rejections), fetched_at, source=self.name)

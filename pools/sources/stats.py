@@ -69,6 +69,7 @@ def compute_apy_stats(
         raise ValueError("window_days must be >= 1")
     limit = _day_of(as_of) if as_of is not None else None
     daily: dict[date, tuple[datetime | date, Decimal]] = {}
+    when: datetime | date
     for point in points:
         if isinstance(point, PoolHistoryPoint):
             when, apy = point.timestamp, point.apy

@@ -88,7 +88,7 @@ def select_html(bound_field) -> SafeString:
 
 
 _ROW = (
-    '<tr><td><a href="{}">{}</a>{}{}{}<span class="pools-meta-phone small muted">{} · {}</span></td>'
+    '<tr><td>{}<a href="{}">{}</a>{}{}{}<span class="pools-meta-phone small muted">{} · {}</span></td>'
     '<td class="pools-col-protocol">{} <span class="muted small">· {}</span><br>'
     '<span class="muted small">{}</span></td>'
     '<td class="num pools-col-tvl">{}</td><td class="num pools-col-apy"><strong>{}</strong></td>'
@@ -108,10 +108,25 @@ _IL = mark_safe(' <span class="badge badge-warn" title="Impermanent-loss risk">I
 _NONE = mark_safe("")  # noqa: S308
 
 
+_STAR = ('<button type="submit" name="pool" value="{}" class="link-button pools-star" aria-pressed="{}" '
+         'title="{}">{}<span class="visually-hidden"> {}</span></button> ')
+
+
+def _star(pool, starred) -> SafeString:
+    """A watch toggle for a signed-in user (``starred``: the ids they watch); the page wraps
+    the table in the form it submits to."""
+    if starred is None:
+        return _NONE
+    on = pool.pk in starred
+    title = f"Stop watching {pool.symbol}" if on else f"Watch {pool.symbol}"
+    return format_html(_STAR, pool.pk, "true" if on else "false", title, "★" if on else "☆", title)
+
+
 @register.simple_tag
-def pool_rows(pools) -> SafeString:
+def pool_rows(pools, starred=None) -> SafeString:
     """The explorer's table rows, built in Python (50 rows through template tags and
-    filters were most of the page's time). Every value is escaped by ``format_html``."""
+    filters were most of the page's time). Every value is escaped by ``format_html``.
+    ``starred``: ids of the pools the user watches, to draw watch toggles (None: none)."""
     detail = reverse("pools:detail", args=[0])[:-2]  # "/pools/"
     rows = []
     for pool in pools:
@@ -119,7 +134,8 @@ def pool_rows(pools) -> SafeString:
         risk = (format_html('<span class="badge {}" title="Risk score {}/100">{} · {}</span>', grade_class(grade),
                             pool.risk_score, grade, pool.risk_score) if grade else "–")
         rows.append(format_html(
-            _ROW, f"{detail}{pool.pk}/", pool_label_text(pool.symbol, pool.meta), _address_note(pool),
+            _ROW, _star(pool, starred), f"{detail}{pool.pk}/", pool_label_text(pool.symbol, pool.meta),
+            _address_note(pool),
             _STABLE if pool.stablecoin else _NONE,
             _IL if pool.il_risk else _NONE, pool.protocol.name, pool.chain.name, pool.protocol.name, pool.chain.name,
             pool.get_kind_display(), usd(pool.tvl_usd), pct(pool.apy), pct(pool.apy_base), pct(pool.apy_reward),

@@ -100,6 +100,8 @@ class PositionData:
     # Stablecoins valued at their assumed peg (no recent price): in prices_now, and in extra_prices.
     pegged: frozenset[str] = frozenset()
     pegged_at: frozenset[tuple[int, str]] = frozenset()
+    # When each price in prices_now was quoted (asset -> aware time); absent: pegged, given, or unknown.
+    price_times: Mapping[str, datetime] = field(default_factory=dict)
 
 
 def replace_extra_prices(p: PositionData, prices: Mapping[tuple[int, str], Decimal]) -> PositionData:

@@ -16,7 +16,10 @@ from portfolios.ledger import TxKind, is_fiat, is_synthetic_asset
 
 
 def holdings_from_transactions(
-    transactions: Iterable[TxData], prices_now: Mapping[str, Decimal | None], pegged: frozenset[str] = frozenset()
+    transactions: Iterable[TxData],
+    prices_now: Mapping[str, Decimal | None],
+    pegged: frozenset[str] = frozenset(),
+    price_times: Mapping[str, datetime] | None = None,
 ) -> list[Holding]:
     """Loose holdings: net quantity of each asset over transactions not attached to a
     position; positive balances only (a negative one means the history is incomplete),
@@ -37,7 +40,8 @@ def holdings_from_transactions(
             if qty <= 0:
                 continue
             price = prices_now.get(asset)
-            out.append(Holding(asset, qty, price, None if price is None else qty * price, asset in pegged))
+            out.append(Holding(asset, qty, price, None if price is None else qty * price, asset in pegged,
+                               (price_times or {}).get(asset) if price is not None else None))
     return out
 
 
@@ -87,6 +91,7 @@ def summarise_portfolio(
     value = deposited = pnl = il = fees = rewards = costs = ZERO
     warnings: list[str] = []
     pegged: set[str] = set()
+    quoted: list[datetime] = []  # the dates of the prices behind ``value``
     open_count = 0
     with localcontext(CTX):
         for a in positions:
@@ -104,6 +109,8 @@ def summarise_portfolio(
                 warnings.append(f"{a.name}: value unknown (missing price).")
                 continue
             value += a.value_now
+            if a.prices_as_of is not None:
+                quoted.append(a.prices_as_of)
             by_chain[a.chain or "Other"] += a.value_now
             by_protocol[a.protocol or "Other"] += a.value_now
             by_kind[a.kind] += a.value_now
@@ -118,6 +125,8 @@ def summarise_portfolio(
                 continue
             if h.assumed_peg:
                 pegged.add(h.asset)
+            if h.priced_at is not None:
+                quoted.append(h.priced_at)
             value += h.value_now
             by_chain["Wallet"] += h.value_now
             by_protocol["Wallet"] += h.value_now
@@ -146,6 +155,7 @@ def summarise_portfolio(
             portfolio_id=portfolio_id,
             name=name,
             assumed_peg=tuple(sorted(pegged)),
+            prices_as_of=min(quoted, default=None),
         )
 
 

@@ -41,13 +41,12 @@ def yield_windows(p: PositionData, as_of: datetime) -> set[tuple[date, date]]:
         return set()
     end = _end(p, as_of).date()
     windows = {(p.opened_at.date(), end)}
-    last_claim = p.opened_at
     for tx in p.transactions:
-        if tx.kind in DEPOSIT_KINDS and tx.occurred_at <= as_of:
+        # deposits start a tranche's fee estimate; claims (of rewards or of LP fees) and
+        # withdrawals (a range position's collects its fees) may restart an estimate
+        if tx.occurred_at <= as_of and (tx.kind in DEPOSIT_KINDS or tx.kind in WITHDRAW_KINDS
+                                        or tx.kind == TxKind.REWARD):
             windows.add((tx.occurred_at.date(), end))
-        if tx.kind == TxKind.REWARD and tx.occurred_at <= as_of and tx.occurred_at > last_claim:
-            last_claim = tx.occurred_at
-    windows.add((last_claim.date(), end))
     return {(s, e) for s, e in windows if s <= e}
 
 
@@ -133,9 +132,13 @@ def analyse_position(
                 model_value += val.value_lp * tranche.factor
                 hodl_now += val.value_hodl * tranche.factor
                 if pool is not None and not base_is_reward:
-                    stats = _stats(yields, tranche.at.date(), end.date())
+                    # fees recorded as collected replace the estimate up to their collection
+                    since = tranche.at
+                    if state.fees_collected_at is not None and state.fees_collected_at > since:
+                        since = state.fees_collected_at
+                    stats = _stats(yields, since.date(), end.date())
                     apy_base = stats.apy_base if stats.days else pool.apy_base
-                    tranche_days = max(ZERO, period_days(tranche.at, end))
+                    tranche_days = max(ZERO, period_days(since, end))
                     fees_est += val.value_lp * tranche.factor * (_growth(apy_base, tranche_days) - ONE)
         if not is_open:
             model_value = hodl_now = ZERO
@@ -145,15 +148,16 @@ def analyse_position(
         overridden = bool(p.overrides) and is_open
         value_now: Decimal | None
         if overridden:
-            override_value = ZERO
+            value_now = override_value = ZERO
             for a, qty in p.overrides.items():
                 price = p.prices_now.get(a)
                 if price is None:
-                    override_value = None
+                    value_now = None
                     warnings.append(f"No current price for {a}: the overridden value is unknown.")
                     break
                 override_value += qty * price
-            value_now = override_value
+            else:
+                value_now = override_value
             if value_now is not None and model_value is not None:
                 fees_est = value_now - model_value  # what the wallet holds beyond the model
             amounts_now = defaultdict(Decimal, p.overrides)
@@ -162,13 +166,15 @@ def analyse_position(
         fees_estimated = is_open and (overridden or fees_est != 0 or (pool is not None and not base_is_reward))
 
         # ---- rewards ------------------------------------------------------------------------
-        rewards_now: Decimal | None = ZERO
+        rewards_now: Decimal | None = None
+        rewards_sum = ZERO
         for a, qty in state.rewards_qty.items():
             price = p.prices_now.get(a)
             if price is None:
-                rewards_now = None
                 break
-            rewards_now += qty * price
+            rewards_sum += qty * price
+        else:
+            rewards_now = rewards_sum
         unclaimed = ZERO
         if is_open and pool is not None and model_value:
             since = state.last_claim if state.last_claim and state.last_claim > p.opened_at else p.opened_at
@@ -180,7 +186,7 @@ def analyse_position(
             unclaimed = model_value * (apy_reward or ZERO) / HUNDRED * max(ZERO, period_days(since, end)) / YEAR
 
         # ---- totals ---------------------------------------------------------------------------
-        fees: Decimal | None = state.fees_realised + (fees_est if is_open else ZERO)
+        fees: Decimal | None = state.fees_realised + state.fees_claimed + (fees_est if is_open else ZERO)
         il: Decimal | None = None
         il_pct: Decimal | None = None
         value_hodl: Decimal | None = None
@@ -192,11 +198,14 @@ def analyse_position(
             value_hodl = state.hodl_realised + hodl_now
             il_pct = il / value_hodl if value_hodl else ZERO
         if value_now is not None or not is_open:
-            pnl = (value_now or ZERO) + state.withdrawn + rewards_total - state.deposited - state.costs
+            pnl = (value_now or ZERO) + state.withdrawn + state.fees_claimed + rewards_total - state.deposited \
+                - state.costs
         if pnl is not None and value_hodl is not None:
-            pnl_vs_hodl = (value_now or ZERO) + state.withdrawn + rewards_total - state.costs - value_hodl
+            pnl_vs_hodl = (value_now or ZERO) + state.withdrawn + state.fees_claimed + rewards_total - state.costs \
+                - value_hodl
         if value_now is None and is_open:
-            fees = None if not state.fees_realised else state.fees_realised
+            recorded = state.fees_realised + state.fees_claimed
+            fees = recorded or None
 
         annualised = realised_apy = None
         if detail and pnl is not None and state.deposited > 0 and days_held >= 1:
@@ -276,6 +285,7 @@ def analyse_position(
                     now=qty_now,
                     price_now=price,
                     value_now=None if price is None else qty_now * price,
+                    priced_at=p.price_times.get(a) if price is not None else None,
                 )
             )
         return PositionAnalytics(
@@ -299,6 +309,9 @@ def analyse_position(
             il_pct=il_pct,
             fees=fees,
             fees_realised=state.fees_realised,
+            fees_claimed=state.fees_claimed,
+            prices_as_of=min((t.priced_at for t in tokens if t.priced_at and t.now), default=None)
+            if is_open else None,
             fees_estimated=bool(fees_estimated),
             rewards_claimed_at_receipt=state.rewards_at_receipt,
             rewards_claimed_now=rewards_now,

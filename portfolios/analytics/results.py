@@ -18,6 +18,7 @@ class TokenFigure:
     now: Decimal  # quantity now (model or override)
     price_now: Decimal | None
     value_now: Decimal | None
+    priced_at: datetime | None = None  # when price_now was quoted (None: peg, override or unknown)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +76,14 @@ class PositionAnalytics:
     deposited_amounts: Mapping[str, Decimal] = field(default_factory=dict)
     unused: tuple[UnusedDeposit, ...] = ()  # what a range did not take (see the module docstring)
     assumed_peg: tuple[str, ...] = ()  # stablecoins valued at 1.00 USD for want of a recent price
+    fees_claimed: Decimal = ZERO  # LP fees recorded as claims (income type LP fees), in ``fees``
+    # The oldest quote behind value_now (open positions; None when no dated price was used).
+    prices_as_of: datetime | None = None
+
+    @property
+    def rewards_total(self) -> Decimal:
+        """Reward tokens only: claimed (at receipt) plus the unclaimed estimate."""
+        return self.rewards_claimed_at_receipt + self.rewards_unclaimed
 
     @property
     def unused_value(self) -> Decimal:
@@ -101,6 +110,7 @@ class Holding:
     price_now: Decimal | None
     value_now: Decimal | None
     assumed_peg: bool = False  # a stablecoin valued at 1.00 USD for want of a recent price
+    priced_at: datetime | None = None  # when price_now was quoted
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +142,7 @@ class PortfolioSummary:
     portfolio_id: int | None = None
     name: str = ""
     assumed_peg: tuple[str, ...] = ()  # assets valued at their peg (open positions and holdings)
+    prices_as_of: datetime | None = None  # the oldest quote behind ``value`` (None: no dated price used)
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, localcontext
 from functools import lru_cache
+from typing import cast
 
 from pools import amm
 from portfolios.analytics.inputs import (
@@ -30,7 +31,7 @@ from portfolios.analytics.inputs import (
     PositionData,
     TxData,
 )
-from portfolios.ledger import DEPOSIT_KINDS, WITHDRAW_KINDS, TxKind, is_synthetic_asset, lp_asset
+from portfolios.ledger import DEPOSIT_KINDS, WITHDRAW_KINDS, IncomeType, TxKind, is_synthetic_asset, lp_asset
 
 #: Amounts a range leaves out below this share of the deposited amount are rounding, not a remainder.
 _FIT_TOLERANCE = Decimal("1e-20")
@@ -117,7 +118,12 @@ class ReplayState:
     costs: Decimal = ZERO
     rewards_at_receipt: Decimal = ZERO
     rewards_qty: dict[str, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
-    last_claim: datetime | None = None
+    last_claim: datetime | None = None  # last claim of reward tokens (not of LP fees)
+    # LP fees the user recorded as collected: claims with income type LP fees, at their value when received.
+    fees_claimed: Decimal = ZERO
+    # The last recorded collection of fees (an LP-fees claim, or a concentrated position's withdrawal, which
+    # collects every fee owed): the estimate of the fees still in the position starts there.
+    fees_collected_at: datetime | None = None
     warnings: list[str] = field(default_factory=list)
 
 
@@ -185,18 +191,20 @@ def value_tranche(
         if any(p is None for p in p_now):
             return None, "hold"
         with localcontext(CTX):
-            value_now = sum((amt * p for amt, p in zip(amounts, p_now, strict=True)), ZERO)
+            value_now = sum((amt * p for amt, p in zip(amounts, cast(list[Decimal], p_now), strict=True)), ZERO)
             value_dep = sum((amt * (p or ZERO) for amt, p in zip(amounts, p_dep, strict=True)), ZERO)
         return amm.PositionValuation(
             tuple(amounts), tuple(amounts), value_dep, value_now, value_now, ZERO, ZERO, None
         ), "hold"
+    # Every price is known and positive past the check above.
+    known_dep, known_now = cast(list[Decimal], p_dep), cast(list[Decimal], p_now)
     kwargs = dict(params)
     if model == "concentrated":
         kwargs.update(lower=lower, upper=upper)
     try:
         if model == "stableswap":
-            return _value_stableswap(amounts, p_dep, p_now, params["amplification"]), model
-        return amm.value_position(model, amounts, p_dep, p_now, **kwargs), model
+            return _value_stableswap(amounts, known_dep, known_now, params["amplification"]), model
+        return amm.value_position(model, amounts, known_dep, known_now, **kwargs), model
     except amm.InvalidParameter:
         # e.g. a one-sided deposit into a constant-product pool: value the tokens as held.
         return value_tranche("hold", {}, order, tranche, prices, lower, upper)[0], "hold"
@@ -318,6 +326,8 @@ def replay(
                 state.withdrawn += received
                 if valued:
                     state.fees_realised += received - model_value * fraction
+                    if model == "concentrated":  # collecting a range position takes all its fees, not a share
+                        state.fees_collected_at = tx.occurred_at
                     state.il_realised += (model_value - hodl_value) * fraction
                     state.hodl_realised += hodl_value * fraction
                 else:
@@ -328,6 +338,12 @@ def replay(
                     state.hodl_realised += received
                 for tranche in state.tranches:
                     tranche.factor *= ONE - fraction
+        elif tx.kind == TxKind.REWARD and tx.income_type == IncomeType.LP_FEES:
+            # Collected LP fees are fees (recorded, replacing the estimate up to now), not reward tokens.
+            for leg in tx.legs:
+                if leg.quantity > 0 and not leg.is_fee:
+                    state.fees_claimed += leg.fiat_value or ZERO
+            state.fees_collected_at = tx.occurred_at
         elif tx.kind == TxKind.REWARD:
             for leg in tx.legs:
                 if leg.quantity > 0 and not leg.is_fee:

@@ -1,6 +1,11 @@
 """In and out serializers of the portfolios API (separate shapes, no services here).
 
 Decimals are strings in both directions (``"1.5"``): no float ever touches an amount.
+
+Money names its currency by a sibling field, everywhere in the API: a leg's
+``fiat_value`` has ``fiat_currency`` beside it (the currency it was entered in,
+kept as entered); an object of figures (a summary, an analysis, a tax report)
+has one ``currency`` field that all its money fields are in.
 """
 
 from __future__ import annotations
@@ -11,10 +16,13 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from accounts.models import Currency
 from config.formatting import plain_number
 from pools.models import Pool, Token
+from portfolios.api.fields import MomentField
 from portfolios.ledger import INCOME_TYPE_CHOICES, TX_KIND_CHOICES
 from portfolios.models import FIAT, QTY, Leg, Portfolio, PortfolioSnapshot, Position, Transaction
+from portfolios.selectors.tokens import price_is_stale
 
 
 @extend_schema_field(OpenApiTypes.STR)
@@ -55,7 +63,11 @@ class LegIn(serializers.Serializer):
         required=False,
         allow_null=True,
         min_value=Decimal(0),
-        help_text="Absolute value in your fiat at that moment; omit to look it up.",
+        help_text="Absolute value at that moment, in `fiat_currency`; omit to look it up (in USD).",
+    )
+    fiat_currency = serializers.ChoiceField(
+        choices=Currency.choices, required=False, allow_blank=True,
+        help_text="Currency of `fiat_value` (ISO 4217); default: your currency (GET /api/v1/me/).",
     )
     is_fee = serializers.BooleanField(required=False, default=False)
 
@@ -71,14 +83,19 @@ class AmountIn(serializers.Serializer):
     token = serializers.PrimaryKeyRelatedField(queryset=Token.objects.all())
     quantity = serializers.DecimalField(**QTY)
     fiat_value = serializers.DecimalField(**FIAT, required=False, allow_null=True, min_value=Decimal(0))
+    fiat_currency = serializers.ChoiceField(
+        choices=Currency.choices, required=False, allow_blank=True,
+        help_text="Currency of `fiat_value`; default: your currency.",
+    )
 
 
 class PositionIn(serializers.Serializer):
     portfolio = serializers.IntegerField()
     pool = serializers.PrimaryKeyRelatedField(queryset=Pool.objects.all(), required=False, allow_null=True)
-    label = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    # DRF moves declared fields off the class; the stubs see Field.label (a string) here.
+    label = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")  # type: ignore[assignment]
     kind = serializers.ChoiceField(choices=Position.Kind.choices)
-    opened_at = serializers.DateTimeField()
+    opened_at = MomentField()
     deposits = AmountIn(many=True, allow_empty=False)
     range_lower = serializers.DecimalField(max_digits=38, decimal_places=18, required=False, allow_null=True)
     range_upper = serializers.DecimalField(max_digits=38, decimal_places=18, required=False, allow_null=True)
@@ -86,7 +103,7 @@ class PositionIn(serializers.Serializer):
 
 
 class PositionUpdateIn(serializers.Serializer):
-    label = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    label = serializers.CharField(max_length=200, required=False, allow_blank=True)  # type: ignore[assignment]  # as above
     notes = serializers.CharField(required=False, allow_blank=True)
     range_lower = serializers.DecimalField(max_digits=38, decimal_places=18, required=False, allow_null=True)
     range_upper = serializers.DecimalField(max_digits=38, decimal_places=18, required=False, allow_null=True)
@@ -94,7 +111,7 @@ class PositionUpdateIn(serializers.Serializer):
 
 
 class DepositIn(serializers.Serializer):
-    occurred_at = serializers.DateTimeField()
+    occurred_at = MomentField()
     amounts = AmountIn(many=True, allow_empty=False)
 
 
@@ -118,12 +135,12 @@ class ClaimIn(serializers.Serializer):
     token = serializers.PrimaryKeyRelatedField(queryset=Token.objects.all())
     quantity = serializers.DecimalField(**QTY)
     income_type = serializers.ChoiceField(choices=INCOME_TYPE_CHOICES)
-    occurred_at = serializers.DateTimeField()
+    occurred_at = MomentField()
     fiat_value = serializers.DecimalField(**FIAT, required=False, allow_null=True, min_value=Decimal(0))
 
 
 class CloseIn(serializers.Serializer):
-    closed_at = serializers.DateTimeField()
+    closed_at = MomentField()
 
 
 class OverrideAmountIn(serializers.Serializer):
@@ -142,7 +159,7 @@ class TransactionIn(serializers.Serializer):
     income_type = serializers.ChoiceField(
         choices=INCOME_TYPE_CHOICES, required=False, allow_null=True, allow_blank=True
     )
-    occurred_at = serializers.DateTimeField()
+    occurred_at = MomentField()
     description = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
     legs = LegIn(many=True, allow_empty=False)
 
@@ -153,7 +170,7 @@ class TransactionUpdateIn(serializers.Serializer):
     income_type = serializers.ChoiceField(
         choices=INCOME_TYPE_CHOICES, required=False, allow_null=True, allow_blank=True
     )
-    occurred_at = serializers.DateTimeField(required=False)
+    occurred_at = MomentField(required=False)
     description = serializers.CharField(max_length=500, required=False, allow_blank=True)
     legs = LegIn(many=True, allow_empty=False, required=False)
 
@@ -221,11 +238,13 @@ class PositionOut(serializers.ModelSerializer):
 class LegOut(serializers.ModelSerializer):
     token_symbol = serializers.CharField(source="token.symbol", read_only=True, default=None)
     quantity = DecimalOut()
-    fiat_value = DecimalOut()
+    fiat_value = DecimalOut(help_text="Absolute value at that moment, in `fiat_currency` (as entered).")
+    fiat_currency = serializers.CharField(read_only=True, help_text="ISO 4217 currency of `fiat_value`.")
 
     class Meta:
         model = Leg
-        fields = ["id", "asset", "token", "token_symbol", "quantity", "fiat_value", "value_source", "is_fee"]
+        fields = ["id", "asset", "token", "token_symbol", "quantity", "fiat_value", "fiat_currency",
+                  "value_source", "is_fee"]
 
 
 class TransactionOut(serializers.ModelSerializer):
@@ -242,6 +261,8 @@ class TransactionOut(serializers.ModelSerializer):
             "occurred_at",
             "description",
             "source",
+            "external_ref",
+            "external_url",
             "created_at",
             "updated_at",
             "legs",
@@ -265,6 +286,7 @@ class TokenFigureOut(serializers.Serializer):
     now = DecimalOut()
     price_now = DecimalOut()
     value_now = DecimalOut()
+    priced_at = serializers.DateTimeField(allow_null=True, help_text="when price_now was quoted (null: peg or none)")
 
 
 class UnusedDepositOut(serializers.Serializer):
@@ -321,6 +343,12 @@ class PositionAnalyticsOut(serializers.Serializer):
     assumed_peg = serializers.ListField(
         child=serializers.CharField(), help_text="stablecoins valued at 1.00 USD for want of a recent price"
     )
+    prices_as_of = serializers.DateTimeField(allow_null=True, help_text="the oldest price behind value_now")
+    prices_stale = serializers.SerializerMethodField(help_text="prices_as_of is older than PRICE_STALE_AFTER_HOURS")
+    fees_claimed = DecimalOut()
+
+    def get_prices_stale(self, obj) -> bool:
+        return price_is_stale(priced_at=obj.prices_as_of)
 
 
 class SliceOut(serializers.Serializer):
@@ -334,6 +362,7 @@ class HoldingOut(serializers.Serializer):
     quantity = DecimalOut()
     price_now = DecimalOut()
     value_now = DecimalOut()
+    priced_at = serializers.DateTimeField(allow_null=True, help_text="when price_now was quoted (null: peg or none)")
 
 
 class PortfolioSummaryOut(serializers.Serializer):
@@ -356,6 +385,11 @@ class PortfolioSummaryOut(serializers.Serializer):
     holdings = HoldingOut(many=True)
     positions = PositionAnalyticsOut(many=True)
     warnings = serializers.ListField(child=serializers.CharField())
+    prices_as_of = serializers.DateTimeField(allow_null=True, help_text="the oldest price behind value")
+    prices_stale = serializers.SerializerMethodField(help_text="prices_as_of is older than PRICE_STALE_AFTER_HOURS")
+
+    def get_prices_stale(self, obj) -> bool:
+        return price_is_stale(priced_at=obj.prices_as_of)
 
 
 class ImportErrorOut(serializers.Serializer):

@@ -15,14 +15,17 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import QuerySet
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
+from config.api.exceptions import SafeJSONParser
+from config.api.ordering import StrictOrderingFilter
 from portfolios import selectors
 from portfolios.api import serializers as s
 from portfolios.models import Portfolio, Position, Transaction
@@ -46,14 +49,19 @@ def _call[T](fn: Callable[..., T], **kwargs: Any) -> T:
 
 
 def _amounts(rows: list[dict[str, Any]]) -> list[LegInput]:
-    return [LegInput(token=r["token"], quantity=r["quantity"], fiat_value=r.get("fiat_value")) for r in rows]
+    return [
+        LegInput(token=r["token"], quantity=r["quantity"], fiat_value=r.get("fiat_value"),
+                 fiat_currency=r.get("fiat_currency") or "")
+        for r in rows
+    ]
 
 
 class OwnedViewSet(viewsets.GenericViewSet):
     """Base: nothing is visible unless ``get_queryset`` says so through the owner."""
+    queryset: QuerySet[Any]  # each subclass names its own model
 
     queryset = Portfolio.objects.none()
-    filter_backends: list = []
+    filter_backends: list = [StrictOrderingFilter]  # ?ordering= with each list's ordering_fields
 
     def get_serializer_class(self):  # the actions pick their own in/out serializers
         return serializers.Serializer
@@ -77,6 +85,8 @@ class OwnedViewSet(viewsets.GenericViewSet):
     destroy=extend_schema(summary="Delete a portfolio and everything in it", tags=["portfolios"]),
 )
 class PortfolioViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnedViewSet):
+    ordering_fields = ["name", "created_at", "id"]
+
     def get_queryset(self):
         return selectors.portfolio_list_for_user(user=self.request.user)
 
@@ -205,6 +215,7 @@ PORTFOLIO_PARAM = OpenApiParameter("portfolio", OpenApiTypes.INT, description="O
 )
 class PositionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnedViewSet):
     queryset = Position.objects.none()
+    ordering_fields = ["opened_at", "closed_at", "id"]
 
     def get_queryset(self):
         params = s.PositionFilterIn(data=self.request.query_params)
@@ -380,7 +391,8 @@ class PositionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnedVie
 )
 class TransactionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnedViewSet):
     queryset = Transaction.objects.none()
-    parser_classes = [JSONParser]
+    parser_classes = [SafeJSONParser]
+    ordering_fields = ["occurred_at", "id"]
 
     def get_queryset(self):
         params = s.TransactionFilterIn(data=self.request.query_params)
@@ -451,6 +463,7 @@ def _legs(rows: list[dict[str, Any]]) -> list[LegInput]:
             quantity=r["quantity"],
             fiat_value=r.get("fiat_value"),
             is_fee=r.get("is_fee", False),
+            fiat_currency=r.get("fiat_currency") or "",
         )
         for r in rows
     ]

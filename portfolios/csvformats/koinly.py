@@ -24,6 +24,9 @@ transaction.  Mapping:
   from the row's price of that token (or face value for your fiat).
 * Rows that only move fiat (bank deposits/withdrawals) are skipped - fiat is
   not lot-tracked.
+* Amounts are positive (the column says which way they go): a negative one is
+  a row error, not silently made positive.  Numbers, dates and undecodable
+  bytes follow ``portfolios.validation`` (the same rules as the API).
 """
 
 from __future__ import annotations
@@ -32,18 +35,22 @@ import csv
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 from portfolios.csvformats.common import (
+    LedgerDataError,
     LegIn,
     RowError,
     RowProblem,
-    TaxEngineError,
     TxIn,
+    check_cells,
     csv_reader,
+    header_problem,
     parse_decimal,
     transaction_key,
 )
 from portfolios.ledger import FIAT_CODES, TxKind
+from portfolios.validation import check_moment
 
 KOINLY_COLUMNS = (
     "Date",
@@ -143,7 +150,7 @@ def _koinly_datetime(text: str) -> datetime:
         raise RowProblem("Date", f"{cleaned!r} is not a date like '2024-05-01 13:45 UTC'") from None
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)  # Koinly dates are UTC
-    return value
+    return check_moment(value, "Date", now=datetime.now(UTC))
 
 
 def parse_koinly(
@@ -160,6 +167,9 @@ def parse_koinly(
         raw_header = reader.fieldnames or []
     except (csv.Error, UnicodeDecodeError) as exc:
         return [], [RowError(1, "header", f"unreadable CSV: {exc}")]
+    undecodable = header_problem(raw_header)
+    if undecodable:
+        return [], [undecodable]
     header = [_KOINLY_ALIASES.get(_label(h), h.strip()) for h in raw_header]
     reader.fieldnames = header
     missing = [
@@ -179,6 +189,7 @@ def parse_koinly(
             try:
                 if None in row:
                     raise RowProblem("row", "more fields than header columns")
+                check_cells(values)
                 parsed = _koinly_row(values, label, home, fiat)
             except RowProblem as problem:
                 errors.append(RowError(row_number, problem.field, problem.message))
@@ -188,7 +199,8 @@ def parse_koinly(
         errors.append(RowError(reader.line_num, "row", f"unreadable CSV: {exc}"))
 
     # group consecutive liquidity rows sharing a TxHash
-    groups: list[list[tuple[int, dict | None, str, str]]] = []
+    # Parsed rows (dict), or None for a row that failed: its whole group is then rejected.
+    groups: list[list[tuple[int, Any, str, str]]] = []
     for item in parsed_rows:
         _, _, txhash, label = item
         previous = groups[-1][-1] if groups else None
@@ -226,7 +238,7 @@ def parse_koinly(
             used_refs[base] = n
             ref = base if n == 1 else f"{base}#{n}"
             tx = TxIn(ref, tx.occurred_at, tx.kind, tx.legs, tx.income_type, tx.position)
-        except (TaxEngineError, ValueError, TypeError) as exc:
+        except (LedgerDataError, ValueError, TypeError) as exc:
             errors.append(RowError(first_row, "Label", str(exc)))
             continue
         transactions.append(tx)
@@ -243,7 +255,8 @@ def _amount_pair(values: Mapping[str, str], amount_col: str, currency_col: str) 
         raise RowProblem(amount_col, f"missing while {currency_col} is {currency!r}")
     if not currency:
         raise RowProblem(currency_col, f"missing while {amount_col} is {amount_text!r}")
-    amount = abs(parse_decimal(amount_text, amount_col))
+    # Koinly's amounts are positive (the column says which way they go): a sign is a mistake, not a direction.
+    amount = parse_decimal(amount_text, amount_col, allow_negative=False)
     if amount == 0:
         return None
     return amount, currency
@@ -257,7 +270,7 @@ def _koinly_row(values: Mapping[str, str], label: str, home: str, fiat: set[str]
     worth = None
     worth_text = values.get("Net Worth Amount", "").strip()
     if worth_text:
-        worth = parse_decimal(worth_text, "Net Worth Amount", allow_negative=False)
+        worth = parse_decimal(worth_text, "Net Worth Amount", allow_negative=False, fiat=True)
         worth_currency = values.get("Net Worth Currency", "").strip().upper() or home
         if worth_currency != home:
             raise RowProblem("Net Worth Currency", f"{worth_currency} differs from the portfolio currency {home}")

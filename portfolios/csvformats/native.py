@@ -26,6 +26,11 @@ note           no        free text, not used by the tax engine; ``native_notes()
                          returns the first non-blank note of each tx_id
 =============  ========  ===========================================================
 
+Every cell follows ``portfolios.validation``: quantities at most 30 digits
+before the point and 18 after, values at most 20 before and never negative,
+dates from 2009-01-03 to a day ahead, text in UTF-8 (bytes that are not are
+reported on their row and column).
+
 Example (a swap paying gas in ETH)::
 
     tx_id,occurred_at,kind,income_type,asset,quantity,fiat_value,is_fee,position,note
@@ -39,19 +44,23 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from portfolios.csvformats.common import (
+    LedgerDataError,
     LegIn,
     RowError,
     RowProblem,
-    TaxEngineError,
     TxIn,
+    check_cells,
     csv_reader,
+    header_problem,
     parse_bool,
     parse_decimal,
     parse_iso_datetime,
 )
 from portfolios.ledger import IncomeType, TxKind
+from portfolios.validation import csv_safe_row
 
 _KIND_NAMES = ", ".join(sorted(TxKind))
 _INCOME_NAMES = ", ".join(sorted(IncomeType))
@@ -80,11 +89,15 @@ def parse_native(source: str | bytes | Iterable[str]) -> tuple[list[TxIn], list[
     except (csv.Error, UnicodeDecodeError) as exc:
         return [], [RowError(1, "header", f"unreadable CSV: {exc}")]
     reader.fieldnames = header
+    undecodable = header_problem(header)
+    if undecodable:
+        return [], [undecodable]
     missing = [c for c in NATIVE_REQUIRED if c not in header]
     if missing:
         return [], [RowError(1, c, "missing column") for c in missing]
 
-    groups: dict[str, list[tuple[int, dict]]] = {}
+    # Parsed rows (dict), or None for a row that failed: its whole group is then rejected.
+    groups: dict[str, list[tuple[int, Any]]] = {}
     order: list[str] = []
     bad: dict[str, int] = {}  # tx_id -> first bad row
     try:
@@ -99,6 +112,7 @@ def parse_native(source: str | bytes | Iterable[str]) -> tuple[list[TxIn], list[
                 errors.append(RowError(row_number, "tx_id", "is required"))
                 continue
             try:
+                check_cells(values)
                 parsed = _native_row(values)
             except RowProblem as problem:
                 errors.append(RowError(row_number, problem.field, problem.message))
@@ -138,7 +152,7 @@ def parse_native(source: str | bytes | Iterable[str]) -> tuple[list[TxIn], list[
                 income_type=first["income_type"],
                 position=first["position"],
             )
-        except (TaxEngineError, ValueError, TypeError) as exc:
+        except (LedgerDataError, ValueError, TypeError) as exc:
             errors.append(RowError(first_row, "kind", str(exc)))
             _reject_siblings(errors, rows, first_row, tx_id)
             continue
@@ -172,7 +186,7 @@ def _native_row(values: Mapping[str, str]) -> dict:
     if quantity == 0:
         raise RowProblem("quantity", "must not be zero")
     fiat_text = values.get("fiat_value", "").strip()
-    fiat_value = parse_decimal(fiat_text, "fiat_value", allow_negative=False) if fiat_text else None
+    fiat_value = parse_decimal(fiat_text, "fiat_value", allow_negative=False, fiat=True) if fiat_text else None
     is_fee = parse_bool(values.get("is_fee", ""), "is_fee")
     if is_fee and quantity > 0:
         raise RowProblem("quantity", "a fee leg must be negative (an amount paid)")
@@ -212,8 +226,8 @@ def write_native(transactions: Iterable[TxIn], notes: Mapping[str, str] | None =
         if moment.endswith("+00:00"):
             moment = moment[:-6] + "Z"
         for i, leg in enumerate(tx.legs):
-            writer.writerow(
-                [
+            writer.writerow(  # no cell a spreadsheet would run as a formula (numbers stay numbers)
+                csv_safe_row([
                     tx.ref,
                     moment,
                     tx.kind,
@@ -224,6 +238,6 @@ def write_native(transactions: Iterable[TxIn], notes: Mapping[str, str] | None =
                     "true" if leg.is_fee else "false",
                     tx.position or "",
                     notes.get(tx.ref, "") if i == 0 else "",
-                ]
+                ])
             )
     return out.getvalue()

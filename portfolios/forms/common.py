@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from pools.models import Token
+from portfolios import validation
 from portfolios.selectors import token_for_symbol
 from portfolios.services.errors import MissingPrice, PortfolioError
 
@@ -49,6 +50,11 @@ class PastDateTimeField(forms.DateTimeField):
                 code="future",
                 params={"when": timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")},
             )
+        if moment is not None:
+            try:
+                validation.check_moment(moment, "occurred_at", now=timezone.now())  # the shared rule: not before 2009
+            except validation.InputProblem as problem:
+                raise ValidationError(problem.message[:1].upper() + problem.message[1:] + ".", code="date") from None
         return moment
 
 

@@ -183,7 +183,8 @@ class BaseLegFormSet(forms.BaseFormSet):
         return [
             f.leg_input()
             for f in self.forms
-            if not f.is_blank and not (self.can_delete and self._should_delete_form(f))
+            # _should_delete_form is BaseFormSet's own (undocumented) check; django-stubs omits it.
+            if not f.is_blank and not (self.can_delete and self._should_delete_form(f))  # type: ignore[attr-defined]
         ]
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import ValidationError
 
+from portfolios import validation
 from portfolios.forms.common import PastDateTimeField
 from portfolios.ledger import INCOME_TYPE_CHOICES, TX_KIND_CHOICES, TxKind
 
@@ -85,11 +86,8 @@ class ImportUploadForm(forms.Form):
         upload = self.cleaned_data["file"]
         if upload.size > self.MAX_BYTES:
             raise ValidationError("The file is larger than 5 MB: split it and import the parts.", code="too_big")
-        raw = upload.read()
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise ValidationError("The file is not UTF-8 text: export it as CSV (UTF-8).", code="encoding") from None
+        # Bytes that are not UTF-8 are kept (as lone surrogates) and reported on their own row by the import.
+        text = validation.decode_csv(upload.read())
         if not text.strip():
             raise ValidationError("The file is empty.", code="empty")
         return text

@@ -25,7 +25,7 @@ POOL_KIND_TO_POSITION_KIND = {
     "vault": Position.Kind.FARM,
 }
 # Position kind -> the income type its reward claims usually are.
-DEFAULT_INCOME_TYPE = {
+DEFAULT_INCOME_TYPE: dict[str, IncomeType] = {
     Position.Kind.LP: IncomeType.LIQUIDITY_MINING,
     Position.Kind.CONCENTRATED_LP: IncomeType.LIQUIDITY_MINING,
     Position.Kind.FARM: IncomeType.LIQUIDITY_MINING,

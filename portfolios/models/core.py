@@ -8,7 +8,9 @@ moment. An LP deposit is ``-ETH -USDC +LP#<position id>``; the synthetic
 deposited), so the tax engine can carry the basis through the position.
 
 Units: token quantities are ``Decimal(48, 18)`` (18 decimals, 30 integer
-digits); fiat is ``Decimal(38, 18)`` in the owner's fiat currency (USD today),
+digits); fiat is ``Decimal(38, 18)`` in the leg's own ``fiat_currency`` (what the
+user entered it in; USD for values looked up in the USD price history), converted
+with the ECB's rates of the day only when shown or reported (``pools.fx``),
 enough to sum 100k rows to the cent and to keep sub-cent values of tiny
 rewards. Times are aware UTC datetimes.
 
@@ -19,6 +21,8 @@ the transaction's portfolio - see migration 0002).
 """
 
 from __future__ import annotations
+
+from typing import TypedDict
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -41,13 +45,20 @@ __all__ = [
     "Transaction",
 ]
 
-QTY = {"max_digits": 48, "decimal_places": 18}
-FIAT = {"max_digits": 38, "decimal_places": 18}
-PRICE = {"max_digits": 38, "decimal_places": 18}
+class DecimalSpec(TypedDict):
+    """Keyword arguments of a DecimalField, typed so the field stubs accept them."""
+
+    max_digits: int
+    decimal_places: int
+
+
+QTY: DecimalSpec = {"max_digits": 48, "decimal_places": 18}
+FIAT: DecimalSpec = {"max_digits": 38, "decimal_places": 18}
+PRICE: DecimalSpec = {"max_digits": 38, "decimal_places": 18}
 # The database checks list the ledger's values (portfolios.ledger), as plain strings.
 TRANSACTION_KINDS = [value for value, _ in TX_KIND_CHOICES]
 INCOME_TYPES = [value for value, _ in INCOME_TYPE_CHOICES]
-TRANSACTION_SOURCES = ["manual", "import", "api"]
+TRANSACTION_SOURCES = ["manual", "import", "api", "chain"]
 
 
 class Portfolio(models.Model):
@@ -150,7 +161,7 @@ class Position(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.label or (self.pool.symbol if self.pool_id else f"Position {self.pk}")
+        return self.label or (self.pool.symbol if self.pool is not None else f"Position {self.pk}")
 
     @property
     def lp_asset(self) -> str:
@@ -191,6 +202,7 @@ class Transaction(models.Model):
         MANUAL = "manual", "Entered by hand"
         IMPORT = "import", "CSV import"
         API = "api", "API"
+        CHAIN = "chain", "Synced from the chain"
 
     portfolio = models.ForeignKey(
         Portfolio, on_delete=models.CASCADE, related_name="transactions", db_index=False
@@ -207,6 +219,12 @@ class Transaction(models.Model):
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.MANUAL)
     # Content hash (portfolios.csvformats.transaction_key) for idempotent imports; blank otherwise.
     dedupe_key = models.CharField(max_length=64, blank=True)
+    # Synced transactions (source "chain"): the on-chain transaction hash and its page on the
+    # chain's block explorer (blank when the chain has no explorer configured).
+    external_ref = models.CharField(max_length=100, blank=True, default="", db_default="")
+    external_url = models.URLField(max_length=300, blank=True, default="", db_default="")
+    # The wallet address (lower-case) it happened in: tax lots per wallet (TaxSettings.lots_per_wallet_from).
+    wallet_address = models.CharField(max_length=42, blank=True, default="", db_default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -251,9 +269,14 @@ class Transaction(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.occurred_at:%Y-%m-%d}"
 
+    @property
+    def is_synced(self) -> bool:
+        """Read from a chain by wallet sync: its amounts and date are the chain's, not editable."""
+        return self.source == self.Source.CHAIN
+
     def clean(self) -> None:
         # Mirrors the composite foreign key (PostgreSQL) for every backend, with a message.
-        if self.position_id is not None and self.portfolio_id is not None:
+        if self.position is not None and self.portfolio_id is not None:
             if self.position.portfolio_id != self.portfolio_id:
                 raise ValidationError({"position": "This position belongs to another portfolio."})
 
@@ -263,6 +286,7 @@ class Leg(models.Model):
         ENTERED = "entered", "Entered"
         LOOKED_UP = "looked_up", "From price history"
         MISSING = "missing", "Missing"
+        PEG = "peg", "Stablecoin peg (no price that day)"
 
     transaction = models.ForeignKey(Transaction, on_delete=models.CASCADE, related_name="legs")
     # Tax-lot key: upper-case symbol ("ETH", "USDC", "USD") or a synthetic "LP#<position id>".
@@ -271,6 +295,8 @@ class Leg(models.Model):
     token = models.ForeignKey("pools.Token", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     quantity = models.DecimalField(**QTY)  # signed: + received, - sent
     fiat_value = models.DecimalField(**FIAT, null=True, blank=True)  # absolute value at that moment
+    # The currency fiat_value is in, kept as entered (ISO 4217, an ECB reference currency or EUR).
+    fiat_currency = models.CharField(max_length=3, default="USD", db_default="USD")
     value_source = models.CharField(max_length=10, choices=ValueSource.choices, default=ValueSource.ENTERED)
     is_fee = models.BooleanField(default=False)
 
@@ -290,7 +316,7 @@ class Leg(models.Model):
             models.CheckConstraint(
                 condition=(
                     Q(value_source="missing", fiat_value__isnull=True)
-                    | Q(value_source__in=["entered", "looked_up"], fiat_value__isnull=False)
+                    | Q(value_source__in=["entered", "looked_up", "peg"], fiat_value__isnull=False)
                 ),
                 name="portfolios_leg_value_source_consistent",
                 violation_error_message="A leg's value is missing exactly when it has no fiat value.",
@@ -299,6 +325,11 @@ class Leg(models.Model):
                 condition=~Q(asset="") & Q(asset=Upper("asset")),
                 name="portfolios_leg_asset_upper",
                 violation_error_message="The asset is an upper-case symbol such as ETH.",
+            ),
+            models.CheckConstraint(
+                condition=Q(fiat_currency__regex=r"^[A-Z]{3}$"),
+                name="portfolios_leg_fiat_currency_code",
+                violation_error_message="A fiat currency is a three-letter upper-case ISO code such as GBP.",
             ),
             models.CheckConstraint(
                 condition=Q(is_fee=False) | Q(quantity__lt=0),

@@ -17,22 +17,23 @@ from django.shortcuts import get_object_or_404
 from config.formatting import to_decimal
 from portfolios.models import Leg, Portfolio, PortfolioSnapshot, Position, Transaction
 
-#: ``request.user`` as views and the API hand it over (an anonymous user owns nothing).
+#: ``request.user`` as views and the API hand it over (an anonymous user owns nothing:
+#: the filters below compare ``user.pk``, None for an anonymous user).
 RequestUser = AbstractBaseUser | AnonymousUser
 
 
 def portfolio_list_for_user(*, user: RequestUser) -> QuerySet[Portfolio]:
     """The user's portfolios by name (index: portfolios_portfolio_owner_name_uniq)."""
-    return Portfolio.objects.filter(owner=user).select_related("owner")
+    return Portfolio.objects.filter(owner_id=user.pk).select_related("owner")
 
 
 def portfolio_get_for_user(*, user: RequestUser, portfolio_id: int) -> Portfolio:
-    return get_object_or_404(Portfolio.objects.filter(owner=user).select_related("owner"), pk=portfolio_id)
+    return get_object_or_404(Portfolio.objects.filter(owner_id=user.pk).select_related("owner"), pk=portfolio_id)
 
 
 def position_get_for_user(*, user: RequestUser, position_id: int) -> Position:
     return get_object_or_404(
-        Position.objects.filter(portfolio__owner=user).select_related(
+        Position.objects.filter(portfolio__owner_id=user.pk).select_related(
             "portfolio__owner", "pool__chain", "pool__protocol"
         ),
         pk=position_id,
@@ -41,7 +42,7 @@ def position_get_for_user(*, user: RequestUser, position_id: int) -> Position:
 
 def transaction_get_for_user(*, user: RequestUser, transaction_id: int) -> Transaction:
     return get_object_or_404(
-        Transaction.objects.filter(portfolio__owner=user)
+        Transaction.objects.filter(portfolio__owner_id=user.pk)
         .select_related("portfolio", "position")
         .prefetch_related(_legs_prefetch()),
         pk=transaction_id,
@@ -62,7 +63,7 @@ def positions_for_portfolio(*, portfolio: Portfolio) -> QuerySet[Position]:
 
 
 def positions_for_user(*, user: RequestUser, portfolio_id: int | None = None) -> QuerySet[Position]:
-    query = Position.objects.filter(portfolio__owner=user).select_related("pool__chain", "pool__protocol")
+    query = Position.objects.filter(portfolio__owner_id=user.pk).select_related("pool__chain", "pool__protocol")
     if portfolio_id is not None:
         query = query.filter(portfolio_id=portfolio_id)
     return query.order_by("-opened_at", "-id")
@@ -73,7 +74,7 @@ def transactions_for_user(
 ) -> QuerySet[Transaction]:
     """The user's transactions newest first, legs prefetched (index: portfolios_txn_list_idx;
     with a position: portfolios_txn_position_idx)."""
-    query = Transaction.objects.filter(portfolio__owner=user)
+    query = Transaction.objects.filter(portfolio__owner_id=user.pk)
     if portfolio_id is not None:
         query = query.filter(portfolio_id=portfolio_id)
     if position_id is not None:
@@ -115,7 +116,8 @@ def portfolios_value_history(*, portfolios: Sequence[Portfolio], since: date | N
     if since is not None:
         query = query.filter(day__gte=since)
     rows = query.order_by().values("day").annotate(v=Sum("value"), d=Sum("deposited")).order_by("day")
-    return [HistoryPoint(r["day"], to_decimal(r["v"]), to_decimal(r["d"])) for r in rows]
+    # A day's sums cover at least one snapshot, so they are never NULL.
+    return [HistoryPoint(r["day"], to_decimal(r["v"]) or Decimal(0), to_decimal(r["d"]) or Decimal(0)) for r in rows]
 
 
 def portfolio_ids_all() -> list[int]:

@@ -26,9 +26,10 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import cast
 from zoneinfo import ZoneInfo
 
 from django.db import connection
@@ -83,7 +84,7 @@ def _aware(value: object) -> datetime | None:
         value = datetime.fromisoformat(value)
     if isinstance(value, datetime) and timezone.is_naive(value):
         value = value.replace(tzinfo=UTC)
-    return value
+    return cast(datetime, value)  # the database hands back a datetime (or text, parsed above)
 
 
 def token_quotes_at(token_ids: Iterable[int], when: datetime) -> dict[int, Quote]:
@@ -174,6 +175,7 @@ class Loaded:
     asset_prices: dict[str, Decimal | None]  # for loose holdings
     yields: dict[int, dict[tuple[date, date], an.YieldStats]]  # position id -> windows
     pegged: frozenset[str] = frozenset()  # loose holdings' stablecoins valued at their peg
+    price_times: dict[str, datetime] = field(default_factory=dict)  # loose holdings: when each price was quoted
 
 
 @dataclass
@@ -357,20 +359,28 @@ def moment_at(
         for asset, token_id in rows.pool_assets.get(pool_id, ()):
             position_assets[pos_id].setdefault(asset, token_id)
 
-    def asset_prices(assets: Mapping[str, int]) -> tuple[dict[str, Decimal | None], frozenset[str]]:
+    def asset_prices(
+        assets: Mapping[str, int],
+    ) -> tuple[dict[str, Decimal | None], frozenset[str], dict[str, datetime]]:
         prices: dict[str, Decimal | None] = {}
         pegged: set[str] = set()
+        times: dict[str, datetime] = {}  # when each price was quoted (not for a peg or a given price)
         for asset, token_id in assets.items():
             price, priced_at = quotes.get(token_id, (None, None))
+            at_peg = False
             if token_id in rows.stable_tokens:
                 price, at_peg = an.stablecoin_price(price, priced_at, as_of)
                 if at_peg:
                     pegged.add(asset)
             prices[asset] = price
+            if price is not None and priced_at is not None and not at_peg:
+                times[asset] = priced_at
         if price_overrides:
             prices.update(price_overrides)
             pegged.difference_update(price_overrides)
-        return prices, frozenset(pegged)
+            for asset in price_overrides:
+                times.pop(asset, None)
+        return prices, frozenset(pegged), times
 
     data: dict[int, an.PositionData] = {}
     portfolio_of: dict[int, int] = {}
@@ -378,7 +388,7 @@ def moment_at(
         assets = position_assets[pos_id]
         pool = rows.pools.get(pool_id) if pool_id is not None else None
         portfolio_of[pos_id] = portfolio_id
-        prices_now, pegged = asset_prices(assets)
+        prices_now, pegged, price_times = asset_prices(assets)
         data[pos_id] = an.PositionData(
             id=pos_id,
             kind=kind,
@@ -394,11 +404,12 @@ def moment_at(
             stablecoins=frozenset(a for a, t in assets.items() if t in rows.stable_tokens),
             overrides=rows.overrides.get(pos_id, {}),
             pegged=pegged,
+            price_times=price_times,
         )
     loaded = {}
     for pid in portfolio_ids:
-        prices, pegged = asset_prices(portfolio_assets.get(pid, {}))
-        loaded[pid] = Loaded(pid, [], txs_by_portfolio.get(pid, []), prices, {}, pegged)
+        prices, pegged, price_times = asset_prices(portfolio_assets.get(pid, {}))
+        loaded[pid] = Loaded(pid, [], txs_by_portfolio.get(pid, []), prices, {}, pegged, price_times)
     return Moment(
         as_of=as_of,
         portfolio_ids=portfolio_ids,

@@ -21,7 +21,7 @@ def position_tokens(*, position: Position) -> list[Token]:
     override forms."""
     in_legs = Leg.objects.filter(transaction__position=position, token__isnull=False).values("token_id")
     tokens = list(Token.objects.filter(pk__in=in_legs).select_related("chain").order_by("symbol", "id"))
-    if position.pool_id:
+    if position.pool is not None:
         underlying, _ = pool_tokens(pool=position.pool)
         tokens = underlying + [t for t in tokens if t not in underlying]
     return tokens

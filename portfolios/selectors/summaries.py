@@ -38,7 +38,7 @@ def _summaries(portfolios: Sequence[Portfolio], moment: Moment, *, detail: bool)
         analytics = [
             an.analyse_position(p, as_of=as_of, yields=data.yields.get(p.id, {}), detail=detail) for p in data.positions
         ]
-        holdings = an.holdings_from_transactions(data.transactions, data.asset_prices, data.pegged)
+        holdings = an.holdings_from_transactions(data.transactions, data.asset_prices, data.pegged, data.price_times)
         income = an.income_between(data.transactions, year_start(portfolio.owner, as_of), as_of)
         out[portfolio.pk] = an.summarise_portfolio(
             analytics, holdings, as_of=as_of, income_ytd=income, portfolio_id=portfolio.pk, name=portfolio.name
@@ -185,6 +185,13 @@ def _value_series(*, position: Position, moment: Moment, until: date | None = No
     for token_id, ts, price in rows:
         daily[ts.astimezone(UTC).date()][by_id[token_id]] = price
     stable = {a for a in token_ids if a in data.stablecoins}
+    # The chart ends at the last real price: a token's price is carried over gaps in its
+    # history, never past its newest stored price (no flat line from there to today).
+    newest: dict[str, date] = {a: t.astimezone(UTC).date() for a, t in data.price_times.items()}  # latest quotes
+    for day_, quotes in daily.items():
+        for asset in quotes:
+            if day_ > newest.get(asset, date.min):
+                newest[asset] = day_
     filled: dict[date, dict[str, Decimal]] = {}
     last: dict[str, Decimal] = {}
     last_day: dict[str, date] = {}
@@ -194,7 +201,7 @@ def _value_series(*, position: Position, moment: Moment, until: date | None = No
             last[asset] = price
             last_day[asset] = day
         if day >= start_day:
-            prices = dict(last)
+            prices = {a: p for a, p in last.items() if a in stable or day <= newest[a]}
             for asset in stable:
                 if asset not in last_day or day - last_day[asset] > an.PEG_MAX_AGE:
                     prices[asset] = an.STABLECOIN_PEG

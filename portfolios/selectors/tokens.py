@@ -7,20 +7,28 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db.models import F, Q
 from django.utils import timezone
 
 from pools.models import Token
-from pools.selectors import token_price_at, token_search
+from pools.selectors import token_price_row_at, token_search
 from portfolios.models import Leg, Portfolio
+
+
+def price_is_stale(*, priced_at: datetime | None, now: datetime | None = None) -> bool:
+    """A price older than ``settings.PRICE_STALE_AFTER_HOURS`` (None: no dated price, not stale)."""
+    if priced_at is None:
+        return False
+    return priced_at < (now or timezone.now()) - timedelta(hours=settings.PRICE_STALE_AFTER_HOURS)
 
 
 def token_usd_price_stored_at(*, token: Token, when: datetime, max_age: timedelta | None = None) -> Decimal | None:
     """USD price of ``token`` at ``when`` from what we store: the daily price of that UTC
-    day or the nearest earlier one (at most ``max_age`` old; ``pools.selectors.token_price_at``
+    day or the nearest earlier one (at most ``max_age`` old; ``pools.selectors.token_price_row_at``
     gives the row), else the token's latest quote when ``when`` is today (UTC). None when
     we store nothing that fits (``services.legs.token_usd_price_at`` then asks the source)."""
-    row = token_price_at(token=token, when=when, max_age=max_age)
+    row = token_price_row_at(token=token, when=when, max_age=max_age)
     if row is not None:
         return row.price_usd
     if token.last_price_usd is not None and when.astimezone(UTC).date() == timezone.now().astimezone(UTC).date():

@@ -37,6 +37,7 @@ from django.utils import timezone
 from config.formatting import normalize_decimal
 from pools.models import Token
 from portfolios import csvformats
+from portfolios.analytics import STABLECOIN_PEG
 from portfolios.csvformats import LegIn, TxIn
 from portfolios.ledger import FIAT_CODES, is_fiat, is_synthetic_asset, lp_asset, parse_lp_asset
 from portfolios.models import Leg, Portfolio, Position, Transaction
@@ -46,11 +47,13 @@ from portfolios.services.legs import (
     PRICE_MAX_AGE,
     ResolvedLeg,
     check_shape,
+    fiat_asset_currency,
     q18,
     token_usd_price_at,
     tokens_track,
 )
 from portfolios.tasks import revalue_portfolio as revalue_portfolio_task
+from portfolios.validation import FIAT_INTEGER_DIGITS, decode_csv
 
 FORMATS = ("native", "koinly")
 #: Largest file accepted (bytes): ~100k native rows.
@@ -142,16 +145,17 @@ class ImportResult:
 
 
 def _read(file: CsvFile) -> bytes:
+    data: bytes | str  # a file object may hand back text; encoded below
     if isinstance(file, bytes):
         data = file
     elif isinstance(file, str):
-        data = file.encode("utf-8")
+        data = file.encode("utf-8", "surrogateescape")  # text from validation.decode_csv: the bytes as they came
     else:
         if hasattr(file, "seek"):
             file.seek(0)
         data = file.read(MAX_FILE_BYTES + 1)
         if isinstance(data, str):
-            data = data.encode("utf-8")
+            data = data.encode("utf-8", "surrogateescape")
     if len(data) > MAX_FILE_BYTES:
         raise ValidationError({"file": f"The file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB; split it."})
     return data
@@ -174,10 +178,7 @@ def _first_rows(text: str, column: str) -> dict[str, int]:
 def _parse(data: bytes, fmt: str, fiat: str) -> tuple[list[TxIn], list[ImportError_], dict[str, int]]:
     if fmt not in FORMATS:
         raise ValidationError({"format": f"Unknown format {fmt!r}; choose one of {', '.join(FORMATS)}."})
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return [], [ImportError_(1, "file", "The file is not UTF-8 text; save it as CSV (UTF-8).")], {}
+    text = decode_csv(data)  # bytes that are not UTF-8 are reported on their own row by the parser
     if fmt == "native":
         txs, errors = csvformats.parse_native(text)
         rows = _first_rows(text, "tx_id")
@@ -223,8 +224,10 @@ def _existing_keys(portfolio: Portfolio) -> set[str]:
 
 
 def _resolve_tx(
-    tx: TxIn, *, portfolio: Portfolio, positions: set[int], tokens: _Tokens, row: int | None, now: datetime
+    tx: TxIn, *, portfolio: Portfolio, positions: set[int], tokens: _Tokens, row: int | None, now: datetime,
+    currency: str = "USD",
 ) -> tuple[ImportRow | None, list[ImportError_]]:
+    """``currency``: what the file's values are in (the owner's currency, as the formats say)."""
     errors: list[ImportError_] = []
 
     def err(fieldname: str, message: str) -> None:
@@ -254,13 +257,16 @@ def _resolve_tx(
                 err("asset", f"Unknown token {asset!r}: we list no token with this symbol.")
                 continue
         if leg.fiat_value is not None:
-            legs.append(ResolvedLeg(asset, token, qty, q18(leg.fiat_value), "entered", leg.is_fee))
+            legs.append(ResolvedLeg(asset, token, qty, q18(leg.fiat_value), "entered", leg.is_fee, currency))
         elif token is None and is_fiat(asset):
-            legs.append(ResolvedLeg(asset, None, qty, abs(qty), "entered", leg.is_fee))
+            legs.append(ResolvedLeg(asset, None, qty, abs(qty), "entered", leg.is_fee, fiat_asset_currency(asset)))
         elif token is None:
             legs.append(ResolvedLeg(asset, None, qty, None, "missing", leg.is_fee))
         else:
             price = token_usd_price_at(token=token, when=tx.occurred_at)
+            if price is None and token.is_stablecoin:  # its peg, labelled (as in services.legs.resolve_legs)
+                legs.append(ResolvedLeg(asset, token, qty, q18(abs(qty) * STABLECOIN_PEG), "peg", leg.is_fee))
+                continue
             if price is None:
                 err(
                     "fiat_value",
@@ -268,7 +274,11 @@ def _resolve_tx(
                     f"this {asset} amount to the file.",
                 )
                 continue
-            legs.append(ResolvedLeg(asset, token, qty, q18(abs(qty) * price), "looked_up", leg.is_fee))
+            value = q18(abs(qty) * price)
+            if value.adjusted() >= FIAT_INTEGER_DIGITS:
+                err("quantity", f"The {asset} amount is worth more than the ledger can hold; check the quantity.")
+                continue
+            legs.append(ResolvedLeg(asset, token, qty, value, "looked_up", leg.is_fee))
     if not errors:
         try:
             check_shape(tx.kind, legs, tx.income_type or "")
@@ -309,7 +319,7 @@ def csv_import_preview(*, portfolio: Portfolio, file: CsvFile, fmt: str) -> Impo
     for tx in txs:
         row = row_of.get(tx.ref)
         resolved, row_errors = _resolve_tx(
-            tx, portfolio=portfolio, positions=positions, tokens=tokens, row=row, now=now
+            tx, portfolio=portfolio, positions=positions, tokens=tokens, row=row, now=now, currency=fiat
         )
         if row_errors:
             preview.errors.extend(row_errors)

@@ -7,10 +7,18 @@ positive quantities (the service writes the signs); ``transaction_record``
 takes signed ones. A missing ``fiat_value`` is looked up in the price history
 (:func:`token_usd_price_at`: the nearest earlier daily price, at most
 ``PRICE_MAX_AGE`` old, else the token's latest price when the date is today,
-else the pools source) and marked ``looked_up``; with no price at all
-:class:`~portfolios.services.errors.MissingPrice` asks the user to enter the value.
+else the pools source) and marked ``looked_up``; a stablecoin with no price
+is valued at its peg (``analytics.STABLECOIN_PEG``) and marked ``peg``; any
+other token with no price at all raises
+:class:`~portfolios.services.errors.MissingPrice`, which asks the user to enter the value.
 
 Fiat (``portfolios.ledger.FIAT_CODES``) is worth its face value and needs no token.
+
+Currency: each leg's value keeps the currency it came in (``Leg.fiat_currency``):
+an entered value is in ``LegInput.fiat_currency`` or else the owner's currency; a
+fiat amount without a value is worth itself in its own currency; a value looked
+up in the price history is in USD. Nothing is converted when it is stored;
+pages and reports convert with the ECB rates of the day (``pools.fx``).
 """
 
 from __future__ import annotations
@@ -18,16 +26,20 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from config.formatting import quantity as fmt_quantity
+from pools.fx import ECB_CURRENCIES, FxRateUnavailable, normalize_currency
 from pools.models import Token
+from pools.selectors_fx import fx_table
 from pools.services.prices import token_price_fetch
 from pools.services.tokens import token_set_tracked
+from portfolios import validation
+from portfolios.analytics import STABLECOIN_PEG
 from portfolios.ledger import (
     INCOMING_KINDS,
     OUTGOING_KINDS,
@@ -47,6 +59,8 @@ from portfolios.services.errors import MissingPrice
 logger = logging.getLogger(__name__)
 
 ZERO = Decimal(0)
+#: The currency of the price history (``TokenPrice.price_usd``): looked-up values are in it.
+PRICE_CURRENCY = "USD"
 Q18 = Decimal("1e-18")
 #: Room for the widest column (48 digits, 18 of them decimals): the default context's
 #: 28 digits cannot hold 1e11 with 18 decimals, and quantize would raise.
@@ -60,8 +74,8 @@ def q18(value: Decimal, rounding: str = ROUND_HALF_EVEN) -> Decimal:
 
 #: How old the nearest earlier daily price may be to value a leg.
 PRICE_MAX_AGE = timedelta(days=7)
-#: Times up to this far ahead of the server clock are accepted (clock skew).
-FUTURE_TOLERANCE = timedelta(minutes=5)
+#: Times up to this far ahead of the server clock are accepted (time zones, clock skew): the shared rule.
+FUTURE_TOLERANCE = validation.FUTURE_TOLERANCE
 
 _KIND_NAMES = ", ".join(TxKind)
 _INCOME_NAMES = ", ".join(IncomeType)
@@ -83,6 +97,7 @@ class LegInput:
     fiat_value: Decimal | int | str | None = None
     asset: str = ""
     is_fee: bool = False
+    fiat_currency: str = ""  # of fiat_value; "" = the owner's currency
 
 
 @dataclass
@@ -95,6 +110,7 @@ class ResolvedLeg:
     fiat_value: Decimal | None
     value_source: str
     is_fee: bool
+    fiat_currency: str = PRICE_CURRENCY
 
     def leg(self, txn: Transaction) -> Leg:
         return Leg(
@@ -105,12 +121,46 @@ class ResolvedLeg:
             fiat_value=self.fiat_value,
             value_source=self.value_source,
             is_fee=self.is_fee,
+            fiat_currency=self.fiat_currency,
         )
 
     @classmethod
     def of(cls, leg: Leg) -> ResolvedLeg:
         """A stored leg as it stands (a transaction edited without new legs)."""
-        return cls(leg.asset, leg.token, leg.quantity, leg.fiat_value, leg.value_source, leg.is_fee)
+        return cls(leg.asset, leg.token, leg.quantity, leg.fiat_value, leg.value_source, leg.is_fee,
+                   leg.fiat_currency)
+
+
+def value_currency(code: str, field: str = "fiat_currency") -> str:
+    """A currency a value may be entered in (the euro or an ECB reference currency), upper-cased."""
+    currency = normalize_currency(code)
+    if currency not in ECB_CURRENCIES:
+        raise ValidationError({field: f"{code!r} is not a currency we have exchange rates for (e.g. USD, EUR, GBP)."})
+    return currency
+
+
+def fiat_asset_currency(asset: str) -> str:
+    """The currency a fiat asset's face value is in: the asset itself when it is a
+    currency we convert, else USD (dollar-denominated fiat codes)."""
+    return asset if asset in ECB_CURRENCIES else PRICE_CURRENCY
+
+
+def legs_total(legs: Sequence[ResolvedLeg], *, when: datetime, currency: str) -> tuple[Decimal, str]:
+    """The sum of the legs' values, and its currency: theirs when they share one,
+    else ``currency``, each converted at the ECB rates of ``when``'s UTC day (a day
+    without a rate uses the last rate before it). Legs without a value count zero."""
+    valued = [r for r in legs if r.fiat_value is not None]
+    codes = {r.fiat_currency for r in valued}
+    if len(codes) <= 1:
+        return sum((r.fiat_value or ZERO for r in valued), ZERO), (codes.pop() if codes else currency)
+    day = when.astimezone(UTC).date()
+    try:
+        table = fx_table(currencies=codes | {currency}, start=day, end=day)
+        total = sum((table.convert(r.fiat_value, r.fiat_currency, currency, day).amount
+                     for r in valued if r.fiat_value is not None), ZERO)
+    except FxRateUnavailable as exc:
+        raise ValidationError({"fiat_value": f"The amounts are in different currencies and {exc}"}) from exc
+    return q18(total), currency
 
 
 def parse_decimal(value: object, field: str) -> Decimal:
@@ -132,9 +182,22 @@ def check_when(value: datetime, field: str) -> datetime:
         raise ValidationError({field: "Give a date and time."})
     if timezone.is_naive(value):
         raise ValidationError({field: "Give the time with its time zone (or in UTC)."})
-    if value > timezone.now() + FUTURE_TOLERANCE:
-        raise ValidationError({field: f"{value:%Y-%m-%d %H:%M} is in the future; record what already happened."})
-    return value
+    try:
+        return validation.check_moment(value, field, now=timezone.now())
+    except validation.InputProblem as problem:
+        raise ValidationError({field: _sentence(problem.message)}) from None
+
+
+def _sentence(message: str) -> str:
+    return message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")
+
+
+def check_amount(value: Decimal, field: str, *, asset: str, fiat: bool = False) -> Decimal:
+    """The shared size and precision rule (``portfolios.validation.check_number``), as a form/API error."""
+    try:
+        return validation.check_number(value, field, what=validation.FIAT if fiat else validation.QUANTITY)
+    except validation.InputProblem as problem:
+        raise ValidationError({field: f"The {asset} {'value' if fiat else 'amount'} {problem.message}."}) from None
 
 
 def tokens_track(token_ids: Iterable[int | None]) -> None:
@@ -168,11 +231,17 @@ def resolve_legs(
     field: str = "legs",
     portfolio: Portfolio | None = None,
     allow_missing: bool = False,
+    currency: str = "",
 ) -> list[ResolvedLeg]:
     """Validate legs and fill their fiat values. ``sign`` = -1/+1 applies a sign to
-    positive input quantities (deposits/withdrawals); 0 keeps signed input."""
+    positive input quantities (deposits/withdrawals); 0 keeps signed input.
+    ``currency``: of entered values without their own (default: the portfolio
+    owner's currency, else USD)."""
     if not legs:
         raise ValidationError({field: "Add at least one amount."})
+    if not currency:
+        currency = portfolio.owner.fiat_currency if portfolio is not None else PRICE_CURRENCY
+    currency = value_currency(currency)
     out: list[ResolvedLeg] = []
     for leg in legs:
         qty = parse_decimal(leg.quantity, field)
@@ -203,27 +272,34 @@ def resolve_legs(
             qty = qty * sign
         elif qty == 0:
             raise ValidationError({field: f"The {asset} amount cannot be zero."})
-        if qty != q18(qty):
-            raise ValidationError({field: f"The {asset} amount has more than 18 decimal places."})
+        check_amount(qty, field, asset=asset)
         if leg.is_fee and qty > 0:
             raise ValidationError({field: f"A fee is an amount paid: the {asset} fee must be negative."})
         if leg.fiat_value is not None and leg.fiat_value != "":
             fiat = parse_decimal(leg.fiat_value, "fiat_value")
             if fiat < 0:
                 raise ValidationError({"fiat_value": f"The value of the {asset} amount cannot be negative."})
-            resolved = ResolvedLeg(asset, token, qty, q18(fiat), "entered", leg.is_fee)
+            check_amount(fiat, "fiat_value", asset=asset, fiat=True)
+            entered_in = value_currency(leg.fiat_currency) if leg.fiat_currency else currency
+            resolved = ResolvedLeg(asset, token, qty, q18(fiat), "entered", leg.is_fee, entered_in)
         elif token is None and is_fiat(asset):
-            resolved = ResolvedLeg(asset, None, qty, abs(qty), "entered", leg.is_fee)
+            resolved = ResolvedLeg(asset, None, qty, abs(qty), "entered", leg.is_fee, fiat_asset_currency(asset))
         elif token is None:
             resolved = ResolvedLeg(asset, None, qty, None, "missing", leg.is_fee)
         else:
             price = token_usd_price_at(token=token, when=when)
-            if price is None:
+            if price is None and token.is_stablecoin:
+                # No price that day: a stablecoin is valued at its peg and says so (value_source "peg"),
+                # as the position page does - the user is not asked for the value of a dollar.
+                value = check_amount(q18(abs(qty) * STABLECOIN_PEG), "fiat_value", asset=asset, fiat=True)
+                resolved = ResolvedLeg(asset, token, qty, value, Leg.ValueSource.PEG, leg.is_fee)
+            elif price is None:
                 if not allow_missing:
                     raise MissingPrice(token, when)
                 resolved = ResolvedLeg(asset, token, qty, None, "missing", leg.is_fee)
             else:
-                resolved = ResolvedLeg(asset, token, qty, q18(abs(qty) * price), "looked_up", leg.is_fee)
+                value = check_amount(q18(abs(qty) * price), "fiat_value", asset=asset, fiat=True)
+                resolved = ResolvedLeg(asset, token, qty, value, "looked_up", leg.is_fee)
         out.append(resolved)
     return out
 

@@ -36,6 +36,7 @@ from portfolios.services.legs import (
     LegInput,
     ResolvedLeg,
     check_when,
+    legs_total,
     parse_decimal,
     q18,
     resolve_legs,
@@ -65,9 +66,10 @@ def _lp_units(position: Position) -> Decimal:
     return total["s"] or ZERO
 
 
-def _receipt(position: Position, value: Decimal, quantity: Decimal, sources: Sequence[ResolvedLeg]) -> ResolvedLeg:
-    source = "looked_up" if any(r.value_source == "looked_up" for r in sources) else "entered"
-    return ResolvedLeg(position.lp_asset, None, q18(quantity), value, source, False)
+def _receipt(position: Position, value: Decimal, quantity: Decimal, sources: Sequence[ResolvedLeg],
+             currency: str) -> ResolvedLeg:
+    source = "looked_up" if any(r.value_source in ("looked_up", "peg") for r in sources) else "entered"
+    return ResolvedLeg(position.lp_asset, None, q18(quantity), value, source, False, currency)
 
 
 def _deposit_kind(position_kind: str) -> str:
@@ -95,7 +97,9 @@ def position_open(
     liquid staking and lending, ``stake``): ``-tokens +LP#<id>``, one LP unit per
     unit of fiat deposited."""
     check_when(opened_at, "opened_at")
-    resolved = resolve_legs(deposits, when=opened_at, sign=-1, field="deposits")
+    resolved = resolve_legs(deposits, when=opened_at, sign=-1, field="deposits",
+                            currency=portfolio.owner.fiat_currency)
+    value, currency = legs_total(resolved, when=opened_at, currency=portfolio.owner.fiat_currency)
     with transaction.atomic():
         position = Position(
             portfolio=portfolio,
@@ -109,9 +113,8 @@ def position_open(
         )
         position.full_clean()
         position.save()
-        value = sum((r.fiat_value or ZERO for r in resolved), ZERO)
         units = value if value > 0 else ONE
-        legs = [*resolved, _receipt(position, value, units, resolved)]
+        legs = [*resolved, _receipt(position, value, units, resolved, currency)]
         save_transaction(
             portfolio=portfolio,
             kind=_deposit_kind(kind),
@@ -130,18 +133,19 @@ def _add(
     check_when(occurred_at, "occurred_at")
     if position.kind not in kinds:
         raise ValidationError({"position": wrong})
-    resolved = resolve_legs(deposits, when=occurred_at, sign=-1, field="deposits")
+    owner_currency = position.portfolio.owner.fiat_currency
+    resolved = resolve_legs(deposits, when=occurred_at, sign=-1, field="deposits", currency=owner_currency)
+    value, currency = legs_total(resolved, when=occurred_at, currency=owner_currency)
     with transaction.atomic():
         locked = _lock_position(position)
         if locked.closed_at is not None:
             raise PositionClosed("This position is closed; open a new one to deposit again.")
         if occurred_at < locked.opened_at:
             raise ValidationError({"occurred_at": "A deposit cannot come before the position was opened."})
-        value = sum((r.fiat_value or ZERO for r in resolved), ZERO)
         txn = save_transaction(
             portfolio=locked.portfolio,
             kind=_deposit_kind(locked.kind),
-            legs=[*resolved, _receipt(locked, value, value if value > 0 else ONE, resolved)],
+            legs=[*resolved, _receipt(locked, value, value if value > 0 else ONE, resolved, currency)],
             occurred_at=occurred_at,
             position=locked,
         )
@@ -200,7 +204,9 @@ def _remove(
     check_when(occurred_at, "occurred_at")
     if position.kind not in kinds:
         raise ValidationError({"position": wrong})
-    resolved = resolve_legs(withdrawals, when=occurred_at, sign=+1, field="withdrawals")
+    owner_currency = position.portfolio.owner.fiat_currency
+    resolved = resolve_legs(withdrawals, when=occurred_at, sign=+1, field="withdrawals", currency=owner_currency)
+    value, currency = legs_total([r for r in resolved if not r.is_fee], when=occurred_at, currency=owner_currency)
     if fraction is not None:
         fraction = parse_decimal(fraction, "fraction")
         if not ZERO < fraction <= ONE:
@@ -234,10 +240,9 @@ def _remove(
             fraction = ONE if close or holds is None or share >= FULL_WITHDRAWAL else min(share, ONE)
         units = _lp_units(locked)
         burned = units if fraction == ONE else units * fraction
-        value = sum((r.fiat_value or ZERO for r in resolved if not r.is_fee), ZERO)
         legs = list(resolved)
         if burned > 0:
-            legs.append(_receipt(locked, value, -burned, resolved))
+            legs.append(_receipt(locked, value, -burned, resolved, currency))
         txn = save_transaction(
             portfolio=locked.portfolio,
             kind=_withdraw_kind(locked.kind),
@@ -318,7 +323,8 @@ def position_claim_rewards(
     if token is None:
         raise ValidationError({"token": "Choose the reward token."})
     resolved = resolve_legs(
-        [LegInput(token=token, quantity=quantity, fiat_value=fiat_value)], when=occurred_at, sign=+1, field="quantity"
+        [LegInput(token=token, quantity=quantity, fiat_value=fiat_value)], when=occurred_at, sign=+1, field="quantity",
+        currency=position.portfolio.owner.fiat_currency,
     )
     with transaction.atomic():
         locked = _lock_position(position)

@@ -5,6 +5,7 @@ portfolio's revaluation once the database transaction commits."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -13,7 +14,7 @@ from django.db import IntegrityError
 from django.db import transaction as db_transaction
 
 from portfolios.ledger import TxKind
-from portfolios.models import Portfolio, Position, Transaction
+from portfolios.models import Leg, Portfolio, Position, Transaction
 from portfolios.services.errors import PortfolioError
 from portfolios.services.legs import (
     LegInput,
@@ -23,6 +24,7 @@ from portfolios.services.legs import (
     resolve_legs,
     save_legs,
     save_transaction,
+    tokens_track,
 )
 from portfolios.tasks import revalue_portfolio as revalue_portfolio_task
 
@@ -71,7 +73,63 @@ def transaction_record(
     return txn
 
 
+@dataclass
+class TransactionDraft:
+    """A transaction a sync read from a chain, ready to be saved with its legs."""
+
+    kind: str
+    legs: list[ResolvedLeg]
+    occurred_at: datetime
+    position: Position | None = None
+    income_type: str = ""
+    description: str = ""
+    external_ref: str = ""
+    external_url: str = ""
+    wallet_address: str = ""
+    saved: Transaction | None = field(default=None, repr=False)
+
+
+def transactions_record_synced(
+    *, portfolio: Portfolio, drafts: Sequence[TransactionDraft], revalue: bool = True
+) -> list[Transaction]:
+    """Save many synced transactions (source ``chain``) at once, in the caller's database
+    transaction: the same kind rules as :func:`transaction_record`, bulk inserts (a wallet's
+    first sync writes thousands). Legs come resolved: the sync values them itself, and keeps
+    an unpriced token's value ``missing`` (unknown, never 0). ``revalue=False``: the caller
+    enqueues the portfolio's revaluation once, after its last chunk."""
+    for draft in drafts:
+        check_shape(draft.kind, draft.legs, draft.income_type)
+        if draft.position is not None and draft.position.portfolio_id != portfolio.pk:
+            raise ValidationError({"position": "This position belongs to another portfolio."})
+    txns = [
+        Transaction(
+            portfolio=portfolio,
+            position=d.position,
+            kind=d.kind,
+            income_type=d.income_type,
+            occurred_at=d.occurred_at,
+            description=d.description[:500],
+            source=Transaction.Source.CHAIN,
+            external_ref=d.external_ref,
+            external_url=d.external_url,
+            wallet_address=d.wallet_address,
+        )
+        for d in drafts
+    ]
+    Transaction.objects.bulk_create(txns)
+    Leg.objects.bulk_create([leg.leg(txn) for d, txn in zip(drafts, txns, strict=True) for leg in d.legs])
+    for d, txn in zip(drafts, txns, strict=True):
+        d.saved = txn
+    tokens_track(leg.token.pk for d in drafts for leg in d.legs if leg.token is not None)
+    if txns and revalue:
+        revalue_portfolio_task.delay_on_commit(portfolio_id=portfolio.pk)
+    return txns
+
+
 TRANSACTION_EDITABLE = frozenset({"kind", "legs", "occurred_at", "income_type", "description", "position"})
+#: A synced transaction (source "chain") states what the chain did: it may be annotated
+#: and categorised (a transfer out as a gift, ...) but its amounts, date and kind stay the chain's.
+SYNCED_EDITABLE = frozenset({"description", "income_type"})
 
 
 def transaction_update(*, transaction: Transaction, **fields: Any) -> Transaction:  # noqa: A002 - the entity
@@ -79,6 +137,8 @@ def transaction_update(*, transaction: Transaction, **fields: Any) -> Transactio
     unknown = set(fields) - TRANSACTION_EDITABLE
     if unknown:
         raise ValidationError({name: "This field cannot be changed." for name in sorted(unknown)})
+    if transaction.is_synced:
+        _check_synced_edit(transaction, fields)
     occurred_at = fields.get("occurred_at", transaction.occurred_at)
     check_when(occurred_at, "occurred_at")
     kind = fields.get("kind", transaction.kind)
@@ -110,7 +170,29 @@ def transaction_update(*, transaction: Transaction, **fields: Any) -> Transactio
     return locked
 
 
+def _check_synced_edit(txn: Transaction, fields: dict[str, Any]) -> None:
+    """Refuse changes that would contradict the chain (unchanged values are fine: forms resend them)."""
+    problems = {}
+    for name, value in fields.items():
+        if name in SYNCED_EDITABLE:
+            continue
+        if name == "legs":
+            problems[name] = "The amounts of a synced transaction are the chain's and cannot be changed."
+        elif name == "position":
+            if (value.pk if value is not None else None) != txn.position_id:
+                problems[name] = "A synced transaction stays with the position the chain gives it."
+        elif value != getattr(txn, name):
+            problems[name] = "This is read from the chain and cannot be changed; add a note instead."
+    if problems:
+        raise ValidationError(problems)
+
+
 def transaction_delete(*, transaction: Transaction) -> None:  # noqa: A002
+    if transaction.is_synced:
+        raise PortfolioError(
+            "A synced transaction happened on the chain and cannot be deleted; add a note to it instead "
+            "(removing the wallet removes what it synced)."
+        )
     with db_transaction.atomic():
         locked = Transaction.objects.select_for_update().get(pk=transaction.pk)
         portfolio_id = locked.portfolio_id

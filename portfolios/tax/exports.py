@@ -9,13 +9,26 @@ Disposals CSV (one row per disposal record of the tax year)
     or disposed of, (d) proceeds, (e) cost or other basis, (f) adjustment
     code, (g) adjustment amount, (h) gain or (loss); then our own columns
     (part, asset, quantity, term, matching rule, fee deducted, transactions,
-    tax year). Rows are grouped short-term first (Part I), then long-term
+    tax year, currency). Rows are grouped short-term first (Part I), then long-term
     (Part II); UK reports have no holding-period split. Proceeds are already
     net of fees (the fee is shown in its own column), so no adjustment code
     or amount is ever needed and those columns stay empty: a tool that wants
     them finds them. Dates are MM/DD/YYYY for the US (as on the form) and
-    YYYY-MM-DD otherwise. Money in the user's fiat with 2 decimals, a minus
-    sign for losses.
+    YYYY-MM-DD otherwise. Money in the report's currency (the last column names
+    it) with 2 decimals, a minus sign for losses.
+
+UK disposals CSV (HMRC's capital gains summary instead of Form 8949)
+    First the SA108 figures of the tax year, in GBP: number of disposals,
+    disposal proceeds, allowable costs (including purchase price), gains in
+    the year before losses, losses in the year. A disposal is what HMRC
+    counts: one asset on one day (same-day disposals are one, TCGA 1992
+    s.105), its gain or loss netted over the matching rules it used. Then,
+    after an empty line, one row per disposal piece grouped by matching
+    rule - same day, bed and breakfast (acquired within the next 30 days),
+    Section 104 pool - with its proceeds, allowable cost, gain or loss.
+
+Assets: a position's receipt (``LP#12``) is written with the name people read
+("LP ETH/USDC v3 range #12", ``portfolios.tax.naming``) from ``asset_names``.
 
 Income CSV (one row per reward received in the tax year)
     Date received, income type, asset, quantity, fair market value at receipt
@@ -34,18 +47,26 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 from xml.sax.saxutils import escape
 
-from portfolios.tax.engine import Disposal, IncomeEvent, cents
+from config import formatting
+from portfolios.ledger import INCOME_TYPE_CHOICES
+from portfolios.tax.engine import Disposal, IncomeEvent
 from portfolios.tax.engine.quantities import plain as quantity
+from portfolios.validation import csv_safe_row
 
 #: Room a section needs at the foot of a page to start there: its heading, a table header and a few rows.
 SECTION_MIN_SPACE_MM = 40
 #: Disposal rows printed in the PDF; the CSV always has them all.
 PDF_DISPOSAL_ROWS = 1500
+#: Exchange-rate rows printed in the PDF (the days that fell back to an earlier rate first).
+PDF_FX_ROWS = 60
 
 DISPOSAL_COLUMNS = [
     "Part",
@@ -64,6 +85,28 @@ DISPOSAL_COLUMNS = [
     "Fee deducted from proceeds",
     "Transactions",
     "Tax year",
+    "Currency",
+]
+UK_RULES = {
+    "same-day": "Same day",
+    "bed-and-breakfast": "Bed and breakfast (30 days)",
+    "section-104": "Section 104 pool",
+}
+_UK_RULE_ORDER = {rule: i for i, rule in enumerate(UK_RULES)}
+UK_DISPOSAL_COLUMNS = [
+    "Matching rule",
+    "Date of disposal",
+    "Asset",
+    "Quantity",
+    "Date acquired",
+    "Disposal proceeds",
+    "Allowable costs",
+    "Gain",
+    "Loss",
+    "Fee deducted from proceeds",
+    "Transactions",
+    "Tax year",
+    "Currency",
 ]
 INCOME_COLUMNS = [
     "Date received",
@@ -74,30 +117,23 @@ INCOME_COLUMNS = [
     "Position",
     "Transaction",
     "Tax year",
+    "Currency",
 ]
 PARTS = {"short": "Part I (short-term)", "long": "Part II (long-term)", None: "No holding-period split"}
 _PART_ORDER = {"short": 0, "long": 1, None: 2}
-INCOME_TYPE_LABELS = {
-    "staking": "Staking",
-    "liquidity_mining": "Liquidity mining",
-    "lp_fees": "LP fees",
-    "interest": "Interest",
-    "airdrop": "Airdrop",
-    "mining": "Mining",
-    "other": "Other income",
-}
+#: Income type -> the label people read (the ledger's).
+INCOME_TYPE_LABELS: dict[str, str] = dict(INCOME_TYPE_CHOICES)
 
 
-def money(value: Decimal | str) -> str:
-    """Cents, plain: ``-1234.50``."""
-    return str(cents(Decimal(value)))
+def money(value: Decimal | str, currency: str = "USD") -> str:
+    """Money for the CSV files: ``-1234.50`` (``config.formatting.money_plain``)."""
+    return formatting.money_plain(value, currency)
 
 
-def money_grouped(value: Decimal | str | None) -> str:
-    """Cents with thousands separators: ``-1,234.50`` (the PDF)."""
-    if value is None:
-        return "n/a"
-    return f"{cents(Decimal(value)):,}"
+def money_grouped(value: Decimal | str | None, currency: str = "USD") -> str:
+    """Money for the PDF: ``-1,234.50``, the currency named by the column
+    (``config.formatting.money``; an ASCII minus, which the PDF's base font has)."""
+    return formatting.money(value, currency, symbol=False, minus="-")
 
 
 def form_date(value: date | str, jurisdiction: str) -> str:
@@ -110,7 +146,7 @@ def _csv(rows: Iterable[Sequence[str]], header: Sequence[str]) -> bytes:
     out = io.StringIO(newline="")
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerows(csv_safe_row(row) for row in rows)  # no cell a spreadsheet would run as a formula
     # A BOM so spreadsheet programs read UTF-8 (position labels may not be ASCII).
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
@@ -124,11 +160,18 @@ def sorted_disposals(disposals: Iterable[Disposal]) -> list[Disposal]:
     return sorted(disposals, key=lambda d: (_PART_ORDER.get(d.term, 2), d.disposed, d.disposed_at or d.disposed))
 
 
-def disposals_csv(disposals: Iterable[Disposal], *, jurisdiction: str) -> bytes:
+def asset_name(asset: str, asset_names: Mapping[str, str] | None) -> str:
+    return (asset_names or {}).get(asset, asset)
+
+
+def disposals_csv(disposals: Iterable[Disposal], *, jurisdiction: str, currency: str = "USD",
+                  asset_names: Mapping[str, str] | None = None, tax_year: str = "") -> bytes:
+    if jurisdiction == "uk":
+        return uk_disposals_csv(disposals, currency=currency, asset_names=asset_names, tax_year=tax_year)
     rows = (
         [
             PARTS.get(d.term, ""),
-            f"{quantity(d.quantity)} {d.asset}",
+            f"{quantity(d.quantity)} {asset_name(d.asset, asset_names)}",
             form_date(d.acquired, jurisdiction),
             form_date(d.disposed, jurisdiction),
             money(d.proceeds),
@@ -136,30 +179,105 @@ def disposals_csv(disposals: Iterable[Disposal], *, jurisdiction: str) -> bytes:
             "",
             "",
             money(d.gain),
-            d.asset,
+            asset_name(d.asset, asset_names),
             quantity(d.quantity),
             d.term or "",
             d.rule,
             money(d.fee),
             _refs(d.tx_ref),
             d.tax_year,
+            currency,
         ]
         for d in sorted_disposals(disposals)
     )
     return _csv(rows, DISPOSAL_COLUMNS)
 
 
-def income_csv(income: Iterable[IncomeEvent], *, position_labels: Mapping[str, str], jurisdiction: str) -> bytes:
+@dataclass(frozen=True)
+class CapitalGainsSummary:
+    """The SA108 figures of a tax year (HMRC's capital gains summary)."""
+
+    disposals: int
+    proceeds: Decimal
+    allowable_costs: Decimal
+    gains: Decimal  # in the year, before losses
+    losses: Decimal  # in the year, a positive amount
+
+    def rows(self) -> list[tuple[str, str]]:
+        return [
+            ("Number of disposals", str(self.disposals)),
+            ("Disposal proceeds", money(self.proceeds)),
+            ("Allowable costs (including purchase price)", money(self.allowable_costs)),
+            ("Gains in the year, before losses", money(self.gains)),
+            ("Losses in the year", money(self.losses)),
+        ]
+
+
+def capital_gains_summary(disposals: Iterable[Disposal]) -> CapitalGainsSummary:
+    """SA108 figures from disposal pieces: one disposal per asset and day (same-day
+    disposals are one), its gain or loss netted over the rules it was matched by;
+    gains and losses each summed from full precision, then rounded once."""
+    net: dict[tuple[str, date], Decimal] = defaultdict(Decimal)
+    proceeds = costs = Decimal(0)
+    for d in disposals:
+        net[(d.asset, d.disposed)] += d.gain
+        proceeds += d.proceeds
+        costs += d.cost_basis
+    gains = sum((g for g in net.values() if g > 0), Decimal(0))
+    losses = -sum((g for g in net.values() if g < 0), Decimal(0))
+    return CapitalGainsSummary(len(net), proceeds, costs, gains, losses)
+
+
+def sorted_uk_disposals(disposals: Iterable[Disposal]) -> list[Disposal]:
+    """By matching rule (same day, bed and breakfast, Section 104), then date and asset."""
+    return sorted(disposals, key=lambda d: (_UK_RULE_ORDER.get(d.rule, 3), d.disposed, d.asset,
+                                            d.disposed_at or d.disposed))
+
+
+def uk_disposals_csv(disposals: Iterable[Disposal], *, currency: str = "GBP",
+                     asset_names: Mapping[str, str] | None = None, tax_year: str = "") -> bytes:
+    """HMRC's capital gains summary, then the disposals by matching rule (module docstring)."""
+    pieces = sorted_uk_disposals(disposals)
+    summary = capital_gains_summary(pieces)
+    year = tax_year or (pieces[0].tax_year if pieces else "")
+    head: list[Sequence[str]] = [[f"Capital gains summary (SA108), tax year {year}", "", currency]]
+    head += [[label, value, currency if label != "Number of disposals" else ""] for label, value in summary.rows()]
+    head.append([])
+    head.append(UK_DISPOSAL_COLUMNS)
+    rows = (
+        [
+            UK_RULES.get(d.rule, d.rule),
+            d.disposed.isoformat(),
+            asset_name(d.asset, asset_names),
+            quantity(d.quantity),
+            form_date(d.acquired, "uk"),
+            money(d.proceeds),
+            money(d.cost_basis),
+            money(d.gain) if d.gain > 0 else "0.00",
+            money(-d.gain) if d.gain < 0 else "0.00",
+            money(d.fee),
+            _refs(d.tx_ref),
+            d.tax_year,
+            currency,
+        ]
+        for d in pieces
+    )
+    return _csv([*head[1:], *rows], head[0])
+
+
+def income_csv(income: Iterable[IncomeEvent], *, position_labels: Mapping[str, str], jurisdiction: str,
+               currency: str = "USD", asset_names: Mapping[str, str] | None = None) -> bytes:
     rows = (
         [
             form_date(e.received, jurisdiction),
             INCOME_TYPE_LABELS.get(e.income_type, e.income_type),
-            e.asset,
+            asset_name(e.asset, asset_names),
             quantity(e.quantity),
             money(e.fair_market_value),
             position_labels.get(e.position or "", e.position or ""),
             _refs(e.tx_ref),
             e.tax_year,
+            currency,
         ]
         for e in sorted(income, key=lambda e: (e.occurred_at, e.tx_ref))
     )
@@ -169,8 +287,15 @@ def income_csv(income: Iterable[IncomeEvent], *, position_labels: Mapping[str, s
 # --------------------------------------------------------------------------- PDF
 
 
+def _currency_fact(fx: Mapping | None, currency: str) -> str:
+    if not fx or not fx.get("converted_legs"):
+        return currency
+    return (f"{currency} (amounts entered in other currencies converted at the ECB euro reference rate of "
+            "each transaction's date; see 'Exchange rates used')")
+
+
 def summary_pdf(summary: Mapping, disposals: Sequence[Disposal], *, user_label: str, generated_at: datetime,
-                max_rows: int = PDF_DISPOSAL_ROWS) -> bytes:
+                max_rows: int = PDF_DISPOSAL_ROWS, asset_names: Mapping[str, str] | None = None) -> bytes:
     """The accountant's summary (reportlab platypus, built-in Helvetica: no font files)."""
     # reportlab is imported here, not at the top: only the worker builds PDFs, and the web
     # processes import this module (for its labels) without paying for reportlab.
@@ -213,7 +338,7 @@ def summary_pdf(summary: Mapping, disposals: Sequence[Disposal], *, user_label: 
     def table(rows: list[list], widths: list[float] | None = None, numeric_from: int = 1,
               total_row: bool = False) -> Table:
         t = Table(rows, colWidths=widths, repeatRows=1, hAlign="LEFT")
-        style = [
+        style: list[Any] = [  # reportlab's command tuples mix several shapes
             ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 8.5),
             ("FONT", (0, 1), (-1, -1), "Helvetica", 8.5),
             ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e3f2ec")),
@@ -230,6 +355,7 @@ def summary_pdf(summary: Mapping, disposals: Sequence[Disposal], *, user_label: 
         return t
 
     period = summary["period"]
+    rows: list[list[Any]]  # table cells: text or a Paragraph
     facts = [
         ["Prepared for", user_label],
         ["Tax year", f"{summary['tax_year']} ({period['start']} to {period['end']})"],
@@ -238,7 +364,7 @@ def summary_pdf(summary: Mapping, disposals: Sequence[Disposal], *, user_label: 
         ["DeFi LP treatment", settings["lp_treatment_label"]],
         ["Time zone", settings["timezone"]],
         ["Portfolios", summary.get("portfolio") or "All portfolios"],
-        ["Currency", currency],
+        ["Currency", _currency_fact(summary.get("fx"), currency)],
         ["Generated", generated_at.strftime("%Y-%m-%d %H:%M UTC")],
     ]
     story: list = [Paragraph(escape(title), h1), Spacer(1, 2 * mm)]
@@ -247,7 +373,35 @@ def summary_pdf(summary: Mapping, disposals: Sequence[Disposal], *, user_label: 
                                      ("TOPPADDING", (0, 0), (-1, -1), 1), ("BOTTOMPADDING", (0, 0), (-1, -1), 1)]))
     story += [facts_table, Spacer(1, 4 * mm)]
 
-    story += [CondPageBreak(SECTION_MIN_SPACE), Paragraph("Totals", h2)]
+    missing = summary.get("missing_basis") or []
+    missing_count = summary.get("missing_basis_count", len(missing))
+    if missing_count:
+        story += [CondPageBreak(SECTION_MIN_SPACE), Paragraph("Missing cost basis: the totals are incomplete", h2)]
+        story.append(p(f"{missing_count:,} disposal{'s' if missing_count != 1 else ''} took more coins than the "
+                       "recorded transactions show as held. The uncovered quantity counts at a zero cost, so the "
+                       "gains are likely overstated. Record how those coins came in (a buy, a reward or a transfer "
+                       "in) before the transaction listed, or correct its quantity, and build the report again.",
+                       cell))
+        rows = [["Transaction", "Asset", "Quantity uncovered", "Held then"]]
+        rows += [[Paragraph(escape(str(m["transaction"])), cell), m["asset"][:20], m["quantity_uncovered"],
+                  m["quantity_held"]] for m in missing[:50]]
+        story.append(table(rows, [85 * mm, 25 * mm, 30 * mm, 30 * mm], numeric_from=2))
+        if missing_count > 50:
+            story.append(p(f"{missing_count - 50:,} more are listed on the report's page.", small))
+        story.append(Spacer(1, 3 * mm))
+    if jurisdiction == "uk":
+        cg = capital_gains_summary(disposals)
+        story += [CondPageBreak(SECTION_MIN_SPACE), Paragraph("Capital gains summary (SA108)", h2)]
+        rows = [["", f"Amount ({currency})"]]
+        rows += [[label, value if label == "Number of disposals" else money_grouped(value)]
+                 for label, value in cg.rows()]
+        story += [table(rows, [110 * mm, 45 * mm]),
+                  p("A disposal is one asset on one day; its gain or loss is netted over the matching rules "
+                    "(same day, bed and breakfast, Section 104) it used. The rows below list each piece.", small),
+                  Spacer(1, 3 * mm)]
+
+    story += [CondPageBreak(SECTION_MIN_SPACE),
+              Paragraph("Totals (incomplete: see Missing cost basis)" if missing_count else "Totals", h2)]
     rows = [["", f"Amount ({currency})"],
             ["Proceeds (net of fees)", money_grouped(totals["proceeds"])],
             ["Cost basis", money_grouped(totals["cost_basis"])]]
@@ -283,7 +437,8 @@ def summary_pdf(summary: Mapping, disposals: Sequence[Disposal], *, user_label: 
         story += [CondPageBreak(SECTION_MIN_SPACE), Paragraph("Gains by asset", h2)]
         proceeds_by_asset = summary.get("proceeds_by_asset", {})
         rows = [["Asset", f"Proceeds ({currency})", f"Gain or (loss) ({currency})"]]
-        rows += [[k, money_grouped(proceeds_by_asset.get(k, "0")), money_grouped(v)]
+        rows += [[Paragraph(escape(asset_name(k, asset_names)), cell), money_grouped(proceeds_by_asset.get(k, "0")),
+                  money_grouped(v)]
                  for k, v in sorted(gain_by_asset.items())]
         story.append(table(rows, [70 * mm, 45 * mm, 45 * mm]))
 
@@ -310,16 +465,20 @@ def summary_pdf(summary: Mapping, disposals: Sequence[Disposal], *, user_label: 
     else:
         story += [heading, p("Nothing held at the end of the tax year.")]
 
-    story += [CondPageBreak(SECTION_MIN_SPACE), Paragraph("Disposals", h2)]
-    shown = list(disposals[:max_rows])
+    story += [CondPageBreak(SECTION_MIN_SPACE),
+              Paragraph("Disposals" + (" by matching rule" if jurisdiction == "uk" else ""), h2)]
+    ordered = sorted_uk_disposals(disposals) if jurisdiction == "uk" else list(disposals)
+    shown = ordered[:max_rows]
     if shown:
-        rows = [["Description", "Acquired", "Sold", "Proceeds", "Cost basis", "Gain or (loss)",
-                 "Term" if jurisdiction != "uk" else "Rule"]]
+        rows = [["Description", "Acquired", "Sold", f"Proceeds ({currency})",
+                 f"{'Allowable cost' if jurisdiction == 'uk' else 'Cost basis'} ({currency})",
+                 f"Gain or (loss) ({currency})", "Term" if jurisdiction != "uk" else "Rule"]]
         for d in shown:
-            rows.append([f"{quantity(d.quantity)} {d.asset}"[:34], form_date(d.acquired, jurisdiction),
+            rows.append([Paragraph(escape(f"{quantity(d.quantity)} {asset_name(d.asset, asset_names)}"), cell),
+                         form_date(d.acquired, jurisdiction),
                          form_date(d.disposed, jurisdiction), money_grouped(d.proceeds),
                          money_grouped(d.cost_basis), money_grouped(d.gain),
-                         (d.term or "") if jurisdiction != "uk" else d.rule])
+                         (d.term or "") if jurisdiction != "uk" else UK_RULES.get(d.rule, d.rule)])
         story.append(table(rows, [50 * mm, 20 * mm, 20 * mm, 22 * mm, 22 * mm, 22 * mm, 22 * mm], numeric_from=3))
         more = len(disposals) - len(shown)
         if more > 0:
@@ -327,6 +486,23 @@ def summary_pdf(summary: Mapping, disposals: Sequence[Disposal], *, user_label: 
                            f"has all {len(disposals):,}.", small))
     else:
         story.append(p("No disposals in this tax year."))
+
+    fx = summary.get("fx") or {}
+    if fx.get("rates"):
+        story += [CondPageBreak(SECTION_MIN_SPACE), Paragraph("Exchange rates used", h2)]
+        story.append(p(f"{fx['converted_legs']:,} amounts entered in another currency were converted into "
+                       f"{currency} at the European Central Bank's euro reference rate of their transaction's "
+                       f"date (a cross rate through the euro), on {fx['days']:,} days. "
+                       f"{fx['fallback_days']:,} of those days had no published rate (a weekend or a TARGET "
+                       "holiday): the last rate published before it was used, as listed.", small))
+        fallback = [r for r in fx["rates"] if r["fallback"]][:PDF_FX_ROWS]
+        listed = fallback or fx["rates"][:PDF_FX_ROWS]
+        rows = [["Transaction date", "From", f"Rate ({currency} per unit)", "ECB rate of"]]
+        rows += [[r["day"], r["from"], f"{Decimal(r['rate']):.6f}", r["rate_day"]] for r in listed]
+        story.append(table(rows, [35 * mm, 20 * mm, 45 * mm, 35 * mm]))
+        left = (len([r for r in fx["rates"] if r["fallback"]]) if fallback else len(fx["rates"])) - len(listed)
+        if left > 0:
+            story.append(p(f"{left:,} more rows are in the report's summary (API and web page).", small))
 
     notes = list(summary.get("warnings", []))
     story += [Spacer(1, 4 * mm), CondPageBreak(SECTION_MIN_SPACE), Paragraph("Notes", h2)]

@@ -19,6 +19,18 @@ rows in Python, in both places.
 
 ``ReportInputs`` is everything else a report depends on; its ``hash`` with the
 fingerprint is the report's cache key (``TaxReport.inputs_hash``).
+
+Currency (issue 11): a report is in its jurisdiction's currency
+(:func:`report_currency`: UK in GBP, US in USD, elsewhere the user's currency).
+Each leg's value stays stored in the currency it was entered in
+(``Leg.fiat_currency``); the load converts it, exactly in Decimal, at the ECB
+reference rates of the transaction's local date in the report's time zone
+(``pools.fx``: USD to GBP goes through the euro; a day without a rate - weekend,
+holiday - uses the last rate before it). Every rate used is recorded
+(:class:`FxUsage`) so the report can say which rate and which date it used.
+The rates are read in one query before the ledger streams. Stored rates are
+never changed (the ECB does not revise them), so they are not part of the cache
+key; a missing rate fails the build with a message naming currency and day.
 """
 
 from __future__ import annotations
@@ -28,20 +40,25 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.db import connection
-from django.db.models import BigIntegerField, CharField, Count, DecimalField, F, Func, QuerySet, Sum, Value
+from django.db.models import BigIntegerField, CharField, Count, DecimalField, F, Func, Max, Min, QuerySet, Sum, Value
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone as dj_timezone
 
+from pools.fx import CONTEXT, ECB_CURRENCIES, FxRateUsed, FxTable, cross_rate
+from pools.models import Token
+from pools.selectors_fx import fx_table
+from portfolios.analytics import STABLECOIN_PEG
 from portfolios.models import Leg
 from portfolios.tax.engine import LegIn, TxIn
 from portfolios.tax.engine.years import tax_year_bounds, tax_year_label
 from portfolios.tax.models import TaxReport
 
 #: Bump when the build changes what a report contains: every cached report is then rebuilt on request.
-REPORT_VERSION = 1
+REPORT_VERSION = 2  # 2: values converted into the report's currency (issue 11)
 #: Rows per fetch of the server-side cursor that streams the ledger.
 STREAM_CHUNK = 10_000
 
@@ -99,7 +116,7 @@ def _row_hash_expression() -> _RowHash:
         _text(F("id")), _text(F("transaction_id")), _text(F("transaction__kind")),
         _text(F("transaction__income_type")), _text(F("transaction__occurred_at")),
         _text(F("transaction__position_id"), True), _text(F("asset")), _text(F("quantity")),
-        _text(F("fiat_value"), True), _text(F("is_fee")), _text(F("token_id"), True),
+        _text(F("fiat_value"), True), _text(F("is_fee")), _text(F("token_id"), True), _text(F("fiat_currency")),
     )
 
 
@@ -111,7 +128,13 @@ def _python_row_hash(row: tuple) -> int:
 
 _HASHED_FIELDS = ("id", "transaction_id", "transaction__kind", "transaction__income_type",
                   "transaction__occurred_at", "transaction__position_id", "asset", "quantity", "fiat_value",
-                  "is_fee", "token_id")
+                  "is_fee", "token_id", "fiat_currency")
+
+
+def report_currency(*, jurisdiction: str, user_currency: str) -> str:
+    """The currency a report is made in: GBP for the UK (HMRC wants pounds), USD for
+    the US (the IRS wants dollars), the user's own currency elsewhere."""
+    return {"uk": "GBP", "us": "USD"}.get(jurisdiction, user_currency or "USD")
 
 
 def _ledger_legs(*, owner_id: int, portfolio_id: int | None, until: datetime) -> QuerySet[Leg]:
@@ -161,11 +184,13 @@ class ReportInputs:
     timezone: str
     fiat_currency: str
     prices_day: date
+    lots_per_wallet_from: date | None = None
 
     @classmethod
     def of(cls, report: TaxReport) -> ReportInputs:
         return cls(report.owner_id, report.portfolio_id, report.year, report.jurisdiction, report.method,
-                   report.lp_treatment, report.timezone, report.fiat_currency, report.prices_as_of)
+                   report.lp_treatment, report.timezone, report.fiat_currency, report.prices_as_of,
+                   report.lots_per_wallet_from)
 
     @property
     def tax_year(self) -> str:
@@ -177,12 +202,15 @@ class ReportInputs:
 
     def hash(self, fingerprint: LedgerFingerprint) -> str:
         """SHA-256 of the inputs and the ledger's fingerprint: the report's cache key."""
-        payload = json.dumps({
+        inputs = {
             "v": REPORT_VERSION, "owner": self.owner_id, "portfolio": self.portfolio_id, "year": self.year,
             "jurisdiction": self.jurisdiction, "method": self.method, "lp": self.lp_treatment,
             "tz": self.timezone, "fiat": self.fiat_currency, "prices": self.prices_day.isoformat(),
             "ledger": fingerprint.digest_part(),
-        }, sort_keys=True, separators=(",", ":"))
+        }
+        if self.lots_per_wallet_from is not None:  # only when set: other reports keep their cache keys
+            inputs["wallets"] = self.lots_per_wallet_from.isoformat()
+        payload = json.dumps(inputs, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(payload.encode()).hexdigest()
 
 
@@ -201,24 +229,118 @@ class Ledger:
     fingerprint: LedgerFingerprint = LedgerFingerprint(0, 0)
     # Asset -> the token its legs name most often (prices for holdings and rewards).
     asset_tokens: dict[str, int] = field(default_factory=dict)
+    # Stablecoin legs stored without a value, valued at the peg here: asset -> how many legs.
+    pegged: dict[str, int] = field(default_factory=dict)
+    # The currency conversions made (none when every value was already in the report's currency).
+    fx: FxUsage | None = None
 
 
 _STREAM_FIELDS = ("transaction_id", "transaction__occurred_at", "transaction__kind", "transaction__income_type",
-                  "transaction__position_id", "asset", "quantity", "fiat_value", "is_fee", "token_id")
+                  "transaction__position_id", "asset", "quantity", "fiat_value", "is_fee", "token_id",
+                  "fiat_currency")
+
+
+@dataclass
+class FxUsage:
+    """The conversions a load made into ``currency``: per (source currency, local
+    day), the rates used (``FxRateUsed`` of the source and of the target, with the
+    days they were published) and how many legs used them."""
+
+    currency: str
+    timezone: str
+    used: dict[tuple[str, date], tuple[FxRateUsed, FxRateUsed]] = field(default_factory=dict)
+    legs: dict[tuple[str, date], int] = field(default_factory=dict)
+
+    @property
+    def converted_legs(self) -> int:
+        return sum(self.legs.values())
+
+    def rows(self) -> list[dict[str, object]]:
+        """One row per (source currency, day), in day order: the rate (units of the
+        report's currency per unit of the source), the ECB days it was taken from,
+        and whether a day without a rate fell back to an earlier one."""
+        out: list[dict[str, object]] = []
+        for (code, day), (source, target) in sorted(self.used.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+            fallback = source.is_fallback or target.is_fallback
+            rate_day = min(source.used_day, target.used_day)
+            out.append({
+                "day": day.isoformat(), "from": code, "to": self.currency,
+                "rate": format(cross_rate(source.rate, target.rate).normalize(CONTEXT), "f"),
+                "eur_rate_from": format(source.rate, "f"), "eur_rate_to": format(target.rate, "f"),
+                "rate_day": rate_day.isoformat(), "fallback": fallback, "legs": self.legs[(code, day)],
+            })
+        return out
+
+
+class _Converter:
+    """Converts leg values into the report's currency with one preloaded FxTable."""
+
+    def __init__(self, table: FxTable, usage: FxUsage):
+        self.table, self.usage = table, usage
+        self.tz = ZoneInfo(usage.timezone)
+        self.target = usage.currency
+        self._days: dict[datetime, date] = {}
+
+    def day_of(self, moment: datetime) -> date:
+        day = self._days.get(moment)
+        if day is None:
+            day = self._days[moment] = moment.astimezone(self.tz).date()
+        return day
+
+    def __call__(self, value: Decimal, code: str, moment: datetime) -> Decimal:
+        day = self.day_of(moment)
+        conversion = self.table.convert(value, code, self.target, day)
+        key = (code, day)
+        usage = self.usage
+        if key in usage.legs:
+            usage.legs[key] += 1
+        else:
+            usage.legs[key] = 1
+            usage.used[key] = (conversion.source, conversion.target)
+        return conversion.amount
+
+
+def _converter(legs: QuerySet[Leg], *, currency: str, tz: str) -> _Converter | None:
+    """A converter for the legs not already in ``currency`` (None when there are
+    none): their currencies and time span in one query, their rates in another."""
+    foreign = legs.exclude(fiat_currency=currency).exclude(fiat_value__isnull=True)
+    if currency != "USD":  # stablecoin legs without a value are valued at their USD peg
+        foreign = foreign | legs.filter(fiat_value__isnull=True, token__isnull=False)
+    span = foreign.aggregate(first=Min("transaction__occurred_at"), last=Max("transaction__occurred_at"))
+    if span["first"] is None:
+        return None
+    codes = set(foreign.exclude(fiat_value__isnull=True).order_by().values_list("fiat_currency", flat=True).distinct())
+    if currency != "USD" and foreign.filter(fiat_value__isnull=True).exists():
+        codes.add("USD")
+    zone = ZoneInfo(tz)
+    start, end = span["first"].astimezone(zone).date(), span["last"].astimezone(zone).date()
+    unknown = sorted(codes - ECB_CURRENCIES)
+    if unknown:
+        raise ValueError(f"values in {', '.join(unknown)} cannot be converted: the ECB publishes no rate for it")
+    table = fx_table(currencies=codes | {currency}, start=start, end=end)
+    return _Converter(table, FxUsage(currency, tz))
 
 
 def tax_ledger_load(*, owner_id: int, portfolio_id: int | None, until: datetime,
                     on_progress: Callable[[int], None] | None = None,
-                    chunk_size: int = STREAM_CHUNK) -> Ledger:
+                    chunk_size: int = STREAM_CHUNK, currency: str = "USD", timezone: str = "UTC") -> Ledger:
     """The ledger as engine inputs, in one ordered query streamed from a server-side
-    cursor (no query per transaction); ``on_progress(rows_read)`` every chunk."""
-    legs = _ledger_legs(owner_id=owner_id, portfolio_id=portfolio_id, until=until).order_by(
-        "transaction__occurred_at", "transaction_id", "id")
+    cursor (no query per transaction); ``on_progress(rows_read)`` every chunk.
+
+    Values are converted into ``currency`` at the ECB rates of each transaction's
+    day in ``timezone`` (two more queries when any leg is in another currency);
+    ``Ledger.fx`` records the rates used. Raises ``pools.fx.FxRateUnavailable``
+    when a rate is missing."""
+    base = _ledger_legs(owner_id=owner_id, portfolio_id=portfolio_id, until=until)
+    convert = _converter(base, currency=currency, tz=timezone)
+    legs = base.order_by("transaction__occurred_at", "transaction_id", "id")
     postgres = _on_postgres()
+    rows: QuerySet  # value tuples, with the row hash on PostgreSQL
     if postgres:
-        rows = legs.annotate(row_hash=_row_hash_expression()).values_list(*_STREAM_FIELDS, "row_hash")
+        rows = legs.annotate(row_hash=_row_hash_expression()).values_list(
+            *_STREAM_FIELDS, "row_hash", "transaction__wallet_address")
     else:
-        rows = legs.values_list(*_STREAM_FIELDS, *_HASHED_FIELDS)
+        rows = legs.values_list(*_STREAM_FIELDS, "transaction__wallet_address", *_HASHED_FIELDS)
 
     ledger = Ledger()
     txs = ledger.transactions
@@ -226,13 +348,16 @@ def tax_ledger_load(*, owner_id: int, portfolio_id: int | None, until: datetime,
     hash_sum = count = 0
     current_id = None
     head: tuple | None = None
+    wallet = ""
     legs_of: list[LegIn] = []
+    stablecoins: set[int] | None = None  # read once, only if a leg without a value names a token
 
     def flush(head: tuple) -> None:
         tx_id, occurred_at, kind, income_type, position_id = head
         txs.append(TxIn(ref=str(tx_id), occurred_at=occurred_at, kind=kind, legs=tuple(legs_of),
                         income_type=income_type or None,
-                        position=None if position_id is None else str(position_id)))
+                        position=None if position_id is None else str(position_id),
+                        wallet=wallet or None))
 
     for row in rows.iterator(chunk_size=chunk_size):
         tx_id = row[0]
@@ -241,19 +366,31 @@ def tax_ledger_load(*, owner_id: int, portfolio_id: int | None, until: datetime,
                 flush(head)
             current_id = tx_id
             head = row[:5]
+            wallet = row[12] if postgres else row[11]
             legs_of = []
-        asset, quantity, fiat_value, is_fee, token_id = row[5:10]
+        asset, quantity, fiat_value, is_fee, token_id, code = row[5:11]
+        if fiat_value is None and token_id is not None:
+            # A stablecoin leg stored without a value (before the peg rule): its peg in USD,
+            # counted for the report's note.
+            if stablecoins is None:
+                stablecoins = set(Token.objects.filter(is_stablecoin=True).values_list("pk", flat=True))
+            if token_id in stablecoins:
+                fiat_value, code = abs(quantity) * STABLECOIN_PEG, "USD"
+                ledger.pegged[asset] = ledger.pegged.get(asset, 0) + 1
+        if code != currency and fiat_value is not None and convert is not None:
+            fiat_value = convert(fiat_value, code, row[1])
         legs_of.append(LegIn(asset, quantity, fiat_value, is_fee))
         if token_id is not None:
             per_asset = token_counts.setdefault(asset, {})
             per_asset[token_id] = per_asset.get(token_id, 0) + 1
-        hash_sum += row[10] if postgres else _python_row_hash(row[10:])
+        hash_sum += row[11] if postgres else _python_row_hash(row[12:])
         count += 1
         if on_progress is not None and count % chunk_size == 0:
             on_progress(count)
     if head is not None:
         flush(head)
     ledger.fingerprint = LedgerFingerprint(count, hash_sum)
+    ledger.fx = convert.usage if convert is not None else FxUsage(currency, timezone)
     ledger.asset_tokens = {asset: max(ids, key=lambda t: (ids[t], -t)) for asset, ids in token_counts.items()}
     return ledger
 

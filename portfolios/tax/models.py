@@ -29,10 +29,17 @@ from django.db import models
 from django.db.models import F, Q
 
 from accounts.models import CostBasisMethod, Jurisdiction, LpTreatment
+from config.heartbeat import HeartbeatFields
 from portfolios.tax.engine.years import tax_year_bounds, tax_year_label
 
 
-class TaxReport(models.Model):
+class TaxReport(HeartbeatFields, models.Model):
+    """A requested report. While ``running`` its worker heartbeats (``heartbeat_at``); a build
+    whose worker dies is put back to ``pending`` and queued again by the reaper
+    (``portfolios.tax.reaping``), up to ``MAX_ATTEMPTS`` builds, then ``failed``."""
+
+    MAX_ATTEMPTS = 3
+
     class Status(models.TextChoices):
         PENDING = "pending", "Waiting for a worker"
         RUNNING = "running", "Being built"
@@ -51,6 +58,7 @@ class TaxReport(models.Model):
     lp_treatment = models.CharField(max_length=12, choices=LpTreatment.choices)
     timezone = models.CharField(max_length=64)
     fiat_currency = models.CharField(max_length=3, default="USD")
+    lots_per_wallet_from = models.DateField(null=True, blank=True)  # the owner's preference when requested
     # Holdings at the year end are valued with prices of this day (the year end, or
     # today while the year is still running); part of the inputs hash.
     prices_as_of = models.DateField()
@@ -64,6 +72,8 @@ class TaxReport(models.Model):
 
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)  # also the claim token of the running build
+    attempts = models.PositiveSmallIntegerField(default=0, editable=False,
+                                                help_text="Builds started (a killed worker's build counts).")
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -86,6 +96,8 @@ class TaxReport(models.Model):
         indexes = [
             # selectors.tax_reports_for_user (web list, API list): the owner's newest first.
             models.Index(F("owner"), F("created_at").desc(), F("id").desc(), name="tax_report_list_idx"),
+            # config.heartbeat.reap (every minute): running builds whose heartbeat stopped.
+            models.Index(fields=["heartbeat_at"], name="tax_report_running_idx", condition=Q(status="running")),
         ]
 
     def __str__(self) -> str:

@@ -19,10 +19,14 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone as dj_timezone
 
+from pools.fx import FxRateUnavailable
 from pools.models import Token, TokenPrice
+from pools.selectors_fx import fx_convert
 from portfolios.models import Position, Transaction
 from portfolios.tax.inputs import ReportInputs, prices_as_of, tax_inputs_hash
 from portfolios.tax.models import TaxReport, TaxReportFile
+from portfolios.tax.naming import receipt_name
+from portfolios.validation import EARLIEST_MOMENT
 
 # --------------------------------------------------------------------------- access
 
@@ -77,7 +81,10 @@ def tax_years_for_user(*, user, jurisdiction: str, tz: str) -> list[int]:
         return day.year
 
     newest = start_year(now)
-    oldest = start_year(bounds["first"].astimezone(zone).date()) if bounds["first"] else newest
+    # Rows older than the first block (entered before the input rules refused them) count from 2009:
+    # 0001-01-01 shifted west of UTC is not a date at all.
+    first = max(bounds["first"], EARLIEST_MOMENT) if bounds["first"] else None
+    oldest = start_year(first.astimezone(zone).date()) if first else newest
     oldest = min(oldest, newest)
     return list(range(newest, oldest - 1, -1))
 
@@ -97,6 +104,16 @@ def tax_ledger_transaction_labels(*, transaction_ids: list[int]) -> dict[int, st
 def tax_position_labels(*, position_ids: list[int]) -> dict[int, str]:
     positions = Position.objects.filter(pk__in=position_ids).select_related("pool")
     return {p.pk: str(p) for p in positions}
+
+
+def tax_receipt_names(*, position_ids: list[int]) -> dict[int, str]:
+    """Names people read for the positions' receipt assets (``LP#<id>``): "LP ETH/USDC v3
+    range #12" (``portfolios.tax.naming``), in one query."""
+    rows = Position.objects.filter(pk__in=position_ids).values_list(
+        "pk", "kind", "label", "pool__symbol", "pool__protocol__slug")
+    return {pk: receipt_name(position_id=pk, kind=kind, pool_symbol=symbol or "", protocol=protocol or "",
+                             label=label)
+            for pk, kind, label, symbol, protocol in rows}
 
 
 
@@ -135,7 +152,7 @@ def tax_latest_prices(*, token_ids: list[int]) -> dict[int, Decimal]:
     if not token_ids:
         return {}
     return {pk: price for pk, price in Token.objects.filter(pk__in=token_ids, last_price_usd__isnull=False)
-            .values_list("pk", "last_price_usd")}
+            .values_list("pk", "last_price_usd") if price is not None}
 
 
 @dataclass(frozen=True)
@@ -160,6 +177,14 @@ def tax_report_rewards(*, report: TaxReport) -> tuple[list[RewardRow], dict[str,
     stored = summary.get("rewards", [])
     tokens: Mapping[str, int] = summary.get("asset_tokens", {})
     prices = tax_latest_prices(token_ids=sorted({tokens[r["asset"]] for r in stored if r["asset"] in tokens}))
+    if report.fiat_currency != "USD" and prices:
+        # Latest prices are in USD: into the report's currency at the latest ECB rate (none: no "value now").
+        try:
+            rate = fx_convert(Decimal(1), "USD", report.fiat_currency, dj_timezone.now().date()).amount
+        except FxRateUnavailable:
+            prices = {}
+        else:
+            prices = {k: v * rate for k, v in prices.items()}
     rows: list[RewardRow] = []
     at_receipt = Decimal(0)
     now: Decimal | None = Decimal(0)

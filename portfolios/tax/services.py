@@ -22,7 +22,7 @@ from django.utils import timezone as dj_timezone
 from accounts.models import CostBasisMethod, Jurisdiction, LpTreatment, validate_timezone
 from portfolios.models import Portfolio
 from portfolios.tax.build import STALE_AFTER
-from portfolios.tax.inputs import ReportInputs, prices_as_of, tax_inputs_hash
+from portfolios.tax.inputs import ReportInputs, prices_as_of, report_currency, tax_inputs_hash
 from portfolios.tax.models import TaxReport
 from portfolios.tax.tasks import build_tax_report
 
@@ -96,11 +96,15 @@ def tax_report_request(*, owner, year: int, portfolio: Portfolio | None = None, 
     if not FIRST_YEAR <= int(year) <= today.year:
         raise TaxRequestError(f"Choose a tax year between {FIRST_YEAR} and {today.year}.", field="year")
     year = int(year)
+    currency = report_currency(jurisdiction=resolved.jurisdiction, user_currency=owner.fiat_currency)
+    # Lots per wallet (the owner's preference) apply to lot methods, never to UK pooling.
+    per_wallet = owner.lots_per_wallet_from if resolved.method != CostBasisMethod.UK else None
     inputs = ReportInputs(
         owner_id=owner.pk, portfolio_id=portfolio.pk if portfolio else None, year=year,
         jurisdiction=resolved.jurisdiction, method=resolved.method, lp_treatment=resolved.lp_treatment,
-        timezone=resolved.timezone, fiat_currency=owner.fiat_currency,
+        timezone=resolved.timezone, fiat_currency=currency,
         prices_day=prices_as_of(year=year, jurisdiction=resolved.jurisdiction, tz=resolved.timezone),
+        lots_per_wallet_from=per_wallet,
     )
     inputs_hash, fingerprint = tax_inputs_hash(inputs=inputs)
     now = dj_timezone.now()
@@ -109,8 +113,9 @@ def tax_report_request(*, owner, year: int, portfolio: Portfolio | None = None, 
             owner=owner, inputs_hash=inputs_hash,
             defaults={"portfolio": portfolio, "year": year, "jurisdiction": resolved.jurisdiction,
                       "method": resolved.method, "lp_treatment": resolved.lp_treatment,
-                      "timezone": resolved.timezone, "fiat_currency": owner.fiat_currency,
-                      "prices_as_of": inputs.prices_day, "leg_count": fingerprint.legs},
+                      "timezone": resolved.timezone, "fiat_currency": currency,
+                      "prices_as_of": inputs.prices_day, "leg_count": fingerprint.legs,
+                      "lots_per_wallet_from": per_wallet},
         )
         queued = created
         if report.status == S.FAILED:

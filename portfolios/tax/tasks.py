@@ -33,6 +33,7 @@ class ReportBuildTask(BaseTask):
         transaction.on_commit(send, robust=True)
 
 
-@shared_task(base=ReportBuildTask, name="portfolios.tax.tasks.build_tax_report", queue="slow", ignore_result=True)
-def build_tax_report(report_id: int) -> str:
-    return tax_report_build(report_id=report_id)
+@shared_task(base=ReportBuildTask, name="portfolios.tax.tasks.build_tax_report", queue="slow", ignore_result=True,
+             bind=True)
+def build_tax_report(self, report_id: int) -> str:
+    return tax_report_build(report_id=report_id, task_id=self.request.id or "")

@@ -40,6 +40,20 @@ DISPOSAL_DISPLAY = [
     ("Matching rule", "Rule", False),
     ("Transactions", "Transactions", False),
 ]
+UK_DISPOSAL_DISPLAY = [
+    ("Matching rule", "Matching rule", False),
+    ("Date of disposal", "Date of disposal", False),
+    ("Asset", "Asset", False),
+    ("Quantity", "Quantity", False),
+    ("Date acquired", "Acquired", False),
+    ("Disposal proceeds", "Disposal proceeds", True),
+    ("Allowable costs", "Allowable costs", True),
+    ("Gain", "Gain", True),
+    ("Loss", "Loss", True),
+    ("Transactions", "Transactions", False),
+]
+#: Exchange-rate rows shown on the page (the days that fell back to an earlier rate first); the API has all.
+FX_ROWS = 100
 INCOME_DISPLAY = [
     ("Date received", "Received", False),
     ("Income type", "Type", False),
@@ -141,6 +155,14 @@ def report(request, report_id: int):
         months: list[tuple[str, Decimal | float | int]] = [
             (m, Decimal(by_month.get(m, "0"))) for m in iter_months(first, last)]
         d_header, d_rows = sel.tax_report_csv_page(report=obj, kind=TaxReportFile.Kind.CSV_DISPOSALS)
+        sa108: list[tuple[str, str, str]] = []
+        if d_header and d_header[0].startswith("Capital gains summary"):
+            # The UK file opens with HMRC's summary, then an empty line, then the disposals' header.
+            blank = next((i for i, row in enumerate(d_rows) if not row), len(d_rows))
+            sa108 = [(row[0], row[1], row[2] if len(row) > 2 else "") for row in d_rows[:blank]]
+            d_header, d_rows = (d_rows[blank + 1], d_rows[blank + 2:]) if blank + 1 < len(d_rows) else ([], [])
+        fx_rates = (summary.get("fx") or {}).get("rates", [])
+        fx_listed = sorted(fx_rates, key=lambda r: (not r["fallback"], r["day"]))[:FX_ROWS]
         i_header, i_rows = sel.tax_report_csv_page(report=obj, kind=TaxReportFile.Kind.CSV_INCOME)
         rewards, rewards_totals = sel.tax_report_rewards(report=obj)
         context.update(
@@ -151,7 +173,12 @@ def report(request, report_id: int):
             gain_by_asset=[(k, summary.get("proceeds_by_asset", {}).get(k), v)
                            for k, v in sorted(totals["gain_by_asset"].items())],
             income_by_asset=sorted(totals["income_by_asset"].items()),
-            disposals=_table(request, d_header, d_rows, DISPOSAL_DISPLAY, "page"),
+            disposals=_table(request, d_header, d_rows,
+                             UK_DISPOSAL_DISPLAY if obj.jurisdiction == "uk" else DISPOSAL_DISPLAY, "page"),
+            sa108=sa108,
+            fx_rows=[{**r, "rate_short": f"{Decimal(r['rate']):.6f}"}
+                     for r in sorted(fx_listed, key=lambda r: r["day"])],
+            fx_more=max(0, len(fx_rates) - len(fx_listed)),
             income=_table(request, i_header, i_rows, INCOME_DISPLAY, "income_page"),
             rewards=rewards, rewards_totals=rewards_totals,
             is_current=sel.tax_report_is_current(report=obj),

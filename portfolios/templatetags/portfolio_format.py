@@ -26,6 +26,12 @@ def money(value: object, currency: str = "USD") -> str:
 
 
 @register.filter
+def money_signed(value: object, currency: str = "USD") -> str:
+    """Like ``money`` with an explicit ``+`` for gains."""
+    return formatting.money(value, currency, signed=True)
+
+
+@register.filter
 def usd(value: object, places: int | None = None) -> str:
     """``Decimal("-1234.5")`` → ``−$1,234.50``; below a cent keeps 2 significant digits."""
     return formatting.money(value, "USD", places=places)

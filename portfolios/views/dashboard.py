@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -27,8 +28,6 @@ from portfolios.selectors import (
     user_summary,
 )
 
-#: A held token whose latest price is older than this is flagged on the dashboard.
-PRICE_STALE_AFTER = timedelta(hours=24)
 KIND_LABELS = dict(Position.Kind.choices)
 KIND_SHORT = {**KIND_LABELS, "concentrated_lp": "Concentrated LP"}  # bar chart labels stay short
 
@@ -60,9 +59,11 @@ def _dashboard_context(
     *, summary: PortfolioSummary, portfolios: list[Portfolio], current: Portfolio | None, history: list[HistoryRow]
 ) -> dict[str, object]:
     rows = [PositionRow(a, KIND_LABELS.get(a.kind, a.kind), range_badge(a)) for a in summary.positions]
+    # A held token whose latest price is older than PRICE_STALE_AFTER_HOURS is flagged.
+    stale_after = timedelta(hours=settings.PRICE_STALE_AFTER_HOURS)
     stale = [
         StalePrice(t.symbol or t.address[:10], token_asset(t.symbol, t.address), t.last_price_at)
-        for t in stale_tokens(portfolios=portfolios if current is None else [current], older_than=PRICE_STALE_AFTER)
+        for t in stale_tokens(portfolios=portfolios if current is None else [current], older_than=stale_after)
     ]
     value_chart = line_chart(
         [
@@ -78,7 +79,7 @@ def _dashboard_context(
         "current": current,
         "open_rows": [r for r in rows if r.a.is_open],
         "closed_rows": [r for r in rows if not r.a.is_open],
-        "warnings": dashboard_warnings(summary, stale, stale_after=PRICE_STALE_AFTER),
+        "warnings": dashboard_warnings(summary, stale, stale_after=stale_after),
         "value_chart": value_chart,
         "history": history,
         "history_days": len(history),

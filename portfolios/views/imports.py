@@ -9,10 +9,12 @@ docs/portfolios-web.md).
 from __future__ import annotations
 
 import secrets
+from typing import cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
+from django.core.files.uploadedfile import UploadedFile
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
@@ -65,7 +67,7 @@ def portfolio_import(request: HttpRequest, portfolio_id: int) -> HttpResponse:
             pf.apply_service_error(exc, form)
             return render(request, "portfolios/import.html", context)
         token = secrets.token_urlsafe(24)
-        filename = request.FILES["file"].name
+        filename = cast(UploadedFile, request.FILES["file"]).name
         # The commit step reads the file from here, never from the client: the form
         # only carries this token, and the entry is bound to the user and portfolio.
         cache.set(

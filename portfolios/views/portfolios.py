@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
+from accounts.models import User
 from portfolios import forms as pf
 from portfolios.selectors import portfolio_get_for_user, positions_for_portfolio, transactions_for_portfolio
 from portfolios.services import portfolios as portfolio_services
@@ -19,7 +22,8 @@ def portfolio_create(request: HttpRequest) -> HttpResponse:
     form = pf.PortfolioForm(data)
     if data is not None and form.is_valid():
         try:
-            portfolio = portfolio_services.portfolio_create(owner=request.user, name=form.cleaned_data["name"])
+            owner = cast(User, request.user)  # @login_required
+            portfolio = portfolio_services.portfolio_create(owner=owner, name=form.cleaned_data["name"])
         except SERVICE_ERRORS as exc:
             pf.apply_service_error(exc, form)
         else:

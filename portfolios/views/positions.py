@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -13,11 +14,12 @@ from django.db import transaction as db_transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
+from accounts.models import User
 from config.charts import Series, bar_chart, line_chart
 from config.formatting import quantity
 from pools.calculators.links import calculator_links
 from pools.models import Pool
-from pools.selectors import chain_list, pool_get, pool_tokens, token_price_at
+from pools.selectors import chain_list, pool_get, pool_tokens, token_price_row_at
 from portfolios import forms as pf
 from portfolios.explain import (
     BREAKDOWN_SHORT,
@@ -28,7 +30,7 @@ from portfolios.explain import (
     return_breakdown,
 )
 from portfolios.ledger import IncomeType
-from portfolios.models import Portfolio, Position
+from portfolios.models import Portfolio, Position, Transaction
 from portfolios.range_preview import PairToken, describe, pair_order, range_preview
 from portfolios.selectors import (
     portfolio_list_for_user,
@@ -88,6 +90,8 @@ def position_detail(request: HttpRequest, position_id: int) -> HttpResponse:
             "breakdown": breakdown,
             "breakdown_chart": breakdown_chart,
             "transactions": transactions,
+            # Read from a chain by wallet sync (its transactions say so; no extra query).
+            "is_synced": any(t.source == Transaction.Source.CHAIN for t in transactions),
             "il_sentences": explain_impermanent_loss(a, position_deposits(transactions=transactions).price),
             "range_sentences": explain_range(a, lower=position.range_lower, upper=position.range_upper),
             "learn": learn,
@@ -129,7 +133,7 @@ def position_create(request: HttpRequest) -> HttpResponse:
     portfolios = _portfolio_choices(request)
     pool = _pool_from_request(request)
     tokens = pool_tokens(pool=pool)[0] if pool is not None else []
-    initial = {"opened_at": pf.now_minute()}
+    initial: dict[str, object] = {"opened_at": pf.now_minute()}
     if pool is not None:
         initial.update(pool=pool.pk, kind=pf.POOL_KIND_TO_POSITION_KIND.get(pool.kind, Position.Kind.LP))
     wanted = request.GET.get("portfolio")
@@ -155,7 +159,7 @@ def position_create(request: HttpRequest) -> HttpResponse:
         try:
             with db_transaction.atomic():
                 portfolio = d.get("portfolio_obj") or portfolio_services.portfolio_create(
-                    owner=request.user, name=d["new_portfolio_name"].strip()
+                    owner=cast(User, request.user), name=d["new_portfolio_name"].strip()  # @login_required
                 )
                 position = position_services.position_open(
                     portfolio=portfolio,
@@ -222,7 +226,7 @@ def _range_preview_sentences(pair, tokens, cleaned: dict, legs) -> list[str]:
     for token in tokens:
         symbol = token.symbol or token.address[:10]
         if prices.get(symbol) is None:
-            stored = token_price_at(token=token, when=opened_at)
+            stored = token_price_row_at(token=token, when=opened_at)
             prices[symbol] = stored.price_usd if stored else token.last_price_usd
     preview = range_preview(order=pair, amounts=amounts, prices_usd=prices, lower=lower, upper=upper)
     if preview is None:
@@ -296,7 +300,7 @@ def _move_view(request: HttpRequest, position_id: int, *, action: str) -> HttpRe
     data = request.POST if request.method == "POST" else None
     form_class = pf.PositionWithdrawForm if move.withdraw else pf.PositionMoveForm
     form = form_class(data, initial={"occurred_at": pf.now_minute()})
-    chain_slug = position.pool.chain.slug if position.pool_id else None
+    chain_slug = position.pool.chain.slug if position.pool is not None else None
     formset = pf.token_amount_formset(
         data=data, tokens=tokens, chain_slug=chain_slug, extra=0 if tokens else 2, verb=move.verb
     )
@@ -353,13 +357,13 @@ def position_unstake(request: HttpRequest, position_id: int) -> HttpResponse:
 def position_claim_rewards(request: HttpRequest, position_id: int) -> HttpResponse:
     position = position_get_for_user(user=request.user, position_id=position_id)
     suggestions = []
-    if position.pool_id:
+    if position.pool is not None:
         underlying, rewards = pool_tokens(pool=position.pool)
         suggestions = [t.symbol for t in rewards + underlying if t.symbol]
     data = request.POST if request.method == "POST" else None
     form = pf.ClaimRewardsForm(
         data,
-        chain_slug=position.pool.chain.slug if position.pool_id else None,
+        chain_slug=position.pool.chain.slug if position.pool is not None else None,
         datalist_id="reward-tokens" if suggestions else None,
         initial={
             "occurred_at": pf.now_minute(),

@@ -43,7 +43,7 @@ def transaction_create(request: HttpRequest, portfolio_id: int) -> HttpResponse:
     portfolio = portfolio_get_for_user(user=request.user, portfolio_id=portfolio_id)
     positions = _transaction_positions(portfolio)
     data = request.POST if request.method == "POST" else None
-    initial = {"occurred_at": pf.now_minute()}
+    initial: dict[str, object] = {"occurred_at": pf.now_minute()}
     wanted = request.GET.get("position")
     if wanted and wanted.isdigit() and any(p.pk == int(wanted) for p in positions):
         initial["position"] = wanted
@@ -107,18 +107,21 @@ def transaction_edit(request: HttpRequest, transaction_id: int) -> HttpResponse:
     ]
     form = pf.TransactionForm(data, positions=positions, initial=initial)
     formset = pf.leg_formset(data=data, initial=legs_initial, extra=2, can_delete=True)
-    if data is not None and form.is_valid() and formset.is_valid():
+    # A synced transaction's legs are the chain's: no legs are sent, and the service refuses
+    # any change to its kind, date or position (a note and an income type may change).
+    if data is not None and form.is_valid() and (txn.is_synced or formset.is_valid()):
         d = form.cleaned_data
+        changes = {
+            "kind": d["kind"],
+            "occurred_at": d["occurred_at"],
+            "position": d["position_obj"],
+            "income_type": d["income_type"] or None,
+            "description": d["description"],
+        }
+        if not txn.is_synced:
+            changes["legs"] = formset.leg_inputs()
         try:
-            txn = transaction_services.transaction_update(
-                transaction=txn,
-                kind=d["kind"],
-                legs=formset.leg_inputs(),
-                occurred_at=d["occurred_at"],
-                position=d["position_obj"],
-                income_type=d["income_type"] or None,
-                description=d["description"],
-            )
+            txn = transaction_services.transaction_update(transaction=txn, **changes)
         except SERVICE_ERRORS as exc:
             pf.apply_service_error(exc, form, formset)
         else:

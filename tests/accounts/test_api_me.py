@@ -32,12 +32,12 @@ def test_switching_to_uk_switches_to_uk_pooling(owner_api, owner):
 @pytest.mark.parametrize(
     "payload, field",
     [({"timezone": "Nowhere/Land"}, "timezone"), ({"cost_basis_method": "uk"}, "cost_basis_method"),
-     ({"fiat_currency": "EUR"}, "fiat_currency")],
+     ({"fiat_currency": "XAU"}, "fiat_currency")],
 )
 def test_patch_me_rejects_bad_values_naming_the_field(owner_api, owner, payload, field):
     response = owner_api.patch("/api/v1/me/", payload)
     assert response.status_code == 400
-    assert field in response.json()
+    assert field in response.json()["errors"]
     owner.refresh_from_db()
     assert owner.timezone == "UTC" and owner.cost_basis_method == "fifo"
 

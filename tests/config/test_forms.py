@@ -2,7 +2,9 @@
 """One field template for every form (FORM_RENDERER = config.forms.FormRenderer): each
 input names its help text and its errors in aria-describedby, and those ids exist."""
 
+import re
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -41,10 +43,11 @@ class _Page(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         found = dict(attrs)
-        if found.get("id"):
-            self.ids.add(found["id"])
-            self._open.append(found["id"])
-            self.text_by_id[found["id"]] = ""
+        ident = found.get("id")
+        if ident:
+            self.ids.add(ident)
+            self._open.append(ident)
+            self.text_by_id[ident] = ""
         if tag in FIELDS and found.get("type") not in ("hidden", "submit"):
             self.controls.append(found)
         if tag == "fieldset":
@@ -65,8 +68,9 @@ def described(page: _Page) -> list[tuple[str, list[str]]]:
     """(control or fieldset id, the ids it points at) for every aria-describedby."""
     out = []
     for element in page.controls + page.fieldsets:
-        if element.get("aria-describedby"):
-            out.append((element.get("id") or "?", element["aria-describedby"].split()))
+        described_by = element.get("aria-describedby")
+        if described_by:
+            out.append((element.get("id") or "?", described_by.split()))
     return out
 
 
@@ -105,6 +109,7 @@ def _form_pages(portfolio, lp, amm_pool):
         reverse("calculators:impermanent_loss"),
         reverse("calculators:apy"),
         reverse("calculators:break_even"),
+        reverse("tax:home"),
     ]
 
 
@@ -153,3 +158,18 @@ def test_a_radio_group_is_a_fieldset_that_names_its_help_and_errors(owner_client
     group = next(f for f in page.fieldsets if "id_format_error" in (f.get("aria-describedby") or ""))
     assert "id_format_error" in page.ids and group is not None
     assert "Select a valid choice" in page.text_by_id["id_format_error"]
+
+
+def test_no_template_prints_a_help_text_without_the_id_aria_describedby_names():
+    """A hand-placed help text (a table cell of a formset) uses the field template's id
+    scheme, "<auto_id>_helptext", the id Django's aria-describedby points at."""
+    templates = Path(settings.BASE_DIR) / "templates"
+    printed = re.compile(r"\{\{\s*([\w.]+)\.help_text\s*\}\}")
+    checked = 0
+    for path in sorted(templates.rglob("*.html")):
+        text = path.read_text()
+        for match in printed.finditer(text):
+            field = match.group(1)
+            assert f'id="{{{{ {field}.auto_id }}}}_helptext"' in text, f"{path.relative_to(templates)}: {field}"
+            checked += 1
+    assert checked >= 3  # the field template's two and the token rows'

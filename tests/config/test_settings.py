@@ -114,10 +114,12 @@ def test_production_settings_are_secure():
 
 
 @pytest.mark.parametrize("settings_module", ["config.settings.base", "config.settings.production"])
-def test_check_deploy_prints_no_warnings_with_production_like_environment(settings_module):
+def test_check_deploy_prints_no_warnings_with_production_like_environment(settings_module, tmp_path):
+    # As deployed, collectstatic has run (its manifest exists; config/checks.py warns otherwise).
+    (tmp_path / "staticfiles.json").write_text('{"paths": {}, "version": "1.1"}')
     env = {k: os.environ[k] for k in BASE_ENV_KEYS if k in os.environ}
     env.update({"DEBUG": "false", "SECRET_KEY": "k3y-" + "q8Zr1x" * 10, "ALLOWED_HOSTS": "yieldledger.example.com",
-                "DJANGO_SETTINGS_MODULE": settings_module})
+                "DJANGO_SETTINGS_MODULE": settings_module, "STATIC_ROOT": str(tmp_path)})
     result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -12,7 +12,7 @@ def test_concentrated_range_calculation_in_a_real_browser(page, shot):
     page.goto("/learn/calculators/impermanent-loss/")
     assert "Impermanent loss calculator" in page.inner_text("h1")
     # The worked example (constant product, price doubled) is there before any input.
-    assert page.get_by_test_id("il-result").inner_text() == "-5.7191 %"
+    assert page.get_by_test_id("il-result").inner_text() == "−5.7191%"
     # calculators.js shows only the chosen model's parameters.
     assert not page.get_by_label("Lower bound").is_visible()
 
@@ -32,7 +32,7 @@ def test_concentrated_range_calculation_in_a_real_browser(page, shot):
     page.get_by_label("Upper bound").fill("1.25")
     page.get_by_role("button", name="Calculate").click()
     page.wait_for_url(re.compile(r"upper=1.25"))
-    assert page.get_by_test_id("il-result").inner_text() == "-3.9222 %"
+    assert page.get_by_test_id("il-result").inner_text() == "−3.9222%"
     assert "In range" in page.get_by_test_id("in-range").inner_text()
     chart = page.locator("svg.chart")
     assert chart.is_visible()

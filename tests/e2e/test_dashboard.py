@@ -29,10 +29,10 @@ def seed_pool() -> Pool:
     """A WETH/USDC Uniswap V2 pool with 30 days of prices (ETH 2000 -> 2600) and yields."""
     chain = ChainFactory()
     today = timezone.now().astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    weth = TokenFactory(
+    weth = TokenFactory.create(
         chain=chain, symbol="WETH", price_symbol="ETH", last_price_usd=D("2600"), last_price_at=timezone.now()
     )
-    usdc = TokenFactory(
+    usdc = TokenFactory.create(
         chain=chain,
         symbol="USDC",
         price_symbol="USDC",
@@ -40,7 +40,7 @@ def seed_pool() -> Pool:
         last_price_usd=D("1"),
         last_price_at=timezone.now(),
     )
-    pool = PoolFactory(
+    pool = PoolFactory.create(
         chain=chain,
         protocol=ProtocolFactory(slug="uniswap-v2", name="Uniswap V2"),
         symbol="WETH-USDC",

@@ -5,6 +5,7 @@ is kept as an artifact (E2E_SCREENSHOT_DIR, default artifacts/screenshots/)."""
 import re
 from datetime import timedelta
 from decimal import Decimal
+from typing import cast
 
 import pytest
 from django.utils import timezone
@@ -12,6 +13,7 @@ from django.utils import timezone
 from education.models import GlossaryTerm
 from education.services import content_load
 from pools.models import Pool
+from portfolios.models import Portfolio
 from portfolios.services.legs import LegInput
 from portfolios.services.positions import position_open
 from portfolios.tax.services import tax_report_request
@@ -46,11 +48,11 @@ def seed() -> dict:
     content_load()
     pool = seed_pool()
     weth, usdc = [link.token for link in pool.underlying_links.order_by("position")]
-    v3 = PoolFactory(chain=pool.chain, symbol="WETH-USDC", kind=Pool.Kind.CONCENTRATED, meta="0.05%")
+    v3 = cast(Pool, PoolFactory(chain=pool.chain, symbol="WETH-USDC", kind=Pool.Kind.CONCENTRATED, meta="0.05%"))
     v3.underlying_links.create(token=usdc, position=0)
     v3.underlying_links.create(token=weth, position=1)
     user = UserFactory(email="every.page@example.com")  # password "a-strong-passphrase-42"
-    main = PortfolioFactory(owner=user, name="Main wallet")
+    main = cast(Portfolio, PortfolioFactory(owner=user, name="Main wallet"))
     when = timezone.now() - timedelta(days=20)
     lp = position_open(
         portfolio=main,

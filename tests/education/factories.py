@@ -1,6 +1,8 @@
 """Education rows built through the services, so HTML/TOC/search vector are
 what a real save produces."""
 
+from datetime import timedelta
+
 import factory
 from django.utils import timezone
 
@@ -47,7 +49,7 @@ class ArticleFactory(factory.django.DjangoModelFactory):
     category = factory.SubFactory(CategoryFactory)
     level = Level.BEGINNER
     status = Status.PUBLISHED
-    published_at = factory.LazyFunction(lambda: timezone.now() - timezone.timedelta(days=1))
+    published_at = factory.LazyFunction(lambda: timezone.now() - timedelta(days=1))
     summary = "What this article explains."
     body_markdown = "## First\n\nSome text.\n\n## Second\n\nMore text.\n"
 

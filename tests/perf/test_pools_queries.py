@@ -30,8 +30,8 @@ PAGES = {
 def _pools(n: int) -> None:
     chain, protocol = ChainFactory(), ProtocolFactory()
     for _ in range(n):
-        pool = PoolFactory(chain=chain, protocol=protocol, symbol="USDC-WETH", risk_score=40, risk_grade="C")
-        PoolUnderlyingToken.objects.create(pool=pool, token=TokenFactory(chain=chain), position=0)
+        pool = PoolFactory.create(chain=chain, protocol=protocol, symbol="USDC-WETH", risk_score=40, risk_grade="C")
+        PoolUnderlyingToken.objects.create(pool=pool, token=TokenFactory.create(chain=chain), position=0)
 
 
 def _queries(client, url: str) -> int:

@@ -129,13 +129,13 @@ def payload(
     rows = []
     for index, item in enumerate(items):
         raw = {**item, **(changes or {}).get(index, {})}
-        fields = []
+        parts = []
         for key, value in raw.items():
             if value is NAN or isinstance(value, (Decimal, int, float)) and not isinstance(value, bool):
-                fields.append(f"{json.dumps(key)}:{_number(value)}")
+                parts.append(f"{json.dumps(key)}:{_number(value)}")
             else:
-                fields.append(f"{json.dumps(key)}:{json.dumps(value, default=str)}")
-        rows.append("{" + ",".join(fields) + "}")
+                parts.append(f"{json.dumps(key)}:{json.dumps(value, default=str)}")
+        rows.append("{" + ",".join(parts) + "}")
     return ('{"status":"success","data":[' + ",".join(rows) + "]}").encode()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from hypothesis import assume, given
@@ -22,7 +23,7 @@ def points(key: str, **inputs) -> int:
 
 
 def safest(**overrides) -> RiskInputs:
-    base = dict(
+    base: dict[str, Any] = dict(
         tvl_usd=D("500000000"),
         observation_count=1500,
         apy_sigma_30d=D("0.2"),

@@ -27,10 +27,16 @@ def insert_txn(portfolio_id, position_id=None, kind="buy", income_type="", dedup
         [portfolio_id, position_id, kind, income_type, NOW, dedupe_key, NOW, NOW])
 
 
-def insert_leg(txn_id, asset="ETH", quantity="1", fiat_value="10", value_source="entered", is_fee=False):
+def insert_leg(txn_id, asset="ETH", quantity="1", fiat_value="10", value_source="entered", is_fee=False,
+               fiat_currency=None):
+    if fiat_currency is None:  # the column's database default (USD)
+        return rejected(
+            "INSERT INTO portfolios_leg (transaction_id, asset, token_id, quantity, fiat_value, value_source, is_fee)"
+            " VALUES (%s, %s, NULL, %s, %s, %s, %s)", [txn_id, asset, quantity, fiat_value, value_source, is_fee])
     return rejected(
-        "INSERT INTO portfolios_leg (transaction_id, asset, token_id, quantity, fiat_value, value_source, is_fee)"
-        " VALUES (%s, %s, NULL, %s, %s, %s, %s)", [txn_id, asset, quantity, fiat_value, value_source, is_fee])
+        "INSERT INTO portfolios_leg (transaction_id, asset, token_id, quantity, fiat_value, value_source, is_fee,"
+        " fiat_currency) VALUES (%s, %s, NULL, %s, %s, %s, %s, %s)",
+        [txn_id, asset, quantity, fiat_value, value_source, is_fee, fiat_currency])
 
 
 def insert_position(portfolio_id, kind="lp", label="x", lower=None, upper=None, opened=NOW, closed=None):
@@ -78,6 +84,10 @@ def test_a_dedupe_key_is_unique_per_portfolio_when_set():
     ({"fiat_value": None, "value_source": "missing"}, False),
     ({"is_fee": True, "quantity": "-0.01"}, False),
     ({"asset": "LP#12", "quantity": "-3.5"}, False),
+    ({"fiat_currency": "GBP"}, False),
+    ({"fiat_currency": "gbp"}, True),
+    ({"fiat_currency": "GB"}, True),
+    ({"fiat_currency": ""}, True),
 ])
 def test_leg_rows_are_checked(fields, refused):
     txn = TransactionFactory()

@@ -28,7 +28,7 @@ from portfolios.models import INCOME_TYPES, TRANSACTION_KINDS, Position, Transac
 
 
 def _constraint(name: str) -> CheckConstraint:
-    return next(c for c in Transaction._meta.constraints if c.name == name)
+    return next(c for c in Transaction._meta.constraints if isinstance(c, CheckConstraint) and c.name == name)
 
 
 def test_the_models_choices_are_the_ledgers():

@@ -9,6 +9,9 @@ import pytest
 
 PURE = [
     "portfolios.ledger",
+    "portfolios.records",
+    "portfolios.csvformats.common",
+    "portfolios.tax.engine",
     "portfolios.explain",
     "portfolios.analytics",
     "portfolios.analytics.inputs",
@@ -17,6 +20,9 @@ PURE = [
     "portfolios.analytics.portfolio",
     "portfolios.analytics.results",
     "config.formatting",
+    "portfolios.validation",
+    "portfolios.csvformats.common",
+    "portfolios.tax.naming",
     "portfolios.range_preview",
     "portfolios.csvformats.detect",
     "pools.calculators.links",
@@ -30,7 +36,7 @@ def _imports(module: str) -> set[str]:
     spec = importlib.util.find_spec(module)
     assert spec is not None and spec.origin is not None, module
     tree = ast.parse(Path(spec.origin).read_text())
-    names = set()
+    names: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             names.update(a.name for a in node.names)

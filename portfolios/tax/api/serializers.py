@@ -39,7 +39,12 @@ class TaxReportOut(serializers.Serializer):
     method = serializers.CharField()
     lp_treatment = serializers.CharField()
     timezone = serializers.CharField()
-    fiat_currency = serializers.CharField()
+    fiat_currency = serializers.CharField(help_text="the report's currency (same as `currency`)")
+    currency = serializers.CharField(
+        source="fiat_currency",
+        help_text="ISO 4217 currency of every money figure of the report: GBP in the UK, USD in the US, "
+                  "else your currency. Values entered in another currency are converted at the ECB rate of "
+                  "their transaction's date (summary.fx lists the rates and days used).")
     portfolio = serializers.IntegerField(source="portfolio_id", allow_null=True)
     prices_as_of = serializers.DateField()
     created_at = serializers.DateTimeField()
@@ -56,7 +61,11 @@ def _absolute(request: Request | None, path: str) -> str:
 
 
 class TaxReportDetailOut(TaxReportOut):
-    summary = serializers.SerializerMethodField(help_text="when done: totals, breakdowns, holdings, rewards")
+    summary = serializers.SerializerMethodField(
+        help_text="when done: totals, breakdowns, holdings, rewards (money as strings in `currency`); "
+                  "fx: {currency, source, converted_legs, days, fallback_days, rates: [{day, from, to, rate, "
+                  "rate_day, fallback, ...}]} - the ECB rates used, a weekend or holiday taking the day before's; "
+                  "asset_names: receipt assets (LP#12) by the names people read")
     files = serializers.SerializerMethodField(help_text="when done: file kind -> download URL")
 
     def get_summary(self, obj: TaxReport) -> dict | None:

@@ -22,6 +22,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from config.api.ordering import StrictOrderingFilter
 from portfolios.selectors import portfolio_get_for_user
 from portfolios.tax import selectors as sel
 from portfolios.tax.api.serializers import TaxReportDetailOut, TaxReportIn, TaxReportOut
@@ -40,7 +41,9 @@ from portfolios.tax.services import TaxRequestError, tax_report_request
 )
 class TaxReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     queryset = TaxReport.objects.none()
-    filter_backends: list = []
+    lookup_value_regex = r"[0-9]+"  # /tax-reports/abc/ is a 404, not a 500 from int("abc")
+    filter_backends: list = [StrictOrderingFilter]
+    ordering_fields = ["year", "created_at", "id"]
 
     def get_queryset(self):
         return sel.tax_reports_for_user(user=self.request.user)

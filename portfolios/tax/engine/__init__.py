@@ -135,7 +135,13 @@ Errors
 ======
 Disposing of (or moving, or transferring out) more than is held raises
 :class:`InsufficientHoldings` naming the transaction ref, the asset and the
-shortfall - the engine never invents a zero-cost lot.  A value the rules need
+shortfall - by default (``TaxSettings.missing_basis="error"``) the engine
+never invents a zero-cost lot.  With ``missing_basis="zero"`` (what the web
+report uses; tax tools call it "missing cost basis") the uncovered quantity is
+disposed of (or moved) at a zero cost, dated the day of the disposal (short
+term), and each case is listed in ``TaxReport.missing_basis`` so the report
+can show its totals as incomplete.  A ``transfer_out`` of more than is held
+is then let through silently (it is not taxable; the later disposal is listed).  A value the rules need
 but the data lacks raises :class:`MissingFiatValue`; malformed transactions
 raise :class:`InvalidTransaction`.
 
@@ -185,6 +191,7 @@ from .types import (
     LP_ASSET_PREFIX,
     LP_TREATMENTS,
     METHODS,
+    MISSING_BASIS_MODES,
     VARIOUS,
     Disposal,
     IncomeEvent,
@@ -192,6 +199,7 @@ from .types import (
     InvalidTransaction,
     LegIn,
     Lot,
+    MissingBasis,
     MissingFiatValue,
     TaxEngineError,
     TaxReport,
@@ -209,6 +217,7 @@ __all__ = [
     "LP_ASSET_PREFIX",
     "LP_TREATMENTS",
     "METHODS",
+    "MISSING_BASIS_MODES",
     "VARIOUS",
     "ZERO",
     "Disposal",
@@ -217,6 +226,7 @@ __all__ = [
     "InvalidTransaction",
     "LegIn",
     "Lot",
+    "MissingBasis",
     "MissingFiatValue",
     "RewardSummaryRow",
     "TaxEngineError",

@@ -26,11 +26,21 @@ from .normalize import (
     UnallocatedFee,
     income_event,
 )
-from .quantities import PRECISION, ZERO, qadd, rescale
-from .stores import STORES, Piece
+from .quantities import PRECISION, ZERO, qadd, qsub, rescale
+from .stores import STORES, OpenLot, Piece
 from .totals import YearEnds, build_report
-from .types import VARIOUS, Disposal, IncomeEvent, InsufficientHoldings, TaxReport, TaxSettings, TxIn
+from .types import (
+    VARIOUS,
+    Disposal,
+    IncomeEvent,
+    InsufficientHoldings,
+    MissingBasis,
+    TaxReport,
+    TaxSettings,
+    TxIn,
+)
 from .uk import run_uk
+from .wallets import WalletLots
 from .years import Clock, normalize_tax_year
 
 _occurred_at = attrgetter("occurred_at")
@@ -82,7 +92,9 @@ class _Carried:
 def run_lots(txs: list[TxIn], settings: TaxSettings, wanted: str | None) -> TaxReport:
     """FIFO, LIFO, HIFO or average cost over ``txs`` (sorted), optionally one tax year."""
     method = settings.method
-    store = STORES[method]()
+    cut_over = settings.lots_per_wallet_from
+    wallets = WalletLots(STORES[method], cut_over) if cut_over is not None else None
+    store = wallets if wallets is not None else STORES[method]()
     normalizer = Normalizer(settings)
     clock = Clock(settings.timezone, settings.jurisdiction)
     with_term = settings.jurisdiction != "uk"
@@ -98,6 +110,8 @@ def run_lots(txs: list[TxIn], settings: TaxSettings, wanted: str | None) -> TaxR
     add = store.add
     local = clock.local
     ops_of = normalizer.ops
+    lenient = settings.missing_basis == "zero"
+    missing: list[MissingBasis] = []
     last_day: date | None = None
     year = ""
     long_after = date.min  # the anniversary of ``day``: lots acquired that day are long term after it
@@ -116,14 +130,20 @@ def run_lots(txs: list[TxIn], settings: TaxSettings, wanted: str | None) -> TaxR
         record = wanted is None or year == wanted
         ref = tx.ref
         carry: dict[int, _Carried] = {}
-        for op in ops_of(tx):
+        if wallets is not None:
+            wallets.begin(tx, day)
+        ops = ops_of(tx)
+        for op in ops:
             if type(op) is Dispose:
                 asset = op.asset
                 qty = op.quantity
                 available = held.get(asset, ZERO)
-                if qty > available:
+                if qty <= available:
+                    pieces = take(asset, qty)
+                elif lenient:
+                    pieces = _take_short(take, missing, asset, qty, available, moment, day, ref, year, "")
+                else:
                     raise InsufficientHoldings(ref, asset, qty, available)
-                pieces = take(asset, qty)
                 if not record:
                     continue
                 if average:
@@ -173,9 +193,13 @@ def run_lots(txs: list[TxIn], settings: TaxSettings, wanted: str | None) -> TaxR
                 asset = op.asset
                 qty = op.quantity
                 available = held.get(asset, ZERO)
-                if qty > available:
+                if qty <= available:
+                    pieces = take(asset, qty)
+                elif lenient:
+                    detail = f"moving it into {tx.kind}"
+                    pieces = _take_short(take, missing, asset, qty, available, moment, day, ref, year, detail)
+                else:
                     raise InsufficientHoldings(ref, asset, qty, available, f"moving it into {tx.kind}")
-                pieces = take(asset, qty)
                 cost = sum((piece.cost for piece in pieces), ZERO)
                 moved = carry.get(op.slot)
                 if moved is None:
@@ -194,15 +218,41 @@ def run_lots(txs: list[TxIn], settings: TaxSettings, wanted: str | None) -> TaxR
                     add(op.asset, op.quantity, part + op.fee_add, moment, day, long_after, ref)
             elif type(op) is Check:
                 available = held.get(op.asset, ZERO)
-                if op.quantity > available:
+                if op.quantity > available and not lenient:  # lenient: the later disposal is listed
                     raise InsufficientHoldings(ref, op.asset, op.quantity, available, "transfer_out")
             elif type(op) is FiatIncome:
                 if record:
                     income.append(income_event(op, tx, day, year))
             elif type(op) is UnallocatedFee:
                 unallocated[year] += op.amount
+        if wallets is not None:
+            wallets.finish(tx, ops)
     years.finish()
-    return build_report(settings, disposals, income, unallocated, years, normalizer.in_transit, normalizer.warnings)
+    return build_report(
+        settings, disposals, income, unallocated, years, normalizer.in_transit, normalizer.warnings, missing
+    )
+
+
+def _take_short(
+    take: Callable[[str, Decimal], list[Piece]],
+    missing: list[MissingBasis],
+    asset: str,
+    qty: Decimal,
+    available: Decimal,
+    moment: datetime,
+    day: date,
+    ref: str,
+    year: str,
+    detail: str,
+) -> list[Piece]:
+    """``missing_basis="zero"``: everything held, plus a zero-cost piece for the
+    uncovered rest, acquired on the disposal day (short term); the case is
+    recorded in ``missing``."""
+    pieces = take(asset, available) if available else []
+    uncovered = qsub(qty, available)
+    pieces.append(OpenLot(uncovered, ZERO, moment, day, day, ref))
+    missing.append(MissingBasis(ref, asset, uncovered, available, moment, year, detail))
+    return pieces
 
 
 def _redenominate(

@@ -13,7 +13,7 @@ from datetime import date
 from decimal import Decimal
 
 from .quantities import ZERO
-from .types import Disposal, IncomeEvent, Lot, TaxReport, TaxSettings, YearTotals
+from .types import Disposal, IncomeEvent, Lot, MissingBasis, TaxReport, TaxSettings, YearTotals
 from .years import month_of
 
 
@@ -86,6 +86,7 @@ def build_report(
     years: YearEnds,
     in_transit: Mapping[str, Decimal],
     warnings: Iterable[str],
+    missing_basis: Iterable[MissingBasis] = (),
 ) -> TaxReport:
     """The report: records as they are, totals per tax year summed from them.
 
@@ -167,4 +168,5 @@ def build_report(
         lots_at_year_end=lots_at_year_end,
         in_transit={k: v for k, v in sorted(in_transit.items()) if v},
         warnings=tuple(warnings),
+        missing_basis=tuple(missing_basis),
     )

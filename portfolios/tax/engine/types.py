@@ -1,9 +1,11 @@
 """The engine's vocabulary and records: what goes in, what comes out, what can go wrong.
 
-Standard library only.  The constants here (transaction kinds, income types,
-methods, LP treatments, jurisdictions, fiat codes, the LP receipt asset
-naming) are defined once for the whole engine; see the package docstring for
-what each kind means to the tax rules.
+Standard library and the ledger's pure modules only. The shared vocabulary
+(transaction kinds, income types, fiat codes, LP receipt naming) is
+``portfolios.ledger``'s and the input records (``TxIn``, ``LegIn``) are
+``portfolios.records``', re-exported here; the engine's own words (methods,
+LP treatments, jurisdictions) are defined here once. See the package
+docstring for what each kind means to the tax rules.
 """
 
 from __future__ import annotations
@@ -12,58 +14,65 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
+
+from portfolios.ledger import DEPOSIT_KINDS, FIAT_CODES, LP_PREFIX, WITHDRAW_KINDS, TxKind
+from portfolios.records import INCOME_TYPES, KINDS, InvalidTransaction, LedgerDataError, LegIn, TxIn
 
 from .quantities import ZERO, plain, qsub
 from .years import normalize_tax_year
 
-KINDS = frozenset(
-    {
-        "buy",
-        "sell",
-        "swap",
-        "lp_deposit",
-        "lp_withdraw",
-        "stake",
-        "unstake",
-        "reward",
-        "fee",
-        "transfer_in",
-        "transfer_out",
-    }
-)
-INCOME_TYPES = frozenset({"staking", "liquidity_mining", "lp_fees", "interest", "airdrop", "mining", "other"})
+__all__ = [
+    "DEFAULT_FIAT_CODES",
+    "EXCHANGE_KINDS",
+    "INCOME_TYPES",
+    "JURISDICTIONS",
+    "KINDS",
+    "LP_ASSET_PREFIX",
+    "LP_TREATMENTS",
+    "METHODS",
+    "MISSING_BASIS_MODES",
+    "POSITION_KINDS",
+    "VARIOUS",
+    "Disposal",
+    "IncomeEvent",
+    "InsufficientHoldings",
+    "InvalidTransaction",
+    "LegIn",
+    "Lot",
+    "MissingFiatValue",
+    "TaxEngineError",
+    "TaxReport",
+    "TaxSettings",
+    "TxIn",
+    "YearTotals",
+]
+
 METHODS = ("fifo", "lifo", "hifo", "average", "uk")
 LP_TREATMENTS = ("nontaxable", "disposal")
-DEFAULT_FIAT_CODES = frozenset(
-    {
-        "USD", "EUR", "GBP", "JPY", "CHF", "CAD", "AUD", "NZD", "SGD", "HKD", "SEK", "NOK", "DKK",
-        "PLN", "CZK", "HUF", "INR", "KRW", "BRL", "MXN", "ZAR", "TRY", "ILS", "CNY",
-    }
-)  # fmt: skip
+#: What a disposal of more than is held does: ``error`` raises InsufficientHoldings,
+#: ``zero`` gives the uncovered quantity a zero cost and lists it in ``TaxReport.missing_basis``.
+MISSING_BASIS_MODES = ("error", "zero")
+#: Fiat unless the settings say otherwise: the ledger's fiat codes.
+DEFAULT_FIAT_CODES = FIAT_CODES
 JURISDICTIONS = ("us", "uk", "other")
 #: The acquired date of a pooled or averaged disposal, and of a pool's "lot".
 VARIOUS = "various"
-#: A position's LP receipt token is the asset "LP#<position id>" (the core names LP legs so).
-LP_ASSET_PREFIX = "LP#"
+#: A position's LP receipt token is the asset "LP#<position id>" (``portfolios.ledger.lp_asset``).
+LP_ASSET_PREFIX = LP_PREFIX
 
 #: Kinds that dispose of what goes out and acquire what comes in.
-EXCHANGE_KINDS = frozenset({"buy", "sell", "swap"})
+EXCHANGE_KINDS = frozenset(k.value for k in (TxKind.BUY, TxKind.SELL, TxKind.SWAP))
 #: Kinds that move assets into or out of a position (taxed by ``lp_treatment``).
-POSITION_KINDS = frozenset({"lp_deposit", "lp_withdraw", "stake", "unstake"})
+POSITION_KINDS = frozenset(k.value for k in DEPOSIT_KINDS | WITHDRAW_KINDS)
 
 
 # --------------------------------------------------------------------------- errors
 
-
-class TaxEngineError(Exception):
-    """Base class of every error the engine raises on bad data."""
-
-
-class InvalidTransaction(TaxEngineError, ValueError):
-    def __init__(self, ref: str, message: str):
-        self.ref = ref
-        super().__init__(f"transaction {ref}: {message}")
+#: Base class of every error the engine raises on bad data; the records' own
+#: (``InvalidTransaction`` from building a ``TxIn`` is one too).
+TaxEngineError = LedgerDataError
 
 
 class MissingFiatValue(TaxEngineError, ValueError):
@@ -88,77 +97,7 @@ class InsufficientHoldings(TaxEngineError):
         )
 
 
-# --------------------------------------------------------------------------- input
-
-
-def _decimal(value: object, what: str) -> Decimal:
-    if isinstance(value, bool) or isinstance(value, float):
-        raise TypeError(f"{what} must be a Decimal, not {type(value).__name__} ({value!r})")
-    if isinstance(value, int):
-        return Decimal(value)
-    if not isinstance(value, Decimal):
-        raise TypeError(f"{what} must be a Decimal, not {type(value).__name__}")
-    if not value.is_finite():
-        raise ValueError(f"{what} must be finite, got {value}")
-    return value
-
-
-@dataclass(frozen=True, slots=True)
-class LegIn:
-    asset: str
-    quantity: Decimal  # signed: + received, - sent
-    fiat_value: Decimal | None = None  # absolute value in the user's fiat at that moment
-    is_fee: bool = False
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.asset, str) or not self.asset.strip():
-            raise ValueError("leg asset must be a non-empty string")
-        if self.asset != self.asset.strip():
-            object.__setattr__(self, "asset", self.asset.strip())
-        object.__setattr__(self, "quantity", _decimal(self.quantity, "quantity"))
-        if self.fiat_value is not None:
-            value = _decimal(self.fiat_value, "fiat_value")
-            if value < 0:
-                raise ValueError(f"fiat_value is an absolute value and cannot be negative ({value})")
-            object.__setattr__(self, "fiat_value", value)
-        if not isinstance(self.is_fee, bool):
-            raise TypeError("is_fee must be a bool")
-
-
-@dataclass(frozen=True, slots=True)
-class TxIn:
-    ref: str
-    occurred_at: datetime  # aware
-    kind: str
-    legs: tuple[LegIn, ...]
-    income_type: str | None = None
-    position: str | None = None  # LP / farm / validator position key (rewards summary, synthetic assets)
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.ref, str) or not self.ref:
-            raise ValueError("ref must be a non-empty string")
-        if not isinstance(self.occurred_at, datetime):
-            raise InvalidTransaction(self.ref, "occurred_at must be a datetime")
-        if self.occurred_at.tzinfo is None or self.occurred_at.utcoffset() is None:
-            raise InvalidTransaction(self.ref, "occurred_at must be timezone-aware")
-        if self.kind not in KINDS:
-            raise InvalidTransaction(self.ref, f"unknown kind {self.kind!r}; expected one of {sorted(KINDS)}")
-        if not isinstance(self.legs, tuple):
-            object.__setattr__(self, "legs", tuple(self.legs))
-        for leg in self.legs:
-            if not isinstance(leg, LegIn):
-                raise InvalidTransaction(self.ref, f"legs must be LegIn, got {type(leg).__name__}")
-        if self.kind == "reward":
-            if self.income_type is None:
-                object.__setattr__(self, "income_type", "other")
-            elif self.income_type not in INCOME_TYPES:
-                raise InvalidTransaction(
-                    self.ref, f"unknown income_type {self.income_type!r}; expected one of {sorted(INCOME_TYPES)}"
-                )
-        elif self.income_type is not None:
-            raise InvalidTransaction(self.ref, f"income_type is only for rewards, not for a {self.kind}")
-        if self.position is not None and (not isinstance(self.position, str) or not self.position):
-            raise InvalidTransaction(self.ref, "position must be a non-empty string or None")
+# --------------------------------------------------------------------------- settings
 
 
 @dataclass(frozen=True)
@@ -169,8 +108,13 @@ class TaxSettings:
     lp_treatment: str = "nontaxable"  # nontaxable | disposal
     fiat_currency: str = "USD"  # the user's fiat: fiat_value is expressed in it
     fiat_codes: frozenset[str] = DEFAULT_FIAT_CODES
+    missing_basis: str = "error"  # error | zero (see MISSING_BASIS_MODES)
+    # From this local date, lots are tracked wallet by wallet (US rules: 2025-01-01); None: one pool.
+    lots_per_wallet_from: date | None = None
 
     def __post_init__(self) -> None:
+        if self.missing_basis not in MISSING_BASIS_MODES:
+            raise ValueError(f"unknown missing_basis {self.missing_basis!r}; expected one of {MISSING_BASIS_MODES}")
         if self.method not in METHODS:
             raise ValueError(f"unknown method {self.method!r}; expected one of {METHODS}")
         if self.jurisdiction not in JURISDICTIONS:
@@ -178,20 +122,22 @@ class TaxSettings:
         if self.lp_treatment not in LP_TREATMENTS:
             raise ValueError(f"unknown lp_treatment {self.lp_treatment!r}; expected one of {LP_TREATMENTS}")
         ZoneInfo(self.timezone)  # raises for an unknown zone (ZoneInfo caches it)
+        if self.lots_per_wallet_from is not None and self.method == "uk":
+            raise ValueError("lots per wallet apply to fifo, lifo, hifo and average; UK pooling has no lots")
         codes = frozenset(self.fiat_codes) | {self.fiat_currency}
         object.__setattr__(self, "fiat_codes", codes)
 
     @classmethod
-    def uk(cls, **overrides: object) -> TaxSettings:
+    def uk(cls, **overrides: Any) -> TaxSettings:
         """HMRC defaults: share pooling, Europe/London, GBP."""
-        base: dict[str, object] = {
+        base: dict[str, Any] = {
             "method": "uk",
             "jurisdiction": "uk",
             "timezone": "Europe/London",
             "fiat_currency": "GBP",
         }
         base.update(overrides)
-        return cls(**base)  # type: ignore[arg-type]
+        return cls(**base)
 
 
 # --------------------------------------------------------------------------- output
@@ -324,6 +270,24 @@ class Lot:
     tx_ref: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class MissingBasis:
+    """A disposal (or a move into a position) of more than the ledger shows as
+    held, computed with ``missing_basis="zero"``: the uncovered ``quantity`` got
+    a zero cost basis (and, for the holding period, the disposal date as its
+    acquisition date: short term, the stricter reading), so the gains of the
+    report are overstated by at most that quantity's true cost.  The fix is to
+    record the acquisition (a buy, reward or transfer in) before ``occurred_at``."""
+
+    tx_ref: str
+    asset: str
+    quantity: Decimal  # uncovered: given a zero cost
+    held: Decimal  # what the ledger showed as held at that moment
+    occurred_at: datetime
+    tax_year: str
+    detail: str = ""  # e.g. "moving it into lp_deposit"
+
+
 @dataclass(frozen=True)
 class YearTotals:
     tax_year: str
@@ -355,10 +319,18 @@ class TaxReport:
     lots_at_year_end: dict[str, tuple[Lot, ...]]
     in_transit: dict[str, Decimal]
     warnings: tuple[str, ...]
+    #: Quantities disposed of with no recorded acquisition (``missing_basis="zero"``), in ledger order;
+    #: empty in ``"error"`` mode. Any entry up to the end of a year makes that year's totals incomplete.
+    missing_basis: tuple[MissingBasis, ...] = ()
 
     def year(self, tax_year: str | int) -> YearTotals:
         label = normalize_tax_year(tax_year, self.settings.jurisdiction)
         return self.totals.get(label) or YearTotals(label)
+
+    def missing_basis_until(self, tax_year: str | int) -> list[MissingBasis]:
+        """Missing cost basis in this tax year or before it (earlier zero-cost lots may be sold this year)."""
+        label = normalize_tax_year(tax_year, self.settings.jurisdiction)
+        return [m for m in self.missing_basis if m.tax_year <= label]
 
     def disposals_in(self, tax_year: str | int) -> list[Disposal]:
         label = normalize_tax_year(tax_year, self.settings.jurisdiction)

@@ -68,7 +68,17 @@ from .normalize import (
 )
 from .quantities import ZERO, qadd, qsub
 from .totals import YearEnds, build_report
-from .types import VARIOUS, Disposal, IncomeEvent, InsufficientHoldings, Lot, TaxReport, TaxSettings, TxIn
+from .types import (
+    VARIOUS,
+    Disposal,
+    IncomeEvent,
+    InsufficientHoldings,
+    Lot,
+    MissingBasis,
+    TaxReport,
+    TaxSettings,
+    TxIn,
+)
 from .years import Clock, tax_year_bounds
 
 SAME_DAY = "same-day"
@@ -256,10 +266,33 @@ def run_uk(txs: list[TxIn], settings: TaxSettings, wanted: str | None) -> TaxRep
         pool_qty[asset] = qadd(pool_qty.get(asset, ZERO), qty)
         pool_cost[asset] = pool_cost.get(asset, ZERO) + cost
 
+    lenient = settings.missing_basis == "zero"
+    missing: list[MissingBasis] = []
+    missing_at: dict[tuple[str, str], int] = {}  # (ref, asset) -> index in ``missing``
+    now: list[TxIn | None] = [None]  # the transaction being priced (for the missing-basis records)
+
+    def short(asset: str, qty: Decimal, available: Decimal, ref: str, detail: str) -> None:
+        """``missing_basis="zero"``: record the uncovered quantity (once per ref and asset: the
+        holdings check and the pool may both find it short; the larger shortfall is kept)."""
+        tx = now[0]
+        assert tx is not None
+        entry = MissingBasis(ref, asset, qsub(qty, available), available, tx.occurred_at,
+                             clock.year(clock.local(tx.occurred_at)), detail)
+        index = missing_at.get((ref, asset))
+        if index is None:
+            missing_at[(ref, asset)] = len(missing)
+            missing.append(entry)
+        elif entry.quantity > missing[index].quantity:
+            missing[index] = entry
+
     def pool_take(asset: str, qty: Decimal, ref: str, detail: str) -> Decimal:
         available = pool_qty.get(asset, ZERO)
         if qty > available:
-            raise InsufficientHoldings(ref, asset, qty, available, detail)
+            if not lenient:
+                raise InsufficientHoldings(ref, asset, qty, available, detail)
+            short(asset, qty, available, ref, detail)
+            pool_add(asset, qsub(qty, available), ZERO)  # the uncovered part costs nothing
+            available = qty
         total = pool_cost[asset]
         cost = _share(total, qty, available)
         pool_qty[asset] = qsub(available, qty)
@@ -269,7 +302,11 @@ def run_uk(txs: list[TxIn], settings: TaxSettings, wanted: str | None) -> TaxRep
     def check(asset: str, qty: Decimal, ref: str, detail: str = "") -> None:
         available = holdings.get(asset, ZERO)
         if qty > available:
-            raise InsufficientHoldings(ref, asset, qty, available, detail)
+            if not lenient:
+                raise InsufficientHoldings(ref, asset, qty, available, detail)
+            if detail != "transfer_out":  # not taxable: the later disposal is listed
+                short(asset, qty, available, ref, detail)
+                holdings[asset] = qty
 
     def settle(asset: str, day: date, year: str, ref: str, record: bool) -> None:
         key = (asset, day)
@@ -340,6 +377,7 @@ def run_uk(txs: list[TxIn], settings: TaxSettings, wanted: str | None) -> TaxRep
             current_year = year
         record = wanted is None or year == wanted
         ref = tx.ref
+        now[0] = tx
         carry: dict[int, _Moved] = {}
         for op in ops:
             if type(op) is Dispose:
@@ -387,4 +425,6 @@ def run_uk(txs: list[TxIn], settings: TaxSettings, wanted: str | None) -> TaxRep
             elif type(op) is UnallocatedFee:
                 unallocated[year] += op.amount
     years.finish()
-    return build_report(settings, disposals, income, unallocated, years, normalizer.in_transit, normalizer.warnings)
+    return build_report(
+        settings, disposals, income, unallocated, years, normalizer.in_transit, normalizer.warnings, missing
+    )

@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import cast
 
 from portfolios.wallets.chain.abi import (
     SEL_BALANCE_OF,
@@ -237,7 +238,8 @@ class WalletReader:
         blocks = {t.at.block_number for t in read.transfers} | {t.at.block_number for t in read.nft_transfers}
         blocks |= {e.at.block_number for e in read.vault_events} | {e.at.block_number for e in read.lp_events}
         for h in read.positions.values():
-            blocks |= {e.at.block_number for e in (*h.increases, *h.decreases, *h.collections)}
+            blocks |= {e.at.block_number for e in h.increases} | {e.at.block_number for e in h.decreases}
+            blocks |= {e.at.block_number for e in h.collections}
         for log in logs:
             if log.block_timestamp is not None:
                 read.block_times[log.at.block_number] = datetime.fromtimestamp(log.block_timestamp, UTC)
@@ -293,7 +295,7 @@ class WalletReader:
             if any(not isinstance(w, bytes) or len(w) != 32 for w in words):
                 continue
             try:
-                factory, token0, token1 = (address_at(w, 0) for w in words)
+                factory, token0, token1 = (address_at(cast(bytes, w), 0) for w in words)  # checked above
             except AbiError:
                 continue
             if factory in names:

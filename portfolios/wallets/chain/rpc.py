@@ -275,7 +275,7 @@ class RpcClient:
                     self.batch_size = max(1, len(payload) // 2)
                     logger.warning("node refused a batch of %d; using %d", len(payload), self.batch_size)
                     return False
-                answers: dict[int, Any] = {}
+                answers: dict[int | None, Any] = {}
                 retry = list(pending) if isinstance(error, RpcRateLimited) else []
                 for index in pending:
                     results[index] = error

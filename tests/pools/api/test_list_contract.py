@@ -61,7 +61,7 @@ def test_every_pools_list_sorts_ascending_by_key_and_descending_by_minus_key(
 def test_an_unknown_ordering_is_a_400_naming_the_parameter(api_client, reference_data, url):
     response = api_client.get(url, {"ordering": "price_of_tea"})
     assert response.status_code == 400
-    assert "ordering" in response.json()
+    assert "ordering" in response.json()["errors"]
 
 
 @pytest.mark.parametrize("url", LISTS)
@@ -76,7 +76,7 @@ def test_every_pools_list_has_the_same_envelope_and_page_parameters(api_client, 
 def test_a_junk_page_size_is_refused_with_a_400_naming_it(api_client, reference_data, url, junk):
     response = api_client.get(url, {"page_size": junk})
     assert response.status_code == 400, response.content
-    assert "page_size" in response.json()
+    assert "page_size" in response.json()["errors"]
 
 
 @pytest.mark.parametrize("url", LISTS)
@@ -84,7 +84,7 @@ def test_a_junk_page_size_is_refused_with_a_400_naming_it(api_client, reference_
 def test_a_junk_page_is_refused_with_a_400_naming_it(api_client, reference_data, url, junk):
     response = api_client.get(url, {"page": junk})
     assert response.status_code == 400
-    assert "page" in response.json()
+    assert "page" in response.json()["errors"]
 
 
 @pytest.mark.parametrize("url", LISTS)

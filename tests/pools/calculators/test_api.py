@@ -286,7 +286,7 @@ BAD_QUERIES = [
 def test_bad_input_is_a_400_naming_the_field(api_client, url, params, field):
     response = api_client.get(url, params)
     assert response.status_code == 400, response.content
-    body = response.json()
+    body = response.json()["errors"]
     assert field in body, body
     assert all(isinstance(m, str) and m for m in body[field])
 
@@ -303,7 +303,7 @@ def test_bad_input_is_a_400_naming_the_field(api_client, url, params, field):
     ],
 )
 def test_messages_say_what_is_wrong(api_client, params, message_part):
-    body = api_client.get(IL, params).json()
+    body = api_client.get(IL, params).json()["errors"]
     assert any(message_part in m for messages in body.values() for m in messages), body
 
 
@@ -330,7 +330,7 @@ def test_library_errors_map_to_the_query_parameter(api_client, monkeypatch):
     monkeypatch.setattr(amm, "break_even_fee_apr", fail)
     response = api_client.get(BREAK_EVEN, {**CP, "price_ratio": "2", "days": "30"})
     assert response.status_code == 400
-    assert response.json() == {"compounds_per_year": ["Must be 'simple', 'continuous' or a positive int."]}
+    assert response.json()["errors"] == {"compounds_per_year": ["Must be 'simple', 'continuous' or a positive int."]}
 
 
 # --- access and schema ---------------------------------------------------------------------

@@ -80,13 +80,13 @@ def test_calculators_live_under_learn():
 
 def test_without_parameters_the_il_page_shows_the_doubling_example(client):
     response, html = page(client, "calculators:impermanent_loss")
-    assert "-5.7191 %" in html
+    assert "−5.7191%" in html
     assert response.context["form"]["price_ratio"].value() == "2"
 
 
 def test_il_page_shows_the_result_numbers(client):
     _, html = page(client, "calculators:impermanent_loss", {"model": "constant_product", "price_ratio": "4"})
-    assert "-20.0000 %" in html
+    assert "−20.0000%" in html
     assert '<dd data-testid="value-lp">2.0000</dd>' in html
     assert '<dd data-testid="value-hodl">2.5000</dd>' in html
 
@@ -212,9 +212,9 @@ def test_a_solver_failure_shows_a_message_instead_of_a_500(client, monkeypatch):
 def test_break_even_page_shows_the_fee_apr_needed(client):
     response, html = page(client, "calculators:break_even",
                           {"model": "constant_product", "price_ratio": "2", "days": "30", "compounds_per_year": "365"})
-    assert '<p class="stat calc-stat" data-testid="apr-simple">73.80 %</p>' in html
-    assert "71.72 %" in html  # reinvested daily
-    assert "-5.7191 %" in html
+    assert '<p class="stat calc-stat" data-testid="apr-simple">73.80%</p>' in html
+    assert "71.72%" in html  # reinvested daily
+    assert "−5.7191%" in html
     assert [row["days"] for row in response.context["result"]["horizons"]] == [7, 30, 90, 365]
     assert IL_ARTICLE in html
 
@@ -240,10 +240,10 @@ def test_invalid_break_even_input_shows_the_message_next_to_the_field(client, pa
 @pytest.mark.parametrize(
     ("params", "shown"),
     [
-        ({"direction": "apr_to_apy", "rate": "10", "compounds_per_year": "365"}, "10.5156 %"),
-        ({"direction": "apr_to_apy", "rate": "10", "compounds_per_year": "continuous"}, "10.5171 %"),
-        ({"direction": "apy_to_apr", "rate": "10.5156", "compounds_per_year": "365"}, "10.0000 %"),
-        ({"direction": "apy_to_apr", "rate": "12", "compounds_per_year": "1"}, "12.0000 %"),
+        ({"direction": "apr_to_apy", "rate": "10", "compounds_per_year": "365"}, "10.5156%"),
+        ({"direction": "apr_to_apy", "rate": "10", "compounds_per_year": "continuous"}, "10.5171%"),
+        ({"direction": "apy_to_apr", "rate": "10.5156", "compounds_per_year": "365"}, "10.0000%"),
+        ({"direction": "apy_to_apr", "rate": "12", "compounds_per_year": "1"}, "12.0000%"),
     ],
 )
 def test_apy_page_converts_percent_rates(client, params, shown):
@@ -276,7 +276,7 @@ def test_invalid_apy_input_shows_the_message_next_to_the_field(client, params, f
 
 
 def test_percent_display_keeps_tiny_and_huge_values_readable():
-    assert views.percent(Decimal("-0.0571909584")) == "-5.7191 %"
-    assert views.percent(Decimal(0)) == "0 %"
-    assert views.percent(Decimal("-1.2e-12")) == "-1.200e-10 %"
-    assert views.percent(Decimal("1e20")) == "1.0000e+22 %"
+    assert views.percent(Decimal("-0.0571909584")) == "−5.7191%"
+    assert views.percent(Decimal(0)) == "0.0000%"
+    assert views.percent(Decimal("-1.2e-12")) == "−1.200e-10%"
+    assert views.percent(Decimal("1e20")) == "1.0000e+22%"

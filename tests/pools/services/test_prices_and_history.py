@@ -9,7 +9,7 @@ import pytest
 from celery.exceptions import Retry
 
 from pools.models import Pool, PoolSnapshot, RefreshRun, Token, TokenPrice
-from pools.selectors import token_get, token_price_at, token_search, tokens_in_use
+from pools.selectors import token_get, token_price_row_at, token_search, tokens_in_use
 from pools.services.prices import prices_refresh, token_price_fetch, token_prices_load_bundled
 from pools.services.refresh import pool_history_backfill
 from pools.services.tokens import token_get_or_create, token_set_tracked
@@ -68,11 +68,11 @@ def test_bundled_prices_load_as_daily_history(weth):
 def test_the_price_at_a_time_is_that_days_price_or_the_day_before(weth):
     TokenPriceFactory(token=weth, timestamp=datetime(2025, 9, 28, tzinfo=UTC), price_usd=Decimal(4000))
     TokenPriceFactory(token=weth, timestamp=datetime(2025, 9, 30, tzinfo=UTC), price_usd=Decimal(4100))
-    assert token_price_at(token=weth, when=datetime(2025, 9, 30, 18, 0, tzinfo=UTC)).price_usd == 4100
-    assert token_price_at(token=weth, when=date(2025, 9, 29)).price_usd == 4000
-    assert token_price_at(token=weth, when=date(2025, 10, 9)) is None  # older than 3 days
-    assert token_price_at(token=weth, when=date(2025, 10, 9), max_age=None).price_usd == 4100
-    assert token_price_at(token=weth, when=date(2020, 1, 1)) is None
+    assert token_price_row_at(token=weth, when=datetime(2025, 9, 30, 18, 0, tzinfo=UTC)).price_usd == 4100
+    assert token_price_row_at(token=weth, when=date(2025, 9, 29)).price_usd == 4000
+    assert token_price_row_at(token=weth, when=date(2025, 10, 9)) is None  # older than 3 days
+    assert token_price_row_at(token=weth, when=date(2025, 10, 9), max_age=None).price_usd == 4100
+    assert token_price_row_at(token=weth, when=date(2020, 1, 1)) is None
 
 
 def test_history_on_demand_fetches_and_stores_a_missing_day(weth):

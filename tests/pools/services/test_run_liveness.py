@@ -37,7 +37,7 @@ class SlowSource:
 
 
 def _running(**fields) -> RefreshRun:
-    return RefreshRunFactory(status="running", finished_at=None, **fields)
+    return RefreshRunFactory.create(status="running", finished_at=None, **fields)
 
 
 # ------------------------------------------------------------------------------------------ heartbeat

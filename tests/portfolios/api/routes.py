@@ -23,8 +23,9 @@ def _walk(patterns, prefix=""):
 
 def _methods(pattern: URLPattern) -> list[str]:
     callback = pattern.callback
-    if getattr(callback, "actions", None):
-        return sorted(callback.actions)
+    actions = getattr(callback, "actions", None)
+    if actions:
+        return sorted(actions)
     cls = getattr(callback, "cls", None) or getattr(callback, "view_class", None)
     if cls is None:  # plain function view
         return ["get", "post"]

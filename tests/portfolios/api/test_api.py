@@ -38,8 +38,8 @@ def test_portfolio_crud(owner_api):
     created = owner_api.post("/api/v1/portfolios/", {"name": "Main"}, format="json")
     assert created.status_code == 201
     pid = created.json()["id"]
-    assert owner_api.post("/api/v1/portfolios/", {"name": "main"}, format="json").json() == {
-        "__all__": ["You already have a portfolio with this name."]
+    assert owner_api.post("/api/v1/portfolios/", {"name": "main"}, format="json").json()["errors"] == {
+        "non_field_errors": ["You already have a portfolio with this name."]
     }
     assert owner_api.patch(f"/api/v1/portfolios/{pid}/", {"name": "Renamed"}, format="json").json()["name"] == "Renamed"
     assert [p["name"] for p in owner_api.get("/api/v1/portfolios/").json()["results"]] == ["Renamed"]
@@ -88,7 +88,8 @@ def test_deposit_withdraw_claim_and_close_actions(owner_api, lp_id, eth, usdc, c
         format="json",
     )
     assert too_much.status_code == 400
-    assert too_much.json()["withdrawals"][0].startswith("You are withdrawing 5 WETH but the position holds 1.6")
+    assert too_much.json()["errors"]["withdrawals"][0].startswith(
+        "You are withdrawing 5 WETH but the position holds 1.6")
     out = owner_api.post(
         f"{base}/withdraw/",
         {
@@ -126,7 +127,7 @@ def test_validation_errors_name_the_field(owner_api, pid, amm_pool, eth, prices)
         },
         format="json",
     )
-    assert future.status_code == 400 and "is in the future" in future.json()["opened_at"][0]
+    assert future.status_code == 400 and "is in the future" in future.json()["errors"]["opened_at"][0]
     negative = owner_api.post(
         "/api/v1/positions/",
         {
@@ -138,7 +139,7 @@ def test_validation_errors_name_the_field(owner_api, pid, amm_pool, eth, prices)
         },
         format="json",
     )
-    assert negative.status_code == 400 and negative.json()["deposits"] == [
+    assert negative.status_code == 400 and negative.json()["errors"]["deposits"] == [
         "The WETH amount must be greater than zero (got −1)."
     ]
 
@@ -153,7 +154,8 @@ def test_a_missing_price_answers_400_asking_for_the_value(owner_api, pid, chain)
     }
     response = owner_api.post("/api/v1/transactions/", body, format="json")
     assert response.status_code == 400
-    assert response.json()["fiat_value"][0].startswith("No OBSC price is known for 2025-06-01. Enter the value")
+    assert response.json()["errors"]["fiat_value"][0].startswith(
+        "No OBSC price is known for 2025-06-01. Enter the value")
     body["legs"][0]["fiat_value"] = "4.5"
     assert owner_api.post("/api/v1/transactions/", body, format="json").status_code == 201
 

@@ -34,12 +34,27 @@ def _tax_report(ctx) -> int:
     return report.pk
 
 
+def _wallet(ctx) -> int:
+    from portfolios.wallets.models import Wallet
+
+    return Wallet.objects.create(portfolio=ctx["portfolio"], address="0x" + "ab" * 20).pk
+
+
+def _wallet_sync(ctx) -> int:
+    from portfolios.wallets.models import Wallet, WalletSync
+
+    wallet = Wallet.objects.create(portfolio=ctx["portfolio"], address="0x" + "cd" * 20)
+    return WalletSync.objects.create(wallet=wallet).pk
+
+
 # Owned resources: how to make one of the owner's objects whose id fills the route.
 OWNED = {
     "api/v1/portfolios/": lambda ctx: ctx["portfolio"].pk,
     "api/v1/positions/": lambda ctx: ctx["position"].pk,
     "api/v1/transactions/": lambda ctx: ctx["transaction"].pk,
     "api/v1/tax-reports/": _tax_report,
+    "api/v1/wallets/": _wallet,
+    "api/v1/wallet-syncs/": _wallet_sync,
 }
 # Our own routes, which the owner must reach with GET (other apps test their owners' access).
 OURS = ("api/v1/portfolios/", "api/v1/positions/", "api/v1/transactions/")

@@ -3,6 +3,7 @@ in the database, with its tokens and prices, and an eager build."""
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -28,6 +29,15 @@ def tokens(db):
     TokenPriceFactory(token=usdc, timestamp=at("2024-12-20T00:00"), price_usd=D("1"))
     TokenPriceFactory(token=crv, timestamp=at("2025-01-05T00:00"), price_usd=D("0.7"))  # after the year end
     return {"ETH": eth, "CRV": crv, "USDC": usdc}
+
+
+@pytest.fixture
+def ecb_rates(db):
+    """The ECB's published rates of the ledgers' years (from the bundled history file)."""
+    from pools.services.fx import fx_history_load
+
+    fx_history_load(since=date(2020, 1, 1), until=date(2026, 6, 30),
+                    currencies=["USD", "GBP", "JPY", "CHF", "SEK"])
 
 
 @pytest.fixture

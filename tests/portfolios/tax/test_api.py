@@ -91,7 +91,7 @@ def test_the_list_shows_only_the_users_reports_newest_first(owner_api, ledger, b
 def test_bad_requests_are_400_naming_the_field(owner_api, ledger, payload, field):
     response = owner_api.post("/api/v1/tax-reports/", payload, format="json")
     assert response.status_code == 400
-    assert field in response.json()
+    assert field in response.json()["errors"]
 
 
 def test_the_uk_year_may_be_written_as_2024_25_and_forces_pooling(owner_api, ledger):

@@ -12,7 +12,7 @@ FIXTURES = Path(__file__).parent / "fixtures" / "command"
 
 
 def _row_counts() -> dict[str, int]:
-    return {m._meta.label: m.objects.count() for m in apps.get_models()}
+    return {m._meta.label: m._default_manager.count() for m in apps.get_models()}
 
 
 def run(*args) -> dict:
@@ -61,9 +61,22 @@ def test_row_errors_exit_non_zero_and_list_every_error():
     assert any(line.startswith("row 2, tx_id:") for line in lines)
 
 
-def test_an_oversell_exits_non_zero_naming_the_transaction_and_the_shortfall():
+def test_with_strict_an_oversell_exits_non_zero_naming_the_transaction_and_the_shortfall():
     with pytest.raises(CommandError, match=r"transaction s1: cannot dispose of 1.25 ETH: only 1 held, shortfall 0.25"):
-        run(FIXTURES / "oversell.csv", "--year", "2024")
+        run(FIXTURES / "oversell.csv", "--year", "2024", "--strict")
+
+
+def test_without_strict_an_oversell_completes_marked_incomplete_with_the_uncovered_quantity():
+    err = StringIO()
+    out = StringIO()
+    call_command("tax_report", str(FIXTURES / "oversell.csv"), "--year", "2024", "--json", stdout=out, stderr=err)
+    result = json.loads(out.getvalue())
+    assert result["complete"] is False
+    assert [(m["ref"], m["asset"], m["quantity_uncovered"], m["quantity_held"]) for m in result["missing_basis"]] == [
+        ("s1", "ETH", "0.25", "1")]
+    # proceeds 4000; cost 2500 for the 1 ETH bought + 0 for the 0.25 uncovered
+    assert (result["summary"]["proceeds"], result["summary"]["cost_basis"]) == ("4000.00", "2500.00")
+    assert "transaction s1: missing cost basis for 0.25 ETH" in err.getvalue()
 
 
 def test_the_command_exits_non_zero_from_the_shell(tmp_path):

@@ -43,11 +43,13 @@ def test_the_disposals_csv_has_form_8949_columns_short_term_rows_first(owner, le
     assert sum(Decimal(r["(h) Gain or (loss)"]) for r in rows) == Decimal("4780.00")
 
 
-def test_uk_disposals_use_iso_dates_and_name_the_matching_rule(owner, ledger, build):
-    rows = _rows(_file(build(owner, jurisdiction="uk"), "csv-disposals"))
-    assert rows and {r["Part"] for r in rows} == {"No holding-period split"}
-    assert rows[0]["(c) Date sold or disposed of"] == "2024-06-01"
-    assert {r["Matching rule"] for r in rows} <= {"same-day", "bed-and-breakfast", "section-104"}
+def test_uk_disposals_use_iso_dates_and_name_the_matching_rule(owner, ledger, build, ecb_rates):
+    content = _file(build(owner, jurisdiction="uk"), "csv-disposals")
+    lines = content.decode("utf-8-sig").splitlines()
+    rows = list(csv.DictReader(io.StringIO("\n".join(lines[lines.index(""):]).strip())))
+    assert rows and rows[0]["Date of disposal"] == "2024-06-01"
+    assert {r["Matching rule"] for r in rows} <= {"Same day", "Bed and breakfast (30 days)", "Section 104 pool"}
+    assert {r["Currency"] for r in rows} == {"GBP"}
 
 
 def test_the_income_csv_lists_each_reward_at_its_value_when_received(owner, ledger, build):

@@ -110,11 +110,10 @@ def test_a_report_whose_inputs_changed_offers_to_build_it_again(owner_client, ow
 def test_a_failed_report_shows_the_error_and_a_retry_button(owner_client, owner, portfolio, tokens, build):
     from tests.portfolios.tax.handworked import record
 
-    record(portfolio, "2024-05-02T09:30", "sell", "", [("ETH", "-1", "4000", False), ("USD", "4000", "4000", False)],
-           tokens)
+    record(portfolio, "2024-02-01T00:00", "reward", "staking", [("ETH", "0.1", None, False)], tokens)
     report = build(owner)
     html = owner_client.get(reverse("tax:report", args=[report.pk])).content.decode()
-    assert "could not be built" in html and "shortfall 1 ETH" in html
+    assert "could not be built" in html and "ETH leg needs a fiat_value" in html
     assert reverse("tax:rebuild", args=[report.pk]) in html
 
 
@@ -147,6 +146,21 @@ def test_the_disposals_table_is_paginated(owner_client, owner, portfolio, tokens
 def test_the_nav_tax_link_points_to_the_tax_home(owner_client):
     html = owner_client.get(reverse("portfolios:dashboard")).content.decode()
     assert '<a href="/tax/" >Tax</a>' in html or 'href="/tax/"' in html
+
+
+def test_a_row_dated_year_1_from_before_the_input_rules_does_not_break_the_page_west_of_utc(owner_client, owner):
+    from datetime import UTC, datetime
+
+    from portfolios.models import Portfolio, Transaction
+
+    owner.timezone = "America/New_York"
+    owner.save()
+    portfolio = Portfolio.objects.create(owner=owner, name="Old")
+    Transaction.objects.create(portfolio=portfolio, kind="transfer_in", occurred_at=datetime(1, 1, 1, tzinfo=UTC))
+    response = owner_client.get(reverse("tax:home"))
+    assert response.status_code == 200
+    years = response.context["form"].fields["year"].choices
+    assert min(int(value) for value, _ in years) == 2008  # the UK's 2008/09 holds 2009-01-03
 
 
 def test_the_transaction_a_failed_report_names_is_a_link_to_it(owner_client, owner, portfolio, tokens, build):

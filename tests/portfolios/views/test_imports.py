@@ -108,10 +108,13 @@ def test_a_koinly_file_is_previewed(owner_client, portfolio, eth, prices):
     assert [(r.kind, sorted(leg.asset for leg in r.legs)) for r in rows] == [("buy", ["USD", "WETH"])]
 
 
-def test_a_file_that_is_not_utf8_is_refused(owner_client, portfolio):
-    response = upload(owner_client, portfolio, "tx_id,asset\nt1,\xe9\n".encode("latin-1"))
+def test_a_file_that_is_not_utf8_is_refused_on_the_row_that_holds_the_bytes(owner_client, portfolio):
+    text = NATIVE.replace("first buy", "caf\xe9")  # row 2's note, in Latin-1
+    response = upload(owner_client, portfolio, text.encode("latin-1"))
     assert response.status_code == 200
-    assert "The file is not UTF-8 text" in response.content.decode()
+    errors = [(e.row, e.field, e.message) for e in response.context["preview"].errors]
+    assert (2, "note", "is not UTF-8 text (byte 0xE9): save the file as CSV (UTF-8)") in errors
+    assert "is not UTF-8 text" in response.content.decode()
 
 
 def test_no_file_is_explained(owner_client, portfolio):

@@ -255,9 +255,10 @@ def deploy(w3: Web3, name: str, *args: Any, sender: str | None = None) -> Contra
     factory = w3.eth.contract(abi=abi, bytecode=bytecode)
     tx = factory.constructor(*args).transact({"from": sender or w3.eth.accounts[0]})
     receipt = w3.eth.wait_for_transaction_receipt(tx)
-    if receipt.status != 1:
+    address = receipt["contractAddress"]
+    if receipt["status"] != 1 or address is None:
         raise RigError(f"deploying {name} reverted")
-    return w3.eth.contract(address=receipt.contractAddress, abi=abi)
+    return w3.eth.contract(address=address, abi=abi)
 
 
 def at(w3: Web3, name: str, address: str) -> Contract:

@@ -82,7 +82,7 @@ class Scenario:
 
 def play(node: AnvilNode) -> Scenario:
     w3 = node.web3()
-    deployer, alice, bob, trader = w3.eth.accounts[:4]
+    deployer, alice, bob, trader = list(w3.eth.accounts)[:4]
     protocols = deploy_protocols(w3)
     start_block = w3.eth.block_number + 1
     steps: dict[str, Step] = {}

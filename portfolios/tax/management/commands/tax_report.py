@@ -2,14 +2,17 @@
 
     python manage.py tax_report FILE --format koinly|native --year 2024 \\
         --jurisdiction us|uk|other --method fifo|lifo|hifo|average|uk \\
-        [--lp-treatment nontaxable|disposal] [--timezone Europe/London] [--fiat USD] [--json]
+        [--lp-treatment nontaxable|disposal] [--timezone Europe/London] [--fiat USD] [--json] [--strict]
 
 Reads the file with ``portfolios.csvformats`` and runs the pure engine; it
 touches no user's data (no database query at all). ``--json`` prints
 ``{"settings", "tax_year", "summary", "disposals", "income", "in_transit",
 "warnings"}`` with every amount as a string; without it a short text summary.
-Row errors (and engine errors such as an oversell) are listed on stderr and
-the command exits with status 1.
+Row errors (and engine errors) are listed on stderr and the command exits
+with status 1.  A disposal of more than the file shows as held ("missing cost
+basis") is computed at a zero cost for the uncovered quantity and listed
+(``missing_basis`` and ``"complete": false`` in the JSON, a warning on stderr);
+``--strict`` makes it an error as before.
 """
 
 from __future__ import annotations
@@ -52,6 +55,8 @@ class Command(BaseCommand):
         parser.add_argument("--timezone", default=None, help="default: Europe/London for the UK, else UTC")
         parser.add_argument("--fiat", default="USD", help="the currency fiat values are in (default USD)")
         parser.add_argument("--json", action="store_true", help="print JSON (amounts as strings)")
+        parser.add_argument("--strict", action="store_true",
+                            help="fail on a disposal of more than is held, instead of a zero-cost warning")
 
     def handle(self, *args, **options):
         jurisdiction = options["jurisdiction"]
@@ -62,7 +67,8 @@ class Command(BaseCommand):
         fiat = options["fiat"].upper()
         try:
             settings = TaxSettings(method=method, jurisdiction=jurisdiction, timezone=timezone,
-                                   lp_treatment=options["lp_treatment"], fiat_currency=fiat)
+                                   lp_treatment=options["lp_treatment"], fiat_currency=fiat,
+                                   missing_basis="error" if options["strict"] else "zero")
         except (ValueError, LookupError) as exc:
             raise CommandError(str(exc)) from exc
         year = options["year"].strip()
@@ -93,6 +99,11 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
 
         summary = year_summary(report.year(label))
+        missing = report.missing_basis_until(label)
+        for m in missing:
+            self.stderr.write(f"warning: transaction {m.tx_ref}: missing cost basis for {format(m.quantity, 'f')} "
+                              f"{m.asset} (only {format(m.held, 'f')} held); counted at zero cost. Add the "
+                              "acquisition to the file, or use --strict to make this an error.")
         if options["json"]:
             payload = {
                 "settings": {"jurisdiction": jurisdiction, "method": method, "lp_treatment": settings.lp_treatment,
@@ -104,11 +115,21 @@ class Command(BaseCommand):
                 "income": income_rows(report, label),
                 "in_transit": {k: format(v, "f") for k, v in report.in_transit.items()},
                 "warnings": list(report.warnings),
+                "complete": not missing,
+                "missing_basis": [
+                    {"ref": m.tx_ref, "asset": m.asset, "quantity_uncovered": format(m.quantity, "f"),
+                     "quantity_held": format(m.held, "f"), "occurred_at": m.occurred_at.isoformat(),
+                     "tax_year": m.tax_year}
+                    for m in missing
+                ],
             }
             self.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False))
             return
         self.stdout.write(f"Tax year {label} ({jurisdiction}, {method}, LP {settings.lp_treatment}, {timezone}); "
                           f"{len(transactions)} transactions read")
+        if missing:
+            self.stdout.write(f"  INCOMPLETE: {len(missing)} disposal{'s' if len(missing) != 1 else ''} with missing "
+                              "cost basis (counted at zero cost; see the warnings)")
         for key in ("proceeds", "cost_basis", "gain_short", "gain_long", "gain", "income_total"):
             self.stdout.write(f"  {key.replace('_', ' '):<12} {summary[key]:>16} {fiat}")
         self.stdout.write(f"  disposals    {summary['disposal_count']:>16}")

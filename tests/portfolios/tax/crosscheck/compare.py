@@ -15,6 +15,7 @@ import tempfile
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import cast
 
 from portfolios.tax.engine import LegIn, TaxReport, TaxSettings, TxIn, compute
 
@@ -72,6 +73,7 @@ def ours_us(report: TaxReport) -> dict[str, dict[str, Decimal]]:
             "rule_differs": Decimal(0),
         }
     for d in report.disposals:
+        assert d.disposed_at is not None and d.acquired_at is not None  # US lots keep their times
         rp2_long = (d.disposed_at - d.acquired_at).days >= 365
         out[d.tax_year]["long" if rp2_long else "short"] += d.gain
         if rp2_long != (d.term == "long"):
@@ -125,13 +127,13 @@ def explain_hifo_mismatch(txs: list[TxIn], fiat: str = "USD") -> dict[str, dict]
                     TxIn(f"r{i}", moment, "buy", (LegIn(fiat, -cost), LegIn(asset, Decimal(r["crypto_in"]), cost)))
                 )
             elif r["type"] == "FEE":
-                legs = (LegIn(asset, -Decimal(r["crypto_fee"]), Decimal(r["fiat_fee"])),)
+                legs: tuple[LegIn, ...] = (LegIn(asset, -Decimal(r["crypto_fee"]), Decimal(r["fiat_fee"])),)
                 replay.append(TxIn(f"r{i}", moment, "fee", legs))
             else:
                 legs = (LegIn(asset, -Decimal(r["crypto_out_no_fee"])), LegIn(fiat, Decimal(r["fiat_out_no_fee"])))
                 replay.append(TxIn(f"r{i}", moment, "sell", legs))
         ours = [
-            (d.disposed_at.isoformat(), d.acquired_at.isoformat(), d.quantity)
+            (cast(datetime, d.disposed_at).isoformat(), cast(datetime, d.acquired_at).isoformat(), d.quantity)
             for d in compute(replay, TaxSettings(method="hifo", fiat_currency=fiat)).disposals
         ]
         rp2 = [(e, lot, Decimal(q)) for e, lot, q in theirs[asset]]

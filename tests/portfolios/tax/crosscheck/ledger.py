@@ -66,6 +66,7 @@ def generate_ledger(
 
     counter = 0
     pending_transfer: tuple[str, Decimal] | None = None
+    asset: str | None
     while len(txs) < n:
         gap = rng.randint(30, 900) if rng.random() < 0.25 else rng.randint(60, max(61, int(2 * mean_gap / 0.75) - 160))
         moment = moment + timedelta(seconds=gap, microseconds=rng.randint(0, 999) * 1000)

@@ -23,6 +23,13 @@ class Shape:
     fee_fiat: Decimal
 
 
+def value(leg: LegIn) -> Decimal:
+    """A leg's fiat value: the generated ledgers value every non-fiat leg."""
+    if leg.fiat_value is None:
+        raise ValueError(f"leg {leg.asset} {leg.quantity} has no fiat value")
+    return leg.fiat_value
+
+
 def shape(tx: TxIn, fiat: str) -> Shape:
     outs, ins = [], []
     fiat_out = fiat_in = fee_value = fee_fiat = Decimal(0)
@@ -33,7 +40,7 @@ def shape(tx: TxIn, fiat: str) -> Shape:
                 fee_value += -leg.quantity
                 fee_fiat += -leg.quantity
             else:
-                fee_value += leg.fiat_value
+                fee_value += value(leg)
                 fee_token = leg
         elif leg.asset == fiat:
             if leg.quantity < 0:

@@ -13,6 +13,7 @@ from portfolios.tax.engine import TxIn
 from .mapping import iso as _iso
 from .mapping import plain as _s
 from .mapping import shape as _shape
+from .mapping import value as _value
 
 # --------------------------------------------------------------------------- BittyTax
 
@@ -69,7 +70,7 @@ def ledger_to_bittytax_csv(txs: list[TxIn], fiat: str = "GBP") -> str:
         t = tx.occurred_at
         fee = None
         if sh.fee_token is not None:
-            fee = (_s(-sh.fee_token.quantity), sh.fee_token.asset, _s(sh.fee_token.fiat_value))
+            fee = (_s(-sh.fee_token.quantity), sh.fee_token.asset, _s(_value(sh.fee_token)))
         elif sh.fee_fiat:
             fee = (_s(sh.fee_fiat), fiat, _s(sh.fee_fiat))
         if tx.kind in ("buy", "sell", "swap", "lp_deposit", "lp_withdraw"):
@@ -96,7 +97,7 @@ def ledger_to_bittytax_csv(txs: list[TxIn], fiat: str = "GBP") -> str:
             else:
                 (out_leg,) = sh.principal_out
                 (in_leg,) = sh.principal_in
-                value = _s(in_leg.fiat_value)
+                value = _s(_value(in_leg))
                 row(
                     "Trade",
                     (_s(in_leg.quantity), in_leg.asset, value),
@@ -107,10 +108,11 @@ def ledger_to_bittytax_csv(txs: list[TxIn], fiat: str = "GBP") -> str:
                 )
         elif tx.kind == "reward":
             (leg,) = sh.principal_in
-            row(BT_INCOME[tx.income_type], (_s(leg.quantity), leg.asset, _s(leg.fiat_value)), None, None, t, tx.ref)
+            row(BT_INCOME[tx.income_type or ""], (_s(leg.quantity), leg.asset, _s(_value(leg))), None, None, t, tx.ref)
         elif tx.kind == "fee":
+            assert sh.fee_token is not None  # a generated fee transaction pays in a token
             leg = sh.fee_token
-            row("Spend", None, (_s(-leg.quantity), leg.asset, _s(leg.fiat_value)), None, t, tx.ref)
+            row("Spend", None, (_s(-leg.quantity), leg.asset, _s(_value(leg))), None, t, tx.ref)
         elif tx.kind == "transfer_out":
             (leg,) = sh.principal_out
             transit[leg.asset] = transit.get(leg.asset, Decimal(0)) - leg.quantity
@@ -126,7 +128,7 @@ def ledger_to_bittytax_csv(txs: list[TxIn], fiat: str = "GBP") -> str:
             if rest:
                 row(
                     "Gift-Received",
-                    (_s(rest), leg.asset, _s(leg.fiat_value * rest / leg.quantity)),
+                    (_s(rest), leg.asset, _s(_value(leg) * rest / leg.quantity)),
                     None,
                     None,
                     t,

@@ -6,12 +6,14 @@ import time
 from datetime import UTC
 from decimal import Decimal
 from pathlib import Path
+from typing import cast
 
 from portfolios.tax.engine import LegIn, TxIn
 
 from .mapping import iso as _iso
 from .mapping import plain as _s
 from .mapping import shape as _shape
+from .mapping import value as _value
 
 # --------------------------------------------------------------------------- rp2
 
@@ -50,8 +52,8 @@ def ledger_to_rp2(txs: list[TxIn], fiat: str = "USD") -> list[dict]:
         qty = -leg.quantity
         records.append(
             {"side": "out", "asset": leg.asset, "timestamp": _iso(moment, 1), "type": "FEE",
-             "spot_price": _s(leg.fiat_value / qty), "crypto_out_no_fee": "0", "crypto_fee": _s(qty),
-             "fiat_fee": _s(leg.fiat_value)}
+             "spot_price": _s(_value(leg) / qty), "crypto_out_no_fee": "0", "crypto_fee": _s(qty),
+             "fiat_fee": _s(_value(leg))}
         )  # fmt: skip
 
     for tx in txs:
@@ -67,12 +69,12 @@ def ledger_to_rp2(txs: list[TxIn], fiat: str = "USD") -> list[dict]:
             else:  # swap (and LP under lp_treatment="disposal"): valued at what comes in
                 (out_leg,) = sh.principal_out
                 (in_leg,) = sh.principal_in
-                value = in_leg.fiat_value
+                value = _value(in_leg)
                 sell(out_leg.asset, t, -out_leg.quantity, value - sh.fee_value)
                 buy(in_leg.asset, t, in_leg.quantity, value, Decimal(0))
         elif tx.kind == "reward":
             (leg,) = sh.principal_in
-            buy(leg.asset, t, leg.quantity, leg.fiat_value, Decimal(0), RP2_EARN[tx.income_type])
+            buy(leg.asset, t, leg.quantity, leg.fiat_value, Decimal(0), RP2_EARN[tx.income_type or ""])
         elif tx.kind == "transfer_out":
             for leg in sh.principal_out:
                 transit[leg.asset] = transit.get(leg.asset, Decimal(0)) - leg.quantity
@@ -83,7 +85,7 @@ def ledger_to_rp2(txs: list[TxIn], fiat: str = "USD") -> list[dict]:
                 transit[leg.asset] = pending - matched
                 rest = leg.quantity - matched
                 if rest:
-                    buy(leg.asset, t, rest, leg.fiat_value * rest / leg.quantity, Decimal(0))
+                    buy(leg.asset, t, rest, _value(leg) * rest / leg.quantity, Decimal(0))
         if sh.fee_token is not None:
             fee(sh.fee_token, t)
     return records
@@ -99,6 +101,7 @@ def rp2_worker(payload: dict) -> dict:
     from rp2.accounting_engine import AccountingEngine
     from rp2.configuration import Configuration
     from rp2.entry_types import TransactionType
+    from rp2.gain_loss import GainLoss
     from rp2.in_transaction import InTransaction
     from rp2.input_data import InputData
     from rp2.logger import LOGGER
@@ -169,13 +172,15 @@ def rp2_worker(payload: dict) -> dict:
         input_data = InputData(asset, ins, outs, intra)
         build_seconds += time.perf_counter() - t0
         computed = compute_tax(configuration, engine, input_data)
+        # rp2 types a GainLossSet's items as AbstractEntry; they are GainLoss records.
+        gains = cast(list[GainLoss], list(computed.gain_loss_set))
         if payload.get("lots"):
             selections[asset] = [
                 [g.taxable_event.timestamp.isoformat(), g.acquired_lot.timestamp.isoformat(), str(g.crypto_amount)]
-                for g in computed.gain_loss_set
+                for g in gains
                 if g.acquired_lot is not None
             ]
-        for gain_loss in computed.gain_loss_set:
+        for gain_loss in gains:
             event = gain_loss.taxable_event
             year = str(event.timestamp.astimezone(UTC).year)
             bucket = totals.setdefault(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -14,7 +15,7 @@ from portfolios.tax.engine import Disposal, IncomeEvent, Lot
 D = Decimal
 
 
-def every_field_distinct() -> dict[str, object]:
+def every_field_distinct() -> dict[str, Any]:
     return {
         "asset": "ETH",
         "quantity": D("1.5"),

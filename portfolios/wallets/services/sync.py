@@ -1,0 +1,770 @@
+"""Wallet sync: read a wallet on a chain from its checkpoint, write what happened as
+portfolio transactions and positions, reconcile against ``balanceOf``.
+
+One pass per wallet and chain (:func:`wallet_chain_sync`):
+
+1. read (``WalletReader``) from ``cursor.last_block + 1`` to the chain's last
+   *final* block (head minus the confirmation margin: newer blocks are left for the
+   next sync, so a reorg inside the margin never reaches the database);
+2. turn the typed records into transaction drafts (:class:`_Builder`):
+   ERC-20 transfers (a tx with tokens both out and in is one swap), Uniswap v2
+   LP deposits/withdrawals with both amounts, Uniswap v3 increases (deposits),
+   decreases (withdrawals of what the position released) and the fees actually
+   collected (``Collect`` beyond the released principal) as ``lp_fees`` income,
+   a position NFT leaving for a stranger closes the position (to the user's own
+   wallet it stays open and moves), rebasing growth as staking income;
+3. save them in chunks, each chunk one database transaction that also stores its
+   chain events (unique wallet + chain + tx hash + log index): a sync killed half
+   way leaves whole chunks, and the rerun (from the same checkpoint, the cursor
+   only moves at the end) skips the events already stored - no duplicate;
+4. move the cursor, refresh position state (range, liquidity, uncollected fees),
+   and reconcile every token: net synced transfers (+ recorded growth) against
+   ``balanceOf`` at the synced block.
+
+Amounts: raw integers from the chain, ``token_amount(raw, decimals)`` exact Decimals
+for legs. A token whose ``decimals()`` is unknown cannot be written as a quantity:
+its transfers are counted for reconciliation and listed as skipped, never guessed.
+Values: the token's USD price on that day when we know one, else ``missing``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal, localcontext
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from pools.models import Token
+from pools.services.tokens import token_get_or_create
+from pools.sources.http import RetryPolicy
+from portfolios.ledger import IncomeType, TxKind, token_asset
+from portfolios.models import Position
+from portfolios.services.legs import ResolvedLeg, q18, token_usd_price_at
+from portfolios.services.transactions import TransactionDraft, transactions_record_synced
+from portfolios.tasks import revalue_portfolio as revalue_portfolio_task
+from portfolios.wallets.chain.config import ChainConfig
+from portfolios.wallets.chain.erc20 import TokenTransfer, token_amount
+from portfolios.wallets.chain.explorer import ExplorerClient, InternalTx, NativeTx
+from portfolios.wallets.chain.reader import TokenMeta, WalletRead, WalletReader
+from portfolios.wallets.chain.rpc import RpcClient
+from portfolios.wallets.chain.uniswap_v2 import LpDeposit
+from portfolios.wallets.chain.uniswap_v3 import PositionHistory, PositionInfo
+from portfolios.wallets.models import Chain, ChainEvent, Reconciliation, SyncCursor, SyncedPosition, Wallet, WalletSync
+from portfolios.wallets.services.chains import chain_config, chain_explorer_key
+
+logger = logging.getLogger(__name__)
+
+#: Drafts saved per database transaction (a killed sync keeps whole chunks).
+CHUNK = 500
+ZERO = Decimal(0)
+E18 = Decimal(10) ** 18
+
+
+@dataclass
+class _Draft:
+    draft: TransactionDraft
+    events: list[tuple[str, int, int, str]]  # (tx hash, log index, block, kind)
+    position_key: str = ""
+
+
+@dataclass
+class ChainSyncResult:
+    chain: str
+    from_block: int
+    to_block: int
+    created: int = 0
+    skipped_existing: int = 0
+    reconciliations: list[Reconciliation] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+class _Builder:
+    """Typed chain records -> transaction drafts (no writes except tokens and positions)."""
+
+    def __init__(
+        self, *, wallet: Wallet, chain: Chain, config: ChainConfig, read: WalletRead, meta: dict[str, TokenMeta]
+    ):
+        self.wallet, self.chain, self.config, self.read, self.meta = wallet, chain, config, read, meta
+        self.drafts: list[_Draft] = []
+        self.prices: dict[tuple[int, object], Decimal | None] = {}
+        self.tokens: dict[str, Token] = {}
+        self.own = set(
+            Wallet.objects.filter(portfolio_id=wallet.portfolio_id)
+            .exclude(pk=wallet.pk)
+            .values_list("address", flat=True)
+        )
+        self.notes: list[str] = []
+
+    # ---- tokens, amounts, values ---------------------------------------------
+
+    def token(self, address: str) -> Token:
+        if address not in self.tokens:
+            m = self.meta.get(address)
+            ref = self.config.tokens.get(address)
+            self.tokens[address] = token_get_or_create(
+                chain=self.chain.slug,
+                address=address,
+                symbol=(m.symbol if m and m.symbol else "")[:64],
+                price_id=ref.price_id if ref else "",
+            )
+        return self.tokens[address]
+
+    def asset(self, address: str, token: Token) -> str:
+        """Tax-lot key: the symbol for tokens the chain config or the pools app knows; for
+        others the symbol plus the address start (a look-alike "USDC" never merges with USDC)."""
+        if address in self.config.tokens or token.price_symbol or token.last_price_usd is not None:
+            return token_asset(token.symbol, address)[:80]
+        return f"{(token.symbol or 'TOKEN').upper()[:60]}-{address[2:8].upper()}"
+
+    def decimals(self, address: str) -> int | None:
+        m = self.meta.get(address)
+        return m.decimals if m else None
+
+    def leg(self, address: str, raw: int, when: datetime, *, sign: int, asset: str = "") -> ResolvedLeg | None:
+        decimals = self.decimals(address)
+        if raw == 0:
+            return None
+        if decimals is None:
+            self.notes.append(f"{address}: no decimals(); {raw} raw units not recorded")
+            return None
+        qty = q18(token_amount(raw, decimals))
+        if qty == 0:
+            return None
+        token = self.token(address)
+        key = (token.pk, when.date())
+        if key not in self.prices:
+            self.prices[key] = token_usd_price_at(token=token, when=when)
+        price = self.prices[key]
+        if price is None:
+            return ResolvedLeg(asset or self.asset(address, token), token, qty * sign, None, "missing", False)
+        return ResolvedLeg(asset or self.asset(address, token), token, qty * sign, q18(qty * price), "looked_up", False)
+
+    def when(self, block: int) -> datetime:
+        return self.read.block_times[block]
+
+    def link(self, tx_hash: str) -> str:
+        return self.config.explorer_tx_url(tx_hash) or ""
+
+    def add(
+        self,
+        kind: str,
+        legs: Iterable[ResolvedLeg | None],
+        *,
+        block: int,
+        tx_hash: str,
+        events: list[tuple[int, str]],
+        position_key: str = "",
+        income_type: str = "",
+        description: str = "",
+    ) -> None:
+        kept = [leg for leg in legs if leg is not None]
+        if not kept:
+            return
+        draft = TransactionDraft(
+            kind=kind,
+            legs=kept,
+            occurred_at=self.when(block),
+            income_type=income_type,
+            description=description,
+            external_ref=tx_hash,
+            external_url=self.link(tx_hash),
+            wallet_address=self.wallet.address,
+        )
+        self.drafts.append(_Draft(draft, [(tx_hash, i, block, k) for i, k in events], position_key))
+
+    def native_leg(self, wei: int, when: datetime, *, sign: int, fee: bool = False) -> ResolvedLeg | None:
+        """The native coin (ETH, BNB, ...), priced through the wrapped token when configured."""
+        if wei == 0:
+            return None
+        symbol = self.config.native_symbol.upper()
+        wrapped = self.config.wrapped_native
+        if wrapped and self.decimals(wrapped) == 18:
+            leg = self.leg(wrapped, wei, when, sign=sign, asset=symbol)
+        else:
+            leg = ResolvedLeg(symbol, None, q18(token_amount(wei, 18)) * sign, None, "missing", False)
+        if leg is not None and fee:
+            leg.is_fee = True
+        return leg
+
+    def native(self, txs: list[NativeTx], internal: list[InternalTx]) -> None:
+        """Gas on every transaction the wallet sent, and native coin moved in and out - except
+        where an LP record already carries it (ETH paid through a router)."""
+        me = self.read.wallet
+        symbol = self.config.native_symbol.upper()
+        covered = {d.draft.external_ref for d in self.drafts if any(leg.asset == symbol for leg in d.draft.legs)}
+        for tx in txs:
+            self.read.block_times.setdefault(tx.block_number, tx.timestamp)
+            if tx.sender == me and tx.fee_wei:
+                what = "failed transaction" if tx.is_error else "transaction fee"
+                self.add(
+                    TxKind.FEE,
+                    [self.native_leg(tx.fee_wei, tx.timestamp, sign=-1, fee=True)],
+                    block=tx.block_number,
+                    tx_hash=tx.tx_hash,
+                    events=[(-2, "gas")],
+                    description=f"Gas ({what})",
+                )
+            if tx.is_error or not tx.value_wei or tx.tx_hash in covered or tx.sender == tx.recipient:
+                continue
+            incoming = tx.recipient == me
+            other = tx.sender if incoming else tx.recipient
+            self.add(
+                TxKind.TRANSFER_IN if incoming else TxKind.TRANSFER_OUT,
+                [self.native_leg(tx.value_wei, tx.timestamp, sign=1 if incoming else -1)],
+                block=tx.block_number,
+                tx_hash=tx.tx_hash,
+                events=[(-3, "native")],
+                description=f"{symbol} {'from' if incoming else 'to'} {other}",
+            )
+        seen: dict[str, int] = defaultdict(int)
+        for itx in internal:
+            self.read.block_times.setdefault(itx.block_number, itx.timestamp)
+            seen[itx.tx_hash] += 1
+            if itx.is_error or not itx.value_wei or itx.tx_hash in covered or itx.sender == itx.recipient:
+                continue
+            incoming = itx.recipient == me
+            other = itx.sender if incoming else itx.recipient
+            self.add(
+                TxKind.TRANSFER_IN if incoming else TxKind.TRANSFER_OUT,
+                [self.native_leg(itx.value_wei, itx.timestamp, sign=1 if incoming else -1)],
+                block=itx.block_number,
+                tx_hash=itx.tx_hash,
+                events=[(-1000 - seen[itx.tx_hash], "internal")],
+                description=f"{symbol} (internal) {'from' if incoming else 'to'} {other}",
+            )
+
+    def receipt(self, key: str, units: Decimal, value_legs: list[ResolvedLeg]) -> ResolvedLeg:
+        """The LP receipt leg; ``LP#<id>`` is filled in once the position exists."""
+        values = [leg.fiat_value for leg in value_legs if leg.fiat_value is not None]
+        if values and len(values) == len(value_legs):
+            return ResolvedLeg(key, None, units, q18(sum(values, ZERO)), "looked_up", False)
+        return ResolvedLeg(key, None, units, None, "missing", False)
+
+    # ---- the records ------------------------------------------------------------
+
+    def build(self, positions_info: dict[tuple[str, int], PositionInfo]) -> None:
+        absorbed = self._lp_v2()
+        absorbed |= self._v3(positions_info)
+        self._transfers(absorbed)
+
+    def _lp_v2(self) -> set[tuple[str, int]]:
+        absorbed: set[tuple[str, int]] = set()
+        by_tx: dict[str, list[TokenTransfer]] = defaultdict(list)
+        for t in self.read.transfers:
+            by_tx[t.at.tx_hash].append(t)
+        wrapped = self.config.wrapped_native
+        for e in self.read.lp_events:
+            pair = self.read.pairs[e.pair]
+            mine = by_tx.get(e.at.tx_hash, [])
+            involved = {pair.token0, pair.token1, e.pair}
+            absorbed |= {(t.at.tx_hash, t.at.log_index) for t in mine if t.token in involved}
+            moved = {t.token for t in mine}
+            deposit = isinstance(e, LpDeposit)
+            sign = -1 if deposit else 1
+            legs = []
+            for token, raw in ((pair.token0, e.amount0), (pair.token1, e.amount1)):
+                # Native coin wrapped by the router (addLiquidityETH): the wallet sent/received ETH.
+                native = token == wrapped and token not in moved
+                legs.append(
+                    self.leg(
+                        token,
+                        raw,
+                        self.when(e.at.block_number),
+                        sign=sign,
+                        asset=self.config.native_symbol.upper() if native else "",
+                    )
+                )
+            units = Decimal(e.liquidity) / E18
+            key = f"v2:{e.pair}"
+            kept = [leg for leg in legs if leg is not None]
+            legs.append(self.receipt(key, units if deposit else -units, kept))
+            sym = "/".join(
+                self.meta[t].symbol or t[:8] if t in self.meta else t[:8] for t in (pair.token0, pair.token1)
+            )
+            self.add(
+                TxKind.LP_DEPOSIT if deposit else TxKind.LP_WITHDRAW,
+                legs,
+                block=e.at.block_number,
+                tx_hash=e.at.tx_hash,
+                events=[(e.at.log_index, "v2_deposit" if deposit else "v2_withdrawal")],
+                position_key=key,
+                description=f"{pair.protocol} {sym}: liquidity {'added' if deposit else 'removed'}",
+            )
+        return absorbed
+
+    def _v3(self, infos: dict[tuple[str, int], PositionInfo]) -> set[tuple[str, int]]:
+        absorbed: set[tuple[str, int]] = set()
+        by_tx: dict[str, list[TokenTransfer]] = defaultdict(list)
+        for t in self.read.transfers:
+            by_tx[t.at.tx_hash].append(t)
+        for (manager, token_id), h in sorted(self.read.positions.items()):
+            info = infos.get((manager, token_id))
+            if info is None:
+                self.notes.append(f"v3 position {token_id}: burnt, its tokens unknown; not recorded")
+                continue
+            key = f"v3:{manager}:{token_id}"
+            t0, t1 = info.token0, info.token1
+            for e in h.increases + h.decreases:
+                absorbed |= {(t.at.tx_hash, t.at.log_index) for t in by_tx.get(e.at.tx_hash, []) if t.token in (t0, t1)}
+            for c in h.collections:
+                absorbed |= {(t.at.tx_hash, t.at.log_index) for t in by_tx.get(c.at.tx_hash, []) if t.token in (t0, t1)}
+            for inc in h.increases:
+                when = self.when(inc.at.block_number)
+                legs = [self.leg(t0, inc.amount0, when, sign=-1), self.leg(t1, inc.amount1, when, sign=-1)]
+                kept = [leg for leg in legs if leg is not None]
+                legs.append(self.receipt(key, Decimal(inc.liquidity) / E18, kept))
+                self.add(
+                    TxKind.LP_DEPOSIT,
+                    legs,
+                    block=inc.at.block_number,
+                    tx_hash=inc.at.tx_hash,
+                    events=[(inc.at.log_index, "v3_increase")],
+                    position_key=key,
+                    description=f"Uniswap v3 position #{token_id}: liquidity added",
+                )
+            for dec in h.decreases:
+                when = self.when(dec.at.block_number)
+                legs = [self.leg(t0, dec.amount0, when, sign=1), self.leg(t1, dec.amount1, when, sign=1)]
+                kept = [leg for leg in legs if leg is not None]
+                legs.append(self.receipt(key, -Decimal(dec.liquidity) / E18, kept))
+                self.add(
+                    TxKind.LP_WITHDRAW,
+                    legs,
+                    block=dec.at.block_number,
+                    tx_hash=dec.at.tx_hash,
+                    events=[(dec.at.log_index, "v3_decrease")],
+                    position_key=key,
+                    description=f"Uniswap v3 position #{token_id}: liquidity removed",
+                )
+            for c in h.collections:
+                when = self.when(c.at.block_number)
+                self.add(
+                    TxKind.REWARD,
+                    [self.leg(t0, c.fees0, when, sign=1), self.leg(t1, c.fees1, when, sign=1)],
+                    block=c.at.block_number,
+                    tx_hash=c.at.tx_hash,
+                    events=[(c.at.log_index, "v3_fees")],
+                    position_key=key,
+                    income_type=IncomeType.LP_FEES,
+                    description=f"Uniswap v3 position #{token_id}: fees collected",
+                )
+        return absorbed
+
+    def _transfers(self, absorbed: set[tuple[str, int]]) -> None:
+        by_tx: dict[str, list[TokenTransfer]] = defaultdict(list)
+        for t in self.read.transfers:
+            if (t.at.tx_hash, t.at.log_index) not in absorbed and t.sender != t.recipient:
+                by_tx[t.at.tx_hash].append(t)
+        me = self.read.wallet
+        for tx_hash, group in by_tx.items():
+            group.sort(key=lambda t: t.at.log_index)
+            signs = {1 if t.recipient == me else -1 for t in group}
+            tokens = {t.token for t in group}
+            if signs == {1, -1} and len(tokens) > 1:  # tokens out and others in: a swap
+                legs = [
+                    self.leg(t.token, t.amount, self.when(t.at.block_number), sign=1 if t.recipient == me else -1)
+                    for t in group
+                ]
+                self.add(
+                    TxKind.SWAP,
+                    legs,
+                    block=group[0].at.block_number,
+                    tx_hash=tx_hash,
+                    events=[(t.at.log_index, "swap") for t in group],
+                    description="Swap",
+                )
+                continue
+            for t in group:
+                incoming = t.recipient == me
+                other = t.sender if incoming else t.recipient
+                if other in self.own:
+                    what = f"Move {'from' if incoming else 'to'} your wallet {other}"
+                elif t.is_mint:
+                    what = "Minted to you"
+                else:
+                    what = f"Transfer {'from' if incoming else 'to'} {other}"
+                self.add(
+                    TxKind.TRANSFER_IN if incoming else TxKind.TRANSFER_OUT,
+                    [self.leg(t.token, t.amount, self.when(t.at.block_number), sign=1 if incoming else -1)],
+                    block=t.at.block_number,
+                    tx_hash=tx_hash,
+                    events=[(t.at.log_index, "transfer_in" if incoming else "transfer_out")],
+                    description=what,
+                )
+
+
+def _tick_price(tick: int, dec0: int | None, dec1: int | None) -> Decimal:
+    """Price of token0 in token1 at ``tick`` (1.0001^tick, scaled by the decimals)."""
+    with localcontext() as ctx:
+        ctx.prec = 40
+        price = Decimal("1.0001") ** tick
+        if dec0 is not None and dec1 is not None:
+            price = price.scaleb(dec0 - dec1)
+        return price
+
+
+def _position_for(
+    builder: _Builder, key: str, info: PositionInfo | None, pair_tokens: tuple[str, str] | None, opened_at: datetime
+) -> SyncedPosition:
+    """The portfolio's position for ``key`` (created on first sight; moves with the NFT between own wallets)."""
+    wallet, chain = builder.wallet, builder.chain
+    synced = (
+        SyncedPosition.objects.select_related("position")
+        .filter(portfolio_id=wallet.portfolio_id, chain=chain, key=key)
+        .first()
+    )
+    if synced is not None:
+        if synced.wallet_id != wallet.pk:
+            synced.wallet = wallet
+            synced.save(update_fields=["wallet"])
+        return synced
+    t0, t1 = (info.token0, info.token1) if info is not None else (pair_tokens or ("", ""))
+
+    def sym(t: str) -> str:
+        m = builder.meta.get(t)
+        return (m.symbol if m and m.symbol else t[:8]) if t else "?"
+
+    if key.startswith("v3:") and info is not None:
+        dec0, dec1 = builder.decimals(t0), builder.decimals(t1)
+        lower, upper = _tick_price(info.tick_lower, dec0, dec1), _tick_price(info.tick_upper, dec0, dec1)
+        position = Position(
+            portfolio_id=wallet.portfolio_id,
+            kind=Position.Kind.CONCENTRATED_LP,
+            opened_at=opened_at,
+            label=f"Uniswap v3 {sym(t0)}/{sym(t1)} {info.fee / 10000:g}% #{key.rsplit(':', 1)[1]} ({chain.name})",
+            range_lower=q18(lower),
+            range_upper=q18(upper),
+        )
+    else:
+        position = Position(
+            portfolio_id=wallet.portfolio_id,
+            kind=Position.Kind.LP,
+            opened_at=opened_at,
+            label=f"Uniswap v2 {sym(t0)}/{sym(t1)} ({chain.name})",
+        )
+    position.full_clean()
+    position.save()
+    return SyncedPosition.objects.create(
+        portfolio_id=wallet.portfolio_id,
+        chain=chain,
+        key=key,
+        wallet=wallet,
+        position=position,
+        token0=t0,
+        token1=t1,
+        tick_lower=info.tick_lower if info else None,
+        tick_upper=info.tick_upper if info else None,
+        fee_tier=info.fee if info else None,
+    )
+
+
+def _save(builder: _Builder, drafts: list[_Draft], positions: dict[str, SyncedPosition]) -> int:
+    """Save one chunk of drafts (new events only) with their chain events, in one transaction."""
+    wallet, chain = builder.wallet, builder.chain
+    with transaction.atomic():
+        for d in drafts:
+            if d.position_key:
+                synced = positions[d.position_key]
+                d.draft.position = synced.position
+                for leg in d.draft.legs:
+                    if leg.asset == d.position_key:
+                        leg.asset = synced.position.lp_asset
+        transactions_record_synced(portfolio=wallet.portfolio, drafts=[d.draft for d in drafts], revalue=False)
+        ChainEvent.objects.bulk_create(
+            [
+                ChainEvent(
+                    wallet=wallet,
+                    chain=chain,
+                    tx_hash=tx,
+                    log_index=i,
+                    block_number=b,
+                    kind=k,
+                    transaction=d.draft.saved,
+                )
+                for d in drafts
+                for (tx, i, b, k) in d.events
+            ]
+        )
+    return len(drafts)
+
+
+def _state_positions(state: dict) -> tuple[list[tuple[str, int]], dict[tuple[str, int], tuple[int, int]]]:
+    owned = [(m, int(i)) for m, i in state.get("owned", [])]
+    owed = {(k.split(":")[0], int(k.split(":")[1])): (int(v[0]), int(v[1])) for k, v in state.get("owed", {}).items()}
+    return owned, owed
+
+
+def wallet_chain_sync(
+    *,
+    wallet: Wallet,
+    chain: Chain,
+    run: WalletSync | None = None,
+    rpc: RpcClient | None = None,
+    to_block: int | None = None,
+    explorer: ExplorerClient | None = None,
+) -> ChainSyncResult:
+    """Sync ``wallet`` on ``chain`` from its checkpoint to the last final block (see the module doc)."""
+    config = chain_config(chain)
+    own_rpc = rpc is None
+    rpc = rpc or RpcClient(
+        list(config.rpc_urls),
+        batch_size=config.batch_size,
+        max_log_range=config.max_log_range,
+        policy=RetryPolicy(retries=settings.WALLETS_RPC_RETRIES, backoff=0.5, max_backoff=30.0),
+    )
+    try:
+        if explorer is None and chain.explorer_api and chain_explorer_key(chain):
+            explorer = ExplorerClient(chain.explorer_api, chain.chain_id, chain_explorer_key(chain))
+        return _sync(wallet, chain, config, rpc, run, to_block, explorer)
+    finally:
+        if own_rpc:
+            rpc.close()
+
+
+def _sync(
+    wallet: Wallet,
+    chain: Chain,
+    config: ChainConfig,
+    rpc: RpcClient,
+    run: WalletSync | None,
+    to_block: int | None,
+    explorer: ExplorerClient | None,
+) -> ChainSyncResult:
+    reader = WalletReader(rpc, config)
+    cursor, _ = SyncCursor.objects.get_or_create(wallet=wallet, chain=chain)
+    state = dict(cursor.state or {})
+    owned, owed = _state_positions(state)
+    from_block = cursor.last_block + 1
+    read = reader.read(
+        wallet.address, from_block=from_block, to_block=to_block, owned_positions=owned, owed_at_start=owed
+    )
+    result = ChainSyncResult(chain.slug, from_block, read.final_block)
+    span = max(0, read.final_block - from_block + 1)
+    if run is not None:
+        WalletSync.objects.filter(pk=run.pk).update(blocks_total=F("blocks_total") + span)
+    block = read.final_block
+    flows = {t: int(v) for t, v in state.get("flows", {}).items()}
+    tokens = set(flows) | read.tokens | set(config.rebasing_tokens)
+    positions_by_manager: dict[str, set[int]] = defaultdict(set)
+    for manager, token_id in read.positions:
+        positions_by_manager[manager].add(token_id)
+    infos: dict[tuple[str, int], PositionInfo] = {}
+    known_info = {
+        s.key: s
+        for s in SyncedPosition.objects.filter(portfolio_id=wallet.portfolio_id, chain=chain, key__startswith="v3:")
+    }
+    for manager, ids in positions_by_manager.items():
+        got = reader.positions_info(manager, ids, block) if block >= 0 else {}
+        for token_id in ids:
+            if token_id in got:
+                infos[(manager, token_id)] = got[token_id]
+            elif f"v3:{manager}:{token_id}" in known_info:  # burnt since: what we knew
+                s = known_info[f"v3:{manager}:{token_id}"]
+                infos[(manager, token_id)] = PositionInfo(
+                    0, "", s.token0, s.token1, s.fee_tier or 0, s.tick_lower or 0, s.tick_upper or 0, 0, 0, 0, 0, 0
+                )
+    meta_tokens = tokens | {t for i in infos.values() for t in (i.token0, i.token1)}
+    meta_tokens |= {t for p in read.pairs.values() for t in (p.token0, p.token1)}
+    if explorer is not None and config.wrapped_native:
+        meta_tokens.add(config.wrapped_native)
+    meta = reader.token_meta(meta_tokens) if meta_tokens else {}
+    builder = _Builder(wallet=wallet, chain=chain, config=config, read=read, meta=meta)
+    builder.build(infos)
+    if explorer is not None and read.final_block >= from_block:
+        builder.native(
+            explorer.txlist(wallet.address, from_block, read.final_block),
+            explorer.txlistinternal(wallet.address, from_block, read.final_block),
+        )
+
+    # Rebasing tokens: growth not explained by transfers since the last measurement is income.
+    growth_state = {t: int(v) for t, v in state.get("growth", {}).items()}
+    grown = {t: int(v) for t, v in state.get("grown", {}).items()}
+    read_flows = read.flows()
+    balances = reader.balances(wallet.address, tokens, block) if tokens and block >= 0 else {}
+    if block >= from_block:
+        for token in sorted(config.rebasing_tokens):
+            now = balances.get(token)
+            if now is None:
+                continue
+            amount = now - growth_state.get(token, 0) - read_flows.get(token, 0)
+            growth_state[token] = now
+            if amount == 0:
+                continue
+            when = read.block_times.get(block) or rpc.block_headers([block])[block].timestamp
+            read.block_times.setdefault(block, when)
+            leg = builder.leg(token, abs(amount), when, sign=1 if amount > 0 else -1)
+            if leg is None:
+                continue
+            if amount > 0:
+                builder.add(
+                    TxKind.REWARD,
+                    [leg],
+                    block=block,
+                    tx_hash=f"growth:{block}",
+                    events=[(-1, "growth")],
+                    income_type=IncomeType.STAKING,
+                    description="Balance growth without a transfer (rebasing)",
+                )
+            else:
+                leg.is_fee = True
+                builder.add(
+                    TxKind.FEE,
+                    [leg],
+                    block=block,
+                    tx_hash=f"growth:{block}",
+                    events=[(-1, "shrink")],
+                    description="Balance fell without a transfer (slashing or write-down)",
+                )
+            grown[token] = grown.get(token, 0) + amount
+
+    # Skip what an interrupted run already stored (the cursor has not moved since).
+    existing = set(
+        ChainEvent.objects.filter(wallet=wallet, chain=chain, block_number__gte=from_block).values_list(
+            "tx_hash", "log_index"
+        )
+    )
+    fresh = [d for d in builder.drafts if not any((tx, i) in existing for tx, i, _, _ in d.events)]
+    result.skipped_existing = len(builder.drafts) - len(fresh)
+    result.notes = builder.notes
+
+    # Positions first (the LP receipt legs name them), then the drafts in chain order.
+    positions: dict[str, SyncedPosition] = {}
+    first_seen: dict[str, datetime] = {}
+    for d in builder.drafts:
+        if d.position_key and d.position_key not in first_seen:
+            first_seen[d.position_key] = d.draft.occurred_at
+    for (manager, token_id), h in read.positions.items():
+        key = f"v3:{manager}:{token_id}"
+        if key not in first_seen and (manager, token_id) in infos and h.received:
+            first_seen[key] = read.block_times[h.received[0].at.block_number]
+    for key, opened in first_seen.items():
+        info = infos.get((key.split(":")[1], int(key.split(":")[2]))) if key.startswith("v3:") else None
+        pair = read.pairs.get(key[3:]) if key.startswith("v2:") else None
+        positions[key] = _position_for(builder, key, info, (pair.token0, pair.token1) if pair else None, opened)
+    fresh.sort(key=lambda d: (d.events[0][2], d.events[0][1] if d.events[0][1] >= 0 else 10**9))
+    for start in range(0, len(fresh), CHUNK):
+        result.created += _save(builder, fresh[start : start + CHUNK], positions)
+        if run is not None:
+            WalletSync.objects.filter(pk=run.pk).update(
+                records_created=F("records_created") + min(CHUNK, len(fresh) - start)
+            )
+
+    with transaction.atomic():
+        _positions_after(builder, reader, read, infos, positions, block)
+        for token, v in read_flows.items():
+            flows[token] = flows.get(token, 0) + v
+        state["flows"] = {t: str(v) for t, v in flows.items()}
+        state["growth"] = {t: str(v) for t, v in growth_state.items()}
+        state["grown"] = {t: str(v) for t, v in grown.items()}
+        state["owned"] = sorted([m, i] for (m, i), h in read.positions.items() if h.owned) + [
+            [m, i] for m, i in owned if (m, i) not in read.positions
+        ]
+        state["owed"] = {f"{m}:{i}": [h.owed0, h.owed1] for (m, i), h in read.positions.items() if h.owned}
+        locked = SyncCursor.objects.select_for_update().get(pk=cursor.pk)
+        if block >= locked.last_block:
+            locked.last_block = block
+            locked.last_block_hash = read.final_hash or ""
+            locked.last_block_at = read.block_times.get(block) or (
+                rpc.block_headers([block])[block].timestamp if block >= 0 else None
+            )
+        locked.synced_at = timezone.now()
+        locked.state = state
+        locked.save()
+        if result.created:
+            revalue_portfolio_task.delay_on_commit(portfolio_id=wallet.portfolio_id)
+        if run is not None:
+            WalletSync.objects.filter(pk=run.pk).update(blocks_done=F("blocks_done") + span)
+            rows = []
+            for token in sorted(set(flows) | set(grown)):
+                m = meta.get(token)
+                rows.append(
+                    Reconciliation(
+                        sync=run,
+                        chain=chain,
+                        token=token,
+                        symbol=(m.symbol or "")[:64] if m else "",
+                        decimals=m.decimals if m else None,
+                        block=block,
+                        expected=Decimal(flows.get(token, 0) + grown.get(token, 0)),
+                        on_chain=None if (held := balances.get(token)) is None else Decimal(held),
+                    )
+                )
+            Reconciliation.objects.filter(sync=run, chain=chain).delete()
+            result.reconciliations = Reconciliation.objects.bulk_create(rows)
+    return result
+
+
+def _positions_after(
+    builder: _Builder,
+    reader: WalletReader,
+    read: WalletRead,
+    infos: dict[tuple[str, int], PositionInfo],
+    positions: dict[str, SyncedPosition],
+    block: int,
+) -> None:
+    """Range, liquidity, fees and uncollected fees of the positions this read touched; close those gone."""
+    wallet = builder.wallet
+    by_manager: dict[str, list[int]] = defaultdict(list)
+    for (manager, token_id), h in read.positions.items():
+        key = f"v3:{manager}:{token_id}"
+        synced = positions.get(key)
+        if synced is None:
+            continue
+        info = infos.get((manager, token_id))
+        if info is not None and info.operator:  # read from positions() now (not a burnt NFT's memory)
+            synced.liquidity = Decimal(info.liquidity)
+        f0, f1 = h.fees
+        synced.fees_collected0 += f0
+        synced.fees_collected1 += f1
+        synced.state_block = block
+        if h.owned:
+            by_manager[manager].append(token_id)
+        else:
+            _close_or_move(builder, synced, h)
+        synced.save()
+    for manager, ids in by_manager.items():
+        owed = {i: (read.positions[(manager, i)].owed0, read.positions[(manager, i)].owed1) for i in ids}
+        for token_id, (a0, a1) in reader.uncollected(manager, wallet.address, ids, block).items():
+            synced = positions[f"v3:{manager}:{token_id}"]
+            synced.uncollected0 = Decimal(max(0, a0 - owed[token_id][0]))
+            synced.uncollected1 = Decimal(max(0, a1 - owed[token_id][1]))
+            synced.save(update_fields=["uncollected0", "uncollected1"])
+    for key, synced in positions.items():
+        if not key.startswith("v2:"):
+            continue
+        units = sum(
+            (
+                leg.quantity
+                for d in builder.drafts
+                if d.position_key == key
+                for leg in d.draft.legs
+                if leg.asset == synced.position.lp_asset
+            ),
+            ZERO,
+        )
+        synced.liquidity += (units * E18).to_integral_value()
+        synced.state_block = block
+        synced.save()
+        if synced.liquidity <= 0 and synced.position.closed_at is None:
+            last = max(d.draft.occurred_at for d in builder.drafts if d.position_key == key)
+            Position.objects.filter(pk=synced.position_id).update(closed_at=max(last, synced.position.opened_at))
+
+
+def _close_or_move(builder: _Builder, synced: SyncedPosition, h: PositionHistory) -> None:
+    """The NFT left the wallet: to another of the user's wallets the position moves; else it closes."""
+    sent = h.sent[-1]
+    if sent.recipient in builder.own:
+        target = Wallet.objects.get(portfolio_id=builder.wallet.portfolio_id, address=sent.recipient)
+        synced.wallet = target
+        return
+    when = builder.when(sent.at.block_number)
+    position = synced.position
+    if position.closed_at is None:
+        Position.objects.filter(pk=position.pk).update(closed_at=max(when, position.opened_at))
