@@ -26,20 +26,24 @@ class BaseTask(DjangoTask):
     max_retries = 5
 
     def delay_on_commit(self, *args: Any, **kwargs: Any) -> None:
-        self.apply_async_on_commit(args, kwargs)
+        delay = self.delay  # looked up now, as DjangoTask does (tests patch ``task.delay``)
+        self._send_on_commit(lambda: delay(*args, **kwargs))
 
     def apply_async_on_commit(self, args: Any = None, kwargs: Any = None, **options: Any) -> None:
-        """``apply_async`` once the transaction commits, as DjangoTask does, but with
-        Django's ``robust`` on_commit: when the broker (Redis) is down, the failed send is
-        logged instead of turning the request, whose data already committed, into a 500.
+        apply = self.apply_async
+        self._send_on_commit(lambda: apply(args, kwargs, **options))
+
+    def _send_on_commit(self, call: Any) -> None:
+        """Send once the transaction commits, as DjangoTask does, but with Django's
+        ``robust`` on_commit: when the broker (Redis) is down, the failed send is logged
+        instead of turning the request, whose data already committed, into a 500.
         What was asked for stays recorded (a pending report, a revaluation the next
         change or the nightly pass redoes)."""
-        apply = self.apply_async
         name = self.name
 
         def send() -> None:  # a named function: Django's robust logging names it
             try:
-                apply(args, kwargs, **options)
+                call()
             except Exception:
                 logger.warning("could not queue %s (broker unreachable?); the request itself was saved",
                                name, exc_info=True)

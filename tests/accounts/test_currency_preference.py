@@ -30,7 +30,7 @@ def test_the_api_accepts_and_returns_each_required_currency(owner_api, owner, co
 def test_the_api_refuses_a_currency_that_is_not_offered_and_keeps_the_old_one(owner_api, owner, bad):
     response = owner_api.patch("/api/v1/me/", {"fiat_currency": bad}, format="json")
     assert response.status_code == 400
-    assert "fiat_currency" in response.json()
+    assert "fiat_currency" in response.json()["errors"]
     owner.refresh_from_db()
     assert owner.fiat_currency == "USD"
 

@@ -56,7 +56,7 @@ def test_rule_crud_and_pause(owner_api, amm_pool):
 def test_bad_rules_get_a_clear_400(owner_api, amm_pool, payload, field):
     response = owner_api.post("/api/v1/alert-rules/", {"pool": amm_pool.pk, **payload})
     assert response.status_code == 400
-    assert field in response.json()
+    assert field in response.json()["errors"]
     assert not AlertRule.objects.exists()
 
 
@@ -64,7 +64,7 @@ def test_a_rule_on_someone_elses_position_is_refused(owner_api, stranger, v3_poo
     theirs = PositionFactory(portfolio__owner=stranger, pool=v3_pool, kind="concentrated_lp", range_lower=D(1),
                              range_upper=D(2))
     response = owner_api.post("/api/v1/alert-rules/", {"condition": "out_of_range", "position": theirs.pk})
-    assert response.status_code == 400 and "position" in response.json()
+    assert response.status_code == 400 and "position" in response.json()["errors"]
 
 
 def test_a_position_rule_watches_the_positions_pool(owner_api, portfolio, v3_pool):

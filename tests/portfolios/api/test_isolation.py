@@ -7,6 +7,7 @@ id is covered (or makes this test fail) without anyone remembering to add it.
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from portfolios.services.legs import LegInput
 from portfolios.services.positions import position_open
@@ -47,6 +48,26 @@ def _wallet_sync(ctx) -> int:
     return WalletSync.objects.create(wallet=wallet).pk
 
 
+def _watched(ctx) -> int:
+    from alerts.models import WatchedPool
+
+    return WatchedPool.objects.create(user=ctx["owner"], pool=ctx["position"].pool, seen_at=timezone.now()).pk
+
+
+def _rule(ctx) -> int:
+    from alerts.models import AlertRule
+
+    return AlertRule.objects.create(user=ctx["owner"], pool=ctx["position"].pool, condition="apy_below",
+                                    threshold=Decimal(5)).pk
+
+
+def _notification(ctx) -> int:
+    from alerts.models import Notification
+
+    return Notification.objects.create(user=ctx["owner"], pool=ctx["position"].pool, condition="apy_below",
+                                       episode=1, title="APY below 5 %", created_at=timezone.now()).pk
+
+
 # Owned resources: how to make one of the owner's objects whose id fills the route.
 OWNED = {
     "api/v1/portfolios/": lambda ctx: ctx["portfolio"].pk,
@@ -55,6 +76,9 @@ OWNED = {
     "api/v1/tax-reports/": _tax_report,
     "api/v1/wallets/": _wallet,
     "api/v1/wallet-syncs/": _wallet_sync,
+    "api/v1/watchlist/": _watched,
+    "api/v1/alert-rules/": _rule,
+    "api/v1/notifications/": _notification,
 }
 # Our own routes, which the owner must reach with GET (other apps test their owners' access).
 OURS = ("api/v1/portfolios/", "api/v1/positions/", "api/v1/transactions/")

@@ -48,7 +48,7 @@ def test_a_token_that_is_not_a_stablecoin_still_asks_for_its_value(owner_api, ch
     response = owner_api.post("/api/v1/transactions/", {
         "portfolio": pid, "kind": "transfer_in", "occurred_at": f"{NO_PRICE_DAY}T00:00:00Z",
         "legs": [{"token": obscure.pk, "quantity": "1"}]}, format="json")
-    assert response.status_code == 400 and "Enter the value" in response.json()["fiat_value"][0]
+    assert response.status_code == 400 and "Enter the value" in response.json()["errors"]["fiat_value"][0]
     assert not Transaction.objects.exists()
 
 

@@ -162,8 +162,8 @@ def test_the_transactions_api_answers_400_naming_the_field_and_writes_nothing(ow
         body[key] = [_leg(eth, **v) for v in value] if key == "legs" else value
     response = owner_api.post("/api/v1/transactions/", body, format="json")
     assert response.status_code == 400, response.content
-    pairs = _flatten(response.json())
-    assert any(f == field and words in m for f, m in pairs), pairs
+    pairs = _flatten(response.json()["errors"])  # problem details: errors by dotted field path
+    assert any(f.rsplit(".", 1)[-1] == field and words in m for f, m in pairs), pairs
     _nothing_written()
 
 

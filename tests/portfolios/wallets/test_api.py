@@ -65,7 +65,7 @@ def test_create_returns_the_checksummed_wallet_and_queues_its_first_sync(api, po
 def test_a_bad_address_is_refused_with_the_reason(api, portfolio, chain, address, message):
     response = create(api, portfolio, chain, address=address)
     assert response.status_code == 400
-    assert message in str(response.json()["address"])
+    assert message in str(response.json()["errors"]["address"])
     assert not Wallet.objects.exists()
 
 
