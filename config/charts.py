@@ -279,7 +279,8 @@ def bar_chart(
     items: list[tuple[str, Decimal | float | int]], *, title: str = "", width: int = 480, value_kind: str = "usd"
 ) -> SafeString:
     """Horizontal bars (allocation breakdowns). Negative values are drawn from zero."""
-    row_h, left, right = 24, 150, 90
+    # Room for 20-odd characters of label and the value at the larger type phones get (site.css).
+    row_h, left, right = 28, 190, 90
     height = max(row_h * len(items) + 8, 40)
     desc = escape(title or "bar chart")
     if not items:
@@ -300,9 +301,10 @@ def bar_chart(
         parts.append(
             f'<g class="chart-hit" tabindex="0"><title>{escape(label)}: {escape(_fmt_value(value, value_kind))}</title>'
             f'<rect x="0" y="{y}" width="{width}" height="{row_h}" fill="transparent"/>'
-            f'<text x="{left - 8}" y="{y + 15}" text-anchor="end" fill="#16202a">{escape(label[:24])}</text>'
-            f'<rect x="{left}" y="{y + 3}" width="{w:.1f}" height="{row_h - 8}" fill="{color}" rx="2"/>'
-            f'<text x="{left + w + 6:.1f}" y="{y + 15}" fill="#4a5866">'
+            f'<text x="{left - 8}" y="{y + row_h / 2}" dominant-baseline="central" text-anchor="end" '
+            f'fill="#16202a">{escape(label[:24])}</text>'
+            f'<rect x="{left}" y="{y + 5}" width="{w:.1f}" height="{row_h - 10}" fill="{color}" rx="2"/>'
+            f'<text x="{left + w + 6:.1f}" y="{y + row_h / 2}" dominant-baseline="central" fill="#4a5866">'
             f"{escape(_fmt_tick(value, value_kind))}</text></g>"
         )
     parts.append("</svg>")

@@ -73,9 +73,13 @@ class ImportUploadForm(forms.Form):
     file = forms.FileField(label="CSV file", help_text="UTF-8 CSV, up to 5 MB.")
     format = forms.ChoiceField(
         label="Format",
-        choices=[("native", "Yieldledger (one row per leg)"), ("koinly", "Koinly universal")],
+        choices=[
+            ("auto", "Detect from the header"),
+            ("native", "Yieldledger (one row per leg)"),
+            ("koinly", "Koinly universal"),
+        ],
         widget=forms.RadioSelect,
-        initial="native",
+        initial="auto",
     )
 
     def clean_file(self):

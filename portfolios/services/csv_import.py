@@ -121,6 +121,13 @@ class ImportPreview:
     def ok(self) -> bool:
         return not self.errors
 
+    @property
+    def skippable(self) -> bool:
+        """Every error is a row's (not the header's or the file's) and some rows are good:
+        the user may import the good ones and leave the bad ones out. A transaction with a
+        bad row is left out whole (``csvformats``: never a partial transaction)."""
+        return bool(self.rows) and bool(self.errors) and all(e.row is not None and e.row > 1 for e in self.errors)
+
 
 @dataclass
 class ImportResult:
@@ -128,6 +135,7 @@ class ImportResult:
     duplicates: int
     errors: list[ImportError_]
     transaction_ids: list[int] = field(default_factory=list)
+    skipped: list[ImportError_] = field(default_factory=list)  # rows left out at the user's request
 
     @property
     def ok(self) -> bool:
@@ -344,13 +352,18 @@ def csv_import_preview(*, portfolio: Portfolio, file: CsvFile, fmt: str) -> Impo
     return preview
 
 
-def csv_import_commit(*, portfolio: Portfolio, file: CsvFile, fmt: str) -> ImportResult:
-    """Import a file: every new transaction, or none if any row has an error."""
+def csv_import_commit(*, portfolio: Portfolio, file: CsvFile, fmt: str, skip_errors: bool = False) -> ImportResult:
+    """Import a file: every new transaction, or none if any row has an error - unless
+    ``skip_errors``: then the transactions without errors are imported and the rows
+    with errors are reported as ``skipped`` (header or file errors still stop it)."""
     with transaction.atomic():
         # One import at a time per portfolio: a concurrent re-import of the same file
         # waits here and then sees the first one's transactions as duplicates.
         Portfolio.objects.select_for_update().filter(pk=portfolio.pk).exists()
         preview = csv_import_preview(portfolio=portfolio, file=file, fmt=fmt)
+        skipped: list[ImportError_] = []
+        if preview.errors and skip_errors and preview.skippable:
+            skipped, preview.errors = preview.errors, []
         if preview.errors:
             return ImportResult(created=0, duplicates=len(preview.duplicates), errors=preview.errors)
         if not preview.rows:
@@ -376,7 +389,11 @@ def csv_import_commit(*, portfolio: Portfolio, file: CsvFile, fmt: str) -> Impor
         tokens_track(leg.token.pk for r in preview.rows for leg in r.legs if leg.token is not None)
         revalue_portfolio_task.delay_on_commit(portfolio_id=portfolio.pk)
         return ImportResult(
-            created=len(created), duplicates=len(preview.duplicates), errors=[], transaction_ids=[t.pk for t in created]
+            created=len(created),
+            duplicates=len(preview.duplicates),
+            errors=[],
+            transaction_ids=[t.pk for t in created],
+            skipped=skipped,
         )
 
 

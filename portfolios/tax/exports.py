@@ -61,6 +61,8 @@ from portfolios.tax.engine import Disposal, IncomeEvent
 from portfolios.tax.engine.quantities import plain as quantity
 from portfolios.validation import csv_safe_row
 
+#: Room a section needs at the foot of a page to start there: its heading, a table header and a few rows.
+SECTION_MIN_SPACE_MM = 40
 #: Disposal rows printed in the PDF; the CSV always has them all.
 PDF_DISPOSAL_ROWS = 1500
 #: Exchange-rate rows printed in the PDF (the days that fell back to an earlier rate first).
@@ -301,7 +303,15 @@ def summary_pdf(summary: Mapping, disposals: Sequence[Disposal], *, user_label: 
     from reportlab.lib.pagesizes import A4, letter
     from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
     from reportlab.lib.units import mm
-    from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+    from reportlab.platypus import (
+        CondPageBreak,
+        KeepTogether,
+        Paragraph,
+        SimpleDocTemplate,
+        Spacer,
+        Table,
+        TableStyle,
+    )
 
     settings = summary["settings"]
     totals = summary["totals"]
@@ -314,7 +324,11 @@ def summary_pdf(summary: Mapping, disposals: Sequence[Disposal], *, user_label: 
                             subject=f"Tax year {summary['tax_year']} for {user_label}",
                             leftMargin=16 * mm, rightMargin=16 * mm, topMargin=16 * mm, bottomMargin=18 * mm)
     styles = getSampleStyleSheet()
-    h1, h2, body = styles["Title"], styles["Heading2"], styles["BodyText"]
+    h1, body = styles["Title"], styles["BodyText"]
+    # A heading stays with what follows it: keepWithNext, and a section that starts within
+    # SECTION_MIN_SPACE of the page foot starts on the next page (never a stranded heading).
+    h2 = ParagraphStyle("h2", parent=styles["Heading2"], keepWithNext=1)
+    SECTION_MIN_SPACE = SECTION_MIN_SPACE_MM * mm  # noqa: N806 - a length, named like its module constant
     small = ParagraphStyle("small", parent=body, fontSize=8, leading=10, textColor=colors.HexColor("#4a5866"))
     cell = ParagraphStyle("cell", parent=body, fontSize=8, leading=9.5)
 
@@ -362,7 +376,7 @@ def summary_pdf(summary: Mapping, disposals: Sequence[Disposal], *, user_label: 
     missing = summary.get("missing_basis") or []
     missing_count = summary.get("missing_basis_count", len(missing))
     if missing_count:
-        story.append(Paragraph("Missing cost basis: the totals are incomplete", h2))
+        story += [CondPageBreak(SECTION_MIN_SPACE), Paragraph("Missing cost basis: the totals are incomplete", h2)]
         story.append(p(f"{missing_count:,} disposal{'s' if missing_count != 1 else ''} took more coins than the "
                        "recorded transactions show as held. The uncovered quantity counts at a zero cost, so the "
                        "gains are likely overstated. Record how those coins came in (a buy, a reward or a transfer "
@@ -377,7 +391,7 @@ def summary_pdf(summary: Mapping, disposals: Sequence[Disposal], *, user_label: 
         story.append(Spacer(1, 3 * mm))
     if jurisdiction == "uk":
         cg = capital_gains_summary(disposals)
-        story.append(Paragraph("Capital gains summary (SA108)", h2))
+        story += [CondPageBreak(SECTION_MIN_SPACE), Paragraph("Capital gains summary (SA108)", h2)]
         rows = [["", f"Amount ({currency})"]]
         rows += [[label, value if label == "Number of disposals" else money_grouped(value)]
                  for label, value in cg.rows()]
@@ -386,7 +400,8 @@ def summary_pdf(summary: Mapping, disposals: Sequence[Disposal], *, user_label: 
                     "(same day, bed and breakfast, Section 104) it used. The rows below list each piece.", small),
                   Spacer(1, 3 * mm)]
 
-    story.append(Paragraph("Totals (incomplete: see Missing cost basis)" if missing_count else "Totals", h2))
+    story += [CondPageBreak(SECTION_MIN_SPACE),
+              Paragraph("Totals (incomplete: see Missing cost basis)" if missing_count else "Totals", h2)]
     rows = [["", f"Amount ({currency})"],
             ["Proceeds (net of fees)", money_grouped(totals["proceeds"])],
             ["Cost basis", money_grouped(totals["cost_basis"])]]
@@ -402,7 +417,7 @@ def summary_pdf(summary: Mapping, disposals: Sequence[Disposal], *, user_label: 
              ["Income (fair market value when received)", money_grouped(totals["income_total"])]]
     story += [table(rows, [110 * mm, 45 * mm]), Spacer(1, 3 * mm)]
 
-    story.append(Paragraph("Income by type", h2))
+    story += [CondPageBreak(SECTION_MIN_SPACE), Paragraph("Income by type", h2)]
     by_type = totals["income_by_type"]
     if by_type:
         rows = [["Income type", f"Amount ({currency})"]]
@@ -413,13 +428,13 @@ def summary_pdf(summary: Mapping, disposals: Sequence[Disposal], *, user_label: 
         story.append(p("No income in this tax year."))
     by_month = totals["income_by_month"]
     if by_month:
-        story.append(Paragraph("Income by month", h2))
+        story += [CondPageBreak(SECTION_MIN_SPACE), Paragraph("Income by month", h2)]
         rows = [["Month", f"Amount ({currency})"]] + [[k, money_grouped(v)] for k, v in sorted(by_month.items())]
         story.append(table(rows, [110 * mm, 45 * mm]))
 
     gain_by_asset = totals["gain_by_asset"]
     if gain_by_asset:
-        story.append(Paragraph("Gains by asset", h2))
+        story += [CondPageBreak(SECTION_MIN_SPACE), Paragraph("Gains by asset", h2)]
         proceeds_by_asset = summary.get("proceeds_by_asset", {})
         asset_rows: list[list[object]] = [["Asset", f"Proceeds ({currency})", f"Gain or (loss) ({currency})"]]
         asset_rows += [[Paragraph(escape(asset_name(k, asset_names)), cell),
@@ -429,6 +444,7 @@ def summary_pdf(summary: Mapping, disposals: Sequence[Disposal], *, user_label: 
 
     heading = Paragraph(f"Holdings at the end of the tax year (prices of {summary['prices_as_of']})", h2)
     holdings = summary["holdings"]
+    story.append(CondPageBreak(SECTION_MIN_SPACE))
     if holdings:
         rows = [["Asset", "Quantity", f"Cost basis ({currency})", "Price", f"Value ({currency})", "Unrealised"]]
         for h in holdings:
@@ -449,7 +465,8 @@ def summary_pdf(summary: Mapping, disposals: Sequence[Disposal], *, user_label: 
     else:
         story += [heading, p("Nothing held at the end of the tax year.")]
 
-    story.append(Paragraph("Disposals" + (" by matching rule" if jurisdiction == "uk" else ""), h2))
+    story += [CondPageBreak(SECTION_MIN_SPACE),
+              Paragraph("Disposals" + (" by matching rule" if jurisdiction == "uk" else ""), h2)]
     ordered = sorted_uk_disposals(disposals) if jurisdiction == "uk" else list(disposals)
     shown = ordered[:max_rows]
     if shown:
@@ -474,7 +491,7 @@ def summary_pdf(summary: Mapping, disposals: Sequence[Disposal], *, user_label: 
 
     fx = summary.get("fx") or {}
     if fx.get("rates"):
-        story.append(Paragraph("Exchange rates used", h2))
+        story += [CondPageBreak(SECTION_MIN_SPACE), Paragraph("Exchange rates used", h2)]
         story.append(p(f"{fx['converted_legs']:,} amounts entered in another currency were converted into "
                        f"{currency} at the European Central Bank's euro reference rate of their transaction's "
                        f"date (a cross rate through the euro), on {fx['days']:,} days. "
@@ -490,7 +507,7 @@ def summary_pdf(summary: Mapping, disposals: Sequence[Disposal], *, user_label: 
             story.append(p(f"{left:,} more rows are in the report's summary (API and web page).", small))
 
     notes = list(summary.get("warnings", []))
-    story += [Spacer(1, 4 * mm), Paragraph("Notes", h2)]
+    story += [Spacer(1, 4 * mm), CondPageBreak(SECTION_MIN_SPACE), Paragraph("Notes", h2)]
     story.append(p("This summary is computed by Yieldledger from the transactions you recorded. It is not tax "
                    "advice: check it with a qualified tax adviser before you file. Totals are rounded once from "
                    "full-precision sums, so a column of rounded rows may differ from its total by a few cents. "

@@ -65,6 +65,7 @@ INCOME_DISPLAY = [
     ("Position", "Position", False),
     ("Transaction", "Transaction", False),
 ]
+TRANSACTION_COLUMNS = {"Transactions", "Transaction"}  # cells of "#id" references, linked
 NON_UK_METHODS = [(v, label) for v, label in CostBasisMethod.choices if v != CostBasisMethod.UK]
 
 
@@ -132,10 +133,14 @@ def home(request):
 
 
 def _table(request, header: list[str], rows: list[list[str]], display, param: str):
-    """One page of a CSV's rows, reduced to the displayed columns: (labels, page, rows of (text, is_money))."""
+    """One page of a CSV's rows, reduced to the displayed columns: (labels, page, rows of
+    (text, is_money, is_transaction)); transaction columns are shown as links."""
     wanted = [(header.index(name), label, is_money) for name, label, is_money in display if name in header]
     page = Paginator(rows, ROWS_PER_PAGE).get_page(request.GET.get(param))
-    cells = [[(row[i] if i < len(row) else "", is_money) for i, _, is_money in wanted] for row in page.object_list]
+    cells = [
+        [(row[i] if i < len(row) else "", is_money, label in TRANSACTION_COLUMNS) for i, label, is_money in wanted]
+        for row in page.object_list
+    ]
     return {"labels": [(label, is_money) for _, label, is_money in wanted], "page": page, "rows": cells,
             "param": param}
 

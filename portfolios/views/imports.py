@@ -20,6 +20,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from portfolios import forms as pf
+from portfolios.csvformats.detect import detect_format, header_of
 from portfolios.models import Portfolio
 from portfolios.selectors import portfolio_get_for_user
 from portfolios.services.csv_import import ImportResult, csv_export, csv_import_commit, csv_import_preview
@@ -28,6 +29,8 @@ from portfolios.services.errors import SERVICE_ERRORS
 IMPORT_CACHE_SECONDS = 60 * 60
 IMPORT_CACHE_PREFIX = "portfolios:import:"
 IMPORT_PREVIEW_ROWS = 200
+SKIPPED_SHOWN = 5  # row errors named in the message after an import that left rows out
+FORMAT_LABELS = {"native": "Yieldledger", "koinly": "Koinly universal"}
 
 
 def _import_key(token: str) -> str:
@@ -47,6 +50,17 @@ def portfolio_import(request: HttpRequest, portfolio_id: int) -> HttpResponse:
         if not form.is_valid():
             return render(request, "portfolios/import.html", context)
         content, fmt = form.cleaned_data["file"], form.cleaned_data["format"]
+        detected = fmt == "auto"
+        if detected:
+            fmt = detect_format(content)
+            if fmt is None:
+                first = ", ".join(header_of(content)[:8]) or "(empty)"
+                form.add_error(
+                    "format",
+                    f"We could not tell the format from the first line ({first}). Choose the format: "
+                    "“Which format?” below lists the columns each one needs.",
+                )
+                return render(request, "portfolios/import.html", context)
         try:
             preview = csv_import_preview(portfolio=portfolio, file=content, fmt=fmt)
         except SERVICE_ERRORS as exc:
@@ -68,7 +82,13 @@ def portfolio_import(request: HttpRequest, portfolio_id: int) -> HttpResponse:
             IMPORT_CACHE_SECONDS,
         )
         context.update(
-            preview=preview, token=token, filename=filename, fmt=fmt, rows_shown=preview.rows[:IMPORT_PREVIEW_ROWS]
+            preview=preview,
+            token=token,
+            filename=filename,
+            fmt=fmt,
+            fmt_label=FORMAT_LABELS[fmt],
+            detected=detected,
+            rows_shown=preview.rows[:IMPORT_PREVIEW_ROWS],
         )
     return render(request, "portfolios/import.html", context)
 
@@ -81,7 +101,12 @@ def _import_commit(request: HttpRequest, portfolio: Portfolio) -> HttpResponse:
         messages.error(request, "This preview has expired or is not yours: upload the file again.")
         return redirect("portfolios:portfolio_import", portfolio_id=portfolio.pk)
     try:
-        result = csv_import_commit(portfolio=portfolio, file=stored["content"], fmt=stored["format"])
+        result = csv_import_commit(
+            portfolio=portfolio,
+            file=stored["content"],
+            fmt=stored["format"],
+            skip_errors=request.POST.get("skip_errors") == "1",
+        )
     except SERVICE_ERRORS as exc:
         messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
         return redirect("portfolios:portfolio_import", portfolio_id=portfolio.pk)
@@ -112,6 +137,17 @@ def _import_message(result: ImportResult) -> str:
     text = f"Imported {created} transaction{'s' if created != 1 else ''}."
     if duplicates:
         text += f" {duplicates} duplicate{'s' if duplicates != 1 else ''} skipped."
+    if result.skipped:
+        shown = "; ".join(
+            f"row {e.row}{f' ({e.ref})' if e.ref else ''}: {e.field} {e.message}".strip()
+            for e in result.skipped[:SKIPPED_SHOWN]
+        )
+        more = len(result.skipped) - SKIPPED_SHOWN
+        text += (
+            f" Left out as you asked, {len(result.skipped)} row error{'s' if len(result.skipped) != 1 else ''}: "
+            f"{shown}{f'; and {more} more' if more > 0 else ''}. Fix those rows and import the file again to add them; "
+            "what is already imported is skipped as a duplicate."
+        )
     return text
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import cast
 
 from django.contrib import messages
@@ -18,7 +19,7 @@ from config.charts import Series, bar_chart, line_chart
 from config.formatting import quantity
 from pools.calculators.links import calculator_links
 from pools.models import Pool
-from pools.selectors import chain_list, pool_get, pool_tokens
+from pools.selectors import chain_list, pool_get, pool_tokens, token_price_row_at
 from portfolios import forms as pf
 from portfolios.explain import (
     BREAKDOWN_SHORT,
@@ -30,6 +31,7 @@ from portfolios.explain import (
 )
 from portfolios.ledger import IncomeType
 from portfolios.models import Portfolio, Position, Transaction
+from portfolios.range_preview import PairToken, describe, pair_order, range_preview
 from portfolios.selectors import (
     portfolio_list_for_user,
     position_amount_overrides,
@@ -145,6 +147,15 @@ def position_create(request: HttpRequest) -> HttpResponse:
     )
     chain_slug = pool.chain.slug if pool is not None else (data.get("chain") if data else None)
     formset = pf.token_amount_formset(data=data, tokens=tokens, chain_slug=chain_slug or None, extra=0 if tokens else 3)
+    pair = pair_order([PairToken(t.symbol or t.address[:10], t.is_stablecoin) for t in tokens])
+    if pair:
+        for name, word in (("range_lower", "lower"), ("range_upper", "upper")):
+            form.fields[name].label = f"Range {word} price ({pair[1]} per {pair[0]})"
+    preview_sentences: list[str] = []
+    if data is not None and data.get("action") == "preview":
+        if form.is_valid() and formset.is_valid():
+            preview_sentences = _range_preview_sentences(pair, tokens, form.cleaned_data, formset.leg_inputs())
+        return _position_form(request, form, formset, pool, tokens, pair, preview_sentences, previewed=True)
     if data is not None and form.is_valid() and formset.is_valid():
         d = form.cleaned_data
         try:
@@ -168,6 +179,15 @@ def position_create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"Position “{position}” added to {portfolio.name}.")
             return redirect("portfolios:position_detail", position_id=position.pk)
+    return _position_form(request, form, formset, pool, tokens, pair, preview_sentences)
+
+
+def _position_form(request, form, formset, pool, tokens, pair, preview_sentences, previewed=False) -> HttpResponse:
+    data = request.POST if request.method == "POST" else None
+    by_symbol = {(t.symbol or t.address[:10]): t for t in tokens}
+    price_now = None
+    if pair and by_symbol[pair[0]].last_price_usd and by_symbol[pair[1]].last_price_usd:
+        price_now = by_symbol[pair[0]].last_price_usd / by_symbol[pair[1]].last_price_usd
     return render(
         request,
         "portfolios/position_form.html",
@@ -176,12 +196,44 @@ def position_create(request: HttpRequest) -> HttpResponse:
             "formset": formset,
             "pool": pool,
             "tokens": tokens,
+            "pair": pair,
+            "price_now": price_now,
+            "preview_sentences": preview_sentences,
+            "previewed": previewed,
             # A pool that is not concentrated has no price range; by hand the user may need one.
             "show_range": pool is None
             or pool.kind == "concentrated"
             or bool(data and (data.get("range_lower") or data.get("range_upper"))),
         },
     )
+
+
+def _range_preview_sentences(pair, tokens, cleaned: dict, legs) -> list[str]:
+    """What the range will take of these deposits at the price when the position opens."""
+    lower, upper = cleaned.get("range_lower"), cleaned.get("range_upper")
+    if not pair or cleaned.get("kind") != Position.Kind.CONCENTRATED_LP or lower is None or upper is None:
+        return []
+    amounts: dict[str, Decimal] = {}
+    prices: dict[str, Decimal | None] = {}
+    opened_at = cleaned["opened_at"]
+    for leg in legs:
+        token = leg.token
+        if token is None:
+            continue
+        symbol = token.symbol or token.address[:10]
+        qty = Decimal(leg.quantity)
+        amounts[symbol] = amounts.get(symbol, Decimal(0)) + qty
+        if leg.fiat_value is not None and qty > 0:
+            prices[symbol] = Decimal(leg.fiat_value) / qty
+    for token in tokens:
+        symbol = token.symbol or token.address[:10]
+        if prices.get(symbol) is None:
+            stored = token_price_row_at(token=token, when=opened_at)
+            prices[symbol] = stored.price_usd if stored else token.last_price_usd
+    preview = range_preview(order=pair, amounts=amounts, prices_usd=prices, lower=lower, upper=upper)
+    if preview is None:
+        return ["We cannot work out the split yet: a price for one of the tokens at that date is missing."]
+    return describe(preview, lower=lower, upper=upper, fmt=quantity)
 
 
 @dataclass(frozen=True)

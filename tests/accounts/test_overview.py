@@ -44,3 +44,10 @@ def test_account_overview_asks_visitors_to_log_in(client):
 def test_the_navigation_account_link_goes_to_the_overview(client):
     client.force_login(UserFactory())
     assert 'href="/account/"' in client.get("/account/settings/").content.decode()
+
+
+def test_the_account_menu_marks_the_current_page(client):
+    client.force_login(UserFactory())
+    text = client.get("/account/settings/").content.decode()
+    assert '<a href="/account/settings/" aria-current="page">Preferences</a>' in text
+    assert '<a href="/account/">Overview</a>' in text

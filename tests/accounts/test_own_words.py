@@ -144,3 +144,10 @@ def test_resend_rejects_a_malformed_address_with_a_message(client, mailoutbox):
     assert response.status_code == 200
     assert "Enter a valid email address." in response.content.decode()
     assert mailoutbox == []
+
+
+def test_the_new_password_help_is_ours_not_the_validators_list(client):
+    text = client.get("/accounts/signup/").content.decode()
+    assert "At least 8 characters. Not only digits, not a well-known password" in text
+    assert "can’t be too similar" not in text and "can&#x27;t be too similar" not in text
+    assert 'aria-describedby="id_password1_helptext"' in text

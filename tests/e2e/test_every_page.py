@@ -16,7 +16,9 @@ from pools.models import Pool
 from portfolios.models import Portfolio
 from portfolios.services.legs import LegInput
 from portfolios.services.positions import position_open
+from portfolios.tax.services import tax_report_request
 from tests.e2e.test_dashboard import seed_pool
+from tests.e2e.test_tax import seed_ledger
 from tests.factories import UserFactory
 from tests.portfolios.factories import PoolFactory, PortfolioFactory, PortfolioSnapshotFactory
 
@@ -73,7 +75,9 @@ def seed() -> dict:
             portfolio=main, day=(when + timedelta(days=i)).date(), value=D(8400 + 30 * i), deposited=D(8400)
         )
     term = GlossaryTerm.objects.order_by("slug").first()
-    return {"pool": pool, "v3": v3, "portfolio": main, "position": lp, "term": term}
+    seed_ledger(user)  # the hand-worked 2024 ledger of the tax tests, in a second portfolio
+    report, _ = tax_report_request(owner=user, year=2024)  # built at once (eager tasks)
+    return {"pool": pool, "v3": v3, "portfolio": main, "position": lp, "term": term, "report": report}
 
 
 def anonymous_pages(data) -> list[tuple[str, str]]:
@@ -113,6 +117,7 @@ def user_pages(data) -> list[tuple[str, str]]:
         ("portfolio-form", "/portfolios/new/"),
         ("import", f"/portfolios/{portfolio.pk}/import/"),
         ("tax", "/tax/"),
+        ("tax-report", f"/tax/reports/{data['report'].pk}/"),
         ("account", "/account/"),
         ("settings", "/account/settings/"),
         ("emails", "/accounts/email/"),
@@ -171,4 +176,19 @@ def test_a_tap_on_a_chart_shows_the_value_under_it_on_a_phone(page, shot):
     readout = page.locator(".chart-readout")
     assert readout.inner_text() == "10×: Impermanent loss vs holding −42.50%"
     shot("phone-chart-tap")
+    assert page.js_errors == []
+
+
+@pytest.mark.parametrize(("size", "folded"), [("phone", True), ("desktop", False)])
+def test_the_explorer_filters_fold_away_on_a_phone_only(page, size, folded):
+    width, height = SIZES[size]
+    page.set_viewport_size({"width": width, "height": height})
+    page.goto("/pools/")
+    chain = page.get_by_label("Chain")
+    assert chain.is_visible() is not folded
+    if folded:
+        page.get_by_text("Filter and sort").click()
+        assert chain.is_visible()
+    page.goto("/pools/?stablecoin=on")  # a filter on: open at every size
+    assert page.get_by_label("Chain").is_visible()
     assert page.js_errors == []

@@ -181,11 +181,16 @@ def test_a_backfilled_pool_is_not_enqueued_again(client, pool_page, django_captu
 
 
 def test_the_pages_load_their_own_stylesheet_and_no_inline_script(client, pool_page):
-    for url in (reverse("pools:explorer"), reverse("pools:detail", args=[pool_page.pk])):
+    scripts = {
+        reverse("pools:explorer"): ['<script src="/static/js/charts.js" defer>',
+                                    '<script src="/static/pools/filters.js" defer>'],
+        reverse("pools:detail", args=[pool_page.pk]): ['<script src="/static/js/charts.js" defer>'],
+    }
+    for url, expected in scripts.items():
         html = client.get(url).content.decode()
         assert "pools/pools.css" in html
-        # The one script is the chart value caption, a static file (CSP: script-src 'self').
-        assert re.findall(r"<script[^>]*>", html) == ['<script src="/static/js/charts.js" defer>']
+        # Static files only: the chart value caption, the explorer's filter panel (CSP: script-src 'self').
+        assert re.findall(r"<script[^>]*>", html) == expected
         assert 'style="' not in html  # CSP: no inline styles
 
 

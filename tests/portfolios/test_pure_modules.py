@@ -24,6 +24,10 @@ PURE = [
     "portfolios.csvformats.common",
     "portfolios.tax.naming",
     "portfolios.tax.fxconvert",
+    "portfolios.range_preview",
+    "portfolios.csvformats.detect",
+    "pools.calculators.links",
+    "accounts.timezones",
 ]
 FRAMEWORKS = ("django", "rest_framework", "celery", "drf_spectacular")
 PROJECT = ("portfolios", "config", "pools", "accounts", "education")

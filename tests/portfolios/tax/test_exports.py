@@ -88,3 +88,27 @@ def test_a_pdf_escapes_what_the_user_typed(owner, ledger, build):
     owner.save()
     text = _pdf_text(_file(build(owner), "pdf"))
     assert "Ann <b>&</b> Co" in text
+
+
+HEADINGS = ("Totals", "Income by type", "Income by month", "Gains by asset", "Holdings at the end of the tax year",
+            "Disposals", "Notes")
+
+
+def test_no_heading_is_left_at_the_foot_of_a_page_whatever_the_length_before_it(owner, ledger, build):
+    """Grow the holdings table row by row so every section start passes through every
+    position on the page: a heading must always have its section's content below it on
+    the same page (keep-with-next)."""
+    report = build(owner)
+    base = report.summary["holdings"][0]
+    checked_breaks = 0
+    for extra in range(0, 48, 3):
+        summary = {**report.summary, "holdings": [dict(base, label=f"TOKEN{i}") for i in range(1 + extra)]}
+        content = summary_pdf(summary, [], user_label="alice@example.com", generated_at=report.finished_at)
+        pages = [page.extract_text().splitlines() for page in PdfReader(io.BytesIO(content)).pages]
+        for number, lines in enumerate(pages, start=1):
+            body = [line for line in lines if not line.startswith(("Yieldledger ·", "Page "))]
+            for i, line in enumerate(body):
+                if line.startswith(HEADINGS):
+                    assert i < len(body) - 1, f"{extra} extra holdings: '{line}' ends page {number}"
+        checked_breaks += len(pages) - 1
+    assert checked_breaks >= 10  # the loop did cross page breaks

@@ -168,3 +168,28 @@ def test_a_row_dated_year_1_from_before_the_input_rules_does_not_break_the_page_
     assert response.status_code == 200
     years = response.context["form"].fields["year"].choices
     assert min(int(value) for value, _ in years) == 2008  # the UK's 2008/09 holds 2009-01-03
+
+
+def test_the_transaction_a_failed_report_names_is_a_link_to_it(owner_client, owner, portfolio, tokens, build):
+    from portfolios.models import Transaction
+    from tests.portfolios.tax.handworked import record
+
+    record(portfolio, "2024-05-02T09:30", "sell", "", [("ETH", "-1", "4000", False), ("USD", "4000", "4000", False)],
+           tokens)
+    sale = Transaction.objects.get(portfolio=portfolio, kind="sell")
+    report = build(owner)
+    html = owner_client.get(reverse("tax:report", args=[report.pk])).content.decode()
+    link = f'<a href="{reverse("portfolios:transaction_edit", args=[sale.pk])}">#{sale.pk}</a>'
+    assert link in html
+    assert owner_client.get(reverse("portfolios:transaction_edit", args=[sale.pk])).status_code == 200
+
+
+def test_the_transactions_column_of_the_disposals_table_links_each_transaction(owner_client, owner, ledger, build):
+    from portfolios.models import Transaction
+
+    report = build(owner)
+    html = owner_client.get(reverse("tax:report", args=[report.pk])).content.decode()
+    sells = Transaction.objects.filter(portfolio__owner=owner, kind="sell", occurred_at__year=report.tax_year)
+    assert sells.exists()
+    for sale in sells:
+        assert f'<a href="/portfolios/transactions/{sale.pk}/edit/">#{sale.pk}</a>' in html

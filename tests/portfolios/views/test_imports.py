@@ -83,7 +83,9 @@ def test_reimporting_the_same_file_skips_the_duplicates(owner_client, portfolio,
     assert Transaction.objects.filter(portfolio=portfolio).count() == 3
 
 
-def test_row_errors_are_listed_and_nothing_can_be_committed(owner_client, portfolio, eth, crv, prices):
+def test_row_errors_are_listed_and_nothing_is_committed_without_leaving_them_out(
+    owner_client, portfolio, eth, crv, prices
+):
     response = upload(owner_client, portfolio, NATIVE + BAD_ROW)
     assert response.status_code == 200
     html = response.content.decode()
@@ -91,8 +93,10 @@ def test_row_errors_are_listed_and_nothing_can_be_committed(owner_client, portfo
     assert [(e.row, e.field) for e in errors] == [(5, "asset")]
     assert "Unknown token &#x27;NOPE&#x27;" in html or "Unknown token 'NOPE'" in html
     assert "1 row error" in html
-    assert 'name="action" value="commit"' not in html
-    # Even a hand-made commit request with the token imports nothing.
+    # The only way on with errors is the explicit "leave them out" form.
+    assert html.count('name="action" value="commit"') == 1
+    assert 'name="skip_errors" value="1"' in html
+    # A commit request without that choice imports nothing.
     done = commit(owner_client, portfolio, response.context["token"])
     assert "Nothing was imported" in done.content.decode()
     assert not Transaction.objects.exists()
@@ -145,3 +149,55 @@ def test_the_export_is_a_native_csv_that_imports_back_as_duplicates(owner_client
                                     "note,fiat_currency")
     again = upload(owner_client, portfolio, text)
     assert len(again.context["preview"].duplicates) == 2 and not again.context["preview"].rows
+
+
+def test_the_format_is_detected_from_the_header(owner_client, portfolio, eth, crv, prices):
+    html = owner_client.get(reverse("portfolios:portfolio_import", args=[portfolio.pk])).content.decode()
+    assert 'value="auto"' in html and "Detect from the header" in html
+    native = upload(owner_client, portfolio, NATIVE, fmt="auto")
+    assert len(native.context["preview"].rows) == 2
+    assert "Format: <strong data-testid=\"import-format\">Yieldledger</strong> (detected from the header)" in (
+        native.content.decode()
+    )
+    koinly = upload(owner_client, portfolio, KOINLY, fmt="auto")
+    assert len(koinly.context["preview"].rows) == 1
+    assert koinly.context["fmt"] == "koinly"
+
+
+def test_an_unrecognised_header_asks_for_the_format_and_names_the_columns(owner_client, portfolio):
+    response = upload(owner_client, portfolio, "when,what,amount\n2025-01-01,buy,1\n", fmt="auto")
+    assert response.status_code == 200
+    assert response.context["preview"] is None
+    assert "We could not tell the format from the first line (when, what, amount)" in response.content.decode()
+
+
+def test_the_good_transactions_can_be_imported_leaving_the_bad_rows_out(owner_client, portfolio, eth, crv, prices):
+    response = upload(owner_client, portfolio, NATIVE + BAD_ROW, fmt="auto")
+    assert "Import 2 transactions, leave out 1 row error" in response.content.decode()
+    done = owner_client.post(
+        reverse("portfolios:portfolio_import", args=[portfolio.pk]),
+        {"action": "commit", "token": response.context["token"], "skip_errors": "1"},
+        follow=True,
+    )
+    text = done.content.decode().replace("&#x27;", "'")
+    assert "Imported 2 transactions. Left out as you asked, 1 row error: row 5 (t3): asset Unknown token 'NOPE'" in text
+    assert sorted(Transaction.objects.values_list("kind", flat=True)) == ["buy", "reward"]
+    # Fixing the row and importing the file again adds only it.
+    fixed = upload(owner_client, portfolio, NATIVE + BAD_ROW.replace("NOPE", "WETH"), fmt="auto")
+    assert len(fixed.context["preview"].rows) == 1 and len(fixed.context["preview"].duplicates) == 2
+
+
+def test_a_header_error_cannot_be_left_out(owner_client, portfolio):
+    response = upload(owner_client, portfolio, "tx_id,kind,asset\nt1,buy,WETH\n", fmt="native")
+    assert response.context["preview"].errors
+    assert 'name="skip_errors"' not in response.content.decode()
+
+
+def test_import_times_are_shown_in_the_zone_the_column_names(client, owner, portfolio, eth, crv, prices):
+    owner.timezone = "America/New_York"
+    owner.save()
+    client.force_login(owner)
+    html = upload(client, portfolio, NATIVE, fmt="auto").content.decode()
+    assert "Date (America/New_York)" in html
+    assert "2025-06-01 08:00" in html  # 12:00 UTC is 08:00 in New York (EDT, UTC−4)
+    assert "Date (UTC)" not in html

@@ -609,3 +609,69 @@ def test_eth_finds_weth_by_its_price_symbol(owner_client, portfolio, eth, usdc, 
     }
     assert owner_client.post(CREATE, data).status_code == 302
     assert Transaction.objects.get(position__label="By hand").legs.filter(token=eth).exists()
+
+
+def test_the_position_page_links_the_calculator_for_its_pool_type(owner_client, lp):
+    html = owner_client.get(reverse("portfolios:position_detail", args=[lp.pk])).content.decode()
+    assert f'href="/learn/calculators/impermanent-loss/?model={"constant_product"}"' in html
+
+
+def test_the_range_form_names_the_pair_order_and_the_price_now(owner_client, portfolio, v3_pool, eth, usdc):
+    html = owner_client.get(CREATE, {"pool": v3_pool.pk}).content.decode()
+    # The pool lists USDC first, but a stablecoin is always the quote: WETH priced in USDC.
+    assert "Prices are the price of WETH in USDC: how many USDC one WETH buys." in html
+    assert "Price now: 3,000 USDC per WETH" in html  # last prices: WETH $3,000, USDC $1
+    assert "Range lower price (USDC per WETH)" in html
+
+
+def test_checking_the_range_says_what_it_takes_and_what_will_not_fit_and_saves_nothing(
+    owner_client, portfolio, v3_pool, eth, usdc, prices
+):
+    import math
+
+    data = {
+        "portfolio": portfolio.pk,
+        "pool": v3_pool.pk,
+        "kind": "concentrated_lp",
+        "opened_at": "2025-06-01T12:00",
+        "range_lower": "1500",
+        "range_upper": "2500",
+        "action": "preview",
+        **legs((usdc.pk, "2000", ""), (eth.pk, "1", ""), initial=2),
+    }
+    response = owner_client.post(CREATE, data)
+    assert response.status_code == 200
+    assert not Position.objects.exists()
+    text = " ".join(response.context["preview_sentences"])
+    # ETH was $2,000 on 2025-06-01. Uniswap v3 liquidity, by hand: USDC limits it,
+    # L = 2000 / (√2000 − √1500); the WETH it takes is L (√2500 − √2000) / (√2000 √2500).
+    s, a, b = math.sqrt(2000), math.sqrt(1500), math.sqrt(2500)
+    weth_taken = (2000 / (s - a)) * (b - s) / (s * b)
+    assert round(weth_taken, 6) == 0.788006
+    assert "Price then: 2,000 USDC per WETH. Your range: 1,500 to 2,500 USDC per WETH." in text
+    assert f"At that price the range takes {weth_taken:.10f} WETH and 2,000 USDC." in text
+    assert f"{1 - weth_taken:.10f} WETH will not fit" in text
+    assert "It is not counted as deposited." in text
+
+
+def test_a_range_that_takes_everything_says_nothing_about_a_left_out_part(
+    owner_client, portfolio, v3_pool, eth, usdc, prices
+):
+    # 2000 USDC against √-spaced bounds around 2000 takes exactly this much WETH: nothing is left out.
+    import math
+
+    s, a, b = math.sqrt(2000), math.sqrt(1500), math.sqrt(2500)
+    weth = f"{(2000 / (s - a)) * (b - s) / (s * b):.6f}"
+    data = {
+        "portfolio": portfolio.pk,
+        "pool": v3_pool.pk,
+        "kind": "concentrated_lp",
+        "opened_at": "2025-06-01T12:00",
+        "range_lower": "1500",
+        "range_upper": "2500",
+        "action": "preview",
+        **legs((usdc.pk, "2000.01", ""), (eth.pk, weth, ""), initial=2),
+    }
+    text = " ".join(owner_client.post(CREATE, data).context["preview_sentences"])
+    assert "USDC will not fit" in text  # the 1 cent over is named
+    assert "WETH will not fit" not in text
