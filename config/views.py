@@ -3,7 +3,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from config.health import check_broker, check_cache, check_database, check_worker
+from config.health import check_broker, check_cache, check_database, check_worker, overall_status
 
 
 def home(request):
@@ -53,7 +53,9 @@ def status(request):
             else "queued work waits until a worker is back; nothing is lost.",
         },
     ]
-    essential_ok = database["ok"] and cache_status["ok"] and broker["ok"]
-    overall = "ok" if essential_ok and worker["ok"] else ("degraded" if essential_ok else "down")
+    # As /healthz says it (config.health.overall_status): only a database outage makes the site
+    # unusable (503); without the cache, the queue or a worker it works, with less.
+    health = overall_status({"database": database, "cache": cache_status, "broker": broker, "worker": worker})
+    overall = {"ok": "ok", "degraded": "degraded", "unhealthy": "down"}[health]
     context = {"rows": rows, "overall": overall, "checked_at": timezone.now()}
-    return render(request, "status.html", context, status=200 if essential_ok else 503)
+    return render(request, "status.html", context, status=503 if health == "unhealthy" else 200)

@@ -26,9 +26,10 @@ def test_status_page_names_the_queue_as_down_when_the_broker_is_unreachable(clie
             response = client.get("/status/")
     finally:
         app.conf.task_always_eager = True
-    assert response.status_code == 503
+    # Pages still work without the queue: degraded, not down (as /healthz says it).
+    assert response.status_code == 200
     text = response.content.decode()
-    assert "Part of the service is down" in text
+    assert "The site works, with less" in text
     assert "new tax reports and refreshes cannot be queued" in text
     assert "queued work waits until a worker is back" in text
 
