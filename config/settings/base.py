@@ -498,3 +498,6 @@ if REDIS_URL:
 # Every operation documents its problem-details errors (config/api/schema.py).
 SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [*SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"],
                                                 "config.api.schema.document_errors"]
+# The API reads JSON only (CSV import declares its own multipart parser): one documented request
+# format, and form-encoded junk is a 415 instead of half-parsed fields.
+REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = ["config.api.exceptions.SafeJSONParser"]

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from config.formatting import plain_number
@@ -17,9 +15,9 @@ from portfolios.ledger import INCOME_TYPE_CHOICES, TX_KIND_CHOICES
 from portfolios.models import FIAT, QTY, Leg, Portfolio, PortfolioSnapshot, Position, Transaction
 
 
-@extend_schema_field(OpenApiTypes.STR)
 class DecimalOut(serializers.Field):
-    """A Decimal as a plain string without trailing zeros (``None`` stays null)."""
+    """A Decimal as a plain string without trailing zeros (``None`` stays null). Its schema
+    (string, decimal, nullable unless its column is NOT NULL) is in config/api/extensions.py."""
 
     def __init__(self, **kwargs):
         kwargs["read_only"] = True
