@@ -188,9 +188,9 @@ class PortfolioOut(serializers.ModelSerializer):
 
 class PositionOut(serializers.ModelSerializer):
     name = serializers.CharField(source="__str__", read_only=True)
-    pool_symbol = serializers.CharField(source="pool.symbol", read_only=True, default=None)
-    chain = serializers.CharField(source="pool.chain.name", read_only=True, default=None)
-    protocol = serializers.CharField(source="pool.protocol.name", read_only=True, default=None)
+    pool_symbol = serializers.CharField(source="pool.symbol", read_only=True, default=None, allow_null=True)
+    chain = serializers.CharField(source="pool.chain.name", read_only=True, default=None, allow_null=True)
+    protocol = serializers.CharField(source="pool.protocol.name", read_only=True, default=None, allow_null=True)
     range_lower = DecimalOut()
     range_upper = DecimalOut()
 
@@ -217,7 +217,7 @@ class PositionOut(serializers.ModelSerializer):
 
 
 class LegOut(serializers.ModelSerializer):
-    token_symbol = serializers.CharField(source="token.symbol", read_only=True, default=None)
+    token_symbol = serializers.CharField(source="token.symbol", read_only=True, default=None, allow_null=True)
     quantity = DecimalOut()
     fiat_value = DecimalOut()
 
