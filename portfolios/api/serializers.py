@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
+from config.api.fields import StrictCharField
 from config.formatting import plain_number
 from pools.models import Pool, Token
 from portfolios.ledger import INCOME_TYPE_CHOICES, TX_KIND_CHOICES
@@ -31,7 +32,7 @@ class DecimalOut(serializers.Field):
 
 
 class PortfolioIn(serializers.Serializer):
-    name = serializers.CharField(max_length=100)
+    name = StrictCharField(max_length=100)
 
 
 class LegIn(serializers.Serializer):
@@ -41,7 +42,7 @@ class LegIn(serializers.Serializer):
         allow_null=True,
         help_text="A token id (GET /api/v1/tokens/). Or give `asset`.",
     )
-    asset = serializers.CharField(
+    asset = StrictCharField(
         max_length=80,
         required=False,
         allow_blank=True,
@@ -74,18 +75,18 @@ class AmountIn(serializers.Serializer):
 class PositionIn(serializers.Serializer):
     portfolio = serializers.IntegerField()
     pool = serializers.PrimaryKeyRelatedField(queryset=Pool.objects.all(), required=False, allow_null=True)
-    label = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    label = StrictCharField(max_length=200, required=False, allow_blank=True, default="")
     kind = serializers.ChoiceField(choices=Position.Kind.choices)
     opened_at = serializers.DateTimeField()
     deposits = AmountIn(many=True, allow_empty=False)
     range_lower = serializers.DecimalField(max_digits=38, decimal_places=18, required=False, allow_null=True)
     range_upper = serializers.DecimalField(max_digits=38, decimal_places=18, required=False, allow_null=True)
-    notes = serializers.CharField(required=False, allow_blank=True, default="")
+    notes = StrictCharField(required=False, allow_blank=True, default="")
 
 
 class PositionUpdateIn(serializers.Serializer):
-    label = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    notes = serializers.CharField(required=False, allow_blank=True)
+    label = StrictCharField(max_length=200, required=False, allow_blank=True)
+    notes = StrictCharField(required=False, allow_blank=True)
     range_lower = serializers.DecimalField(max_digits=38, decimal_places=18, required=False, allow_null=True)
     range_upper = serializers.DecimalField(max_digits=38, decimal_places=18, required=False, allow_null=True)
     pool = serializers.PrimaryKeyRelatedField(queryset=Pool.objects.all(), required=False, allow_null=True)
@@ -141,7 +142,7 @@ class TransactionIn(serializers.Serializer):
         choices=INCOME_TYPE_CHOICES, required=False, allow_null=True, allow_blank=True
     )
     occurred_at = serializers.DateTimeField()
-    description = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+    description = StrictCharField(max_length=500, required=False, allow_blank=True, default="")
     legs = LegIn(many=True, allow_empty=False)
 
 
@@ -152,7 +153,7 @@ class TransactionUpdateIn(serializers.Serializer):
         choices=INCOME_TYPE_CHOICES, required=False, allow_null=True, allow_blank=True
     )
     occurred_at = serializers.DateTimeField(required=False)
-    description = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    description = StrictCharField(max_length=500, required=False, allow_blank=True)
     legs = LegIn(many=True, allow_empty=False, required=False)
 
 
@@ -187,10 +188,10 @@ class PortfolioOut(serializers.ModelSerializer):
 
 
 class PositionOut(serializers.ModelSerializer):
-    name = serializers.CharField(source="__str__", read_only=True)
-    pool_symbol = serializers.CharField(source="pool.symbol", read_only=True, default=None, allow_null=True)
-    chain = serializers.CharField(source="pool.chain.name", read_only=True, default=None, allow_null=True)
-    protocol = serializers.CharField(source="pool.protocol.name", read_only=True, default=None, allow_null=True)
+    name = StrictCharField(source="__str__", read_only=True)
+    pool_symbol = StrictCharField(source="pool.symbol", read_only=True, default=None, allow_null=True)
+    chain = StrictCharField(source="pool.chain.name", read_only=True, default=None, allow_null=True)
+    protocol = StrictCharField(source="pool.protocol.name", read_only=True, default=None, allow_null=True)
     range_lower = DecimalOut()
     range_upper = DecimalOut()
 
@@ -217,7 +218,7 @@ class PositionOut(serializers.ModelSerializer):
 
 
 class LegOut(serializers.ModelSerializer):
-    token_symbol = serializers.CharField(source="token.symbol", read_only=True, default=None, allow_null=True)
+    token_symbol = StrictCharField(source="token.symbol", read_only=True, default=None, allow_null=True)
     quantity = DecimalOut()
     fiat_value = DecimalOut()
 
@@ -258,7 +259,7 @@ class SnapshotOut(serializers.ModelSerializer):
 
 
 class TokenFigureOut(serializers.Serializer):
-    asset = serializers.CharField()
+    asset = StrictCharField()
     deposited = DecimalOut()
     now = DecimalOut()
     price_now = DecimalOut()
@@ -266,16 +267,16 @@ class TokenFigureOut(serializers.Serializer):
 
 
 class UnusedDepositOut(serializers.Serializer):
-    asset = serializers.CharField()
+    asset = StrictCharField()
     quantity = DecimalOut()
     value_at_deposit = DecimalOut()
 
 
 class PositionAnalyticsOut(serializers.Serializer):
     position_id = serializers.IntegerField()
-    name = serializers.CharField()
-    kind = serializers.CharField()
-    model = serializers.CharField(help_text="constant_product, concentrated, weighted, stableswap or hold")
+    name = StrictCharField()
+    kind = StrictCharField()
+    model = StrictCharField(help_text="constant_product, concentrated, weighted, stableswap or hold")
     is_open = serializers.BooleanField()
     opened_at = serializers.DateTimeField()
     closed_at = serializers.DateTimeField(allow_null=True)
@@ -304,31 +305,31 @@ class PositionAnalyticsOut(serializers.Serializer):
     advertised_apy = DecimalOut()
     overridden = serializers.BooleanField()
     in_range = serializers.BooleanField(allow_null=True)
-    range_status = serializers.CharField(allow_null=True)
+    range_status = StrictCharField(allow_null=True)
     current_price = DecimalOut()
     distance_to_lower = DecimalOut()
     distance_to_upper = DecimalOut()
-    warnings = serializers.ListField(child=serializers.CharField())
-    chain = serializers.CharField()
-    protocol = serializers.CharField()
+    warnings = serializers.ListField(child=StrictCharField())
+    chain = StrictCharField()
+    protocol = StrictCharField()
     unused = UnusedDepositOut(
         many=True,
         help_text="what a concentrated range did not take at the deposit price "
         "(not counted in deposited, HODL or value)",
     )
     assumed_peg = serializers.ListField(
-        child=serializers.CharField(), help_text="stablecoins valued at 1.00 USD for want of a recent price"
+        child=StrictCharField(), help_text="stablecoins valued at 1.00 USD for want of a recent price"
     )
 
 
 class SliceOut(serializers.Serializer):
-    key = serializers.CharField()
+    key = StrictCharField()
     value = DecimalOut()
     share = DecimalOut()
 
 
 class HoldingOut(serializers.Serializer):
-    asset = serializers.CharField()
+    asset = StrictCharField()
     quantity = DecimalOut()
     price_now = DecimalOut()
     value_now = DecimalOut()
@@ -336,7 +337,7 @@ class HoldingOut(serializers.Serializer):
 
 class PortfolioSummaryOut(serializers.Serializer):
     portfolio_id = serializers.IntegerField(allow_null=True)
-    name = serializers.CharField()
+    name = StrictCharField()
     as_of = serializers.DateTimeField()
     value = DecimalOut()
     deposited = DecimalOut()
@@ -353,11 +354,11 @@ class PortfolioSummaryOut(serializers.Serializer):
     by_kind = SliceOut(many=True)
     holdings = HoldingOut(many=True)
     positions = PositionAnalyticsOut(many=True)
-    warnings = serializers.ListField(child=serializers.CharField())
+    warnings = serializers.ListField(child=StrictCharField())
 
 
 class ImportErrorOut(serializers.Serializer):
     row = serializers.IntegerField(allow_null=True)
-    field = serializers.CharField()
-    message = serializers.CharField()
-    ref = serializers.CharField()
+    field = StrictCharField()
+    message = StrictCharField()
+    ref = StrictCharField()
