@@ -8,7 +8,6 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from allauth.account.signals import password_changed, password_reset, password_set
 
-        from accounts.api import schema  # noqa: F401 - registers the OpenAPI auth extensions
         from accounts.signals import revoke_legacy_tokens
 
         for signal in (password_changed, password_reset, password_set):

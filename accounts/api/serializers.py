@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from accounts.models import CostBasisMethod, Currency, Jurisdiction, LpTreatment, User
+from config.api.fields import StrictCharField
 
 
 class MeOut(serializers.ModelSerializer):
@@ -12,19 +13,19 @@ class MeOut(serializers.ModelSerializer):
 
 
 class PreferencesIn(serializers.Serializer):
-    name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    name = StrictCharField(max_length=150, required=False, allow_blank=True)
     fiat_currency = serializers.ChoiceField(choices=Currency.choices, required=False)
     tax_jurisdiction = serializers.ChoiceField(choices=Jurisdiction.choices, required=False)
     cost_basis_method = serializers.ChoiceField(choices=CostBasisMethod.choices, required=False)
     lp_treatment = serializers.ChoiceField(choices=LpTreatment.choices, required=False)
-    timezone = serializers.CharField(max_length=64, required=False)
+    timezone = StrictCharField(max_length=64, required=False)
 
 
 class TokenIn(serializers.Serializer):
     email = serializers.EmailField()
-    password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
+    password = StrictCharField(style={"input_type": "password"}, trim_whitespace=False)
 
 
 class TokenOut(serializers.Serializer):
-    token = serializers.CharField(help_text="Send as `Authorization: Token <token>`.")
+    token = StrictCharField(help_text="Send as `Authorization: Token <token>`.")
     expires_at = serializers.DateTimeField(help_text="After this the token is refused (401); ask for a new one.")

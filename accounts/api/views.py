@@ -1,6 +1,6 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import serializers, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -43,8 +43,13 @@ class TokenView(APIView):
     authentication_classes: list = []
     throttle_scope = "token"
 
-    @extend_schema(request=TokenIn, responses={200: TokenOut, 400: OpenApiResponse(description="wrong credentials")},
-                   deprecated=True)
+    def get_authenticate_header(self, request):
+        return 'Bearer realm="api"'  # wrong credentials are a 401, like a bad token
+
+    @extend_schema(request=TokenIn, responses={
+        200: TokenOut,
+        401: OpenApiResponse(description="Wrong email or password, or the email is not verified yet.")},
+        deprecated=True)
     def post(self, request):
         data = TokenIn(data=request.data)
         data.is_valid(raise_exception=True)
@@ -52,7 +57,7 @@ class TokenView(APIView):
             user = user_authenticate(request=request, email=data.validated_data["email"],
                                      password=data.validated_data["password"])
         except LoginRefused as exc:
-            raise serializers.ValidationError({"non_field_errors": [str(exc)]}) from exc
+            raise exceptions.AuthenticationFailed(str(exc)) from exc
         token, expires_at = legacy_token_issue(user=user)
         response = Response(TokenOut({"token": token, "expires_at": expires_at}).data, status=status.HTTP_200_OK)
         response["Deprecation"] = "true"

@@ -22,7 +22,7 @@ def _fields(view: Any) -> dict[str, str]:
 class StrictOrderingFilter(OrderingFilter):
     def get_ordering(self, request: Any, queryset: Any, view: Any) -> list[str] | None:
         raw = request.query_params.get(self.ordering_param)
-        if raw is None:
+        if raw is None or not raw.strip():  # absent or empty: the list's own order
             return None
         allowed = _fields(view)
         terms = [term.strip() for term in raw.split(",") if term.strip()]
@@ -48,5 +48,7 @@ class StrictOrderingFilter(OrderingFilter):
             "description": "Sort key: one of " + ", ".join(f"`{k}`" for k in keys)
                            + "; ascending, or descending with a leading `-` (e.g. `-" + keys[0] + "`). "
                            "Several keys comma-separated. Unknown keys are a 400.",
-            "schema": {"type": "string"},
+            # One key per request in the enum (what most clients send); several comma-separated
+            # keys are accepted too, as the description says.
+            "schema": {"type": "string", "enum": [*keys, *(f"-{k}" for k in keys)]},
         }]

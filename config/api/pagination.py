@@ -40,3 +40,13 @@ class StandardPagination(PageNumberPagination):
             if number is None or number < 1:
                 raise ValidationError({self.page_query_param: [f"Must be a whole number from 1; got {raw[:40]!r}."]})
         return super().paginate_queryset(queryset, request, view)
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        return [
+            {"name": self.page_query_param, "required": False, "in": "query",
+             "description": "Page number, from 1 (`last` for the last page). A page past the end is a 404.",
+             "schema": {"type": "integer", "minimum": 1}},
+            {"name": self.page_size_query_param, "required": False, "in": "query",
+             "description": f"Rows per page, 1 to {self.max_page_size} (default {self.page_size}).",
+             "schema": {"type": "integer", "minimum": 1, "maximum": self.max_page_size}},
+        ]

@@ -81,7 +81,9 @@ def codes_for(path: str, method: str, operation: dict[str, Any]) -> list[str]:
     codes = ["401", "406", "429", "500", "503"]
     if operation.get("parameters") or "requestBody" in operation:
         codes.append("400")
-    if "{" in path:
+    names = {p.get("name") for p in operation.get("parameters", [])}
+    # No such object (in the path, or referenced by id in the body), or a page past the end.
+    if "{" in path or "page" in names or "requestBody" in operation:
         codes.append("404")
     if method in UNSAFE:
         codes.append("403")
@@ -110,7 +112,12 @@ def document_errors(result: dict[str, Any], generator: object, request: object, 
                 # Whatever a view declared, an error's body is a problem (the view's own
                 # description of when it happens is kept).
                 description = response.get("description")
-                if description and description != DESCRIPTIONS.get(code):
+                content = response.get("content") or {}
+                if content and PROBLEM_CONTENT_TYPE not in content:
+                    # The view declares its own body for this status (e.g. the CSV import's
+                    # row-level report); a problem can come too (e.g. a body it cannot parse).
+                    responses[code] = {**response, "content": {**content, **_error(code)["content"]}}
+                elif description and description != DESCRIPTIONS.get(code):
                     responses[code] = _error(code, description)
                 else:
                     responses[code] = {"$ref": f"#/components/responses/Error{code}"}

@@ -2,6 +2,8 @@
 
 from django.urls import include, path
 
+from config.api import extensions  # noqa: F401 - registers the OpenAPI extensions before any schema is built
+
 urlpatterns = [
     path("", include("accounts.api.urls")),
     path("", include("pools.api.urls")),

@@ -39,7 +39,8 @@ class DaysIn(serializers.Serializer):
     days = serializers.IntegerField(required=False, min_value=1, max_value=3660)
 
 
-DAYS = OpenApiParameter("days", OpenApiTypes.INT, description="Only the last N days (default: all).")
+DAYS = OpenApiParameter("days", {"type": "integer", "minimum": 1, "maximum": 3660},
+                        description="Only the last N days, 1 to 3660 (default: all).")
 
 
 class PublicReadOnly(viewsets.GenericViewSet):

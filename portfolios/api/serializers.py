@@ -12,11 +12,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Currency
+from config.api.fields import StrictCharField
 from config.formatting import plain_number
 from pools.models import Pool, Token
 from portfolios.api.fields import MomentField
@@ -26,9 +25,9 @@ from portfolios.selectors.loader import VALUATION_CURRENCY
 from portfolios.selectors.tokens import price_is_stale
 
 
-@extend_schema_field(OpenApiTypes.STR)
 class DecimalOut(serializers.Field):
-    """A Decimal as a plain string without trailing zeros (``None`` stays null)."""
+    """A Decimal as a plain string without trailing zeros (``None`` stays null). Its schema
+    (string, decimal, nullable unless its column is NOT NULL) is in config/api/extensions.py."""
 
     def __init__(self, **kwargs):
         kwargs["read_only"] = True
@@ -54,7 +53,7 @@ class ValuationCurrencyMixin(serializers.Serializer):
 
 
 class PortfolioIn(serializers.Serializer):
-    name = serializers.CharField(max_length=100)
+    name = StrictCharField(max_length=100)
 
 
 class LegIn(serializers.Serializer):
@@ -64,7 +63,7 @@ class LegIn(serializers.Serializer):
         allow_null=True,
         help_text="A token id (GET /api/v1/tokens/). Or give `asset`.",
     )
-    asset = serializers.CharField(
+    asset = StrictCharField(
         max_length=80,
         required=False,
         allow_blank=True,
@@ -105,19 +104,18 @@ class AmountIn(serializers.Serializer):
 class PositionIn(serializers.Serializer):
     portfolio = serializers.IntegerField()
     pool = serializers.PrimaryKeyRelatedField(queryset=Pool.objects.all(), required=False, allow_null=True)
-    # DRF moves declared fields off the class; the stubs see Field.label (a string) here.
-    label = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")  # type: ignore[assignment]
+    label = StrictCharField(max_length=200, required=False, allow_blank=True, default="")
     kind = serializers.ChoiceField(choices=Position.Kind.choices)
     opened_at = MomentField()
     deposits = AmountIn(many=True, allow_empty=False)
     range_lower = serializers.DecimalField(max_digits=38, decimal_places=18, required=False, allow_null=True)
     range_upper = serializers.DecimalField(max_digits=38, decimal_places=18, required=False, allow_null=True)
-    notes = serializers.CharField(required=False, allow_blank=True, default="")
+    notes = StrictCharField(required=False, allow_blank=True, default="")
 
 
 class PositionUpdateIn(serializers.Serializer):
-    label = serializers.CharField(max_length=200, required=False, allow_blank=True)  # type: ignore[assignment]  # as above
-    notes = serializers.CharField(required=False, allow_blank=True)
+    label = StrictCharField(max_length=200, required=False, allow_blank=True)
+    notes = StrictCharField(required=False, allow_blank=True)
     range_lower = serializers.DecimalField(max_digits=38, decimal_places=18, required=False, allow_null=True)
     range_upper = serializers.DecimalField(max_digits=38, decimal_places=18, required=False, allow_null=True)
     pool = serializers.PrimaryKeyRelatedField(queryset=Pool.objects.all(), required=False, allow_null=True)
@@ -173,7 +171,7 @@ class TransactionIn(serializers.Serializer):
         choices=INCOME_TYPE_CHOICES, required=False, allow_null=True, allow_blank=True
     )
     occurred_at = MomentField()
-    description = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+    description = StrictCharField(max_length=500, required=False, allow_blank=True, default="")
     legs = LegIn(many=True, allow_empty=False)
 
 
@@ -184,7 +182,7 @@ class TransactionUpdateIn(serializers.Serializer):
         choices=INCOME_TYPE_CHOICES, required=False, allow_null=True, allow_blank=True
     )
     occurred_at = MomentField(required=False)
-    description = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    description = StrictCharField(max_length=500, required=False, allow_blank=True)
     legs = LegIn(many=True, allow_empty=False, required=False)
 
 
@@ -220,10 +218,10 @@ class PortfolioOut(ValuationCurrencyMixin, serializers.ModelSerializer):
 
 
 class PositionOut(serializers.ModelSerializer):
-    name = serializers.CharField(source="__str__", read_only=True)
-    pool_symbol = serializers.CharField(source="pool.symbol", read_only=True, default=None)
-    chain = serializers.CharField(source="pool.chain.name", read_only=True, default=None)
-    protocol = serializers.CharField(source="pool.protocol.name", read_only=True, default=None)
+    name = StrictCharField(source="__str__", read_only=True)
+    pool_symbol = StrictCharField(source="pool.symbol", read_only=True, default=None, allow_null=True)
+    chain = StrictCharField(source="pool.chain.name", read_only=True, default=None, allow_null=True)
+    protocol = StrictCharField(source="pool.protocol.name", read_only=True, default=None, allow_null=True)
     range_lower = DecimalOut()
     range_upper = DecimalOut()
 
@@ -250,7 +248,7 @@ class PositionOut(serializers.ModelSerializer):
 
 
 class LegOut(serializers.ModelSerializer):
-    token_symbol = serializers.CharField(source="token.symbol", read_only=True, default=None)
+    token_symbol = StrictCharField(source="token.symbol", read_only=True, default=None, allow_null=True)
     quantity = DecimalOut()
     fiat_value = DecimalOut(help_text="Absolute value at that moment, in `fiat_currency` (as entered).")
     fiat_currency = serializers.CharField(read_only=True, help_text="ISO 4217 currency of `fiat_value`.")
@@ -295,7 +293,7 @@ class SnapshotOut(ValuationCurrencyMixin, serializers.ModelSerializer):
 
 
 class TokenFigureOut(serializers.Serializer):
-    asset = serializers.CharField()
+    asset = StrictCharField()
     deposited = DecimalOut()
     now = DecimalOut()
     price_now = DecimalOut()
@@ -304,16 +302,16 @@ class TokenFigureOut(serializers.Serializer):
 
 
 class UnusedDepositOut(serializers.Serializer):
-    asset = serializers.CharField()
+    asset = StrictCharField()
     quantity = DecimalOut()
     value_at_deposit = DecimalOut()
 
 
 class PositionAnalyticsOut(ValuationCurrencyMixin, serializers.Serializer):
     position_id = serializers.IntegerField()
-    name = serializers.CharField()
-    kind = serializers.CharField()
-    model = serializers.CharField(help_text="constant_product, concentrated, weighted, stableswap or hold")
+    name = StrictCharField()
+    kind = StrictCharField()
+    model = StrictCharField(help_text="constant_product, concentrated, weighted, stableswap or hold")
     is_open = serializers.BooleanField()
     opened_at = serializers.DateTimeField()
     closed_at = serializers.DateTimeField(allow_null=True)
@@ -342,20 +340,20 @@ class PositionAnalyticsOut(ValuationCurrencyMixin, serializers.Serializer):
     advertised_apy = DecimalOut()
     overridden = serializers.BooleanField()
     in_range = serializers.BooleanField(allow_null=True)
-    range_status = serializers.CharField(allow_null=True)
+    range_status = StrictCharField(allow_null=True)
     current_price = DecimalOut()
     distance_to_lower = DecimalOut()
     distance_to_upper = DecimalOut()
-    warnings = serializers.ListField(child=serializers.CharField())
-    chain = serializers.CharField()
-    protocol = serializers.CharField()
+    warnings = serializers.ListField(child=StrictCharField())
+    chain = StrictCharField()
+    protocol = StrictCharField()
     unused = UnusedDepositOut(
         many=True,
         help_text="what a concentrated range did not take at the deposit price "
         "(not counted in deposited, HODL or value)",
     )
     assumed_peg = serializers.ListField(
-        child=serializers.CharField(), help_text="stablecoins valued at 1.00 USD for want of a recent price"
+        child=StrictCharField(), help_text="stablecoins valued at 1.00 USD for want of a recent price"
     )
     prices_as_of = serializers.DateTimeField(allow_null=True, help_text="the oldest price behind value_now")
     prices_stale = serializers.SerializerMethodField(help_text="prices_as_of is older than PRICE_STALE_AFTER_HOURS")
@@ -366,13 +364,13 @@ class PositionAnalyticsOut(ValuationCurrencyMixin, serializers.Serializer):
 
 
 class SliceOut(serializers.Serializer):
-    key = serializers.CharField()
+    key = StrictCharField()
     value = DecimalOut()
     share = DecimalOut()
 
 
 class HoldingOut(serializers.Serializer):
-    asset = serializers.CharField()
+    asset = StrictCharField()
     quantity = DecimalOut()
     price_now = DecimalOut()
     value_now = DecimalOut()
@@ -381,7 +379,7 @@ class HoldingOut(serializers.Serializer):
 
 class PortfolioSummaryOut(ValuationCurrencyMixin, serializers.Serializer):
     portfolio_id = serializers.IntegerField(allow_null=True)
-    name = serializers.CharField()
+    name = StrictCharField()
     as_of = serializers.DateTimeField()
     value = DecimalOut()
     deposited = DecimalOut()
@@ -398,7 +396,7 @@ class PortfolioSummaryOut(ValuationCurrencyMixin, serializers.Serializer):
     by_kind = SliceOut(many=True)
     holdings = HoldingOut(many=True)
     positions = PositionAnalyticsOut(many=True)
-    warnings = serializers.ListField(child=serializers.CharField())
+    warnings = serializers.ListField(child=StrictCharField())
     prices_as_of = serializers.DateTimeField(allow_null=True, help_text="the oldest price behind value")
     prices_stale = serializers.SerializerMethodField(help_text="prices_as_of is older than PRICE_STALE_AFTER_HOURS")
 
@@ -408,6 +406,6 @@ class PortfolioSummaryOut(ValuationCurrencyMixin, serializers.Serializer):
 
 class ImportErrorOut(serializers.Serializer):
     row = serializers.IntegerField(allow_null=True)
-    field = serializers.CharField()
-    message = serializers.CharField()
-    ref = serializers.CharField()
+    field = StrictCharField()
+    message = StrictCharField()
+    ref = StrictCharField()

@@ -50,9 +50,10 @@ def test_token_is_obtained_with_email_and_password_and_authenticates(api_client,
     assert api_client.get("/api/v1/me/").json()["email"] == owner.email
 
 
-def test_token_refused_for_a_wrong_password(api_client, owner):
+def test_token_refused_for_a_wrong_password(api_client, owner):  # 401 like any bad credential
     response = api_client.post(reverse("api-token"), {"email": owner.email, "password": "nope"})
-    assert response.status_code == 400
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"].startswith("Bearer")
 
 
 def test_token_endpoint_is_throttled(api_client, owner):

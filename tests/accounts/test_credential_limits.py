@@ -66,7 +66,7 @@ def test_failed_api_token_requests_lock_the_web_login_for_that_client(client, ow
     for _ in range(5):
         response = client.post("/api/v1/auth/token/", {"email": owner.email, "password": "wrong-password-x"},
                                content_type="application/json", REMOTE_ADDR=ATTACKER)
-        assert response.status_code == 400
+        assert response.status_code == 401
     assert web_login(client, owner.email, password).status_code == 429
 
 

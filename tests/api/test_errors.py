@@ -160,3 +160,8 @@ def test_json_depth_is_measured_without_recursion():
     assert json_depth_exceeds(deep, 32)
     assert not json_depth_exceeds({"a": [{"b": [1, 2]}]}, 4)
     assert json_depth_exceeds({"a": [{"b": [1, 2]}]}, 3)
+
+
+def test_a_number_where_text_is_expected_is_refused_not_coerced(owner_api):
+    body = problem(owner_api.post("/api/v1/portfolios/", {"name": 0}, format="json"), 400)
+    assert body["errors"] == {"name": ["Must be a string."]}
