@@ -11,7 +11,7 @@ class JWTAuthScheme(OpenApiAuthenticationExtension):
     target_class = "allauth.headless.contrib.rest_framework.authentication.JWTTokenAuthentication"
     name = "appAccessToken"
 
-    def get_security_definition(self, auto_schema):  # type: ignore[no-untyped-def]
+    def get_security_definition(self, auto_schema):
         return {
             "type": "http",
             "scheme": "bearer",
@@ -25,7 +25,7 @@ class LegacyTokenScheme(OpenApiAuthenticationExtension):
     target_class = "accounts.api.authentication.ExpiringTokenAuthentication"
     name = "legacyToken"
 
-    def get_security_definition(self, auto_schema):  # type: ignore[no-untyped-def]
+    def get_security_definition(self, auto_schema):
         return {
             "type": "apiKey",
             "in": "header",

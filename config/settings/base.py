@@ -536,7 +536,6 @@ PERMISSIONS_POLICY = env.str(
 # Every operation documents its problem-details errors (config/api/schema.py).
 SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [*list(SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"]),  # type: ignore[call-overload]
                                                 "config.api.schema.document_errors"]
-<<<<<<< HEAD
 # Alerts and opportunities (alerts/; docs/alerts.md).
 # Absolute links in alert emails (unsubscribe, notification centre) start with this.
 ALERTS_SITE_URL = env.str("ALERTS_SITE_URL", default="http://127.0.0.1:8000")
@@ -545,8 +544,6 @@ ALERTS_EVALUATE_CHUNK = env.int("ALERTS_EVALUATE_CHUNK", default=2000)
 # Opportunities leave out pools under this TVL and APY outliers unless asked (?show_all=true).
 OPPORTUNITIES_MIN_TVL_USD = env.int("OPPORTUNITIES_MIN_TVL_USD", default=1_000_000)
 OPPORTUNITIES_PER_TOKEN = env.int("OPPORTUNITIES_PER_TOKEN", default=3)
-=======
 # The API reads JSON only (CSV import declares its own multipart parser): one documented request
 # format, and form-encoded junk is a 415 instead of half-parsed fields.
 REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = ["config.api.exceptions.SafeJSONParser"]
->>>>>>> h/api

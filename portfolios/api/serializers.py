@@ -104,7 +104,7 @@ class AmountIn(serializers.Serializer):
 class PositionIn(serializers.Serializer):
     portfolio = serializers.IntegerField()
     pool = serializers.PrimaryKeyRelatedField(queryset=Pool.objects.all(), required=False, allow_null=True)
-    label = StrictCharField(max_length=200, required=False, allow_blank=True, default="")
+    label = StrictCharField(max_length=200, required=False, allow_blank=True, default="")  # type: ignore[assignment]  # DRF moves declared fields off the class; the stubs see Field.label
     kind = serializers.ChoiceField(choices=Position.Kind.choices)
     opened_at = MomentField()
     deposits = AmountIn(many=True, allow_empty=False)
@@ -114,7 +114,7 @@ class PositionIn(serializers.Serializer):
 
 
 class PositionUpdateIn(serializers.Serializer):
-    label = StrictCharField(max_length=200, required=False, allow_blank=True)
+    label = StrictCharField(max_length=200, required=False, allow_blank=True)  # type: ignore[assignment]  # as above
     notes = StrictCharField(required=False, allow_blank=True)
     range_lower = serializers.DecimalField(max_digits=38, decimal_places=18, required=False, allow_null=True)
     range_upper = serializers.DecimalField(max_digits=38, decimal_places=18, required=False, allow_null=True)

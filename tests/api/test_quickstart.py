@@ -81,6 +81,7 @@ def run(client, command: str, env: dict[str, str]):
             url = expand(word, env)
     method = method or ("POST" if data is not None else "GET")
     content_type = headers.pop("HTTP_CONTENT_TYPE", "application/octet-stream")
+    assert url is not None, f"no URL in {command!r}"
     path = url.removeprefix(env["BASE"])
     return client.generic(method, path, data or "", content_type=content_type, **headers)
 
