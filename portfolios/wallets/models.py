@@ -180,6 +180,11 @@ class SyncedPosition(models.Model):
     position = models.OneToOneField(Position, on_delete=models.CASCADE, related_name="synced")
     token0 = models.CharField(max_length=42, blank=True)
     token1 = models.CharField(max_length=42, blank=True)
+    # For showing raw amounts in token units (None: the token did not answer decimals()).
+    symbol0 = models.CharField(max_length=64, blank=True)
+    symbol1 = models.CharField(max_length=64, blank=True)
+    decimals0 = models.PositiveSmallIntegerField(null=True, blank=True)
+    decimals1 = models.PositiveSmallIntegerField(null=True, blank=True)
     liquidity = models.DecimalField(**RAW, default=0)
     tick_lower = models.IntegerField(null=True, blank=True)
     tick_upper = models.IntegerField(null=True, blank=True)

@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404
 
 from portfolios.selectors.access import RequestUser
 from portfolios.wallets.chain.erc20 import token_amount
-from portfolios.wallets.models import Chain, Reconciliation, SyncCursor, Wallet, WalletSync
+from portfolios.wallets.models import Chain, Reconciliation, SyncCursor, SyncedPosition, Wallet, WalletSync
 from portfolios.wallets.services.chains import chain_explorer_key
 
 
@@ -100,3 +100,31 @@ def wallet_coverage(*, wallet: Wallet, chains: list[Chain]) -> list[Coverage]:
         notes.append("Other protocols' staking, lending and farms show as token transfers only.")
         out.append(Coverage(chain, has_key, tuple(notes)))
     return out
+
+
+@dataclass(frozen=True)
+class PositionLine:
+    synced: SyncedPosition
+    symbol0: str
+    symbol1: str
+    fees0: Decimal | None  # in token units; None: decimals unknown (the raw amount is on ``synced``)
+    fees1: Decimal | None
+    uncollected0: Decimal | None
+    uncollected1: Decimal | None
+
+
+def wallet_positions(*, wallet: Wallet) -> list[PositionLine]:
+    """The positions the wallet holds, fees in token units where the token's decimals are known."""
+
+    def units(raw: Decimal | None, decimals: int | None) -> Decimal | None:
+        return None if raw is None or decimals is None else token_amount(int(raw), decimals)
+
+    rows = SyncedPosition.objects.filter(wallet=wallet).select_related("position", "chain").order_by("position_id")
+    return [
+        PositionLine(
+            s, s.symbol0 or s.token0[:10], s.symbol1 or s.token1[:10],
+            units(s.fees_collected0, s.decimals0), units(s.fees_collected1, s.decimals1),
+            units(s.uncollected0, s.decimals0), units(s.uncollected1, s.decimals1),
+        )
+        for s in rows
+    ]  # fmt: skip

@@ -13,7 +13,6 @@ from django.views.decorators.http import require_POST
 from portfolios.selectors.access import portfolio_get_for_user
 from portfolios.wallets import selectors
 from portfolios.wallets.forms import WalletForm
-from portfolios.wallets.models import SyncedPosition
 from portfolios.wallets.services import wallets as wallet_services
 from portfolios.wallets.services.runner import wallet_chains
 
@@ -52,7 +51,7 @@ def wallet_detail(request: HttpRequest, wallet_id: int) -> HttpResponse:
         "reconciliation": selectors.reconciliation_lines(sync=shown) if shown is not None else [],
         "coverage": selectors.wallet_coverage(wallet=wallet, chains=chains),
         "cursors": list(wallet.cursors.all()),
-        "positions": SyncedPosition.objects.filter(wallet=wallet).select_related("position", "chain"),
+        "positions": selectors.wallet_positions(wallet=wallet),
     }
     return render(request, "wallets/detail.html", context)
 

@@ -768,6 +768,7 @@ def _positions_after(
         info = infos.get((manager, token_id))
         if info is not None and info.operator:  # read from positions() now (not a burnt NFT's memory)
             synced.liquidity = Decimal(info.liquidity)
+        _describe_tokens(builder, synced)
         f0, f1 = h.fees
         synced.fees_collected0 += f0
         synced.fees_collected1 += f1
@@ -798,12 +799,22 @@ def _positions_after(
             ZERO,
         )
         synced.liquidity += (units * E18).to_integral_value()
+        _describe_tokens(builder, synced)
         synced.state_block = block
         synced.save()
         if synced.liquidity <= 0 and synced.position.closed_at is None:
             last = max(d.draft.occurred_at for d in builder.drafts if d.position_key == key)
             Position.objects.filter(pk=synced.position_id).update(closed_at=max(last, synced.position.opened_at))
     return written
+
+
+def _describe_tokens(builder: _Builder, synced: SyncedPosition) -> None:
+    """Symbols and decimals of the position's tokens, as the chain answered them."""
+    for n, token in ((0, synced.token0), (1, synced.token1)):
+        m = builder.meta.get(token)
+        if m is not None:
+            setattr(synced, f"symbol{n}", (m.symbol or "")[:64])
+            setattr(synced, f"decimals{n}", m.decimals)
 
 
 def _close_or_move(builder: _Builder, synced: SyncedPosition, h: PositionHistory) -> int:

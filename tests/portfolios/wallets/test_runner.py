@@ -11,6 +11,7 @@ from web3 import Web3
 
 from config.heartbeat import reap
 from portfolios.models import Portfolio, Transaction
+from portfolios.wallets import tasks
 from portfolios.wallets.models import Chain, SyncCursor, Wallet, WalletSync
 from portfolios.wallets.services.limits import ChainBusy, chain_slot
 from portfolios.wallets.services.reaping import STALE_WALLET_SYNCS
@@ -137,3 +138,17 @@ def test_a_sync_whose_worker_died_is_failed_and_queued_again(scenario, chains, p
     STALE_WALLET_SYNCS.requeue([run])
     assert WalletSync.objects.filter(wallet=wallet, status="queued").exclude(pk=run.pk).exists()
     assert Wallet.objects.get(pk=wallet.pk)
+
+
+def test_the_beat_task_queues_each_active_wallet_once(scenario, chains, portfolio, monkeypatch):
+    sent = []
+    monkeypatch.setattr(tasks.sync_wallet, "delay_on_commit", lambda **kwargs: sent.append(kwargs["sync_id"]))
+    active = wallet_create(portfolio=portfolio, address=scenario.alice, chains=[chains[0]], sync=False)
+    paused = wallet_create(portfolio=portfolio, address=scenario.bob, chains=[chains[0]], sync=False)
+    paused.active = False
+    paused.save()
+    assert tasks.sync_active_wallets() == 1
+    (run,) = WalletSync.objects.filter(wallet=active)
+    assert sent == [run.pk] and not WalletSync.objects.filter(wallet=paused).exists()
+    assert tasks.sync_active_wallets() == 0  # already queued: not queued twice
+    assert sent == [run.pk]

@@ -52,6 +52,9 @@ def test_the_wallet_page_shows_checkpoint_reconciliation_positions_and_what_is_n
     assert "matches" in page and "Done" in page
     assert "No block explorer key" in page  # the local chain has no explorer API configured
     assert "Uniswap v3" in page and "closed" in page and "open" in page
+    # Position #1's collected fees in token units (by hand: 0.3 % of 300 TKA and of 200 TKB swapped in,
+    # less a few wei of pool rounding, shown rounded), not raw.
+    assert "0.9 TKA<br>0.6 TKB" in page and " raw" not in page
     assert "<script>" not in page and 'src="/static/wallets/wallets.js"' in page
 
 
