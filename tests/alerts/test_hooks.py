@@ -66,3 +66,21 @@ def test_the_daily_digest_is_scheduled():
     task = PeriodicTask.objects.get(name="alert-digests")
     assert task.task == "alerts.tasks.send_alert_digests"
     assert (task.crontab.minute, task.crontab.hour) == ("0", "7")
+
+
+def test_a_wallet_sync_enqueues_an_evaluation_of_its_portfolios_pools(django_capture_on_commit_callbacks):
+    from portfolios.wallets.models import Chain, Wallet
+    from portfolios.wallets.services.runner import wallet_sync_queue, wallet_sync_run
+    from tests.portfolios.factories import PoolFactory, PortfolioFactory, PositionFactory
+
+    Chain.objects.update(active=False)  # nothing to read: the run finishes at once, as after an empty sync
+    portfolio = PortfolioFactory()
+    held, other = PoolFactory(), PoolFactory()
+    PositionFactory(portfolio=portfolio, pool=held)
+    PositionFactory(portfolio=PortfolioFactory(), pool=other)  # someone else's pool is not re-checked
+    wallet = Wallet.objects.create(portfolio=portfolio, address="0x" + "ab" * 20)
+    run, _ = wallet_sync_queue(wallet=wallet)
+    with patch("alerts.receivers.evaluate_alerts.delay_on_commit") as delay:
+        finished = wallet_sync_run(sync_id=run.pk)
+    assert finished is not None and finished.status == "done"
+    delay.assert_called_once_with(pool_ids=[held.pk])

@@ -9,9 +9,11 @@ from django.db.models import F
 from django.utils import timezone
 
 from config.heartbeat import Heartbeat
+from portfolios.models import Position
 from portfolios.wallets.models import Chain, Wallet, WalletSync
 from portfolios.wallets.services.limits import chain_slot
 from portfolios.wallets.services.sync import wallet_chain_sync
+from portfolios.wallets.signals import wallet_synced
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +66,9 @@ def wallet_sync_run(*, sync_id: int) -> WalletSync | None:
         finished_at=timezone.now(),
     )
     run.refresh_from_db()
+    pool_ids = sorted(set(Position.objects.filter(portfolio_id=wallet.portfolio_id, pool__isnull=False)
+                          .values_list("pool_id", flat=True)))
+    wallet_synced.send(sender=Wallet, portfolio_id=wallet.portfolio_id, pool_ids=pool_ids)
     return run
 
 
