@@ -10,7 +10,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter
@@ -109,7 +109,9 @@ class RuleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnedViewSet
 
     @extend_schema(summary="The alerts we suggest for one of your positions (offered when it is added)",
                    parameters=[OpenApiParameter("position", OpenApiTypes.INT, required=True)],
-                   responses=s.RuleDefaultOut(many=True), tags=TAG)
+                   responses={200: s.RuleDefaultOut(many=True),
+                              404: OpenApiResponse(description="No such position, or it is not yours.")},
+                   tags=TAG)
     @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
     def defaults(self, request):
         raw = request.query_params.get("position", "")
@@ -137,6 +139,17 @@ class RuleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnedViewSet
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+def query_flag(request: Any, name: str) -> bool:
+    """A boolean query parameter: ``true`` or ``false`` (absent: false); anything else is a 400,
+    so a client's typo is not silently read as false."""
+    values = request.query_params.getlist(name)
+    if not values:
+        return False
+    if len(values) == 1 and values[0] in ("true", "false"):
+        return values[0] == "true"
+    raise serializers.ValidationError({name: ["Give true or false."]})
+
+
 UNREAD = OpenApiParameter("unread", OpenApiTypes.BOOL, description="true: only unread notifications.")
 
 
@@ -151,7 +164,7 @@ class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Owne
 
     def get_queryset(self):
         qs = selectors.notification_list_for_user(user=self.request.user)
-        if self.request.query_params.get("unread") == "true":
+        if query_flag(self.request, "unread"):
             qs = qs.filter(read_at__isnull=True)
         return qs
 
@@ -194,5 +207,5 @@ class OpportunitiesView(APIView):
     @extend_schema(summary="Pools that take the tokens you hold, ranked by risk-adjusted yield (not advice)",
                    parameters=[SHOW_ALL], responses=s.OpportunitiesOut, tags=TAG)
     def get(self, request):
-        report = opportunities_for_user(user=request.user, show_all=request.query_params.get("show_all") == "true")
+        report = opportunities_for_user(user=request.user, show_all=query_flag(request, "show_all"))
         return Response(s.OpportunitiesOut(report).data)

@@ -159,3 +159,17 @@ def test_watchlist_shows_what_changed_until_marked_seen(owner_api, amm_pool):
     assert owner_api.post("/api/v1/watchlist/seen/").json() == {"marked": 1}
     (row,) = owner_api.get("/api/v1/watchlist/").json()["results"]
     assert row["changes"] == [] and row["seen_apy"] == "9.0000000000"
+
+
+@pytest.mark.parametrize("query", ["/api/v1/notifications/?unread=null", "/api/v1/notifications/?unread=1",
+                                   "/api/v1/opportunities/?show_all=0", "/api/v1/opportunities/?show_all=yes"])
+def test_a_flag_that_is_not_true_or_false_is_refused_not_read_as_false(owner_api, query):
+    response = owner_api.get(query)
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("application/problem+json")
+    assert list(response.json()["errors"]) == [query.split("?")[1].split("=")[0]]
+
+
+def test_defaults_for_a_position_that_is_not_yours_is_404(owner_api):
+    response = owner_api.get("/api/v1/alert-rules/defaults/?position=0")
+    assert response.status_code == 404
