@@ -28,7 +28,7 @@ from pools.api.serializers import (
     PoolTokenPriceOut,
     ProtocolOut,
 )
-from pools.filters import ChainFilter, PoolFilter, ProtocolFilter, TokenFilter
+from pools.filters import ChainFilter, CheckboxFilter, PoolFilter, ProtocolFilter, TokenFilter
 from pools.models import Token
 
 CACHE_SECONDS = 60
@@ -52,6 +52,16 @@ class PublicReadOnly(viewsets.GenericViewSet):
     pagination_class = StrictPagination
 
 
+def strict_flags(request, filterset_class) -> None:
+    """The API's boolean filters take ``true`` or ``false`` (empty: not filtered); anything else
+    is a 400 naming the parameter (the web explorer's checkboxes share the filters and stay lenient)."""
+    bad = {name: ["Give true or false."] for name, f in filterset_class.base_filters.items()
+           if isinstance(f, CheckboxFilter) and name in request.query_params
+           and request.query_params.getlist(name) not in (["true"], ["false"], [""])}
+    if bad:
+        raise serializers.ValidationError(bad)
+
+
 @extend_schema_view(
     list=extend_schema(summary="Pools (filter, sort with ?ordering=, paginate)", tags=["pools"]),
     retrieve=extend_schema(summary="A pool with tokens, statistics and risk breakdown", tags=["pools"]),
@@ -69,6 +79,7 @@ class PoolViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PublicReadOn
 
     @cached
     def list(self, request, *args, **kwargs):
+        strict_flags(request, PoolFilter)
         return super().list(request, *args, **kwargs)
 
     @cached

@@ -27,3 +27,17 @@ def test_hand_built_rows_match_drf(zone):
             assert PoolListOut(pool).data == GenericPoolListOut(pool).data
     with timezone.override("UTC"):
         assert PoolListOut(pools[0]).data["last_seen_at"] == "2025-10-06T12:30:15.123456Z"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("query", ["show_all=-282857", "stablecoin=1", "no_il_risk=yes",
+                                   "show_all=true&show_all=false"])
+def test_a_boolean_filter_takes_true_or_false_only(client, query):
+    response = client.get(f"/api/v1/pools/?{query}")
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == [query.split("=")[0]]
+
+
+@pytest.mark.django_db
+def test_true_and_false_are_accepted(client):
+    assert client.get("/api/v1/pools/?show_all=true&stablecoin=false").status_code == 200
