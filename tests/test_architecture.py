@@ -21,11 +21,6 @@ ROOT = Path(__file__).resolve().parent.parent
 APPS = ("config", *sorted(p.parent.name for p in ROOT.glob("*/apps.py")))
 #: "About 600 lines" with room for a small edit, not for a second topic.
 MAX_LINES = 650
-#: Known to be over, each with the split it needs; the entry must go once the module is split.
-OVERSIZED = {
-    "portfolios.wallets.services.sync": "split the transaction builder and the position bookkeeping "
-    "out of the sync run (left while the wallet branch is still editing it)",
-}
 
 
 def _module_files() -> dict[str, Path]:
@@ -190,17 +185,11 @@ def test_the_portfolio_core_does_not_import_the_tax_app():
     assert offenders == []
 
 
-@pytest.mark.parametrize("module", sorted(set(MODULES) - set(OVERSIZED)))
+@pytest.mark.parametrize("module", sorted(MODULES))
 def test_no_application_module_is_longer_than_about_600_lines(module):
     lines = len(MODULES[module].read_text().splitlines())
     assert lines <= MAX_LINES, f"{module} has {lines} lines: split it by topic"
 
-
-@pytest.mark.parametrize("module", sorted(OVERSIZED))
-def test_a_known_oversized_module_is_still_listed_only_while_it_is_over(module):
-    assert module in MODULES, f"{module} is gone: remove it from OVERSIZED"
-    lines = len(MODULES[module].read_text().splitlines())
-    assert lines > MAX_LINES, f"{module} is down to {lines} lines: remove it from OVERSIZED"
 
 
 def test_every_app_is_covered():
