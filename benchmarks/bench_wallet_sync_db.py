@@ -93,7 +93,9 @@ def run(node, *, transfers: int, v2: int, v3: int, pages: int, batch_size: int, 
         return run_row, sync_module.wallet_chain_sync(wallet=wallet, chain=chain, run=run_row)
 
     # The revaluation the sync queues is a task of its own: not timed (restored afterwards).
-    with patch.object(sync_module.revalue_portfolio_task, "delay_on_commit", lambda **kwargs: None):
+    from portfolios.services import changes
+
+    with patch.object(changes.revalue_portfolio_task, "delay_on_commit", lambda **kwargs: None):
         return _timed(out, portfolio, user, fresh_wallet, sync, repeat)
 
 

@@ -407,6 +407,12 @@ POOL_APY_OUTLIER_PCT = env.int("POOL_APY_OUTLIER_PCT", default=1_000)
 POOL_STALE_AFTER_HOURS = env.int("POOL_STALE_AFTER_HOURS", default=3)
 # "Now" values (positions, dashboard, API) say their price is stale beside the number when it is older than this.
 PRICE_STALE_AFTER_HOURS = env.int("PRICE_STALE_AFTER_HOURS", default=24)
+# The dashboard's and the API's summary of a portfolio is cached this long, keyed on the
+# portfolio's ledger version: any change to it shows at once; prices and pool yields move the
+# figures within this many seconds (prices refresh every 5 minutes). 0 turns the cache off.
+PORTFOLIO_SUMMARY_CACHE_SECONDS = env.int("PORTFOLIO_SUMMARY_CACHE_SECONDS", default=300)
+if PORTFOLIO_SUMMARY_CACHE_SECONDS < 0:
+    raise ImproperlyConfigured("PORTFOLIO_SUMMARY_CACHE_SECONDS cannot be negative.")
 if PRICE_STALE_AFTER_HOURS < 1:
     raise ImproperlyConfigured("PRICE_STALE_AFTER_HOURS must be at least 1.")
 # refresh_prices also covers the tokens of active pools at least this large.

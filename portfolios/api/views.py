@@ -120,7 +120,7 @@ class PortfolioViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnedVi
     )
     @action(detail=True, methods=["get"])
     def summary(self, request, pk=None):
-        summary = selectors.portfolio_summary(portfolio=self.get_object())
+        summary = selectors.portfolio_summary_now(portfolio=self.get_object())
         return Response(s.PortfolioSummaryOut(summary).data)
 
     @extend_schema(

@@ -22,6 +22,7 @@ the transaction's portfolio - see migration 0002).
 
 from __future__ import annotations
 
+import uuid
 from typing import TypedDict
 
 from django.conf import settings
@@ -76,6 +77,11 @@ class Portfolio(models.Model):
     pnl = models.DecimalField(**FIAT, null=True, blank=True)
     income_ytd = models.DecimalField(**FIAT, null=True, blank=True)
     valued_at = models.DateTimeField(null=True, blank=True)
+    # A new random value whenever what the portfolio's figures are made of changes (its
+    # transactions, legs, positions, overrides, name), set by the write services inside their
+    # database transaction (services.changes.portfolio_ledger_changed). Cached summaries are
+    # keyed on it (selectors.summaries.portfolio_summary_now), so they go stale at the commit.
+    ledger_version = models.UUIDField(default=uuid.uuid4, editable=False)
 
     class Meta:
         ordering = [Lower("name"), "id"]

@@ -43,6 +43,7 @@ from portfolios.csvformats import LegIn, TxIn
 from portfolios.ledger import FIAT_CODES, is_fiat, is_synthetic_asset, lp_asset, parse_lp_asset
 from portfolios.models import Leg, Portfolio, Position, Transaction
 from portfolios.selectors import token_for_symbol
+from portfolios.services.changes import portfolio_ledger_changed
 from portfolios.services.legs import (
     FUTURE_TOLERANCE,
     PRICE_MAX_AGE,
@@ -53,7 +54,6 @@ from portfolios.services.legs import (
     token_usd_price_at,
     tokens_track,
 )
-from portfolios.tasks import revalue_portfolio as revalue_portfolio_task
 from portfolios.validation import FIAT_INTEGER_DIGITS, decode_csv
 
 FORMATS = ("native", "koinly")
@@ -387,7 +387,7 @@ def csv_import_commit(*, portfolio: Portfolio, file: CsvFile, fmt: str, skip_err
         legs = [leg.leg(txn) for txn, r in zip(created, preview.rows, strict=True) for leg in r.legs]
         Leg.objects.bulk_create(legs, batch_size=2000)
         tokens_track(leg.token.pk for r in preview.rows for leg in r.legs if leg.token is not None)
-        revalue_portfolio_task.delay_on_commit(portfolio_id=portfolio.pk)
+        portfolio_ledger_changed(portfolio_id=portfolio.pk)
         return ImportResult(
             created=len(created),
             duplicates=len(preview.duplicates),

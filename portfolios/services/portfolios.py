@@ -6,6 +6,7 @@ from django.db import transaction
 
 from accounts.models import User
 from portfolios.models import Portfolio
+from portfolios.services.changes import portfolio_ledger_changed
 
 
 def portfolio_create(*, owner: User, name: str) -> Portfolio:
@@ -21,6 +22,7 @@ def portfolio_update(*, portfolio: Portfolio, name: str) -> Portfolio:
     locked.name = (name or "").strip()
     locked.full_clean()
     locked.save(update_fields=["name", "updated_at"])
+    portfolio_ledger_changed(portfolio_id=locked.pk, revalue=False)  # the summaries carry the name
     portfolio.name = locked.name
     return locked
 

@@ -30,6 +30,7 @@ from portfolios.analytics import ONE, ZERO, analyse_position
 from portfolios.ledger import IncomeType, TxKind
 from portfolios.models import Leg, Portfolio, Position, PositionAmountOverride, Transaction
 from portfolios.selectors import position_data
+from portfolios.services.changes import portfolio_ledger_changed
 from portfolios.services.errors import InsufficientPosition, PositionClosed
 from portfolios.services.legs import (
     Q18,
@@ -43,7 +44,6 @@ from portfolios.services.legs import (
     save_transaction,
     tokens_track,
 )
-from portfolios.tasks import revalue_portfolio as revalue_portfolio_task
 
 #: A withdrawal may exceed the modelled holdings by this much (price and timing
 #: differences between our daily close and the moment of the withdrawal).
@@ -123,7 +123,7 @@ def position_open(
             position=position,
             source=source,
         )
-        revalue_portfolio_task.delay_on_commit(portfolio_id=portfolio.pk)
+        portfolio_ledger_changed(portfolio_id=portfolio.pk)
     return position
 
 
@@ -149,7 +149,7 @@ def _add(
             occurred_at=occurred_at,
             position=locked,
         )
-        revalue_portfolio_task.delay_on_commit(portfolio_id=locked.portfolio_id)
+        portfolio_ledger_changed(portfolio_id=locked.portfolio_id)
     return txn
 
 
@@ -255,7 +255,7 @@ def _remove(
             locked.full_clean()
             locked.save(update_fields=["closed_at", "updated_at"])
             position.closed_at = occurred_at
-        revalue_portfolio_task.delay_on_commit(portfolio_id=locked.portfolio_id)
+        portfolio_ledger_changed(portfolio_id=locked.portfolio_id)
     return txn
 
 
@@ -340,7 +340,7 @@ def position_claim_rewards(
             position=locked,
             income_type=income_type,
         )
-        revalue_portfolio_task.delay_on_commit(portfolio_id=locked.portfolio_id)
+        portfolio_ledger_changed(portfolio_id=locked.portfolio_id)
     return txn
 
 
@@ -357,7 +357,7 @@ def position_close(*, position: Position, closed_at: datetime) -> Position:
     locked.closed_at = closed_at
     locked.full_clean()
     locked.save(update_fields=["closed_at", "updated_at"])
-    revalue_portfolio_task.delay_on_commit(portfolio_id=locked.portfolio_id)
+    portfolio_ledger_changed(portfolio_id=locked.portfolio_id)
     return locked
 
 
@@ -378,7 +378,7 @@ def position_update(*, position: Position, **fields: Any) -> Position:
         setattr(locked, name, value.strip() if isinstance(value, str) else value)
     locked.full_clean()
     locked.save()
-    revalue_portfolio_task.delay_on_commit(portfolio_id=locked.portfolio_id)
+    portfolio_ledger_changed(portfolio_id=locked.portfolio_id)
     return locked
 
 
@@ -391,7 +391,7 @@ def position_delete(*, position: Position) -> None:
     # Receipt legs of this position in other transactions (hand-entered) would dangle.
     Leg.objects.filter(transaction__portfolio_id=portfolio_id, asset=locked.lp_asset).delete()
     locked.delete()
-    revalue_portfolio_task.delay_on_commit(portfolio_id=portfolio_id)
+    portfolio_ledger_changed(portfolio_id=portfolio_id)
 
 
 @transaction.atomic
@@ -420,5 +420,5 @@ def position_override_amounts(
             position=locked, token=row.token, defaults={"quantity": row.quantity, "as_of": as_of}
         )
     tokens_track(r.token.pk for r in rows)
-    revalue_portfolio_task.delay_on_commit(portfolio_id=locked.portfolio_id)
+    portfolio_ledger_changed(portfolio_id=locked.portfolio_id)
     return list(PositionAmountOverride.objects.filter(position=locked).select_related("token"))

@@ -15,6 +15,7 @@ from django.db import transaction as db_transaction
 
 from portfolios.ledger import TxKind
 from portfolios.models import Leg, Portfolio, Position, Transaction
+from portfolios.services.changes import portfolio_ledger_changed
 from portfolios.services.errors import PortfolioError
 from portfolios.services.legs import (
     LegInput,
@@ -26,7 +27,6 @@ from portfolios.services.legs import (
     save_transaction,
     tokens_track,
 )
-from portfolios.tasks import revalue_portfolio as revalue_portfolio_task
 
 
 def transaction_record(
@@ -69,7 +69,7 @@ def transaction_record(
             )
         except IntegrityError as exc:  # a concurrent duplicate import or a racing position delete
             raise PortfolioError(f"The transaction could not be saved: {exc.__cause__ or exc}") from exc
-        revalue_portfolio_task.delay_on_commit(portfolio_id=portfolio.pk)
+        portfolio_ledger_changed(portfolio_id=portfolio.pk)
     return txn
 
 
@@ -121,8 +121,8 @@ def transactions_record_synced(
     for d, txn in zip(drafts, txns, strict=True):
         d.saved = txn
     tokens_track(leg.token.pk for d in drafts for leg in d.legs if leg.token is not None)
-    if txns and revalue:
-        revalue_portfolio_task.delay_on_commit(portfolio_id=portfolio.pk)
+    if txns:
+        portfolio_ledger_changed(portfolio_id=portfolio.pk, revalue=revalue)
     return txns
 
 
@@ -166,7 +166,7 @@ def transaction_update(*, transaction: Transaction, **fields: Any) -> Transactio
         if "legs" in fields:
             locked.legs.all().delete()
             save_legs(locked, resolved)
-        revalue_portfolio_task.delay_on_commit(portfolio_id=locked.portfolio_id)
+        portfolio_ledger_changed(portfolio_id=locked.portfolio_id)
     return locked
 
 
@@ -197,4 +197,4 @@ def transaction_delete(*, transaction: Transaction) -> None:  # noqa: A002
         locked = Transaction.objects.select_for_update().get(pk=transaction.pk)
         portfolio_id = locked.portfolio_id
         locked.delete()
-        revalue_portfolio_task.delay_on_commit(portfolio_id=portfolio_id)
+        portfolio_ledger_changed(portfolio_id=portfolio_id)

@@ -22,7 +22,7 @@ from portfolios.models import Portfolio, Position
 from portfolios.selectors import (
     portfolio_get_for_user,
     portfolio_list_for_user,
-    portfolio_summary,
+    portfolio_summary_now,
     portfolios_value_history,
     stale_tokens,
     user_summary,
@@ -128,7 +128,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     current: Portfolio | None
     if len(portfolios) == 1:
         current = portfolios[0]
-        summary = portfolio_summary(portfolio=current)
+        summary = portfolio_summary_now(portfolio=current)
     else:
         current = None
         summary = user_summary(user=request.user).total
@@ -144,7 +144,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 def portfolio_detail(request: HttpRequest, portfolio_id: int) -> HttpResponse:
     portfolio = portfolio_get_for_user(user=request.user, portfolio_id=portfolio_id)
     portfolios = list(portfolio_list_for_user(user=request.user))
-    summary = portfolio_summary(portfolio=portfolio)
+    summary = portfolio_summary_now(portfolio=portfolio)
     history, history_ends = _history_points([portfolio], summary)
     context = _dashboard_context(
         summary=summary, portfolios=portfolios, current=portfolio, history=history, history_ends=history_ends

@@ -43,9 +43,9 @@ from django.utils import timezone
 from pools.sources.http import RetryPolicy
 from portfolios.ledger import IncomeType, TxKind
 from portfolios.models import Leg, Position
+from portfolios.services.changes import portfolio_ledger_changed
 from portfolios.services.legs import ResolvedLeg, q18
 from portfolios.services.transactions import TransactionDraft, transactions_record_synced
-from portfolios.tasks import revalue_portfolio as revalue_portfolio_task
 from portfolios.wallets.chain.abi import SEL_ASSET, address_at
 from portfolios.wallets.chain.config import ChainConfig
 from portfolios.wallets.chain.explorer import ExplorerClient
@@ -386,7 +386,7 @@ def _sync(
         locked.state = state
         locked.save()
         if result.created:
-            revalue_portfolio_task.delay_on_commit(portfolio_id=wallet.portfolio_id)
+            portfolio_ledger_changed(portfolio_id=wallet.portfolio_id)
         if run is not None:
             WalletSync.objects.filter(pk=run.pk).update(blocks_done=F("blocks_done") + span)
             rows = []

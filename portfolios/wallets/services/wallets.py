@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from portfolios.models import Portfolio, Position, Transaction
+from portfolios.services.changes import portfolio_ledger_changed
 from portfolios.wallets.checksum import AddressError, parse_address
 from portfolios.wallets.models import Chain, ChainEvent, SyncedPosition, Wallet, WalletSync
 from portfolios.wallets.services.runner import wallet_sync_queue
@@ -69,7 +70,9 @@ def wallet_delete(*, wallet: Wallet) -> None:
         Transaction.objects.filter(pk__in=tx_ids, source=Transaction.Source.CHAIN).delete()
         positions = SyncedPosition.objects.filter(wallet=wallet).values("position_id")
         Position.objects.filter(pk__in=positions).delete()
+        portfolio_id = wallet.portfolio_id
         wallet.delete()
+        portfolio_ledger_changed(portfolio_id=portfolio_id)
 
 
 def wallet_sync_start(*, wallet: Wallet) -> WalletSync:
