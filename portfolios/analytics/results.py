@@ -4,13 +4,34 @@ portfolio summaries and the value-vs-HODL series (see the package docstring)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from decimal import Decimal
 
 from portfolios.analytics.inputs import ZERO
 
 
+def _quick_pickle[T](cls: type[T]) -> type[T]:
+    """Give a slotted dataclass a state of its values in field order. The generic state
+    methods ``dataclasses`` adds to slotted classes look the fields up again for every
+    object; a cached 500-position summary (``selectors.portfolio_summary_now``) holds a
+    thousand such objects, so unpickling it took that lookup a thousand times a view."""
+    names = tuple(f.name for f in fields(cls))  # type: ignore[arg-type]  # a dataclass by construction
+    set_attribute = object.__setattr__
+
+    def get_state(self: T) -> list[object]:
+        return [getattr(self, name) for name in names]
+
+    def set_state(self: T, state: list[object]) -> None:
+        for name, value in zip(names, state, strict=True):
+            set_attribute(self, name, value)
+
+    setattr(cls, "__getstate__", get_state)  # noqa: B010 - replacing dataclasses' own
+    setattr(cls, "__setstate__", set_state)  # noqa: B010
+    return cls
+
+
+@_quick_pickle
 @dataclass(frozen=True, slots=True)
 class TokenFigure:
     asset: str
@@ -21,6 +42,7 @@ class TokenFigure:
     priced_at: datetime | None = None  # when price_now was quoted (None: peg, override or unknown)
 
 
+@_quick_pickle
 @dataclass(frozen=True, slots=True)
 class UnusedDeposit:
     """Part of a concentrated deposit the range could not take at the deposit price."""
@@ -101,6 +123,7 @@ class PositionAnalytics:
         return self.remaining_cost
 
 
+@_quick_pickle
 @dataclass(frozen=True, slots=True)
 class Holding:
     """A loose asset (transactions not attached to a position)."""
@@ -113,6 +136,7 @@ class Holding:
     priced_at: datetime | None = None  # when price_now was quoted
 
 
+@_quick_pickle
 @dataclass(frozen=True, slots=True)
 class AllocationSlice:
     key: str
@@ -145,6 +169,7 @@ class PortfolioSummary:
     prices_as_of: datetime | None = None  # the oldest quote behind ``value`` (None: no dated price used)
 
 
+@_quick_pickle
 @dataclass(frozen=True, slots=True)
 class SeriesPoint:
     day: date

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Page, Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.safestring import SafeString
@@ -70,15 +71,28 @@ class PositionRow:
     badge: dict[str, str] | None
 
 
+#: Position rows per page of the dashboard's open and closed tables: a portfolio of hundreds
+#: of positions reads (and renders) a page at a time; the totals and charts cover them all.
+ROWS_PER_PAGE = 50
+
+
+def _rows_page(positions: Sequence[PositionAnalytics], number: str | None) -> Page:
+    """One page of the table (the rows of that page only are built)."""
+    page = Paginator(positions, ROWS_PER_PAGE).get_page(number)
+    rows: list[PositionRow] = [PositionRow(a, KIND_LABELS.get(a.kind, a.kind), range_badge(a)) for a in page]
+    page.object_list = rows  # type: ignore[assignment]  # the template reads rows, not analytics
+    return page
+
+
 def _dashboard_context(
     *,
+    request: HttpRequest,
     summary: PortfolioSummary,
     portfolios: list[Portfolio],
     current: Portfolio | None,
     history: list[HistoryRow],
     history_ends: date | None = None,
 ) -> dict[str, object]:
-    rows = [PositionRow(a, KIND_LABELS.get(a.kind, a.kind), range_badge(a)) for a in summary.positions]
     # A held token whose latest price is older than PRICE_STALE_AFTER_HOURS is flagged.
     stale_after = timedelta(hours=settings.PRICE_STALE_AFTER_HOURS)
     stale = [
@@ -97,8 +111,8 @@ def _dashboard_context(
         "summary": summary,
         "portfolios": portfolios,
         "current": current,
-        "open_rows": [r for r in rows if r.a.is_open],
-        "closed_rows": [r for r in rows if not r.a.is_open],
+        "open_rows": _rows_page([a for a in summary.positions if a.is_open], request.GET.get("open")),
+        "closed_rows": _rows_page([a for a in summary.positions if not a.is_open], request.GET.get("closed")),
         "warnings": dashboard_warnings(summary, stale, stale_after=stale_after),
         "value_chart": value_chart,
         "history": history,
@@ -134,6 +148,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         summary = user_summary(user=request.user).total
     history, history_ends = _history_points(portfolios if current is None else [current], summary)
     context = _dashboard_context(
+        request=request,
         summary=summary, portfolios=portfolios, current=current, history=history, history_ends=history_ends
     )
     context["fx"] = display_currency_for(user=request.user)
@@ -147,6 +162,7 @@ def portfolio_detail(request: HttpRequest, portfolio_id: int) -> HttpResponse:
     summary = portfolio_summary_now(portfolio=portfolio)
     history, history_ends = _history_points([portfolio], summary)
     context = _dashboard_context(
+        request=request,
         summary=summary, portfolios=portfolios, current=portfolio, history=history, history_ends=history_ends
     )
     context["fx"] = display_currency_for(user=request.user)

@@ -1,6 +1,7 @@
 """Dashboard and portfolio pages: totals, charts, positions table, warnings,
 switcher, empty state, and a query count that does not grow with positions."""
 
+import re
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -143,7 +144,28 @@ def test_the_dashboard_runs_a_constant_number_of_queries(
     with django_assert_max_num_queries(14):
         response = owner_client.get(reverse("portfolios:dashboard"))
     assert response.status_code == 200
-    assert len(response.context["open_rows"]) == n
+    rows = response.context["open_rows"]
+    assert rows.paginator.count == n
+    assert len(rows.object_list) == min(n, 50)  # a page of the table; the totals cover all n
+
+
+def test_the_positions_table_comes_a_page_at_a_time(owner_client, portfolio, amm_pool, eth, usdc, prices):
+    _bulk_positions(portfolio, amm_pool, eth, usdc, 120)
+    url = reverse("portfolios:dashboard")
+    first = owner_client.get(url)
+    html = first.content.decode()
+    assert len(re.findall(r'href="/portfolios/positions/\d+/"', html)) == 50
+    assert "1–50 of 120 open positions" in html
+    assert 'href="?open=2#positions"' in html
+    # 120 positions of 1 ETH + 2,000 USDC each: the total is over all of them, not the page.
+    assert first.context["summary"].deposited == D("4000") * 120
+    third = owner_client.get(url, {"open": "3"}).content.decode()
+    assert "101–120 of 120 open positions" in third
+    shown = re.findall(r'href="/portfolios/positions/(\d+)/"', third)
+    assert len(shown) == len(set(shown)) == 20
+    # A page past the end shows the last one; nonsense shows the first (never an error).
+    assert "101–120" in owner_client.get(url, {"open": "99"}).content.decode()
+    assert "1–50 of 120" in owner_client.get(url, {"open": "x"}).content.decode()
 
 
 def test_the_query_count_is_the_same_for_1_and_500_positions(client, amm_pool, eth, usdc, prices):
