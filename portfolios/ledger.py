@@ -166,6 +166,7 @@ def category_problem(kind: str, category: str) -> str | None:
         return CATEGORY_ERROR
     return None
 
+
 #: ISO 4217 codes treated as fiat money: the ECB reference-rate currencies and the euro.
 FIAT_CODES: Final = frozenset(
     {

@@ -18,7 +18,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from alerts import selectors
-from config.api.fields import query_flag
 from alerts.api import serializers as s
 from alerts.models import AlertRule, Notification, WatchedPool
 from alerts.opportunities import opportunities_for_user
@@ -26,6 +25,7 @@ from alerts.services.emails import preference_set
 from alerts.services.notifications import notifications_mark_read
 from alerts.services.rules import rule_create, rule_defaults_for, rule_delete, rule_update
 from alerts.services.watchlist import watch_add, watch_remove, watchlist_mark_seen
+from config.api.fields import query_flag
 from portfolios.models import Position
 from portfolios.selectors import position_get_for_user
 

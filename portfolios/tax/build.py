@@ -33,8 +33,8 @@ from accounts.models import CostBasisMethod, Jurisdiction, LpTreatment
 from config.heartbeat import Heartbeat, stale_after
 from pools.fx import ONE, FxRateUnavailable
 from pools.selectors_fx import fx_convert
-from portfolios.tax import exports
 from portfolios.ledger import TxCategory
+from portfolios.tax import exports
 from portfolios.tax.engine import (
     LP_ASSET_PREFIX,
     Gift,

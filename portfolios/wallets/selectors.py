@@ -8,9 +8,9 @@ from decimal import Decimal
 from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 
+from portfolios.models import Transaction
 from portfolios.selectors.access import RequestUser
 from portfolios.wallets.chain.erc20 import token_amount
-from portfolios.models import Transaction
 from portfolios.wallets.models import (
     Chain,
     ChainEvent,

@@ -152,8 +152,20 @@ def run_lots(txs: list[TxIn], settings: TaxSettings, wanted: str | None) -> TaxR
                 if gift is not None:  # the lots leave with the gift, their cost listed with it
                     if record:
                         basis = sum((piece.cost for piece in pieces), ZERO)
-                        gifts.append(Gift(GIVEN, gift.category, asset, qty, basis, gift.market_value, ref, moment,
-                                          year, gift.counted))
+                        gifts.append(
+                            Gift(
+                                GIVEN,
+                                gift.category,
+                                asset,
+                                qty,
+                                basis,
+                                gift.market_value,
+                                ref,
+                                moment,
+                                year,
+                                gift.counted,
+                            )
+                        )
                     if not gift.counted:
                         continue
                 if not record:
@@ -202,8 +214,9 @@ def run_lots(txs: list[TxIn], settings: TaxSettings, wanted: str | None) -> TaxR
                 if op.income_type is not None and record:
                     income.append(income_event(op, tx, day, year))
                 elif op.gift is not None and record:
-                    gifts.append(Gift(RECEIVED, op.gift, op.asset, op.quantity, op.cost, op.fair_market_value,
-                                      ref, moment, year))
+                    gifts.append(
+                        Gift(RECEIVED, op.gift, op.asset, op.quantity, op.cost, op.fair_market_value, ref, moment, year)
+                    )
             elif type(op) is MoveOut:
                 asset = op.asset
                 qty = op.quantity

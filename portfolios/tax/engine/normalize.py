@@ -367,8 +367,9 @@ class Normalizer:
             if t_in:
                 raise InvalidTransaction(tx.ref, "a transfer_out cannot receive tokens")
             if self.uk and tx.category == "gift":
-                values = [self._value(tx, leg, "(a gift is a disposal at its market value, TCGA 1992 s.17)")
-                          for leg in t_out]
+                values = [
+                    self._value(tx, leg, "(a gift is a disposal at its market value, TCGA 1992 s.17)") for leg in t_out
+                ]
                 fees = _allocate(fee_value, values) if fee_value and t_out else None
                 for i, leg in enumerate(t_out):
                     fee = fees[i] if fees else ZERO
@@ -388,8 +389,9 @@ class Normalizer:
         values = [self._value(tx, leg, "(a gift received is acquired at its value that day)") for leg in t_in]
         fees = _allocate(fee_value, values) if fee_value and t_in else None
         for i, leg in enumerate(t_in):
-            ops.append(Acquire(leg.asset, leg.quantity, values[i] + (fees[i] if fees else ZERO), None, values[i],
-                               tx.category))
+            ops.append(
+                Acquire(leg.asset, leg.quantity, values[i] + (fees[i] if fees else ZERO), None, values[i], tx.category)
+            )
         if fee_value and not t_in:
             ops.append(UnallocatedFee(fee_value))
         return ops

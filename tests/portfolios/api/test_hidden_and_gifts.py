@@ -14,10 +14,19 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def synced_out(portfolio, eth, prices):
-    transaction_record(portfolio=portfolio, kind="buy", occurred_at=at("2025-06-01T12:00:00"),
-                       legs=[LegInput(asset="USD", quantity="-2000"), LegInput(token=eth, quantity="1")])
-    return transaction_record(portfolio=portfolio, kind="transfer_out", occurred_at=at("2025-09-01T12:00:00"),
-                              legs=[LegInput(token=eth, quantity="-1")], source="chain")
+    transaction_record(
+        portfolio=portfolio,
+        kind="buy",
+        occurred_at=at("2025-06-01T12:00:00"),
+        legs=[LegInput(asset="USD", quantity="-2000"), LegInput(token=eth, quantity="1")],
+    )
+    return transaction_record(
+        portfolio=portfolio,
+        kind="transfer_out",
+        occurred_at=at("2025-09-01T12:00:00"),
+        legs=[LegInput(token=eth, quantity="-1")],
+        source="chain",
+    )
 
 
 def _ids(api, query=""):
@@ -65,10 +74,17 @@ def test_bad_values_are_400s_naming_the_field(owner_api, portfolio, synced_out, 
 
 
 def test_a_gift_can_be_recorded_through_the_api(owner_api, portfolio, eth, prices):
-    response = owner_api.post("/api/v1/transactions/", {
-        "portfolio": portfolio.pk, "kind": "transfer_in", "occurred_at": "2025-06-01T12:00:00Z",
-        "legs": [{"token": eth.pk, "quantity": "0.5", "fiat_value": "1000"}], "category": "gift_spouse",
-    }, format="json")
+    response = owner_api.post(
+        "/api/v1/transactions/",
+        {
+            "portfolio": portfolio.pk,
+            "kind": "transfer_in",
+            "occurred_at": "2025-06-01T12:00:00Z",
+            "legs": [{"token": eth.pk, "quantity": "0.5", "fiat_value": "1000"}],
+            "category": "gift_spouse",
+        },
+        format="json",
+    )
     assert response.status_code == 201, response.json()
     assert response.json()["category"] == "gift_spouse" and response.json()["hidden"] is False
 

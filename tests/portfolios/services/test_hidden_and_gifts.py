@@ -25,19 +25,34 @@ UNTIL = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def _buy(portfolio, eth, **kw):
-    return transaction_record(portfolio=portfolio, kind="buy", occurred_at=DEPOSIT_AT,
-                              legs=[LegInput(asset="USD", quantity="-2000"), LegInput(token=eth, quantity="1")], **kw)
+    return transaction_record(
+        portfolio=portfolio,
+        kind="buy",
+        occurred_at=DEPOSIT_AT,
+        legs=[LegInput(asset="USD", quantity="-2000"), LegInput(token=eth, quantity="1")],
+        **kw,
+    )
 
 
 def _airdrop(portfolio, crv, source="manual"):
     """1,000 CRV arriving unasked (a spam airdrop): worth 800 at 0.8 that day."""
-    return transaction_record(portfolio=portfolio, kind="transfer_in", occurred_at=at("2025-06-01T12:00:00"),
-                              legs=[LegInput(token=crv, quantity="1000")], source=source)
+    return transaction_record(
+        portfolio=portfolio,
+        kind="transfer_in",
+        occurred_at=at("2025-06-01T12:00:00"),
+        legs=[LegInput(token=crv, quantity="1000")],
+        source=source,
+    )
 
 
 def _reward(portfolio, crv):
-    return transaction_record(portfolio=portfolio, kind="reward", income_type="liquidity_mining",
-                              occurred_at=at("2025-07-01T12:00:00"), legs=[LegInput(token=crv, quantity="100")])
+    return transaction_record(
+        portfolio=portfolio,
+        kind="reward",
+        income_type="liquidity_mining",
+        occurred_at=at("2025-07-01T12:00:00"),
+        legs=[LegInput(token=crv, quantity="100")],
+    )
 
 
 # ----------------------------------------------------------------------------- checks
@@ -47,8 +62,13 @@ def test_a_category_is_only_for_a_transfer(portfolio, eth, prices):
     with pytest.raises(ValidationError) as err:
         _buy(portfolio, eth, category="gift")
     assert "category" in err.value.message_dict
-    gift = transaction_record(portfolio=portfolio, kind="transfer_out", occurred_at=at("2025-09-01T12:00:00"),
-                              legs=[LegInput(token=eth, quantity="-0.5")], category="gift_spouse")
+    gift = transaction_record(
+        portfolio=portfolio,
+        kind="transfer_out",
+        occurred_at=at("2025-09-01T12:00:00"),
+        legs=[LegInput(token=eth, quantity="-0.5")],
+        category="gift_spouse",
+    )
     assert gift.category == "gift_spouse"
     buy = _buy(portfolio, eth)
     with pytest.raises(ValidationError) as err:
@@ -56,20 +76,29 @@ def test_a_category_is_only_for_a_transfer(portfolio, eth, prices):
     assert "transfer out or a transfer in" in err.value.message_dict["category"][0]
     # Changing a gift's kind away from a transfer needs its category cleared first.
     with pytest.raises(ValidationError) as err:
-        transaction_update(transaction=gift, kind="sell", legs=[LegInput(token=eth, quantity="-0.5"),
-                                                                 LegInput(asset="USD", quantity="1500")])
+        transaction_update(
+            transaction=gift,
+            kind="sell",
+            legs=[LegInput(token=eth, quantity="-0.5"), LegInput(asset="USD", quantity="1500")],
+        )
     assert "category" in err.value.message_dict
 
 
-def test_the_database_refuses_a_category_off_a_transfer_and_a_hidden_position_transaction(portfolio, eth, usdc,
-                                                                                          amm_pool, prices):
+def test_the_database_refuses_a_category_off_a_transfer_and_a_hidden_position_transaction(
+    portfolio, eth, usdc, amm_pool, prices
+):
     buy = _buy(portfolio, eth)
     with transaction.atomic(), pytest.raises(IntegrityError, match="portfolios_txn_category_transfer"):
         Transaction.objects.filter(pk=buy.pk).update(category="gift")
     with transaction.atomic(), pytest.raises(IntegrityError, match="portfolios_txn_category_transfer"):
         Transaction.objects.filter(pk=buy.pk).update(category="donation")
-    position = position_open(portfolio=portfolio, pool=amm_pool, kind="lp", opened_at=DEPOSIT_AT,
-                             deposits=[LegInput(token=eth, quantity="1"), LegInput(token=usdc, quantity="2000")])
+    position = position_open(
+        portfolio=portfolio,
+        pool=amm_pool,
+        kind="lp",
+        opened_at=DEPOSIT_AT,
+        deposits=[LegInput(token=eth, quantity="1"), LegInput(token=usdc, quantity="2000")],
+    )
     deposit = position.transactions.get()
     with transaction.atomic(), pytest.raises(IntegrityError, match="portfolios_txn_hidden_not_in_position"):
         Transaction.objects.filter(pk=deposit.pk).update(hidden=True)
@@ -79,8 +108,13 @@ def test_the_database_refuses_a_category_off_a_transfer_and_a_hidden_position_tr
 
 
 def test_a_synced_transaction_can_be_categorised_and_hidden_but_not_contradicted(portfolio, eth, prices):
-    out = transaction_record(portfolio=portfolio, kind="transfer_out", occurred_at=at("2025-09-01T12:00:00"),
-                             legs=[LegInput(token=eth, quantity="-1")], source="chain")
+    out = transaction_record(
+        portfolio=portfolio,
+        kind="transfer_out",
+        occurred_at=at("2025-09-01T12:00:00"),
+        legs=[LegInput(token=eth, quantity="-1")],
+        source="chain",
+    )
     _buy(portfolio, eth)
     updated = transaction_update(transaction=out, category="gift", hidden=True, description="to Bob")
     assert (updated.category, updated.hidden, updated.description) == ("gift", True, "to Bob")
@@ -129,8 +163,12 @@ def _held(owner):
 
 def test_the_category_reaches_the_tax_inputs_and_changes_the_fingerprint(owner, portfolio, eth, prices):
     _buy(portfolio, eth)
-    out = transaction_record(portfolio=portfolio, kind="transfer_out", occurred_at=at("2025-09-01T12:00:00"),
-                             legs=[LegInput(token=eth, quantity="-1")])
+    out = transaction_record(
+        portfolio=portfolio,
+        kind="transfer_out",
+        occurred_at=at("2025-09-01T12:00:00"),
+        legs=[LegInput(token=eth, quantity="-1")],
+    )
     plain = ledger_fingerprint(owner_id=owner.pk, portfolio_id=None, until=UNTIL)
     transaction_update(transaction=out, category="gift")
     gifted = ledger_fingerprint(owner_id=owner.pk, portfolio_id=None, until=UNTIL)

@@ -22,8 +22,9 @@ from .builders import D, at, buy, leg, sell
 UK = TaxSettings.uk()
 
 
-def gift_out(ref: str, when: str, asset: str, qty: str, value: str | None, category: str = "gift",
-             wallet: str | None = None) -> TxIn:
+def gift_out(
+    ref: str, when: str, asset: str, qty: str, value: str | None, category: str = "gift", wallet: str | None = None
+) -> TxIn:
     return TxIn(ref, at(when), "transfer_out", (leg(asset, f"-{qty}", value),), category=category, wallet=wallet)
 
 
@@ -188,8 +189,10 @@ def test_a_gift_from_a_wallet_holding_too_little_is_an_oversell_there():
 
 
 def test_without_a_category_a_transfer_is_unchanged():
-    ledger = [buy("b", "2024-01-01", "ETH", "1", "1000"), TxIn("t", at("2024-02-01"), "transfer_out",
-                                                                 (leg("ETH", "-1", "2000"),))]
+    ledger = [
+        buy("b", "2024-01-01", "ETH", "1", "1000"),
+        TxIn("t", at("2024-02-01"), "transfer_out", (leg("ETH", "-1", "2000"),)),
+    ]
     report = compute(ledger, TaxSettings())
     assert report.gifts == () and report.disposals == () and report.in_transit == {"ETH": D(1)}
 
