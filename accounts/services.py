@@ -16,7 +16,8 @@ from accounts.models import User
 
 logger = logging.getLogger(__name__)
 
-PREFERENCE_FIELDS = ("name", "fiat_currency", "tax_jurisdiction", "cost_basis_method", "lp_treatment", "timezone")
+PREFERENCE_FIELDS = ("name", "fiat_currency", "tax_jurisdiction", "cost_basis_method", "lp_treatment", "timezone",
+                     "lots_per_wallet_from")
 
 
 @transaction.atomic

@@ -133,7 +133,7 @@ def _candidates(*, token_ids: set[int], keys: set[str], show_all: bool, limit: i
 def holdings_for_user(*, user: Any) -> list[Holding]:
     """The user's tokens: net wallet balances (all legs summed: buys, deposits out,
     withdrawals back) and, per open position, what is in it (deposits − withdrawals)."""
-    wallet = (Leg.objects.filter(transaction__portfolio__owner=user, token__isnull=False)
+    wallet = (Leg.objects.counted().filter(transaction__portfolio__owner=user, token__isnull=False)
               .values("token_id").annotate(qty=Sum("quantity")).filter(qty__gt=0).values_list("token_id", "qty"))
     in_positions = (Leg.objects.filter(transaction__portfolio__owner=user, token__isnull=False,
                                        transaction__position__isnull=False,

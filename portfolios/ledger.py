@@ -7,6 +7,10 @@ CSV formats, the analytics, the forms and the template tags import them.
 * **Transaction kinds** (:class:`TxKind`) and the groups the rules use
   (deposits, withdrawals, what only receives or only sends).
 * **Income types** (:class:`IncomeType`) of a ``reward``.
+* **Transaction categories** (:class:`TxCategory`): what a transfer is beyond a
+  move between one's own wallets - a gift, or a gift between spouses or civil
+  partners. Only a ``transfer_out`` or ``transfer_in`` takes one
+  (:data:`CATEGORY_KINDS`); the tax rules read it.
 * **Fiat codes** (:data:`FIAT_CODES`): upper-case ISO 4217 codes that are money,
   not tokens. Fiat is never lot-tracked and needs no token to be priced. The
   set is every currency of the ECB's daily reference rates (the currencies a
@@ -29,6 +33,8 @@ from enum import StrEnum
 from typing import Final
 
 __all__ = [
+    "CATEGORY_ERROR",
+    "CATEGORY_KINDS",
     "DEPOSIT_KINDS",
     "FIAT_CODES",
     "INCOME_TYPE_CHOICES",
@@ -37,10 +43,13 @@ __all__ = [
     "OUTGOING_KINDS",
     "RECEIVE_ONLY_KINDS",
     "SEND_ONLY_KINDS",
+    "TX_CATEGORY_CHOICES",
     "TX_KIND_CHOICES",
     "WITHDRAW_KINDS",
     "IncomeType",
+    "TxCategory",
     "TxKind",
+    "category_problem",
     "is_fiat",
     "is_lp_asset",
     "is_synthetic_asset",
@@ -111,9 +120,27 @@ _INCOME_TYPE_LABELS: Final[dict[IncomeType, str]] = {
     IncomeType.OTHER: "Other income",
 }
 
+
+class TxCategory(StrEnum):
+    """What a transfer is when it is not a move between the user's own wallets."""
+
+    GIFT = "gift"
+    GIFT_SPOUSE = "gift_spouse"
+
+    @property
+    def label(self) -> str:
+        return _TX_CATEGORY_LABELS[self]
+
+
+_TX_CATEGORY_LABELS: Final[dict[TxCategory, str]] = {
+    TxCategory.GIFT: "Gift",
+    TxCategory.GIFT_SPOUSE: "Gift between spouses or civil partners",
+}
+
 #: ``(value, label)`` pairs in declaration order: the models' ``choices``.
 TX_KIND_CHOICES: Final[list[tuple[str, str]]] = [(k.value, k.label) for k in TxKind]
 INCOME_TYPE_CHOICES: Final[list[tuple[str, str]]] = [(t.value, t.label) for t in IncomeType]
+TX_CATEGORY_CHOICES: Final[list[tuple[str, str]]] = [(c.value, c.label) for c in TxCategory]
 
 #: Put tokens into a position / take them out.
 DEPOSIT_KINDS: Final = frozenset({TxKind.LP_DEPOSIT, TxKind.STAKE})
@@ -124,6 +151,21 @@ OUTGOING_KINDS: Final = frozenset({TxKind.TRANSFER_OUT, TxKind.SELL})
 #: Every principal leg is received / every leg (fees included) is sent.
 RECEIVE_ONLY_KINDS: Final = frozenset({TxKind.REWARD, TxKind.TRANSFER_IN})
 SEND_ONLY_KINDS: Final = frozenset({TxKind.FEE, TxKind.TRANSFER_OUT})
+#: The only kinds a category (:class:`TxCategory`) may be given to.
+CATEGORY_KINDS: Final = frozenset({TxKind.TRANSFER_OUT, TxKind.TRANSFER_IN})
+CATEGORY_ERROR: Final = "Only a transfer out or a transfer in can be categorised (as a gift)."
+
+
+def category_problem(kind: str, category: str) -> str | None:
+    """Why ``category`` does not fit a transaction of ``kind`` (None when it does; blank always fits)."""
+    if not category:
+        return None
+    if category not in TxCategory.__members__.values():
+        return f"Unknown category {category!r}; expected one of {', '.join(c.value for c in TxCategory)}."
+    if kind not in CATEGORY_KINDS:
+        return CATEGORY_ERROR
+    return None
+
 
 #: ISO 4217 codes treated as fiat money: the ECB reference-rate currencies and the euro.
 FIAT_CODES: Final = frozenset(

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from portfolios.ledger import IncomeType, TxKind
+from portfolios.ledger import IncomeType, TxKind, category_problem
 
 __all__ = ["INCOME_TYPES", "KINDS", "InvalidTransaction", "LedgerDataError", "LegIn", "TxIn", "as_decimal"]
 
@@ -80,6 +80,7 @@ class TxIn:
     income_type: str | None = None
     position: str | None = None  # LP / farm / validator position key (rewards summary, synthetic assets)
     wallet: str | None = None  # the wallet it happened in (lots per wallet: TaxSettings.lots_per_wallet_from)
+    category: str = ""  # a transfer's TxCategory ("gift", "gift_spouse"); blank: a move between own wallets
 
     def __post_init__(self) -> None:
         if not isinstance(self.ref, str) or not self.ref:
@@ -106,3 +107,7 @@ class TxIn:
             raise InvalidTransaction(self.ref, f"income_type is only for rewards, not for a {self.kind}")
         if self.position is not None and (not isinstance(self.position, str) or not self.position):
             raise InvalidTransaction(self.ref, "position must be a non-empty string or None")
+        if self.category:
+            problem = category_problem(self.kind, self.category)
+            if problem is not None:
+                raise InvalidTransaction(self.ref, problem)

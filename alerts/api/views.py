@@ -25,6 +25,7 @@ from alerts.services.emails import preference_set
 from alerts.services.notifications import notifications_mark_read
 from alerts.services.rules import rule_create, rule_defaults_for, rule_delete, rule_update
 from alerts.services.watchlist import watch_add, watch_remove, watchlist_mark_seen
+from config.api.fields import query_flag
 from portfolios.models import Position
 from portfolios.selectors import position_get_for_user
 
@@ -137,17 +138,6 @@ class RuleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnedViewSet
     def destroy(self, request, pk=None):
         rule_delete(rule=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-def query_flag(request: Any, name: str) -> bool:
-    """A boolean query parameter: ``true`` or ``false`` (absent: false); anything else is a 400,
-    so a client's typo is not silently read as false."""
-    values = request.query_params.getlist(name)
-    if not values:
-        return False
-    if len(values) == 1 and values[0] in ("true", "false"):
-        return values[0] == "true"
-    raise serializers.ValidationError({name: ["Give true or false."]})
 
 
 UNREAD = OpenApiParameter("unread", OpenApiTypes.BOOL, description="true: only unread notifications.")

@@ -362,6 +362,8 @@ SPECTACULAR_SETTINGS = {
         "PoolKindEnum": "pools.models.Pool.Kind",
         "PositionKindEnum": "portfolios.models.Position.Kind",
         "TransactionKindEnum": "portfolios.ledger.TX_KIND_CHOICES",
+        "TransactionCategoryEnum": "portfolios.ledger.TX_CATEGORY_CHOICES",
+        "CategoryEnum": "pools.models.Protocol.Category",
         "IncomeTypeEnum": "portfolios.ledger.INCOME_TYPE_CHOICES",
     },
 }

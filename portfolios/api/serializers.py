@@ -15,11 +15,11 @@ from decimal import Decimal
 from rest_framework import serializers
 
 from accounts.models import Currency
-from config.api.fields import StrictCharField
+from config.api.fields import StrictBooleanField, StrictCharField
 from config.formatting import plain_number
 from pools.models import Pool, Token
 from portfolios.api.fields import MomentField
-from portfolios.ledger import INCOME_TYPE_CHOICES, TX_KIND_CHOICES
+from portfolios.ledger import INCOME_TYPE_CHOICES, TX_CATEGORY_CHOICES, TX_KIND_CHOICES
 from portfolios.models import FIAT, QTY, Leg, Portfolio, PortfolioSnapshot, Position, Transaction
 from portfolios.selectors.loader import VALUATION_CURRENCY
 from portfolios.selectors.tokens import price_is_stale
@@ -163,6 +163,16 @@ class OverrideIn(serializers.Serializer):
     amounts = OverrideAmountIn(many=True, help_text="Your current amounts; an empty list removes the override.")
 
 
+CATEGORY_HELP = (
+    "Transfers only (transfer_out, transfer_in): gift or gift_spouse (a gift between spouses or civil "
+    "partners); blank: a move between your own wallets. The tax report treats gifts by its jurisdiction's rules."
+)
+HIDDEN_HELP = (
+    "A hidden transaction is kept but counts nowhere (holdings, values, income, tax); lists leave it out "
+    "unless ?hidden=true. A transaction of a position cannot be hidden."
+)
+
+
 class TransactionIn(serializers.Serializer):
     portfolio = serializers.IntegerField()
     position = serializers.IntegerField(required=False, allow_null=True)
@@ -173,6 +183,10 @@ class TransactionIn(serializers.Serializer):
     occurred_at = MomentField()
     description = StrictCharField(max_length=500, required=False, allow_blank=True, default="")
     legs = LegIn(many=True, allow_empty=False)
+    category = serializers.ChoiceField(
+        choices=TX_CATEGORY_CHOICES, required=False, allow_blank=True, default="", help_text=CATEGORY_HELP
+    )
+    hidden = StrictBooleanField(required=False, default=False, help_text=HIDDEN_HELP)
 
 
 class TransactionUpdateIn(serializers.Serializer):
@@ -184,6 +198,10 @@ class TransactionUpdateIn(serializers.Serializer):
     occurred_at = MomentField(required=False)
     description = StrictCharField(max_length=500, required=False, allow_blank=True)
     legs = LegIn(many=True, allow_empty=False, required=False)
+    category = serializers.ChoiceField(
+        choices=TX_CATEGORY_CHOICES, required=False, allow_blank=True, help_text=CATEGORY_HELP
+    )
+    hidden = StrictBooleanField(required=False, help_text=HIDDEN_HELP)
 
 
 class TransactionFilterIn(serializers.Serializer):
@@ -275,6 +293,8 @@ class TransactionOut(serializers.ModelSerializer):
             "source",
             "external_ref",
             "external_url",
+            "category",
+            "hidden",
             "created_at",
             "updated_at",
             "legs",

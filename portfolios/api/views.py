@@ -25,6 +25,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from config.api.exceptions import SafeJSONParser
+from config.api.fields import query_flag
 from config.api.ordering import StrictOrderingFilter
 from portfolios import selectors
 from portfolios.api import serializers as s
@@ -364,6 +365,12 @@ class PositionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnedVie
             PORTFOLIO_PARAM,
             OpenApiParameter("position", OpenApiTypes.INT),
             OpenApiParameter("kind", OpenApiTypes.STR),
+            OpenApiParameter(
+                "hidden",
+                OpenApiTypes.BOOL,
+                description="false (default): the transactions that count; true: only the hidden ones. "
+                "Anything else is a 400.",
+            ),
         ],
         responses=s.TransactionOut(many=True),
         tags=["transactions"],
@@ -399,7 +406,12 @@ class TransactionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Owned
         params.is_valid(raise_exception=True)
         v = params.validated_data
         return selectors.transactions_for_user(
-            user=self.request.user, portfolio_id=v.get("portfolio"), position_id=v.get("position"), kind=v.get("kind")
+            user=self.request.user,
+            portfolio_id=v.get("portfolio"),
+            position_id=v.get("position"),
+            kind=v.get("kind"),
+            # A hidden transaction is still the user's to read, change (unhide) or delete by its id.
+            hidden=query_flag(self.request, "hidden") if self.action == "list" else None,
         )
 
     def get_serializer_class(self):
@@ -428,6 +440,8 @@ class TransactionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Owned
             income_type=v.get("income_type") or None,
             description=v["description"],
             source="api",
+            category=v.get("category") or "",
+            hidden=v.get("hidden", False),
         )
         txn = selectors.transaction_get_for_user(user=request.user, transaction_id=txn.pk)
         return Response(s.TransactionOut(txn).data, status=status.HTTP_201_CREATED)

@@ -26,6 +26,10 @@ is_fee         no        ``true``/``false`` (also 1/0, yes/no; blank = false)
 position       no        LP / farm / validator key (same on all rows of the tx)
 note           no        free text, not used by the tax engine; ``native_notes()``
                          returns the first non-blank note of each tx_id
+category       no        exports only: a transfer's category (``gift``,
+                         ``gift_spouse``) or blank; not read back by imports
+hidden         no        exports only: ``true`` for a hidden transaction (kept,
+                         counted nowhere); not read back by imports
 =============  ========  ===========================================================
 
 Every cell follows ``portfolios.validation``: quantities at most 30 digits
@@ -45,7 +49,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 from portfolios.csvformats.common import (
@@ -242,13 +246,16 @@ def native_currencies(source: str | bytes | Iterable[str]) -> dict[tuple[str, in
 
 
 def write_native(transactions: Iterable[TxIn], notes: Mapping[str, str] | None = None,
-                 currencies: Mapping[tuple[str, int], str] | None = None) -> str:
+                 currencies: Mapping[tuple[str, int], str] | None = None,
+                 hidden: Collection[str] | None = None) -> str:
     """Export transactions in the native format (the note goes on the first row).
-    With ``currencies`` (``(tx ref, leg index) -> code``) a last ``fiat_currency`` column
-    names each value's currency."""
+    With ``currencies`` (``(tx ref, leg index) -> code``) a ``fiat_currency`` column
+    names each value's currency. With ``hidden`` (the refs of hidden transactions) two last
+    columns say each transaction's ``category`` (a gift, ...) and whether it is ``hidden``."""
     out = io.StringIO(newline="")
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(NATIVE_COLUMNS + (("fiat_currency",) if currencies is not None else ()))
+    writer.writerow(NATIVE_COLUMNS + (("fiat_currency",) if currencies is not None else ())
+                    + (("category", "hidden") if hidden is not None else ()))
     notes = notes or {}
     for tx in transactions:
         moment = tx.occurred_at.isoformat()
@@ -269,6 +276,7 @@ def write_native(transactions: Iterable[TxIn], notes: Mapping[str, str] | None =
                     notes.get(tx.ref, "") if i == 0 else "",
                     *(() if currencies is None else (currencies.get((tx.ref, i), "") if leg.fiat_value is not None
                                                      else "",)),
+                    *(() if hidden is None else (tx.category, "true" if tx.ref in hidden else "false")),
                 ])
             )
     return out.getvalue()

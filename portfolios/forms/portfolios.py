@@ -8,7 +8,8 @@ from django.core.exceptions import ValidationError
 
 from portfolios import validation
 from portfolios.forms.common import PastDateTimeField
-from portfolios.ledger import INCOME_TYPE_CHOICES, TX_KIND_CHOICES, TxKind
+from portfolios.ledger import INCOME_TYPE_CHOICES, TX_CATEGORY_CHOICES, TX_KIND_CHOICES, TxKind, category_problem
+from portfolios.models import HIDDEN_IN_POSITION_ERROR
 
 
 class PortfolioForm(forms.Form):
@@ -50,6 +51,17 @@ class TransactionForm(forms.Form):
         help_text="Optional: the position this belongs to.",
     )
     description = forms.CharField(label="Description", max_length=500, required=False)
+    category = forms.ChoiceField(
+        label="Category",
+        required=False,
+        choices=[("", "— (a move between your own wallets)"), *TX_CATEGORY_CHOICES],
+        help_text="Transfers only: a transfer out or in that was a gift. It changes how the tax report treats it.",
+    )
+    hidden = forms.BooleanField(
+        label="Hide this transaction (it will count nowhere)",
+        required=False,
+        help_text="E.g. a spam token airdropped to your wallet. It is kept, and you can show and unhide it.",
+    )
 
     def __init__(self, *args, positions=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -64,6 +76,11 @@ class TransactionForm(forms.Form):
         elif kind and kind != TxKind.REWARD and income_type:
             self.add_error("income_type", "Only rewards have an income type: clear it or choose Reward.")
         data["position_obj"] = self.positions.get(data.get("position")) if data.get("position") else None
+        problem = category_problem(kind or "", data.get("category") or "") if kind else None
+        if problem is not None:
+            self.add_error("category", problem)
+        if data.get("hidden") and data["position_obj"] is not None:
+            self.add_error("hidden", HIDDEN_IN_POSITION_ERROR)
         return data
 
 

@@ -31,10 +31,19 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower, Upper
 
-from portfolios.ledger import INCOME_TYPE_CHOICES, TX_KIND_CHOICES, TxKind, lp_asset
+from portfolios.ledger import (
+    CATEGORY_KINDS,
+    INCOME_TYPE_CHOICES,
+    TX_CATEGORY_CHOICES,
+    TX_KIND_CHOICES,
+    TxKind,
+    category_problem,
+    lp_asset,
+)
 
 __all__ = [
     "FIAT",
+    "HIDDEN_IN_POSITION_ERROR",
     "INCOME_TYPES",
     "TRANSACTION_KINDS",
     "QTY",
@@ -60,6 +69,11 @@ PRICE: DecimalSpec = {"max_digits": 38, "decimal_places": 18}
 TRANSACTION_KINDS = [value for value, _ in TX_KIND_CHOICES]
 INCOME_TYPES = [value for value, _ in INCOME_TYPE_CHOICES]
 TRANSACTION_SOURCES = ["manual", "import", "api", "chain"]
+TRANSACTION_CATEGORIES = [value for value, _ in TX_CATEGORY_CHOICES]
+HIDDEN_IN_POSITION_ERROR = (
+    "A transaction of a position makes the position's figures and cannot be hidden; "
+    "detach it from the position first."
+)
 
 
 class Portfolio(models.Model):
@@ -202,8 +216,21 @@ class PositionAmountOverride(models.Model):
         return f"{self.position_id}: {self.quantity} of token {self.token_id}"
 
 
+class TransactionQuerySet(models.QuerySet["Transaction"]):
+    def counted(self) -> TransactionQuerySet:
+        """The transactions that count: every figure (holdings, valuations, income, analytics,
+        alerts, tax) reads these; a hidden one is kept but counts nowhere."""
+        return self.filter(hidden=False)
+
+
+class LegQuerySet(models.QuerySet["Leg"]):
+    def counted(self) -> LegQuerySet:
+        """The legs of the transactions that count (see ``TransactionQuerySet.counted``)."""
+        return self.filter(transaction__hidden=False)
+
+
 class Transaction(models.Model):
-    # Kinds and income types are the ledger's (portfolios.ledger.TxKind, IncomeType).
+    # Kinds, income types and categories are the ledger's (portfolios.ledger.TxKind, IncomeType, TxCategory).
     class Source(models.TextChoices):
         MANUAL = "manual", "Entered by hand"
         IMPORT = "import", "CSV import"
@@ -231,8 +258,16 @@ class Transaction(models.Model):
     external_url = models.URLField(max_length=300, blank=True, default="", db_default="")
     # The wallet address (lower-case) it happened in: tax lots per wallet (TaxSettings.lots_per_wallet_from).
     wallet_address = models.CharField(max_length=42, blank=True, default="", db_default="")
+    # A transfer's category (a gift, a gift between spouses): the tax rules read it; blank otherwise.
+    category = models.CharField(
+        max_length=20, choices=TX_CATEGORY_CHOICES, blank=True, default="", db_default=""
+    )
+    # Kept (a resync never brings it back) but counted nowhere: spam airdrops and the like.
+    hidden = models.BooleanField(default=False, db_default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = TransactionQuerySet.as_manager()
 
     class Meta:
         ordering = ["-occurred_at", "-id"]
@@ -246,6 +281,17 @@ class Transaction(models.Model):
                 ),
                 name="portfolios_txn_income_type_iff_reward",
                 violation_error_message="A reward needs an income type; other transactions have none.",
+            ),
+            models.CheckConstraint(
+                condition=Q(category="")
+                | Q(category__in=TRANSACTION_CATEGORIES, kind__in=sorted(k.value for k in CATEGORY_KINDS)),
+                name="portfolios_txn_category_transfer",
+                violation_error_message="Only a transfer out or a transfer in can be categorised (as a gift).",
+            ),
+            models.CheckConstraint(
+                condition=Q(hidden=False) | Q(position__isnull=True),
+                name="portfolios_txn_hidden_not_in_position",
+                violation_error_message=HIDDEN_IN_POSITION_ERROR,
             ),
             # Re-importing a file finds these and skips them (also the lookup index).
             models.UniqueConstraint(
@@ -285,6 +331,12 @@ class Transaction(models.Model):
         if self.position is not None and self.portfolio_id is not None:
             if self.position.portfolio_id != self.portfolio_id:
                 raise ValidationError({"position": "This position belongs to another portfolio."})
+        # The two checks below mirror the database's, naming the field.
+        problem = category_problem(self.kind, self.category)
+        if problem is not None:
+            raise ValidationError({"category": problem})
+        if self.hidden and self.position_id is not None:
+            raise ValidationError({"hidden": HIDDEN_IN_POSITION_ERROR})
 
 
 class Leg(models.Model):
@@ -305,6 +357,8 @@ class Leg(models.Model):
     fiat_currency = models.CharField(max_length=3, default="USD", db_default="USD")
     value_source = models.CharField(max_length=10, choices=ValueSource.choices, default=ValueSource.ENTERED)
     is_fee = models.BooleanField(default=False)
+
+    objects = LegQuerySet.as_manager()
 
     class Meta:
         ordering = ["transaction", "id"]

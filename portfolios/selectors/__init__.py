@@ -28,6 +28,7 @@ from portfolios.selectors.access import (
     transaction_get_for_user,
     transactions_for_portfolio,
     transactions_for_user,
+    transactions_hidden_count,
 )
 from portfolios.selectors.loader import day_close
 from portfolios.selectors.positions import Deposits, position_amount_overrides, position_deposits, position_tokens
@@ -80,5 +81,6 @@ __all__ = [
     "transaction_get_for_user",
     "transactions_for_portfolio",
     "transactions_for_user",
+    "transactions_hidden_count",
     "user_summary",
 ]

@@ -70,11 +70,19 @@ def positions_for_user(*, user: RequestUser, portfolio_id: int | None = None) ->
 
 
 def transactions_for_user(
-    *, user: RequestUser, portfolio_id: int | None = None, position_id: int | None = None, kind: str | None = None
+    *,
+    user: RequestUser,
+    portfolio_id: int | None = None,
+    position_id: int | None = None,
+    kind: str | None = None,
+    hidden: bool | None = False,
 ) -> QuerySet[Transaction]:
     """The user's transactions newest first, legs prefetched (index: portfolios_txn_list_idx;
-    with a position: portfolios_txn_position_idx)."""
+    with a position: portfolios_txn_position_idx): those that count, with ``hidden=True`` only
+    the hidden ones, with ``hidden=None`` all."""
     query = Transaction.objects.filter(portfolio__owner_id=user.pk)
+    if hidden is not None:
+        query = query.filter(hidden=hidden)
     if portfolio_id is not None:
         query = query.filter(portfolio_id=portfolio_id)
     if position_id is not None:
@@ -84,13 +92,17 @@ def transactions_for_user(
     return query.prefetch_related(_legs_prefetch()).order_by("-occurred_at", "-id")
 
 
-def transactions_for_portfolio(*, portfolio: Portfolio) -> QuerySet[Transaction]:
-    return (
-        Transaction.objects.filter(portfolio=portfolio)
-        .select_related("position")
-        .prefetch_related(_legs_prefetch())
-        .order_by("-occurred_at", "-id")
-    )
+def transactions_for_portfolio(*, portfolio: Portfolio, with_hidden: bool = False) -> QuerySet[Transaction]:
+    """A portfolio's transactions newest first: those that count, or all of them (``with_hidden``)."""
+    query = Transaction.objects.filter(portfolio=portfolio)
+    if not with_hidden:
+        query = query.counted()
+    return query.select_related("position").prefetch_related(_legs_prefetch()).order_by("-occurred_at", "-id")
+
+
+def transactions_hidden_count(*, portfolio: Portfolio) -> int:
+    """How many of a portfolio's transactions are hidden (the list's "Show hidden (N)")."""
+    return Transaction.objects.filter(portfolio=portfolio, hidden=True).count()
 
 
 def portfolio_value_history(*, portfolio: Portfolio, since: date | None = None) -> QuerySet[PortfolioSnapshot]:

@@ -208,8 +208,11 @@ def read_rows(*, portfolio_ids: Sequence[int], until: datetime, position_ids: Se
     six ``values`` reads, whatever the number of positions (no model instances: this
     runs for every portfolio nightly)."""
     positions_q = Position.objects.filter(portfolio_id__in=portfolio_ids)
-    tx_q = Transaction.objects.filter(portfolio_id__in=portfolio_ids, occurred_at__lte=until)
-    leg_q = Leg.objects.filter(transaction__portfolio_id__in=portfolio_ids, transaction__occurred_at__lte=until)
+    # Hidden transactions count nowhere (Transaction.hidden; the ``counted`` querysets).
+    tx_q = Transaction.objects.counted().filter(portfolio_id__in=portfolio_ids, occurred_at__lte=until)
+    leg_q = Leg.objects.counted().filter(
+        transaction__portfolio_id__in=portfolio_ids, transaction__occurred_at__lte=until
+    )
     override_q = PositionAmountOverride.objects.filter(position__portfolio_id__in=portfolio_ids)
     if position_ids is not None:
         positions_q = positions_q.filter(pk__in=position_ids)

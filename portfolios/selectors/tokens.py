@@ -64,7 +64,7 @@ def stale_tokens(*, portfolios: Sequence[Portfolio], older_than: timedelta, limi
     """Tokens of open positions and loose transactions of these portfolios whose latest
     price is older than ``older_than`` (or missing), by symbol: one query, whatever
     the number of positions."""
-    held = Leg.objects.filter(
+    held = Leg.objects.counted().filter(
         Q(transaction__position__isnull=True) | Q(transaction__position__closed_at__isnull=True),
         transaction__portfolio__in=[p.pk for p in portfolios],
         token__isnull=False,

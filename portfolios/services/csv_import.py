@@ -417,16 +417,18 @@ def _tx_in(txn: Transaction) -> TxIn:
         legs=legs,
         income_type=txn.income_type or None,
         position=lp_asset(txn.position_id) if txn.position_id else None,
+        category=txn.category,
     )
 
 
 def csv_export(*, portfolio: Portfolio) -> str:
-    """The portfolio's transactions in the native format, oldest first."""
+    """The portfolio's transactions in the native format, oldest first: all of them, hidden ones
+    included (the ``hidden`` column says which; ``category`` says a transfer's)."""
     txs = list(Transaction.objects.filter(portfolio=portfolio).prefetch_related("legs").order_by("occurred_at", "id"))
     currencies = {(str(t.pk), i): leg.fiat_currency
                   for t in txs for i, leg in enumerate(sorted(t.legs.all(), key=lambda leg: leg.pk))}
     return csvformats.write_native([_tx_in(t) for t in txs], notes={str(t.pk): t.description for t in txs},
-                                   currencies=currencies)
+                                   currencies=currencies, hidden={str(t.pk) for t in txs if t.hidden})
 
 
 __all__ = [

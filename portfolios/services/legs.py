@@ -342,6 +342,8 @@ def save_transaction(
     description: str = "",
     source: str = Transaction.Source.MANUAL,
     dedupe_key: str = "",
+    category: str = "",
+    hidden: bool = False,
 ) -> Transaction:
     """Save a transaction and its legs (inside the caller's database transaction)."""
     txn = Transaction(
@@ -353,6 +355,8 @@ def save_transaction(
         description=description,
         source=source,
         dedupe_key=dedupe_key,
+        category=category or "",
+        hidden=hidden,
     )
     txn.full_clean()
     txn.save()

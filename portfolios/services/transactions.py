@@ -13,8 +13,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 from django.db import transaction as db_transaction
 
-from portfolios.ledger import TxKind
-from portfolios.models import Leg, Portfolio, Position, Transaction
+from portfolios.ledger import TxKind, category_problem
+from portfolios.models import HIDDEN_IN_POSITION_ERROR, Leg, Portfolio, Position, Transaction
 from portfolios.services.changes import portfolio_ledger_changed
 from portfolios.services.errors import PortfolioError
 from portfolios.services.legs import (
@@ -41,15 +41,19 @@ def transaction_record(
     source: str = "manual",
     dedupe_key: str = "",
     allow_missing_values: bool = False,
+    category: str = "",
+    hidden: bool = False,
 ) -> Transaction:
     """Record any transaction with signed legs (``+`` received, ``-`` sent).
 
     ``allow_missing_values`` (imports) keeps a leg without a price as ``missing``
-    instead of raising ``MissingPrice``.
+    instead of raising ``MissingPrice``. ``category`` (a transfer's, e.g. a gift) and
+    ``hidden`` (kept, counted nowhere) follow :func:`check_category_hidden`.
     """
     check_when(occurred_at, "occurred_at")
     if position is not None and position.portfolio_id != portfolio.pk:
         raise ValidationError({"position": "This position belongs to another portfolio."})
+    check_category_hidden(kind=kind, category=category or "", hidden=hidden, position=position)
     resolved = resolve_legs(
         legs, when=occurred_at, field="legs", portfolio=portfolio, allow_missing=allow_missing_values
     )
@@ -66,6 +70,8 @@ def transaction_record(
                 description=description,
                 source=source,
                 dedupe_key=dedupe_key,
+                category=category or "",
+                hidden=hidden,
             )
         except IntegrityError as exc:  # a concurrent duplicate import or a racing position delete
             raise PortfolioError(f"The transaction could not be saved: {exc.__cause__ or exc}") from exc
@@ -126,10 +132,26 @@ def transactions_record_synced(
     return txns
 
 
-TRANSACTION_EDITABLE = frozenset({"kind", "legs", "occurred_at", "income_type", "description", "position"})
-#: A synced transaction (source "chain") states what the chain did: it may be annotated
-#: and categorised (a transfer out as a gift, ...) but its amounts, date and kind stay the chain's.
-SYNCED_EDITABLE = frozenset({"description", "income_type"})
+TRANSACTION_EDITABLE = frozenset(
+    {"kind", "legs", "occurred_at", "income_type", "description", "position", "category", "hidden"}
+)
+#: A synced transaction (source "chain") states what the chain did: it may be annotated,
+#: categorised (a transfer out as a gift, ...) or hidden (a spam airdrop), but its amounts,
+#: date and kind stay the chain's.
+SYNCED_EDITABLE = frozenset({"description", "income_type", "category", "hidden"})
+
+
+def check_category_hidden(*, kind: str, category: str, hidden: bool, position: Position | None) -> None:
+    """A category only on a transfer (``portfolios.ledger.CATEGORY_KINDS``); a transaction
+    of a position cannot be hidden (it makes the position's figures). The database checks both."""
+    problems = {}
+    problem = category_problem(kind, category)
+    if problem is not None:
+        problems["category"] = problem
+    if hidden and position is not None:
+        problems["hidden"] = HIDDEN_IN_POSITION_ERROR
+    if problems:
+        raise ValidationError(problems)
 
 
 def transaction_update(*, transaction: Transaction, **fields: Any) -> Transaction:  # noqa: A002 - the entity
@@ -148,6 +170,9 @@ def transaction_update(*, transaction: Transaction, **fields: Any) -> Transactio
     position = fields.get("position", transaction.position)
     if position is not None and position.portfolio_id != transaction.portfolio_id:
         raise ValidationError({"position": "This position belongs to another portfolio."})
+    category = fields.get("category", transaction.category) or ""
+    hidden = bool(fields.get("hidden", transaction.hidden))
+    check_category_hidden(kind=kind, category=category, hidden=hidden, position=position)
     if "legs" in fields:
         resolved = resolve_legs(fields["legs"], when=occurred_at, field="legs", portfolio=transaction.portfolio)
     else:
@@ -159,6 +184,8 @@ def transaction_update(*, transaction: Transaction, **fields: Any) -> Transactio
         locked.income_type = income_type
         locked.occurred_at = occurred_at
         locked.position = position
+        locked.category = category
+        locked.hidden = hidden
         if "description" in fields:
             locked.description = fields["description"] or ""
         locked.full_clean()

@@ -33,9 +33,11 @@ from accounts.models import CostBasisMethod, Jurisdiction, LpTreatment
 from config.heartbeat import Heartbeat, stale_after
 from pools.fx import ONE, FxRateUnavailable
 from pools.selectors_fx import fx_convert
+from portfolios.ledger import TxCategory
 from portfolios.tax import exports
 from portfolios.tax.engine import (
     LP_ASSET_PREFIX,
+    Gift,
     InsufficientHoldings,
     Lot,
     MissingBasis,
@@ -232,13 +234,14 @@ def _build(report: TaxReport, progress: Callable[[int], None]) -> Built:
     totals = result.year(label)
     disposals = exports.sorted_disposals(result.disposals_in(label))
     income = result.income_in(label)
+    gifts = result.gifts_in(label)
     end = year_end_cutoff(year=report.year, jurisdiction=report.jurisdiction, tz=report.timezone)
     rewards = _rewards(ledger, settings, end, label)
     position_ids = sorted({int(p) for p in _positions_named(ledger.transactions) if p.isdigit()})
     position_labels = {str(k): v for k, v in tax_position_labels(position_ids=position_ids).items()}
     lots_at_end = result.lots_at_end_of(label)
     asset_names = _receipt_names([d.asset for d in disposals] + [e.asset for e in income]
-                                 + [lot.asset for lot in lots_at_end])
+                                 + [lot.asset for lot in lots_at_end] + [g.asset for g in gifts])
     progress(70)
     holdings, holdings_totals = _holdings(lots_at_end, ledger, report, position_labels, asset_names)
     lap("rewards_holdings")
@@ -261,7 +264,8 @@ def _build(report: TaxReport, progress: Callable[[int], None]) -> Built:
         "totals": year_summary(totals),
         "proceeds_by_asset": {k: str(cents(v)) for k, v in totals.proceeds_by_asset.items()},
         "counts": {"transactions": len(ledger.transactions), "legs": ledger.fingerprint.legs,
-                   "disposals": len(disposals), "income_events": len(income)},
+                   "disposals": len(disposals), "income_events": len(income), "gifts": len(gifts)},
+        "gifts": _gifts(gifts, report.fiat_currency, asset_names),
         "prices_as_of": report.prices_as_of.isoformat(),
         "holdings": holdings,
         "holdings_totals": holdings_totals,
@@ -310,6 +314,32 @@ def _build(report: TaxReport, progress: Callable[[int], None]) -> Built:
                           for prev, name in zip(names, names[1:], strict=False)]
     progress(95)
     return Built(summary, files, summary["counts"]["legs"])
+
+
+def _gifts(gifts: list[Gift], currency: str, asset_names: dict[str, str]) -> list[dict[str, object]]:
+    """Each gift given or received in the year, in the report's currency, named the way the user
+    knows the transaction (linked by id)."""
+    ids = sorted({int(g.tx_ref) for g in gifts if g.tx_ref.isdigit()})
+    labels = tax_ledger_transaction_labels(transaction_ids=ids) if ids else {}
+    rows: list[dict[str, object]] = []
+    for g in gifts:
+        tx_id = int(g.tx_ref) if g.tx_ref.isdigit() else None
+        rows.append({
+            "direction": g.direction,
+            "category": g.category,
+            "category_label": TxCategory(g.category).label,
+            "occurred_at": g.occurred_at.astimezone(UTC).isoformat(),
+            "asset": g.asset,
+            "asset_label": asset_names.get(g.asset, g.asset),
+            "quantity": exports.quantity(g.quantity),
+            "cost_basis": str(cents(g.cost_basis)),
+            "market_value": None if g.market_value is None else str(cents(g.market_value)),
+            "disposal": g.disposal,
+            "currency": currency,
+            "transaction_id": tx_id,
+            "transaction": labels.get(tx_id, f"#{g.tx_ref}") if tx_id is not None else g.tx_ref,
+        })
+    return rows
 
 
 def _fx_summary(ledger: Ledger, currency: str) -> dict[str, object]:

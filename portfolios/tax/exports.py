@@ -442,6 +442,23 @@ def summary_pdf(summary: Mapping, disposals: Sequence[Disposal], *, user_label: 
                        for k, v in sorted(gain_by_asset.items())]
         story.append(table(asset_rows, [70 * mm, 45 * mm, 45 * mm]))
 
+    gifts = summary.get("gifts") or []
+    if gifts:
+        story += [CondPageBreak(SECTION_MIN_SPACE), Paragraph("Gifts", h2)]
+        story.append(p("A gift given is a disposal at market value (TCGA 1992 s.17), counted above; to a spouse or "
+                       "civil partner, no gain and no loss (s.58), not counted." if jurisdiction == "uk" else
+                       "A gift given is not a disposal: the cost basis leaves with the coins and carries to the "
+                       "recipient (not on Form 8949).", small))
+        rows = [["Date", "Gift", "Asset", "Quantity", f"Cost basis ({currency})", f"Market value ({currency})"]]
+        rows += [[g["occurred_at"][:10],
+                  Paragraph(escape(f"{'Given' if g['direction'] == 'given' else 'Received'}: {g['category_label']}"
+                                   + (" (a disposal)" if g["disposal"] else "")), cell),
+                  Paragraph(escape(str(g["asset_label"])), cell), g["quantity"], money_grouped(g["cost_basis"]),
+                  money_grouped(g["market_value"]) if g["market_value"] is not None else "unknown"]
+                 for g in gifts[:200]]
+        story.append(table(rows, [20 * mm, 45 * mm, 25 * mm, 28 * mm, 28 * mm, 28 * mm], numeric_from=3))
+        story.append(Spacer(1, 3 * mm))
+
     heading = Paragraph(f"Holdings at the end of the tax year (prices of {summary['prices_as_of']})", h2)
     holdings = summary["holdings"]
     story.append(CondPageBreak(SECTION_MIN_SPACE))

@@ -8,7 +8,8 @@ does not invalidate last year's report.
 
 Fingerprint (``ledger_fingerprint``): one aggregate query - the number of legs
 and the sum of a 64-bit hash of each leg's row (leg id, transaction id, kind,
-income type, time, position, asset, quantity, fiat value, fee flag, token).
+income type, time, position, asset, quantity, fiat value, fee flag, token,
+currency, category). Hidden transactions are not in the ledger at all.
 It covers every value the engine reads, so any insert, edit or delete of a
 transaction or leg changes it (a sum of per-row hashes is order-free, and
 row ids are hashed so equal rows never cancel). PostgreSQL computes the row
@@ -58,7 +59,7 @@ from portfolios.tax.fxconvert import FxUsage, LedgerConverter
 from portfolios.tax.models import TaxReport
 
 #: Bump when the build changes what a report contains: every cached report is then rebuilt on request.
-REPORT_VERSION = 2  # 2: values converted into the report's currency (issue 11)
+REPORT_VERSION = 3  # 2: values converted into the report's currency (issue 11); 3: gifts (issue 12)
 #: Rows per fetch of the server-side cursor that streams the ledger.
 STREAM_CHUNK = 10_000
 
@@ -117,6 +118,7 @@ def _row_hash_expression() -> _RowHash:
         _text(F("transaction__income_type")), _text(F("transaction__occurred_at")),
         _text(F("transaction__position_id"), True), _text(F("asset")), _text(F("quantity")),
         _text(F("fiat_value"), True), _text(F("is_fee")), _text(F("token_id"), True), _text(F("fiat_currency")),
+        _text(F("transaction__category")),
     )
 
 
@@ -128,7 +130,7 @@ def _python_row_hash(row: tuple) -> int:
 
 _HASHED_FIELDS = ("id", "transaction_id", "transaction__kind", "transaction__income_type",
                   "transaction__occurred_at", "transaction__position_id", "asset", "quantity", "fiat_value",
-                  "is_fee", "token_id", "fiat_currency")
+                  "is_fee", "token_id", "fiat_currency", "transaction__category")
 
 
 def report_currency(*, jurisdiction: str, user_currency: str) -> str:
@@ -138,7 +140,9 @@ def report_currency(*, jurisdiction: str, user_currency: str) -> str:
 
 
 def _ledger_legs(*, owner_id: int, portfolio_id: int | None, until: datetime) -> QuerySet[Leg]:
-    query = Leg.objects.filter(transaction__portfolio__owner_id=owner_id, transaction__occurred_at__lt=until)
+    # Hidden transactions count nowhere (Transaction.hidden): not in the ledger, not in its fingerprint.
+    query = Leg.objects.counted().filter(transaction__portfolio__owner_id=owner_id,
+                                         transaction__occurred_at__lt=until)
     if portfolio_id is not None:
         query = query.filter(transaction__portfolio_id=portfolio_id)
     return query
@@ -282,9 +286,10 @@ def tax_ledger_load(*, owner_id: int, portfolio_id: int | None, until: datetime,
     rows: QuerySet  # value tuples, with the row hash on PostgreSQL
     if postgres:
         rows = legs.annotate(row_hash=_row_hash_expression()).values_list(
-            *_STREAM_FIELDS, "row_hash", "transaction__wallet_address")
+            *_STREAM_FIELDS, "row_hash", "transaction__wallet_address", "transaction__category")
     else:
-        rows = legs.values_list(*_STREAM_FIELDS, "transaction__wallet_address", *_HASHED_FIELDS)
+        rows = legs.values_list(*_STREAM_FIELDS, "transaction__wallet_address", "transaction__category",
+                                *_HASHED_FIELDS)
 
     ledger = Ledger()
     txs = ledger.transactions
@@ -292,7 +297,7 @@ def tax_ledger_load(*, owner_id: int, portfolio_id: int | None, until: datetime,
     hash_sum = count = 0
     current_id = None
     head: tuple | None = None
-    wallet = ""
+    wallet = category = ""
     legs_of: list[LegIn] = []
     stablecoins: set[int] | None = None  # read once, only if a leg without a value names a token
 
@@ -301,7 +306,7 @@ def tax_ledger_load(*, owner_id: int, portfolio_id: int | None, until: datetime,
         txs.append(TxIn(ref=str(tx_id), occurred_at=occurred_at, kind=kind, legs=tuple(legs_of),
                         income_type=income_type or None,
                         position=None if position_id is None else str(position_id),
-                        wallet=wallet or None))
+                        wallet=wallet or None, category=category))
 
     for row in rows.iterator(chunk_size=chunk_size):
         tx_id = row[0]
@@ -310,7 +315,7 @@ def tax_ledger_load(*, owner_id: int, portfolio_id: int | None, until: datetime,
                 flush(head)
             current_id = tx_id
             head = row[:5]
-            wallet = row[12] if postgres else row[11]
+            wallet, category = row[12:14] if postgres else row[11:13]
             legs_of = []
         asset, quantity, fiat_value, is_fee, token_id, code = row[5:11]
         if fiat_value is None and token_id is not None:
@@ -331,7 +336,7 @@ def tax_ledger_load(*, owner_id: int, portfolio_id: int | None, until: datetime,
         if token_id is not None:
             per_asset = token_counts.setdefault(asset, {})
             per_asset[token_id] = per_asset.get(token_id, 0) + 1
-        hash_sum += row[11] if postgres else _python_row_hash(row[12:])
+        hash_sum += row[11] if postgres else _python_row_hash(row[13:])
         count += 1
         if on_progress is not None and count % chunk_size == 0:
             on_progress(count)

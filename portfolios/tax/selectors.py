@@ -73,7 +73,7 @@ def tax_report_csv_page(*, report: TaxReport, kind: str) -> tuple[list[str], lis
 def tax_years_for_user(*, user, jurisdiction: str, tz: str) -> list[int]:
     """Tax years (first calendar year) that hold any of the user's transactions, newest
     first; always includes the current one."""
-    bounds = Transaction.objects.filter(portfolio__owner=user).aggregate(first=Min("occurred_at"),
+    bounds = Transaction.objects.counted().filter(portfolio__owner=user).aggregate(first=Min("occurred_at"),
                                                                          last=Max("occurred_at"))
     zone = ZoneInfo(tz)
     now = dj_timezone.now().astimezone(zone).date()

@@ -60,7 +60,7 @@ def portfolio_delete(request: HttpRequest, portfolio_id: int) -> HttpResponse:
         return redirect("portfolios:dashboard")
     counts = {
         "positions": positions_for_portfolio(portfolio=portfolio).count(),
-        "transactions": transactions_for_portfolio(portfolio=portfolio).count(),
+        "transactions": transactions_for_portfolio(portfolio=portfolio, with_hidden=True).count(),
     }
     return render(
         request, "portfolios/portfolio_confirm_delete.html", {"form": form, "portfolio": portfolio, "counts": counts}

@@ -18,6 +18,7 @@ from portfolios.selectors import (
     positions_for_portfolio,
     transaction_get_for_user,
     transactions_for_portfolio,
+    transactions_hidden_count,
 )
 from portfolios.services import transactions as transaction_services
 from portfolios.services.errors import SERVICE_ERRORS
@@ -27,11 +28,23 @@ TRANSACTIONS_PAGE_SIZE = 50
 
 @login_required
 def transaction_list(request: HttpRequest, portfolio_id: int) -> HttpResponse:
+    """Without ``?hidden=1`` hidden transactions are left out; the page says how many there are."""
     portfolio = portfolio_get_for_user(user=request.user, portfolio_id=portfolio_id)
+    show_hidden = request.GET.get("hidden") == "1"
     page = Paginator(
-        transactions_for_portfolio(portfolio=portfolio).select_related("position__pool"), TRANSACTIONS_PAGE_SIZE
+        transactions_for_portfolio(portfolio=portfolio, with_hidden=show_hidden).select_related("position__pool"),
+        TRANSACTIONS_PAGE_SIZE,
     ).get_page(request.GET.get("page"))
-    return render(request, "portfolios/transaction_list.html", {"portfolio": portfolio, "page": page})
+    return render(
+        request,
+        "portfolios/transaction_list.html",
+        {
+            "portfolio": portfolio,
+            "page": page,
+            "show_hidden": show_hidden,
+            "hidden_count": transactions_hidden_count(portfolio=portfolio),
+        },
+    )
 
 
 def _transaction_positions(portfolio: Portfolio) -> list[Position]:
@@ -60,6 +73,8 @@ def transaction_create(request: HttpRequest, portfolio_id: int) -> HttpResponse:
                 position=d["position_obj"],
                 income_type=d["income_type"] or None,
                 description=d["description"],
+                category=d["category"],
+                hidden=d["hidden"],
             )
         except SERVICE_ERRORS as exc:
             pf.apply_service_error(exc, form, formset)
@@ -91,6 +106,8 @@ def transaction_edit(request: HttpRequest, transaction_id: int) -> HttpResponse:
         "occurred_at": txn.occurred_at,
         "position": txn.position_id,
         "description": txn.description,
+        "category": txn.category,
+        "hidden": txn.hidden,
     }
     # A value looked up from a token's price history is left blank, so a changed date
     # looks it up again; entered values (and those of fiat and receipt legs) are kept.
@@ -120,6 +137,8 @@ def transaction_edit(request: HttpRequest, transaction_id: int) -> HttpResponse:
             "position": d["position_obj"],
             "income_type": d["income_type"] or None,
             "description": d["description"],
+            "category": d["category"],
+            "hidden": d["hidden"],
         }
         if not txn.is_synced:
             changes["legs"] = formset.leg_inputs()

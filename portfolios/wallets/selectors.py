@@ -8,9 +8,18 @@ from decimal import Decimal
 from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 
+from portfolios.models import Transaction
 from portfolios.selectors.access import RequestUser
 from portfolios.wallets.chain.erc20 import token_amount
-from portfolios.wallets.models import Chain, Reconciliation, SyncCursor, SyncedPosition, Wallet, WalletSync
+from portfolios.wallets.models import (
+    Chain,
+    ChainEvent,
+    Reconciliation,
+    SyncCursor,
+    SyncedPosition,
+    Wallet,
+    WalletSync,
+)
 from portfolios.wallets.services.chains import chain_explorer_key
 
 
@@ -128,3 +137,9 @@ def wallet_positions(*, wallet: Wallet) -> list[PositionLine]:
         )
         for s in rows
     ]  # fmt: skip
+
+
+def wallet_hidden_count(*, wallet: Wallet) -> int:
+    """How many of the records this wallet's syncs wrote the user has hidden (one query)."""
+    synced = ChainEvent.objects.filter(wallet=wallet, transaction__isnull=False).values("transaction_id")
+    return Transaction.objects.filter(pk__in=synced, hidden=True).count()

@@ -52,6 +52,7 @@ def wallet_detail(request: HttpRequest, wallet_id: int) -> HttpResponse:
         "coverage": selectors.wallet_coverage(wallet=wallet, chains=chains),
         "cursors": list(wallet.cursors.all()),
         "positions": selectors.wallet_positions(wallet=wallet),
+        "hidden_count": selectors.wallet_hidden_count(wallet=wallet),
     }
     return render(request, "wallets/detail.html", context)
 

@@ -71,3 +71,24 @@ def test_openapi_schema_and_docs_are_served_without_a_cdn(client):
     html = docs.content.decode()
     assert "cdn" not in html.lower()
     assert "/static/drf_spectacular_sidecar/" in html
+
+
+def test_patch_me_sets_and_clears_the_lots_per_wallet_date(owner_api, owner):
+    from datetime import date
+
+    response = owner_api.patch("/api/v1/me/", {"lots_per_wallet_from": "2025-01-01"}, format="json")
+    assert response.status_code == 200 and response.json()["lots_per_wallet_from"] == "2025-01-01"
+    owner.refresh_from_db()
+    assert owner.lots_per_wallet_from == date(2025, 1, 1)
+    response = owner_api.patch("/api/v1/me/", {"lots_per_wallet_from": None}, format="json")
+    assert response.status_code == 200 and response.json()["lots_per_wallet_from"] is None
+    owner.refresh_from_db()
+    assert owner.lots_per_wallet_from is None
+
+
+@pytest.mark.parametrize("value", ["2008-12-31", "01/01/2025", "2025-01-01T00:00:00Z", "soon", 2025])
+def test_patch_me_refuses_a_bad_lots_per_wallet_date(owner_api, owner, value):
+    response = owner_api.patch("/api/v1/me/", {"lots_per_wallet_from": value}, format="json")
+    assert response.status_code == 400 and "lots_per_wallet_from" in response.json()["errors"]
+    owner.refresh_from_db()
+    assert owner.lots_per_wallet_from is None

@@ -65,7 +65,11 @@ class TaxReportDetailOut(TaxReportOut):
         help_text="when done: totals, breakdowns, holdings, rewards (money as strings in `currency`); "
                   "fx: {currency, source, converted_legs, days, fallback_days, rates: [{day, from, to, rate, "
                   "rate_day, fallback, ...}]} - the ECB rates used, a weekend or holiday taking the day before's; "
-                  "asset_names: receipt assets (LP#12) by the names people read")
+                  "asset_names: receipt assets (LP#12) by the names people read; "
+                  "gifts: [{direction (given, received), category (gift, gift_spouse), category_label, "
+                  "occurred_at, asset, asset_label, quantity, cost_basis (that left, or that a gift received "
+                  "starts with), market_value (null: unknown), disposal (also a disposal at market value: UK), "
+                  "currency, transaction_id, transaction}] - transfers categorised as gifts")
     files = serializers.SerializerMethodField(help_text="when done: file kind -> download URL")
     complete = serializers.SerializerMethodField(
         help_text="when done: false if some disposal had no recorded acquisition (missing cost basis, counted at "

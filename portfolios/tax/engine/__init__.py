@@ -67,6 +67,24 @@ airdrop, mining, other)
     history for.  An in-transit quantity never claimed stays listed in
     ``TaxReport.in_transit`` (usually a missing fee leg).  A transfer_in that is
     dated *before* its transfer_out is not matched (it is an acquisition).
+Gifts (``TxIn.category`` on a transfer: ``gift``, or ``gift_spouse`` between spouses or civil partners)
+    A gift is no move between one's own wallets: it never goes in transit and is never
+    matched with a transfer.  Every gift is listed in ``TaxReport.gifts`` (given or received,
+    with the cost basis that left or arrived and the market value when the leg has one).
+
+    * **given** (``transfer_out``), US and ``other``: not a disposal (a gift, IRC s.102 /
+      s.1015; between spouses, s.1041).  The lots leave the holdings by the chosen method
+      (FIFO, ...); their cost and dates carry to the recipient.  Not on Form 8949.
+    * **given**, UK, ``gift``: a disposal at market value (TCGA 1992 s.17: not a bargain at
+      arm's length): proceeds = the leg's ``fiat_value`` (required; a fee reduces them),
+      matched by the usual rules (same day, 30 days, Section 104) and counted like any
+      disposal.
+    * **given**, UK, ``gift_spouse``: no gain and no loss (TCGA 1992 s.58).  The tokens are
+      matched by the usual rules and leave at their allowable cost; no disposal is recorded
+      (nothing in the SA108 figures).
+    * **received** (``transfer_in``): an acquisition at the leg's ``fiat_value`` (required;
+      UK: the market value, s.17).  A US recipient's basis is really the giver's (s.1015),
+      which the data does not show: state it as the leg's value.
 ``lp_deposit``, ``lp_withdraw``, ``stake``, ``unstake`` - ``lp_treatment``:
     ``"nontaxable"`` (default)
         No gain or loss.  The cost basis of what goes in moves to what comes
@@ -194,6 +212,7 @@ from .types import (
     MISSING_BASIS_MODES,
     VARIOUS,
     Disposal,
+    Gift,
     IncomeEvent,
     InsufficientHoldings,
     InvalidTransaction,
@@ -221,6 +240,7 @@ __all__ = [
     "VARIOUS",
     "ZERO",
     "Disposal",
+    "Gift",
     "IncomeEvent",
     "InsufficientHoldings",
     "InvalidTransaction",

@@ -30,8 +30,11 @@ from .quantities import PRECISION, ZERO, qadd, qsub, rescale
 from .stores import STORES, OpenLot, Piece
 from .totals import YearEnds, build_report
 from .types import (
+    GIVEN,
+    RECEIVED,
     VARIOUS,
     Disposal,
+    Gift,
     IncomeEvent,
     InsufficientHoldings,
     MissingBasis,
@@ -102,6 +105,7 @@ def run_lots(txs: list[TxIn], settings: TaxSettings, wanted: str | None) -> TaxR
     rule = method
     disposals: list[Disposal] = []
     income: list[IncomeEvent] = []
+    gifts: list[Gift] = []
     unallocated: dict[str, Decimal] = defaultdict(lambda: ZERO)
     years = YearEnds(wanted, lambda: tuple(store.snapshot()))
     current_year: str | None = None
@@ -144,6 +148,26 @@ def run_lots(txs: list[TxIn], settings: TaxSettings, wanted: str | None) -> TaxR
                     pieces = _take_short(take, missing, asset, qty, available, moment, day, ref, year, "")
                 else:
                     raise InsufficientHoldings(ref, asset, qty, available)
+                gift = op.gift
+                if gift is not None:  # the lots leave with the gift, their cost listed with it
+                    if record:
+                        basis = sum((piece.cost for piece in pieces), ZERO)
+                        gifts.append(
+                            Gift(
+                                GIVEN,
+                                gift.category,
+                                asset,
+                                qty,
+                                basis,
+                                gift.market_value,
+                                ref,
+                                moment,
+                                year,
+                                gift.counted,
+                            )
+                        )
+                    if not gift.counted:
+                        continue
                 if not record:
                     continue
                 if average:
@@ -189,6 +213,10 @@ def run_lots(txs: list[TxIn], settings: TaxSettings, wanted: str | None) -> TaxR
                 add(op.asset, op.quantity, op.cost, moment, day, long_after, ref)
                 if op.income_type is not None and record:
                     income.append(income_event(op, tx, day, year))
+                elif op.gift is not None and record:
+                    gifts.append(
+                        Gift(RECEIVED, op.gift, op.asset, op.quantity, op.cost, op.fair_market_value, ref, moment, year)
+                    )
             elif type(op) is MoveOut:
                 asset = op.asset
                 qty = op.quantity
@@ -229,7 +257,7 @@ def run_lots(txs: list[TxIn], settings: TaxSettings, wanted: str | None) -> TaxR
             wallets.finish(tx, ops)
     years.finish()
     return build_report(
-        settings, disposals, income, unallocated, years, normalizer.in_transit, normalizer.warnings, missing
+        settings, disposals, income, unallocated, years, normalizer.in_transit, normalizer.warnings, missing, gifts
     )
 
 

@@ -33,13 +33,26 @@ from .types import (
 
 
 @dataclass(slots=True)
+class GiftOut:
+    """What makes a ``Dispose`` a gift given: its category, its market value (None when
+    unknown), and whether it is also a disposal (``counted``: UK, not to a spouse) or only
+    takes the lots out (US; UK spouse gift, at no gain and no loss)."""
+
+    category: str
+    market_value: Decimal | None
+    counted: bool
+
+
+@dataclass(slots=True)
 class Dispose:
-    """Dispose of ``quantity`` of ``asset``: net ``proceeds`` after ``fee``."""
+    """Dispose of ``quantity`` of ``asset``: net ``proceeds`` after ``fee``; ``gift`` when it is
+    a gift given (then, unless ``gift.counted``, the lots leave but no disposal is recorded)."""
 
     asset: str
     quantity: Decimal
     proceeds: Decimal
     fee: Decimal
+    gift: GiftOut | None = None
 
 
 @dataclass(slots=True)
@@ -51,6 +64,7 @@ class Acquire:
     cost: Decimal
     income_type: str | None = None
     fair_market_value: Decimal | None = None
+    gift: str | None = None  # a gift received: its category (``fair_market_value``: the leg's value)
 
 
 @dataclass(slots=True)
@@ -149,6 +163,7 @@ class Normalizer:
         self.home = settings.fiat_currency
         self.fiat = settings.fiat_codes
         self.nontaxable = settings.lp_treatment == "nontaxable"
+        self.uk = settings.jurisdiction == "uk"
         self.in_transit: dict[str, Decimal] = {}
         self.escrow: dict[str, Decimal] = {}
         self.warnings: list[str] = []
@@ -230,6 +245,8 @@ class Normalizer:
                 ops = self._position_nontaxable(tx, t_out, t_in, fee_value)
             else:
                 ops = self._position_disposal(tx, t_out, t_in, fee_value)
+        elif tx.category:
+            ops = self._gift(tx, t_out, t_in, fee_value)
         elif kind == "transfer_out":
             if t_in:
                 raise InvalidTransaction(tx.ref, "a transfer_out cannot receive tokens")
@@ -338,6 +355,45 @@ class Normalizer:
             ops.append(UnallocatedFee(fee_value))
         for leg, value in fiat_in_legs:
             ops.append(FiatIncome(leg.asset, leg.quantity, value, tx.income_type))
+        return ops
+
+    def _gift(self, tx: TxIn, t_out: list[LegIn], t_in: list[LegIn], fee_value: Decimal) -> list[Op]:
+        """A transfer categorised as a gift (never in transit, never matched with the user's own
+        transfers). Given: US and other - not a disposal, the lots leave (their cost carries to
+        the recipient); UK - a disposal at market value (TCGA 1992 s.17), or to a spouse or civil
+        partner at no gain and no loss (s.58). Received: an acquisition at the leg's value."""
+        ops: list[Op] = []
+        if tx.kind == "transfer_out":
+            if t_in:
+                raise InvalidTransaction(tx.ref, "a transfer_out cannot receive tokens")
+            if self.uk and tx.category == "gift":
+                values = [
+                    self._value(tx, leg, "(a gift is a disposal at its market value, TCGA 1992 s.17)") for leg in t_out
+                ]
+                fees = _allocate(fee_value, values) if fee_value and t_out else None
+                for i, leg in enumerate(t_out):
+                    fee = fees[i] if fees else ZERO
+                    gift = GiftOut(tx.category, values[i], True)
+                    ops.append(Dispose(leg.asset, leg.quantity.copy_negate(), values[i] - fee, fee, gift))
+                if fee_value and not t_out:
+                    ops.append(UnallocatedFee(fee_value))
+                return ops
+            for leg in t_out:
+                gift = GiftOut(tx.category, leg.fiat_value, False)
+                ops.append(Dispose(leg.asset, leg.quantity.copy_negate(), ZERO, ZERO, gift))
+            if fee_value:
+                ops.append(UnallocatedFee(fee_value))
+            return ops
+        if t_out:
+            raise InvalidTransaction(tx.ref, "a transfer_in cannot send tokens (except fee legs)")
+        values = [self._value(tx, leg, "(a gift received is acquired at its value that day)") for leg in t_in]
+        fees = _allocate(fee_value, values) if fee_value and t_in else None
+        for i, leg in enumerate(t_in):
+            ops.append(
+                Acquire(leg.asset, leg.quantity, values[i] + (fees[i] if fees else ZERO), None, values[i], tx.category)
+            )
+        if fee_value and not t_in:
+            ops.append(UnallocatedFee(fee_value))
         return ops
 
     def _transfer_in(self, tx: TxIn, t_out: list[LegIn], t_in: list[LegIn], fee_value: Decimal) -> list[Op]:

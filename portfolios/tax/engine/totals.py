@@ -13,7 +13,7 @@ from datetime import date
 from decimal import Decimal
 
 from .quantities import ZERO
-from .types import Disposal, IncomeEvent, Lot, MissingBasis, TaxReport, TaxSettings, YearTotals
+from .types import Disposal, Gift, IncomeEvent, Lot, MissingBasis, TaxReport, TaxSettings, YearTotals
 from .years import month_of
 
 
@@ -87,6 +87,7 @@ def build_report(
     in_transit: Mapping[str, Decimal],
     warnings: Iterable[str],
     missing_basis: Iterable[MissingBasis] = (),
+    gifts: Iterable[Gift] = (),
 ) -> TaxReport:
     """The report: records as they are, totals per tax year summed from them.
 
@@ -169,4 +170,5 @@ def build_report(
         in_transit={k: v for k, v in sorted(in_transit.items()) if v},
         warnings=tuple(warnings),
         missing_basis=tuple(missing_basis),
+        gifts=tuple(gifts),
     )

@@ -36,6 +36,7 @@ __all__ = [
     "POSITION_KINDS",
     "VARIOUS",
     "Disposal",
+    "Gift",
     "IncomeEvent",
     "InsufficientHoldings",
     "InvalidTransaction",
@@ -260,6 +261,34 @@ _DISPOSAL_SLOTS = _SlotSetters(Disposal)
 _INCOME_SLOTS = _SlotSetters(IncomeEvent)
 
 
+#: ``Gift.direction``: the user gave it, or received it.
+GIVEN = "given"
+RECEIVED = "received"
+
+
+@dataclass(frozen=True, slots=True)
+class Gift:
+    """A transfer categorised as a gift (``TxIn.category``), given or received, in the
+    report's currency.
+
+    Given: ``cost_basis`` is the cost that left the user's holdings with it (US: it carries to
+    the recipient, IRC s.1015; UK spouse gift: the deemed proceeds, s.58). ``disposal`` says it
+    is also a disposal at ``market_value`` (UK, not to a spouse: TCGA 1992 s.17), listed with
+    the disposals. Received: ``cost_basis`` is the cost the new lot starts with (the value
+    stated on the leg). ``market_value`` is the leg's value, None when unknown."""
+
+    direction: str  # GIVEN | RECEIVED
+    category: str  # portfolios.ledger.TxCategory: "gift" | "gift_spouse"
+    asset: str
+    quantity: Decimal
+    cost_basis: Decimal
+    market_value: Decimal | None
+    tx_ref: str
+    occurred_at: datetime
+    tax_year: str
+    disposal: bool = False
+
+
 @dataclass(frozen=True, slots=True)
 class Lot:
     asset: str
@@ -322,6 +351,12 @@ class TaxReport:
     #: Quantities disposed of with no recorded acquisition (``missing_basis="zero"``), in ledger order;
     #: empty in ``"error"`` mode. Any entry up to the end of a year makes that year's totals incomplete.
     missing_basis: tuple[MissingBasis, ...] = ()
+    #: Transfers categorised as gifts (given and received), in ledger order.
+    gifts: tuple[Gift, ...] = ()
+
+    def gifts_in(self, tax_year: str | int) -> list[Gift]:
+        label = normalize_tax_year(tax_year, self.settings.jurisdiction)
+        return [g for g in self.gifts if g.tax_year == label]
 
     def year(self, tax_year: str | int) -> YearTotals:
         label = normalize_tax_year(tax_year, self.settings.jurisdiction)

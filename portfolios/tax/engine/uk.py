@@ -69,8 +69,11 @@ from .normalize import (
 from .quantities import ZERO, qadd, qsub
 from .totals import YearEnds, build_report
 from .types import (
+    GIVEN,
+    RECEIVED,
     VARIOUS,
     Disposal,
+    Gift,
     IncomeEvent,
     InsufficientHoldings,
     Lot,
@@ -99,13 +102,16 @@ class _DayAcquired:
 
 @dataclass(slots=True)
 class _DayDisposed:
-    """All of a day's disposals of an asset: one disposal."""
+    """All of a day's disposals of an asset: one disposal (gifts included: they are matched
+    by the same rules)."""
 
     quantity: Decimal
     proceeds: Decimal
     fee: Decimal
-    refs: list[str]  # the disposing transactions, in order
+    refs: list[str]  # the disposing transactions, in order (not those of gifts that are no disposal)
     last_at: datetime  # the last of them
+    gifts: list[tuple[Dispose, TxIn]] | None = None  # the day's gifts given
+    uncounted: Decimal = ZERO  # the quantity of those that are no disposal (spouse: no gain, no loss)
 
 
 @dataclass(slots=True)
@@ -230,15 +236,24 @@ def run_uk(txs: list[TxIn], settings: TaxSettings, wanted: str | None) -> TaxRep
                     bought.cost += op.cost
             elif type(op) is Dispose:
                 sold = disposed.get((op.asset, day))
+                counted = op.gift is None or op.gift.counted
                 if sold is None:
-                    disposed[(op.asset, day)] = _DayDisposed(op.quantity, op.proceeds, op.fee, [tx.ref], tx.occurred_at)
+                    sold = disposed[(op.asset, day)] = _DayDisposed(
+                        op.quantity, op.proceeds, op.fee, [tx.ref] if counted else [], tx.occurred_at
+                    )
                 else:
                     sold.quantity = qadd(sold.quantity, op.quantity)
                     sold.proceeds += op.proceeds
                     sold.fee += op.fee
-                    if sold.refs[-1] != tx.ref:
+                    if counted and (not sold.refs or sold.refs[-1] != tx.ref):
                         sold.refs.append(tx.ref)
                     sold.last_at = tx.occurred_at
+                if op.gift is not None:
+                    if sold.gifts is None:
+                        sold.gifts = []
+                    sold.gifts.append((op, tx))
+                    if not counted:
+                        sold.uncounted = qadd(sold.uncounted, op.quantity)
 
     same_day, thirty_day, into_pool = _plan(acquired, disposed)
 
@@ -250,6 +265,7 @@ def run_uk(txs: list[TxIn], settings: TaxSettings, wanted: str | None) -> TaxRep
     settled_days: set[Key] = set()
     disposals: list[Disposal] = []
     income: list[IncomeEvent] = []
+    gifts: list[Gift] = []
     unallocated: dict[str, Decimal] = defaultdict(lambda: ZERO)
     current_year: str | None = None
 
@@ -332,7 +348,9 @@ def run_uk(txs: list[TxIn], settings: TaxSettings, wanted: str | None) -> TaxRep
                 "for a same-day match with a later disposal",
             )
             parts.append(_Part(SECTION_104, rest, cost, VARIOUS))
-        if not record:
+        if sold.gifts is not None:
+            parts, qty = _gifts_given(parts, sold, asset, year, gifts if record else None)
+        if not record or not parts:
             return
         joined = ",".join(sold.refs)
         proceeds = sold.proceeds
@@ -399,6 +417,9 @@ def run_uk(txs: list[TxIn], settings: TaxSettings, wanted: str | None) -> TaxRep
                         pool_add(asset, entering, _share(bought.cost, entering, bought.quantity))
                 if op.income_type is not None and record:
                     income.append(income_event(op, tx, day, year))
+                elif op.gift is not None and record:
+                    gifts.append(Gift(RECEIVED, op.gift, asset, op.quantity, op.cost, op.fair_market_value, ref,
+                                      tx.occurred_at, year))
             elif type(op) is MoveOut:
                 asset = op.asset
                 check(asset, op.quantity, ref, f"moving it into {tx.kind}")
@@ -426,5 +447,49 @@ def run_uk(txs: list[TxIn], settings: TaxSettings, wanted: str | None) -> TaxRep
                 unallocated[year] += op.amount
     years.finish()
     return build_report(
-        settings, disposals, income, unallocated, years, normalizer.in_transit, normalizer.warnings, missing
+        settings, disposals, income, unallocated, years, normalizer.in_transit, normalizer.warnings, missing, gifts
     )
+
+
+def _gifts_given(
+    parts: list[_Part], sold: _DayDisposed, asset: str, year: str, gifts: list[Gift] | None
+) -> tuple[list[_Part], Decimal]:
+    """A day's disposal that includes gifts: the parts (and quantity) left to record as disposals,
+    and each gift listed (into ``gifts`` unless None).
+
+    A gift that is no disposal (to a spouse or civil partner: no gain, no loss, TCGA 1992 s.58)
+    was matched with the rest of the day's disposal; its quantity is taken out of the matched parts
+    in rule order (same day, 30 days, the pool) at their cost, which is the cost it carries away.
+    A gift that is a disposal (at market value, s.17) stays in the parts; its share of their cost is
+    pro rata to quantity (all of a day's disposals are one)."""
+    assert sold.gifts is not None
+    uncounted = sold.uncounted
+    kept = parts
+    uncounted_cost = ZERO
+    if uncounted:
+        kept = []
+        left = uncounted
+        for part in parts:
+            take = part.quantity if part.quantity <= left else left
+            if not take:
+                kept.append(part)
+                continue
+            left = qsub(left, take)
+            cost = _share(part.cost, take, part.quantity)
+            uncounted_cost += cost
+            rest = qsub(part.quantity, take)
+            if rest:
+                kept.append(_Part(part.rule, rest, part.cost - cost, part.acquired))
+    qty = qsub(sold.quantity, uncounted)
+    if gifts is not None:
+        kept_cost = sum((part.cost for part in kept), ZERO)
+        for op, tx in sold.gifts:
+            gift = op.gift
+            assert gift is not None
+            if gift.counted:
+                basis = _share(kept_cost, op.quantity, qty)
+            else:
+                basis = _share(uncounted_cost, op.quantity, uncounted)
+            gifts.append(Gift(GIVEN, gift.category, asset, op.quantity, basis, gift.market_value, tx.ref,
+                              tx.occurred_at, year, gift.counted))
+    return kept, qty

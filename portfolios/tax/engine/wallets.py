@@ -14,6 +14,8 @@ the "universal" pool); from the first transaction on or after the cut-over date:
 * a transaction with ``TxIn.wallet`` disposes of, and acquires into, that
   wallet's lots only (disposing of more than the wallet holds is an
   :class:`InsufficientHoldings`, even if another wallet holds enough);
+* a gift given (``TxIn.category``) takes its lots out of the giving wallet for good,
+  and a gift received is an acquisition into the receiving wallet;
 * a ``transfer_out`` from a wallet takes its lots out (dates and costs kept) and
   the matching ``transfer_in`` puts them into the receiving wallet: a move
   between one's own wallets is not a disposal, and the basis moves with the
@@ -100,7 +102,7 @@ class WalletLots:
     def finish(self, tx: TxIn, ops: Sequence[Op]) -> None:
         """After ``tx``'s ops: move the lots of a transfer between wallets."""
         wallet = tx.wallet
-        if not self.active or wallet is None:
+        if not self.active or wallet is None or tx.category:  # a gift is no move between own wallets
             return
         if tx.kind == "transfer_out":
             own = self.store(wallet)

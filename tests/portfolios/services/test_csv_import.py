@@ -155,7 +155,7 @@ def test_an_export_imports_back_as_duplicates_and_into_a_new_portfolio(owner, po
     csv_import_commit(portfolio=portfolio, file=GOOD, fmt="native")
     text = csv_export(portfolio=portfolio)
     assert text.startswith("tx_id,occurred_at,kind,income_type,asset,quantity,fiat_value,is_fee,position,note,"
-                           "fiat_currency\n")
+                           "fiat_currency,category,hidden\n")
     assert ",lp_deposit,,WETH,-1,2000,false,LP#" in text
     back = csv_import_preview(portfolio=portfolio, file=text, fmt="native")
     assert back.errors == [] and back.rows == [] and len(back.duplicates) == 3
@@ -184,7 +184,7 @@ def test_a_native_file_may_name_each_value_s_currency_and_the_export_keeps_it(ow
     assert stored == [("ETH", D("100"), "GBP"), ("ETH", D("2000"), "EUR"), ("EUR", D("2000"), "EUR"),
                       ("GBP", D("100"), "GBP")]
     exported = csv_export(portfolio=first)
-    assert [line.rsplit(",", 1)[1] for line in exported.splitlines()[1:]] == ["EUR", "EUR", "GBP", "GBP"]
+    assert [line.split(",")[10] for line in exported.splitlines()[1:]] == ["EUR", "EUR", "GBP", "GBP"]
     second = PortfolioFactory(owner=owner)
     assert csv_import_commit(portfolio=second, file=exported.encode(), fmt="native").created == 2
     assert sorted(Leg.objects.filter(transaction__portfolio=second).values_list("asset", "fiat_currency")) == [

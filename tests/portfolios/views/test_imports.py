@@ -146,7 +146,7 @@ def test_the_export_is_a_native_csv_that_imports_back_as_duplicates(owner_client
     assert 'filename="Main-transactions.csv"' in response["Content-Disposition"]
     text = response.content.decode()
     assert text.splitlines()[0] == ("tx_id,occurred_at,kind,income_type,asset,quantity,fiat_value,is_fee,position,"
-                                    "note,fiat_currency")
+                                    "note,fiat_currency,category,hidden")
     again = upload(owner_client, portfolio, text)
     assert len(again.context["preview"].duplicates) == 2 and not again.context["preview"].rows
 

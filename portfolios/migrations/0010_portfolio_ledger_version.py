@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('portfolios', '0008_transaction_synced_from_chain'),
+        ('portfolios', '0009_transaction_category_hidden'),
     ]
 
     operations = [
