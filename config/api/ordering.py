@@ -47,8 +47,8 @@ class StrictOrderingFilter(OrderingFilter):
             "in": "query",
             "description": "Sort key: one of " + ", ".join(f"`{k}`" for k in keys)
                            + "; ascending, or descending with a leading `-` (e.g. `-" + keys[0] + "`). "
-                           "Several keys comma-separated. Unknown keys are a 400.",
+                           "Several keys comma-separated. Unknown keys are a 400; empty is the list's own order.",
             # One key per request in the enum (what most clients send); several comma-separated
-            # keys are accepted too, as the description says.
-            "schema": {"type": "string", "enum": [*keys, *(f"-{k}" for k in keys)]},
+            # keys are accepted too, as the description says. Empty means the list's own order.
+            "schema": {"type": "string", "enum": ["", *keys, *(f"-{k}" for k in keys)]},
         }]

@@ -6,6 +6,9 @@ database (the row says ``running``), not after a fixed sleep."""
 
 from __future__ import annotations
 
+import time
+from decimal import Decimal
+
 import pytest
 import redis
 
@@ -159,3 +162,58 @@ def test_a_whole_worker_kill_is_redelivered_within_the_visibility_timeout(throug
         stop(second)
     redelivered = _pools_run().get(status=RefreshRun.Status.SUCCEEDED)
     assert redelivered.task_id == task_id  # the same message, not a new one
+
+
+# ----------------------------------------------------------------------------- revaluation
+REVALUED_PORTFOLIOS = 600  # x 10 positions: a chunk of a few seconds of work, killed in the middle
+
+
+def test_a_revaluation_whose_worker_is_killed_is_redelivered_and_written_once(through_the_broker, tmp_path):
+    """A revaluation keeps no row that says ``running``: its whole write is one database
+    transaction at the end (``services.valuation.portfolio_revalue``), so a kill leaves every
+    portfolio as it was, and the unacknowledged message is handed to the next worker."""
+    from benchmarks.bench_portfolios_revalue import build
+    from portfolios.models import Portfolio
+    from portfolios.selectors import portfolio_summaries
+    from portfolios.services.legs import q18
+    from portfolios.tasks import revalue_portfolios
+    from tests.ops.worker import worker_env
+
+    build(REVALUED_PORTFOLIOS, 10)
+    ids = sorted(Portfolio.objects.values_list("pk", flat=True))
+    assert not Portfolio.objects.filter(valued_at__isnull=False).exists()
+    short = worker_env(CELERY_BROKER_VISIBILITY_TIMEOUT="30", CELERY_UNACKED_RESTORE_INTERVAL="1",
+                       CELERY_TASK_TIME_LIMIT="20", CELERY_TASK_SOFT_TIME_LIMIT="18",
+                       TASK_RETRY_MAX_DELAY_SECONDS="4", POOL_REFRESH_RETRY_MAX_SECONDS="4",
+                       POOL_SOURCE_DEADLINE_SECONDS="5")
+    log = tmp_path / "worker.log"
+    first = start_worker(queues="slow", log=log, env=short)
+    try:
+        result = revalue_portfolios.delay(portfolio_ids=ids)
+        try:
+            wait_for(lambda: log.exists() and f"{result.id}] received" in log.read_text(), timeout=60,
+                     what="the worker to take the revaluation")
+        except AssertionError as exc:
+            raise AssertionError(log.read_text()[-3000:] if log.exists() else "no worker log") from exc
+        time.sleep(0.5)  # reading and valuing 6,000 positions takes seconds; the write comes last
+        kill(first)
+    finally:
+        kill(first)
+    assert "succeeded" not in log.read_text()
+    assert not Portfolio.objects.filter(valued_at__isnull=False).exists()  # nothing half-written
+
+    second = start_worker(queues="slow", log=log, env=short)
+    try:
+        wait_for(lambda: not Portfolio.objects.filter(valued_at__isnull=True).exists(), timeout=120, every=0.5,
+                 what="the redelivered revaluation")
+        wait_for(lambda: f"{result.id}] succeeded" in log.read_text(), timeout=30, what="the task to finish")
+    finally:
+        stop(second)
+    assert log.read_text().count(f"{result.id}] received") == 2  # the same message, delivered twice
+    portfolios = list(Portfolio.objects.filter(pk__in=ids).select_related("owner").order_by("pk"))
+    assert len(portfolios) == REVALUED_PORTFOLIOS
+    expected = portfolio_summaries(portfolios=portfolios[:50], detail=False)
+    for portfolio in portfolios[:50]:
+        assert portfolio.deposited == q18(expected[portfolio.pk].deposited)
+        # Valued a few seconds apart: open positions accrue estimated fees by the second.
+        assert abs(portfolio.value - expected[portfolio.pk].value) <= expected[portfolio.pk].value * Decimal("1e-6")
