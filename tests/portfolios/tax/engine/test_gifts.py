@@ -212,6 +212,11 @@ def test_property_a_us_gift_removes_exactly_its_basis_from_the_lots(costs, metho
     total_before = sum((lot.cost_basis for lot in before.lots_at_end_of(2024)), Decimal(0))
     total_after = sum((lot.cost_basis for lot in after.lots_at_end_of(2024)), Decimal(0))
     (g,) = after.gifts
-    assert total_after == total_before - g.cost_basis
+    if method == "average":
+        # One pool: the gift takes quantity x (total / held), a division the 50-digit context
+        # rounds, so the remainder may differ from before - basis in the last digit.
+        assert abs(total_after - (total_before - g.cost_basis)) <= Decimal("1e-40")
+    else:
+        assert total_after == total_before - g.cost_basis  # whole lots leave: exact
     assert sum((lot.quantity for lot in after.lots_at_end_of(2024)), Decimal(0)) == len(costs) - quantity
     assert after.disposals == ()
