@@ -112,6 +112,12 @@ def _dashboard_context(
         "portfolios": portfolios,
         "current": current,
         "open_rows": _rows_page([a for a in summary.positions if a.is_open], request.GET.get("open")),
+        # One portfolio's open rows are rendered once per cached summary (and page, currency,
+        # zone): the summary's ledger version and time name it. None: rendered every time.
+        "rows_cache_key": (
+            f"{current.pk}.{current.ledger_version.hex}.{summary.as_of.timestamp()}" if current is not None else None
+        ),
+        "rows_cache_seconds": settings.PORTFOLIO_SUMMARY_CACHE_SECONDS,
         "closed_rows": _rows_page([a for a in summary.positions if not a.is_open], request.GET.get("closed")),
         "warnings": dashboard_warnings(summary, stale, stale_after=stale_after),
         "value_chart": value_chart,

@@ -219,3 +219,31 @@ def test_the_value_history_ends_with_todays_live_value(owner_client, lp, portfol
     points = response.context["history"]
     assert points[0] == (date(2025, 9, 1), D(4100), D(4000))
     assert points[-1][1:] == (summary.value, summary.deposited)
+
+
+def test_the_cached_rows_follow_a_change_the_currency_and_the_page(
+    owner_client, owner, portfolio, amm_pool, eth, usdc, prices, fx_rates
+):
+    """The open rows are rendered once per cached summary; a write, another currency or
+    another page never shows the rows rendered before."""
+    from accounts.services import user_update_preferences
+    from portfolios.services.positions import position_update
+
+    _bulk_positions(portfolio, amm_pool, eth, usdc, 60)
+    url = reverse("portfolios:dashboard")
+    first = owner_client.get(url).content.decode()
+    assert "Renamed position" not in first
+    newest = Position.objects.filter(portfolio=portfolio).order_by("-opened_at").first()
+    assert f'href="/portfolios/positions/{newest.pk}/"' in first  # newest first: on page 1
+
+    position_update(position=newest, label="Renamed position")
+    assert "Renamed position" in owner_client.get(url).content.decode()
+
+    user_update_preferences(user=owner, data={"fiat_currency": "EUR"})
+    in_euros = owner_client.get(url).content.decode()
+    rows = in_euros[in_euros.index('id="positions"'):in_euros.index("open positions</span>")]
+    assert "€" in rows and "$" not in rows
+
+    second_page = owner_client.get(url, {"open": "2"}).content.decode()
+    assert f'href="/portfolios/positions/{newest.pk}/"' not in second_page
+    assert "51–60 of 60 open positions" in second_page
