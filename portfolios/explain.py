@@ -5,7 +5,7 @@ standard library, ``config.formatting`` and the analytics' result types; no Djan
   what impermanent loss cost, what the fees did about it;
 * :func:`explain_range`: where the price is against a concentrated range;
 * :func:`return_breakdown`: where the return came from, for the bar chart;
-* :func:`dashboard_warnings`: out-of-range positions and stale prices;
+* :func:`dashboard_warnings` (and :func:`out_of_range_warnings`): out-of-range positions and stale prices;
 * :func:`range_badge`: the in/out of range badge of a concentrated position.
 
 Every amount is printed by ``config.formatting`` (USD today).
@@ -214,16 +214,27 @@ class StalePrice:
     last_price_at: datetime | None
 
 
-def dashboard_warnings(summary: PortfolioSummary, stale: Sequence[StalePrice], *, stale_after: timedelta) -> list[str]:
-    """The dashboard's warnings: the summary's own (once each), out-of-range positions,
-    and the stale prices (``stale_after`` old) of tokens not already valued at their peg."""
+def out_of_range_warnings(positions: Sequence[PositionAnalytics]) -> list[str]:
+    """One sentence per open position whose price is outside its range."""
+    return [
+        f"{a.name} is out of range (price {a.range_status} your range): it earns no fees until the price comes back."
+        for a in positions
+        if a.is_open and a.range_status in ("below", "above")
+    ]
+
+
+def dashboard_warnings(
+    summary: PortfolioSummary,
+    stale: Sequence[StalePrice],
+    *,
+    stale_after: timedelta,
+    out_of_range: Sequence[str] | None = None,
+) -> list[str]:
+    """The dashboard's warnings: the summary's own (once each), out-of-range positions
+    (``out_of_range`` when already worked out, else from ``summary.positions``), and the
+    stale prices (``stale_after`` old) of tokens not already valued at their peg."""
     warnings = list(dict.fromkeys(summary.warnings))
-    for a in summary.positions:
-        if a.is_open and a.range_status in ("below", "above"):
-            warnings.append(
-                f"{a.name} is out of range (price {a.range_status} your range): it earns no fees "
-                "until the price comes back."
-            )
+    warnings += out_of_range if out_of_range is not None else out_of_range_warnings(summary.positions)
     # A stablecoin valued at its peg has its own warning (the summary's "assumed peg").
     pegged = set(summary.assumed_peg)
     stale = [s for s in stale if s.asset not in pegged]

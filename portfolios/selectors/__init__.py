@@ -9,7 +9,9 @@
 * ``loader``: the bulk valuation loader (a constant number of queries for any
   number of portfolios and positions);
 * ``summaries``: portfolio, user and position figures built on the loader and
-  the pure ``portfolios.analytics``.
+  the pure ``portfolios.analytics``;
+* ``cached``: the same figures "now" through the summary cache (the dashboard, the API's
+  summary), keyed on each portfolio's ledger version.
 
 The public names are re-exported here: ``from portfolios.selectors import ...``.
 """
@@ -30,31 +32,39 @@ from portfolios.selectors.access import (
     transactions_for_user,
     transactions_hidden_count,
 )
+from portfolios.selectors.cached import (
+    DashboardFigures,
+    Digest,
+    UserSummary,
+    portfolio_dashboard_now,
+    portfolio_summaries_now,
+    portfolio_summary_now,
+    user_summary,
+)
 from portfolios.selectors.loader import day_close
 from portfolios.selectors.positions import Deposits, position_amount_overrides, position_deposits, position_tokens
 from portfolios.selectors.summaries import (
     PositionReport,
-    UserSummary,
     portfolio_summaries,
     portfolio_summaries_at_closes,
-    portfolio_summaries_now,
     portfolio_summary,
-    portfolio_summary_now,
     position_analytics,
     position_data,
     position_report,
     position_value_series,
-    user_summary,
 )
 from portfolios.selectors.tokens import stale_tokens, token_for_symbol, token_usd_price_stored_at
 
 __all__ = [
+    "DashboardFigures",
     "Deposits",
+    "Digest",
     "HistoryPoint",
     "PositionReport",
     "RequestUser",
     "UserSummary",
     "day_close",
+    "portfolio_dashboard_now",
     "portfolio_get_for_user",
     "portfolio_ids_all",
     "portfolio_list_for_user",

@@ -5,23 +5,18 @@ daily value-vs-HODL series, and the position page's report."""
 
 from __future__ import annotations
 
-import gc
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from django.conf import settings
-from django.core.cache import cache
 from django.utils import timezone
 
 from config.formatting import to_decimal
 from pools.models import TokenPrice
 from portfolios import analytics as an
 from portfolios.models import Portfolio, Position
-from portfolios.selectors.access import RequestUser, portfolio_list_for_user
 from portfolios.selectors.loader import (
     Moment,
     complete_moments,
@@ -102,74 +97,6 @@ def portfolio_summaries_at_closes(
 def portfolio_summary(*, portfolio: Portfolio, as_of: datetime | None = None) -> an.PortfolioSummary:
     """Dashboard figures of one portfolio: totals, allocations, every position's analytics."""
     return portfolio_summaries(portfolios=[portfolio], as_of=as_of)[portfolio.pk]
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Unpickling a cached summary creates tens of thousands of objects (a 500-position
-    summary: ~20,000 Decimals); with the collector running it starts several collections
-    mid-way, full ones included, which made the slowest reads of the dashboard 4 times the
-    median. Paused for the read only: what was created is collected afterwards as usual."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-def _summary_key(portfolio: Portfolio) -> str:
-    # The owner's zone decides where "this year" starts (income_ytd).
-    zone = getattr(portfolio.owner, "timezone", "") or "UTC"
-    return f"portfolio-summary:v1:{portfolio.pk}:{portfolio.ledger_version.hex}:{zone}"
-
-
-def portfolio_summaries_now(*, portfolios: Sequence[Portfolio]) -> dict[int, an.PortfolioSummary]:
-    """``portfolio_summaries`` now, through the summary cache: a portfolio whose ledger
-    version is the one a summary was stored under gets that summary (computed at most
-    ``PORTFOLIO_SUMMARY_CACHE_SECONDS`` ago: its ``as_of`` says when); the others are
-    computed in one batch and stored. ``portfolios`` must have been read from the database
-    in this request (their ``ledger_version`` is the key; the write services renew it in
-    the transaction of every change, ``services.changes``). With Redis down the cache
-    misses and every summary is computed, as without it."""
-    seconds = settings.PORTFOLIO_SUMMARY_CACHE_SECONDS
-    if not seconds or not portfolios:
-        return portfolio_summaries(portfolios=portfolios) if portfolios else {}
-    keys = {p.pk: _summary_key(p) for p in portfolios}
-    with _collector_paused():
-        found = cache.get_many(list(keys.values()))
-    out = {pk: found[key] for pk, key in keys.items() if key in found}
-    missing = [p for p in portfolios if p.pk not in out]
-    if missing:
-        fresh = portfolio_summaries(portfolios=missing)
-        cache.set_many({keys[pk]: summary for pk, summary in fresh.items()}, seconds)
-        out.update(fresh)
-    return out
-
-
-def portfolio_summary_now(*, portfolio: Portfolio) -> an.PortfolioSummary:
-    """One portfolio's ``portfolio_summaries_now`` (the dashboard, its page and the API's summary)."""
-    return portfolio_summaries_now(portfolios=[portfolio])[portfolio.pk]
-
-
-@dataclass(frozen=True)
-class UserSummary:
-    total: an.PortfolioSummary  # over every portfolio of the user
-    portfolios: tuple[an.PortfolioSummary, ...]
-
-
-def user_summary(*, user: RequestUser, as_of: datetime | None = None) -> UserSummary:
-    """Every portfolio of the user and their total: at ``as_of``, or now through the summary
-    cache (``portfolio_summaries_now``) when ``as_of`` is None."""
-    portfolios = list(portfolio_list_for_user(user=user))
-    if as_of is None:
-        as_of = timezone.now()
-        summaries = portfolio_summaries_now(portfolios=portfolios)
-    else:
-        summaries = portfolio_summaries(portfolios=portfolios, as_of=as_of) if portfolios else {}
-    ordered = tuple(summaries[p.pk] for p in portfolios)
-    return UserSummary(total=an.combine_summaries(ordered, as_of=as_of), portfolios=ordered)
 
 
 def _position_moment(*, position: Position, as_of: datetime, prices: Mapping[str, Decimal] | None = None) -> Moment:

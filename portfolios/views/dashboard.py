@@ -10,10 +10,13 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.paginator import Page, Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.safestring import SafeString
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
 
 from config.charts import Series, bar_chart, line_chart
 from portfolios.analytics import AllocationSlice, PortfolioSummary, PositionAnalytics
@@ -21,14 +24,16 @@ from portfolios.explain import StalePrice, dashboard_warnings, range_badge
 from portfolios.ledger import token_asset
 from portfolios.models import Portfolio, Position
 from portfolios.selectors import (
+    DashboardFigures,
+    Digest,
+    portfolio_dashboard_now,
     portfolio_get_for_user,
     portfolio_list_for_user,
-    portfolio_summary_now,
     portfolios_value_history,
     stale_tokens,
     user_summary,
 )
-from portfolios.selectors.currency import display_currency_for
+from portfolios.selectors.currency import DisplayCurrency, display_currency_for
 from portfolios.selectors.tokens import price_is_stale
 
 KIND_LABELS = dict(Position.Kind.choices)
@@ -37,21 +42,15 @@ KIND_SHORT = {**KIND_LABELS, "concentrated_lp": "Concentrated LP"}  # bar chart 
 HistoryRow = tuple[date, Decimal, Decimal]  # day, value, deposited
 
 
-def _newest_quote(summary: PortfolioSummary) -> datetime | None:
-    """The newest dated price behind the summary's value (open positions' tokens, loose holdings)."""
-    quotes = [t.priced_at for a in summary.positions if a.is_open for t in a.tokens if t.priced_at]
-    quotes += [h.priced_at for h in summary.holdings if h.priced_at]
-    return max(quotes, default=None)
-
-
-def _history_points(portfolios: Sequence[Portfolio], summary: PortfolioSummary) -> tuple[list[HistoryRow], date | None]:
+def _history_points(
+    portfolios: Sequence[Portfolio], summary: PortfolioSummary, newest: datetime | None
+) -> tuple[list[HistoryRow], date | None]:
     """(day, value, deposited) of the daily snapshots of one or several portfolios (summed
     by day, one query), ending with today's live figures once there is any history to extend -
-    or, when even the newest price is stale, ending on that price's day (no flat line to today;
-    the second value is then that day)."""
+    or, when even the newest price behind the value (``newest``) is stale, ending on that
+    price's day (no flat line to today; the second value is then that day)."""
     points = [(p.day, p.value, p.deposited) for p in portfolios_value_history(portfolios=portfolios)]
     today = summary.as_of.astimezone(UTC).date()  # snapshot days are UTC days
-    newest = _newest_quote(summary)
     if points and newest is not None and price_is_stale(priced_at=newest, now=summary.as_of):
         end = newest.astimezone(UTC).date()
         return [p for p in points if p[0] <= end], end
@@ -76,23 +75,50 @@ class PositionRow:
 ROWS_PER_PAGE = 50
 
 
-def _rows_page(positions: Sequence[PositionAnalytics], number: str | None) -> Page:
-    """One page of the table (the rows of that page only are built)."""
-    page = Paginator(positions, ROWS_PER_PAGE).get_page(number)
-    rows: list[PositionRow] = [PositionRow(a, KIND_LABELS.get(a.kind, a.kind), range_badge(a)) for a in page]
-    page.object_list = rows  # type: ignore[assignment]  # the template reads rows, not analytics
-    return page
+def _rows(
+    request: HttpRequest, figures: DashboardFigures, fx: DisplayCurrency, *, is_open: bool
+) -> tuple[Page, SafeString]:
+    """One page of the open (or closed) positions table: the page (of row numbers) for the
+    pager, and the table's HTML. A cached summary's pages are rendered once per page,
+    currency and time zone: the rows then need neither the positions nor the template."""
+    digest = figures.digest
+    page = Paginator(range(digest.open_count if is_open else digest.closed_count), ROWS_PER_PAGE).get_page(
+        request.GET.get("open" if is_open else "closed")
+    )
+    if not page.paginator.count:
+        return page, SafeString("")
+    key = None
+    if figures.cache_key is not None:
+        zone = timezone.get_current_timezone_name()
+        key = (f"dashboard-rows:v1:{figures.cache_key}:{figures.summary.as_of.timestamp()}:"
+               f"{'open' if is_open else 'closed'}:{page.number}:{fx.code}:{fx.rate}:{fx.day}:{zone}")
+        html = cache.get(key)
+        if html is not None:
+            return page, mark_safe(html)  # noqa: S308 - our own rendering of this portfolio's rows, stored above
+    chosen = [a for a in figures.positions() if a.is_open == is_open]
+    rows = [
+        PositionRow(a, KIND_LABELS.get(a.kind, a.kind), range_badge(a))
+        for a in chosen[page.start_index() - 1 : page.end_index()]
+    ]
+    caption = "Open positions" if is_open else "Closed positions"
+    html = render_to_string("portfolios/_positions_table.html", {"rows": rows, "fx": fx, "caption": caption})
+    if key is not None:
+        cache.set(key, str(html), settings.PORTFOLIO_SUMMARY_CACHE_SECONDS)
+    return page, SafeString(html)
 
 
 def _dashboard_context(
     *,
     request: HttpRequest,
-    summary: PortfolioSummary,
+    figures: DashboardFigures,
     portfolios: list[Portfolio],
     current: Portfolio | None,
-    history: list[HistoryRow],
-    history_ends: date | None = None,
 ) -> dict[str, object]:
+    summary = figures.summary
+    fx = display_currency_for(user=request.user)
+    history, history_ends = _history_points(
+        portfolios if current is None else [current], summary, figures.digest.newest_quote
+    )
     # A held token whose latest price is older than PRICE_STALE_AFTER_HOURS is flagged.
     stale_after = timedelta(hours=settings.PRICE_STALE_AFTER_HOURS)
     stale = [
@@ -107,19 +133,20 @@ def _dashboard_context(
         title="Portfolio value over time",
         y_kind="usd",
     )
+    open_rows, open_html = _rows(request, figures, fx, is_open=True)
+    closed_rows, closed_html = _rows(request, figures, fx, is_open=False)
     return {
         "summary": summary,
+        "fx": fx,
         "portfolios": portfolios,
         "current": current,
-        "open_rows": _rows_page([a for a in summary.positions if a.is_open], request.GET.get("open")),
-        # One portfolio's open rows are rendered once per cached summary (and page, currency,
-        # zone): the summary's ledger version and time name it. None: rendered every time.
-        "rows_cache_key": (
-            f"{current.pk}.{current.ledger_version.hex}.{summary.as_of.timestamp()}" if current is not None else None
+        "open_rows": open_rows,
+        "open_rows_html": open_html,
+        "closed_rows": closed_rows,
+        "closed_rows_html": closed_html,
+        "warnings": dashboard_warnings(
+            summary, stale, stale_after=stale_after, out_of_range=figures.digest.out_of_range
         ),
-        "rows_cache_seconds": settings.PORTFOLIO_SUMMARY_CACHE_SECONDS,
-        "closed_rows": _rows_page([a for a in summary.positions if not a.is_open], request.GET.get("closed")),
-        "warnings": dashboard_warnings(summary, stale, stale_after=stale_after),
         "value_chart": value_chart,
         "history": history,
         "history_days": len(history),
@@ -140,24 +167,19 @@ def _dashboard_context(
     }
 
 
+def _all_portfolios(request: HttpRequest) -> DashboardFigures:
+    total = user_summary(user=request.user).total
+    return DashboardFigures(total, Digest.of(total), lambda: total.positions, None)
+
+
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     portfolios = list(portfolio_list_for_user(user=request.user))
     if not portfolios:
         return render(request, "portfolios/empty.html", {})
-    current: Portfolio | None
-    if len(portfolios) == 1:
-        current = portfolios[0]
-        summary = portfolio_summary_now(portfolio=current)
-    else:
-        current = None
-        summary = user_summary(user=request.user).total
-    history, history_ends = _history_points(portfolios if current is None else [current], summary)
-    context = _dashboard_context(
-        request=request,
-        summary=summary, portfolios=portfolios, current=current, history=history, history_ends=history_ends
-    )
-    context["fx"] = display_currency_for(user=request.user)
+    current = portfolios[0] if len(portfolios) == 1 else None
+    figures = portfolio_dashboard_now(portfolio=current) if current is not None else _all_portfolios(request)
+    context = _dashboard_context(request=request, figures=figures, portfolios=portfolios, current=current)
     return render(request, "portfolios/dashboard.html", context)
 
 
@@ -165,13 +187,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 def portfolio_detail(request: HttpRequest, portfolio_id: int) -> HttpResponse:
     portfolio = portfolio_get_for_user(user=request.user, portfolio_id=portfolio_id)
     portfolios = list(portfolio_list_for_user(user=request.user))
-    summary = portfolio_summary_now(portfolio=portfolio)
-    history, history_ends = _history_points([portfolio], summary)
     context = _dashboard_context(
-        request=request,
-        summary=summary, portfolios=portfolios, current=portfolio, history=history, history_ends=history_ends
+        request=request, figures=portfolio_dashboard_now(portfolio=portfolio), portfolios=portfolios,
+        current=portfolio,
     )
-    context["fx"] = display_currency_for(user=request.user)
     return render(request, "portfolios/dashboard.html", context)
 
 

@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from portfolios.models import Leg, Position, Transaction
+from portfolios.models import Leg, Portfolio, Position, Transaction
 from portfolios.services.legs import LegInput
 from portfolios.services.positions import position_open
 from tests.portfolios.conftest import DEPOSIT_AT
@@ -247,3 +247,28 @@ def test_the_cached_rows_follow_a_change_the_currency_and_the_page(
     second_page = owner_client.get(url, {"open": "2"}).content.decode()
     assert f'href="/portfolios/positions/{newest.pk}/"' not in second_page
     assert "51–60 of 60 open positions" in second_page
+
+
+def test_a_summary_whose_positions_were_evicted_still_shows_every_row(
+    owner_client, owner, portfolio, amm_pool, eth, usdc, prices, fx_rates
+):
+    """The cache keeps a summary's head and positions apart (a page whose rows are already
+    rendered reads the head only). Rows not rendered yet (here: another currency) with the
+    positions gone on their own are worked out again, not left out."""
+    from django.core.cache import cache
+
+    from accounts.services import user_update_preferences
+    from portfolios.selectors.cached import _key
+
+    _bulk_positions(portfolio, amm_pool, eth, usdc, 3)
+    ids = sorted(Position.objects.filter(portfolio=portfolio).values_list("pk", flat=True))
+    url = reverse("portfolios:dashboard")
+    first = owner_client.get(url).content.decode()
+    key = _key(Portfolio.objects.select_related("owner").get(pk=portfolio.pk))
+    assert cache.get(f"{key}:head") is not None
+    assert cache.delete(f"{key}:positions")
+    user_update_preferences(user=owner, data={"fiat_currency": "EUR"})
+    second = owner_client.get(url).content.decode()
+    for html in (first, second):
+        assert sorted(int(i) for i in re.findall(r'href="/portfolios/positions/(\d+)/"', html)) == ids
+    assert "€" in second[second.index('id="positions"'):]
