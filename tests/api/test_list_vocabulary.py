@@ -53,14 +53,18 @@ def test_ordering_is_ascending_and_minus_is_descending(data, url):
     assert up == sorted(up) and down == list(reversed(up))
 
 
-@pytest.mark.parametrize("url", [*OWNED, *PUBLIC, "/api/v1/tax-reports/", "/api/v1/learn/categories/"])
+@pytest.mark.parametrize(
+    "url", [*OWNED, *PUBLIC, "/api/v1/tax-reports/", "/api/v1/learn/categories/", "/api/v1/wallets/"]
+)
 def test_an_unknown_ordering_is_a_400_naming_it(data, url):
     response = data.get(url, {"ordering": "price_of_tea"})
     assert response.status_code == 400
     assert "ordering" in response.json()["errors"]
 
 
-@pytest.mark.parametrize("url", [*OWNED, *PUBLIC, "/api/v1/tax-reports/", "/api/v1/learn/categories/"])
+@pytest.mark.parametrize(
+    "url", [*OWNED, *PUBLIC, "/api/v1/tax-reports/", "/api/v1/learn/categories/", "/api/v1/wallets/"]
+)
 @pytest.mark.parametrize(("param", "junk"), [("page_size", "null"), ("page_size", "0"), ("page_size", "201"),
                                              ("page", "abc"), ("page", "0")])
 def test_junk_paging_is_a_400_naming_the_parameter(data, url, param, junk):

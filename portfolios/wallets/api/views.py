@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import reverse
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from config.api.ordering import StrictOrderingFilter
 from portfolios.selectors.access import portfolio_get_for_user
 from portfolios.wallets import selectors
 from portfolios.wallets.api import serializers as s
@@ -42,8 +44,15 @@ def _sync_out(run: WalletSync) -> dict:
     return s.WalletSyncOut(run, context={"reconciliation": lines}).data
 
 
+class WalletFilterIn(serializers.Serializer):
+    portfolio = serializers.IntegerField(required=False)
+
+
 @extend_schema_view(
-    list=extend_schema(summary="Your wallets", responses=s.WalletOut(many=True), tags=["wallets"]),
+    list=extend_schema(
+        summary="Your wallets", responses=s.WalletOut(many=True), tags=["wallets"],
+        parameters=[OpenApiParameter("portfolio", OpenApiTypes.INT, description="Only this portfolio's")],
+    ),
     retrieve=extend_schema(summary="A wallet with its checkpoints per chain", responses=s.WalletOut, tags=["wallets"]),
     create=extend_schema(
         summary="Add a wallet to a portfolio (its first sync starts)", request=s.WalletIn,
@@ -58,10 +67,14 @@ class WalletViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     queryset = Wallet.objects.none()
     serializer_class = s.WalletOut
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    # The API's one list vocabulary: strict ?ordering= over these keys, strict ?portfolio=.
+    filter_backends = [StrictOrderingFilter]
+    ordering_fields = ["label", "created_at", "id"]
 
     def get_queryset(self):
-        portfolio = self.request.query_params.get("portfolio")
-        portfolio_id = int(portfolio) if portfolio and portfolio.isdigit() else None
+        params = WalletFilterIn(data=self.request.query_params)  # ?portfolio= a whole number, else a 400
+        params.is_valid(raise_exception=True)
+        portfolio_id = params.validated_data.get("portfolio")
         return selectors.wallet_list_for_user(user=self.request.user, portfolio_id=portfolio_id)
 
     def create(self, request):

@@ -143,6 +143,23 @@ def test_the_list_runs_a_constant_number_of_queries(api, portfolio, chain, djang
     assert response.json()["count"] == 6
 
 
+def test_the_list_speaks_the_api_list_vocabulary(api, owner, portfolio, chain):
+    """Strict ?ordering= over label, created_at and id, and a strict ?portfolio=, as every list."""
+    other = Portfolio.objects.create(owner=owner, name="Other")
+    for label, address, target in (("b", "0x" + "2" * 40, portfolio), ("a", "0x" + "3" * 40, portfolio),
+                                   ("c", "0x" + "4" * 40, other)):
+        assert create(api, target, chain, address=address, label=label).status_code == 201
+    labels = [w["label"] for w in api.get("/api/v1/wallets/", {"ordering": "label"}).json()["results"]]
+    assert labels == ["a", "b", "c"]
+    labels = [w["label"] for w in api.get("/api/v1/wallets/", {"ordering": "-label"}).json()["results"]]
+    assert labels == ["c", "b", "a"]
+    mine = api.get("/api/v1/wallets/", {"portfolio": portfolio.pk, "ordering": "label"}).json()["results"]
+    assert [w["label"] for w in mine] == ["a", "b"]
+    for params, field in (({"ordering": "address"}, "ordering"), ({"portfolio": "abc"}, "portfolio")):
+        response = api.get("/api/v1/wallets/", params)
+        assert response.status_code == 400 and field in response.json()["errors"], response.json()
+
+
 def test_another_users_wallet_and_sync_are_404_on_every_endpoint(api, stranger_api, portfolio, chain):
     wallet_id = create(api, portfolio, chain).json()["id"]
     sync_id = WalletSync.objects.get(wallet_id=wallet_id).pk
