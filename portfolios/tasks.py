@@ -2,7 +2,7 @@
 
 * ``revalue_portfolio(portfolio_id)`` - enqueued on commit (``delay_on_commit``)
   by every service that changes holdings; recomputes the portfolio's latest
-  valuation.
+  valuation and leaves the dashboard's summary of the new ledger version in the cache.
 * ``revalue_all_portfolios()`` - fans out ``revalue_portfolios`` in chunks (slow queue).
 * ``snapshot_all_portfolios(day=None)`` - daily beat at 00:15 UTC
   (``config/schedules.py`` "snapshot-portfolios"): yesterday's closing value of
@@ -38,7 +38,8 @@ def _chunks(ids: list[int], size: int) -> Iterator[list[int]]:
 
 @shared_task(name="portfolios.tasks.revalue_portfolio", ignore_result=True)
 def revalue_portfolio(portfolio_id: int) -> int:
-    return portfolio_revalue(portfolio_ids=[portfolio_id])
+    # After a write: the dashboard's summary is computed now (and cached), not at the next view.
+    return portfolio_revalue(portfolio_ids=[portfolio_id], warm=True)
 
 
 @shared_task(name="portfolios.tasks.revalue_portfolios", ignore_result=True)

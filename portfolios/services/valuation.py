@@ -18,22 +18,34 @@ from django.utils import timezone
 
 from portfolios.analytics import PortfolioSummary
 from portfolios.models import Portfolio, PortfolioSnapshot
-from portfolios.selectors import day_close, portfolio_summaries, portfolio_summaries_at_closes
+from portfolios.selectors import (
+    day_close,
+    portfolio_summaries,
+    portfolio_summaries_at_closes,
+    portfolio_summaries_now,
+)
 from portfolios.services.legs import q18
 
 
-def portfolio_revalue(*, portfolio_ids: Sequence[int]) -> int:
+def portfolio_revalue(*, portfolio_ids: Sequence[int], warm: bool = False) -> int:
     """Recompute the latest valuation of portfolios (``Portfolio.value``, ``pnl``...)
-    in one batch of reads and one bulk update. Safe to run twice."""
+    in one batch of reads and one bulk update. Safe to run twice.
+
+    ``warm`` (the revaluation a write enqueues for its portfolio): compute the dashboard's
+    full summary through the summary cache instead (``selectors.portfolio_summaries_now``),
+    so the owner's next dashboard view after the change finds it ready."""
     portfolios = list(Portfolio.objects.filter(pk__in=list(portfolio_ids)).select_related("owner"))
     if not portfolios:
         return 0
     now = timezone.now()
-    summaries = portfolio_summaries(portfolios=portfolios, as_of=now, detail=False)
+    if warm:
+        summaries = portfolio_summaries_now(portfolios=portfolios)
+    else:
+        summaries = portfolio_summaries(portfolios=portfolios, as_of=now, detail=False)
     rows = []
     for p in portfolios:
         s = summaries[p.pk]
-        rows.append((_money(s.value), _money(s.deposited), _money(s.pnl), _money(s.income_ytd), now, p.pk))
+        rows.append((_money(s.value), _money(s.deposited), _money(s.pnl), _money(s.income_ytd), s.as_of, p.pk))
     # One statement per row, sent together (psycopg pipelines executemany): far cheaper
     # than bulk_update's CASE WHEN for a few hundred rows. No lock is needed: the figures
     # are derived data and the last writer has the newest.

@@ -146,3 +146,20 @@ def test_another_users_summary_is_never_served(owner, stranger, prices, eth):
     assert user_summary(user=owner).total.value == D("3000")
     assert user_summary(user=stranger).total.value == D("0")
     assert portfolio_summary_now(portfolio=fresh(theirs)).value == D("0")
+
+
+def test_the_revaluation_a_write_enqueues_leaves_the_new_summary_cached(
+    portfolio, prices, eth, django_capture_on_commit_callbacks
+):
+    from portfolios.selectors import portfolio_dashboard_now
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        buy(portfolio, eth, quantity="2", usd="4000")
+    assert callbacks  # the revaluation ran (eagerly) once the write committed
+    reread = fresh(portfolio)
+    assert reread.value == D("6000") and reread.valued_at is not None
+    with CaptureQueriesContext(connection) as ctx:
+        figures = portfolio_dashboard_now(portfolio=reread)
+    assert len(ctx.captured_queries) == 0  # ready before the first view
+    assert figures.summary.value == D("6000") and figures.digest.open_count == 0
+    assert figures.summary.as_of == reread.valued_at
