@@ -64,8 +64,8 @@ def seed_users(cursor, *, users: int, transactions: int, password_hash: str) -> 
     )
     cursor.execute(
         """
-        INSERT INTO portfolios_portfolio (name, created_at, updated_at, owner_id)
-        SELECT 'Main', now(), now(), id FROM accounts_user WHERE email LIKE 'load%%@example.com'
+        INSERT INTO portfolios_portfolio (name, created_at, updated_at, owner_id, ledger_version)
+        SELECT 'Main', now(), now(), id, gen_random_uuid() FROM accounts_user WHERE email LIKE 'load%%@example.com'
         """,
         [],
     )
