@@ -83,6 +83,7 @@ def page_timings(portfolio, *, requests: int, seconds: float, misses: int, portf
 
     from benchmarks.bench_pools_api import PORT, drive, percentile, start_gunicorn
     from portfolios.models import Portfolio
+    from portfolios.views.dashboard import ROWS_PER_PAGE
 
     redis.Redis.from_url(BENCH_REDIS).flushdb()  # a database of its own: no stale summary
     cookies = session_cookie(portfolio.owner)
@@ -92,9 +93,10 @@ def page_timings(portfolio, *, requests: int, seconds: float, misses: int, portf
         with httpx.Client(base_url=f"http://127.0.0.1:{PORT}", cookies=cookies, timeout=60) as client:
             first = client.get(DASHBOARD)
             # The signed-in dashboard of that portfolio (not the landing page of a visitor).
-            # (the first page of the positions table: up to views.dashboard.ROWS_PER_PAGE rows)
+            # (the first page of the positions table: up to ROWS_PER_PAGE rows)
             rows = len(re.findall(r'href="/portfolios/positions/\d+/"', first.text))
-            if first.status_code != 200 or 'id="value-h"' not in first.text or rows < min(portfolio_positions, 50):
+            wanted = min(portfolio_positions, ROWS_PER_PAGE)
+            if first.status_code != 200 or 'id="value-h"' not in first.text or rows < wanted:
                 raise RuntimeError(f"the dashboard did not render: {first.status_code} "
                                    f"{first.headers.get('location', '')}, {rows} position links")
             report["page_bytes"] = len(first.content)

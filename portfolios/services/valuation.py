@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -33,12 +34,13 @@ def portfolio_revalue(*, portfolio_ids: Sequence[int], warm: bool = False) -> in
 
     ``warm`` (the revaluation a write enqueues for its portfolio): compute the dashboard's
     full summary through the summary cache instead (``selectors.portfolio_summaries_now``),
-    so the owner's next dashboard view after the change finds it ready."""
+    so the owner's next dashboard view after the change finds it ready. With the cache off
+    there is nothing to warm: the cheaper totals-only summaries are computed."""
     portfolios = list(Portfolio.objects.filter(pk__in=list(portfolio_ids)).select_related("owner"))
     if not portfolios:
         return 0
     now = timezone.now()
-    if warm:
+    if warm and settings.PORTFOLIO_SUMMARY_CACHE_SECONDS:
         summaries = portfolio_summaries_now(portfolios=portfolios)
     else:
         summaries = portfolio_summaries(portfolios=portfolios, as_of=now, detail=False)
